@@ -1,0 +1,49 @@
+/**
+ * Errors are classes with a fixed `name`, so callers use `instanceof` instead of matching messages.
+ * Messages repeat RedisGears' own where RedisGears had one, so ported scripts and tests keep working.
+ *
+ * @example
+ * try { GB('NoSuchReader') } catch (e) { if (e instanceof GearsError) console.log(e.message) }
+ */
+export class GearsError extends Error {
+  override readonly name: string = 'GearsError';
+  /** The execution the error belongs to, when there is one. */
+  readonly executionId: string | undefined;
+  /** The shard the error happened on, when there is one. */
+  readonly shardId: string | undefined;
+
+  constructor(message: string, options: { cause?: unknown; executionId?: string; shardId?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.executionId = options.executionId;
+    this.shardId = options.shardId;
+  }
+}
+
+/** A builder was given something it cannot build: unknown reader, a callback that is not a function, a bad option. */
+export class GearsBuildError extends GearsError {
+  override readonly name = 'GearsBuildError';
+}
+
+/**
+ * An error reply from a store, real Redis or the embedded one (`WRONGTYPE …`, `ERR …`). The message is the
+ * reply text exactly as Redis sends it.
+ */
+export class ReplyError extends GearsError {
+  override readonly name = 'ReplyError';
+}
+
+/** An execution was aborted (by `abortExecution`, by `ExecutionMaxIdleTime`, or because the engine closed). */
+export class ExecutionAbortedError extends GearsError {
+  override readonly name = 'ExecutionAbortedError';
+}
+
+/** Formats any thrown value the way RedisGears lists errors: `"<ErrorName>: <message>"`. */
+export function formatError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (typeof error === 'string') return `Error: ${error}`;
+  try {
+    return `Error: ${JSON.stringify(error)}`;
+  } catch {
+    return `Error: ${String(error)}`;
+  }
+}

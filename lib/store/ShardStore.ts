@@ -1,0 +1,85 @@
+import type { Observable } from 'rxjs';
+
+/**
+ * The narrow interface the engine owns over a shard's data (the way BullMQ owns its Redis client interface).
+ * Two implementations pass one contract suite: `memory/` (embedded, in-process) and `redis/` (ioredis).
+ * Nothing outside `lib/store/` knows which one it talks to.
+ *
+ * Replies use the RESP2 shapes ioredis' `call()` gives: bulk and simple strings → `string`, integers →
+ * `number`, nil → `null`, arrays → arrays. An error reply rejects with a `ReplyError` whose message is the
+ * Redis reply text (`WRONGTYPE Operation against a key holding the wrong kind of value`).
+ */
+export interface ShardStore {
+  /** `'memory'` or `'redis'`: for diagnostics only, the engine never branches on it. */
+  readonly kind: 'memory' | 'redis';
+
+  /** One `SCAN cursor [MATCH m] [COUNT c] [TYPE t]` step. Cursor `'0'` starts and ends a full iteration. */
+  scan(cursor: string, options?: ScanOptions): Promise<ScanPage>;
+
+  /**
+   * TYPE and the typed read of each key, pipelined as one batch (never one awaited round trip per key).
+   * Results come back in the order of `keys`. A key that does not exist has type `'none'` and value `null`.
+   * With `readValue: false` only the type is read and `value` is `null`.
+   */
+  readKeys(keys: readonly string[], options?: { readValue?: boolean }): Promise<KeyData[]>;
+
+  /** `XRANGE key start end [COUNT count]` as entries. A missing key is an empty array. */
+  xrange(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]>;
+
+  /** Any Redis command on this shard. The caller routes by key slot before calling. */
+  call(command: string, ...args: RedisArg[]): Promise<RedisReply>;
+
+  /**
+   * Keyspace events of this shard (`__keyspace@0__:<key>` notifications), hot: events before subscription are
+   * not replayed, as in Redis. The Redis store enables `notify-keyspace-events` when it subscribes.
+   */
+  keyspaceEvents(): Observable<KeyspaceEvent>;
+
+  /** Releases connections and timers. Idempotent. */
+  close(): Promise<void>;
+}
+
+export type RedisArg = string | number | Buffer;
+export type RedisReply = string | number | null | RedisReply[];
+
+export interface ScanOptions {
+  /** Redis glob (`*`, `?`, `[a-z]`, `[^x]`, `\` escapes). */
+  match?: string;
+  count?: number;
+  /** Only keys of this type (`SCAN … TYPE`). */
+  type?: string;
+}
+
+export interface ScanPage {
+  cursor: string;
+  keys: string[];
+}
+
+export type KeyType = 'string' | 'hash' | 'list' | 'set' | 'zset' | 'stream' | 'none';
+
+/** A key's type and value as KeysReader publishes it. */
+export type KeyData =
+  | { key: string; type: 'string'; value: string | null }
+  | { key: string; type: 'hash'; value: Record<string, string> | null }
+  | { key: string; type: 'list'; value: string[] | null }
+  | { key: string; type: 'set'; value: string[] | null }
+  | { key: string; type: 'zset'; value: ZSetMember[] | null }
+  | { key: string; type: 'stream'; value: null }
+  | { key: string; type: 'none'; value: null };
+
+export interface ZSetMember {
+  member: string;
+  score: number;
+}
+
+export interface StreamEntry {
+  id: string;
+  /** Field → value, in the order XADD gave them. */
+  value: Record<string, string>;
+}
+
+export interface KeyspaceEvent {
+  key: string;
+  /** Redis' event name: `set`, `hset`, `del`, `expired`, `xadd`, … */
+  event: string;
+}
