@@ -1,0 +1,52 @@
+import { defer, type OperatorFunction } from 'rxjs';
+import { sequentialStep } from './internal/ordered.ts';
+import { isPromiseLike, type StepOptions } from './internal/options.ts';
+import { keyOf } from './internal/keys.ts';
+
+/** What grouping operations emit: one record per key. */
+export interface Group<V> {
+  key: string;
+  value: V;
+}
+
+export interface LocalGroupByOptions<A> extends StepOptions {
+  /** Makes each key's starting accumulator; without it the accumulator starts `undefined`, as in RedisGears. */
+  zero?: () => A;
+}
+
+/**
+ * Groups the records of this stream (one shard) by `extractor` and folds each group with
+ * `reducer(key, accumulator, record)`; emits `{ key, value }` per key when the input completes. Only the
+ * accumulators are kept, never the records. The extractor is synchronous; its value becomes the key by
+ * `keyOf` (strings as is, numbers/booleans stringified, other values as canonical JSON).
+ *
+ * @example
+ * GB().localGroupBy((r) => r.value.family, (k, n, r) => (n ?? 0) + 1).run('person:*')
+ */
+export function localGroupBy<T, A>(
+  extractor: (record: T) => unknown,
+  reducer: (key: string, accumulator: A | undefined, record: T) => A | PromiseLike<A>,
+  options: LocalGroupByOptions<A> = {},
+): OperatorFunction<T, Group<A>> {
+  return (source) =>
+    defer(() => {
+      const groups = new Map<string, A | undefined>();
+      return source.pipe(
+        sequentialStep<T, Group<A>>(
+          (record) => {
+            const key = keyOf(extractor(record));
+            let accumulator = groups.get(key);
+            if (accumulator === undefined && options.zero && !groups.has(key)) accumulator = options.zero();
+            const result = reducer(key, accumulator, record);
+            if (isPromiseLike(result)) return Promise.resolve(result).then((value) => void groups.set(key, value));
+            groups.set(key, result);
+            return undefined;
+          },
+          (out) => {
+            for (const [key, value] of groups) out.next({ key, value: value as A });
+          },
+          options,
+        ),
+      );
+    });
+}
