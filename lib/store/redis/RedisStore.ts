@@ -1,0 +1,237 @@
+import { exists, hasFlag } from '@ioredis/commands';
+import { Redis, type RedisOptions } from 'ioredis';
+import { type Observable, ReplaySubject, share, takeUntil, throwError } from 'rxjs';
+import { GearsError } from '../../errors.ts';
+import type {
+  KeyData,
+  KeyspaceEvent,
+  RedisArg,
+  RedisReply,
+  ScanOptions,
+  ScanPage,
+  ShardStore,
+  StreamEntry,
+} from '../ShardStore.ts';
+import { addressOf, closeClient, createClient, createClientFromUrl } from './connection.ts';
+import { RedisConnectionError } from './errors.ts';
+import { keyspaceSource } from './keyspace.ts';
+import { READ_KEYS_SCRIPT, type ReadStrategy, readKeysByPipeline, readKeysByScript } from './readKeys.ts';
+import { toReply, toStoreError, toStreamEntries } from './replies.ts';
+
+export interface RedisStoreOptions {
+  /** How `readKeys` reads a batch (see `ReadStrategy`). Default `'script'`, falling back to `'pipeline'`. */
+  readStrategy?: ReadStrategy;
+  /**
+   * Whether `keyspaceEvents()` turns `notify-keyspace-events` on with CONFIG SET (default true). Set false
+   * where the setting is managed elsewhere and CONFIG is refused: the store then subscribes and trusts it.
+   */
+  configureKeyspaceEvents?: boolean;
+  /** For a client passed in: whether `close()` closes it too (default false: it is the caller's). */
+  closeClient?: boolean;
+  /** ioredis options over rxgears' defaults, for a URL or options source. */
+  redisOptions?: RedisOptions;
+}
+
+export const DEFAULT_REDIS_STORE_OPTIONS = {
+  readStrategy: 'script',
+  configureKeyspaceEvents: true,
+} as const satisfies RedisStoreOptions;
+
+/**
+ * Commands that change the state of a connection. The store's connection is shared by every caller (and
+ * auto-pipelined), so one caller's MULTI or SELECT would capture the others' commands.
+ */
+const CONNECTION_STATE_COMMANDS = new Set([
+  'AUTH',
+  'DISCARD',
+  'EXEC',
+  'HELLO',
+  'MONITOR',
+  'MULTI',
+  'PSUBSCRIBE',
+  'PUNSUBSCRIBE',
+  'QUIT',
+  'RESET',
+  'SELECT',
+  'SSUBSCRIBE',
+  'SUBSCRIBE',
+  'SUNSUBSCRIBE',
+  'UNSUBSCRIBE',
+  'UNWATCH',
+  'WATCH',
+]);
+
+/** XREAD/XREADGROUP block only with BLOCK; the others with the `blocking` flag always do. */
+function isBlocking(command: string, args: readonly RedisArg[]): boolean {
+  if (command === 'XREAD' || command === 'XREADGROUP') return args.some((arg) => String(arg).toUpperCase() === 'BLOCK');
+  return exists(command, { caseInsensitive: true }) && hasFlag(command, 'blocking', { nameCaseInsensitive: true });
+}
+
+/**
+ * `ShardStore` over one Redis node — a standalone server or one Cluster master — with ioredis.
+ * One auto-pipelined connection for commands, scans and reads; one subscriber connection, opened while
+ * someone listens to `keyspaceEvents()`; one short-lived connection per blocking command.
+ *
+ * @example
+ * const store = new RedisStore('redis://127.0.0.1:6379');
+ * const page = await store.scan('0', { match: 'person:*' });
+ * console.log(await store.readKeys(page.keys));
+ * await store.close();
+ */
+export class RedisStore implements ShardStore {
+  readonly kind = 'redis';
+  /** `host:port` of the node. */
+  readonly address: string;
+  private readonly client: Redis;
+  private readonly ownsClient: boolean;
+  private readonly options: Required<Pick<RedisStoreOptions, 'readStrategy' | 'configureKeyspaceEvents'>>;
+  private readonly keyspace$: Observable<KeyspaceEvent>;
+  private readonly blockingClients = new Set<Redis>();
+  private readonly closed$ = new ReplaySubject<void>(1);
+  private readonly closingConnections = new Set<Promise<void>>();
+  private lastConnectionError: Error | undefined;
+  private scriptSha: string | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly onError = (error: Error): void => {
+    this.lastConnectionError = error;
+  };
+  private readonly onReady = (): void => {
+    this.lastConnectionError = undefined;
+  };
+
+  constructor(connection: string | RedisOptions | Redis, options: RedisStoreOptions = {}) {
+    if (connection instanceof Redis) {
+      this.client = connection;
+      this.ownsClient = options.closeClient ?? false;
+    } else {
+      this.client =
+        typeof connection === 'string'
+          ? createClientFromUrl(connection, options.redisOptions)
+          : createClient({ ...connection, ...options.redisOptions });
+      this.ownsClient = true;
+    }
+    this.options = {
+      readStrategy: options.readStrategy ?? DEFAULT_REDIS_STORE_OPTIONS.readStrategy,
+      configureKeyspaceEvents: options.configureKeyspaceEvents ?? DEFAULT_REDIS_STORE_OPTIONS.configureKeyspaceEvents,
+    };
+    this.address = addressOf(this.client);
+    this.client.on('error', this.onError);
+    this.client.on('ready', this.onReady);
+    // share(): one subscriber connection however many subscribe; torn down when the last one leaves,
+    // re-created by the next subscriber (also after an error).
+    this.keyspace$ = keyspaceSource({
+      client: this.client,
+      address: this.address,
+      db: this.client.options.db ?? 0,
+      configure: this.options.configureKeyspaceEvents,
+      track: (closing) => {
+        this.closingConnections.add(closing);
+        void closing.finally(() => this.closingConnections.delete(closing));
+      },
+    }).pipe(takeUntil(this.closed$), share());
+  }
+
+  async scan(cursor: string, options: ScanOptions = {}): Promise<ScanPage> {
+    const args: string[] = [cursor];
+    if (options.match !== undefined) args.push('MATCH', options.match);
+    if (options.count !== undefined) args.push('COUNT', String(options.count));
+    if (options.type !== undefined) args.push('TYPE', options.type);
+    const reply = await this.run((client) => client.call('SCAN', ...args));
+    const [next, keys] = Array.isArray(reply) ? reply : [];
+    return { cursor: String(toReply(next)), keys: Array.isArray(keys) ? keys.map((key) => String(toReply(key))) : [] };
+  }
+
+  async readKeys(keys: readonly string[], options: { readValue?: boolean } = {}): Promise<KeyData[]> {
+    if (keys.length === 0) return [];
+    const readValue = options.readValue ?? true;
+    // TYPE alone is one pipelined round either way, and needs no scripting permission.
+    if (!readValue || this.options.readStrategy === 'pipeline') {
+      return this.run((client) => readKeysByPipeline(client, keys, readValue));
+    }
+    try {
+      return await this.run(async (client) => {
+        this.scriptSha ??= String(await client.call('SCRIPT', 'LOAD', READ_KEYS_SCRIPT));
+        return readKeysByScript(client, this.scriptSha, keys, readValue);
+      });
+    } catch (error) {
+      if (
+        error instanceof RedisConnectionError ||
+        !/^(NOPERM|ERR unknown command|ERR .*disabled)/.test(error instanceof Error ? error.message : '')
+      )
+        throw error;
+      // Scripts refused: stay on pipelines from now on.
+      this.options.readStrategy = 'pipeline';
+      return this.run((client) => readKeysByPipeline(client, keys, readValue));
+    }
+  }
+
+  async xrange(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]> {
+    const args = count === undefined ? [key, start, end] : [key, start, end, 'COUNT', String(count)];
+    return toStreamEntries(await this.run((client) => client.call('XRANGE', ...args)));
+  }
+
+  /**
+   * Sends any command. Known command names are sent upper-cased so that ioredis applies none of its
+   * per-command transformers (it turns an `hgetall` reply into an object, and an `hset` Buffer argument into
+   * fields), and the reply keeps its RESP2 shape; Redis' error texts name known commands in lower case
+   * whatever the caller typed, so nothing changes there. Unknown names go as typed, because Redis echoes them
+   * in `ERR unknown command '…'`. Blocking commands
+   * (BLPOP, XREAD … BLOCK, WAIT, …) get a connection of their own for their duration, without the command
+   * timeout, so they hold up nobody else. Connection-state commands (MULTI, WATCH, SELECT, SUBSCRIBE, …) are
+   * refused: the connection is shared.
+   */
+  async call(command: string, ...args: RedisArg[]): Promise<RedisReply> {
+    const upper = command.toUpperCase();
+    const name = exists(command, { caseInsensitive: true }) ? upper : command;
+    if (CONNECTION_STATE_COMMANDS.has(upper)) {
+      throw new GearsError(
+        `${name} changes the state of the connection, which rxgears shares; it cannot be sent with call()`,
+      );
+    }
+    if (!isBlocking(upper, args)) return toReply(await this.run((client) => client.call(name, ...args)));
+    return this.run(async () => {
+      const options: RedisOptions = { ...this.client.options, enableAutoPipelining: false, lazyConnect: false };
+      delete options.commandTimeout;
+      const blocking = new Redis(options);
+      blocking.on('error', () => undefined);
+      this.blockingClients.add(blocking);
+      try {
+        return toReply(await blocking.call(name, ...args));
+      } finally {
+        this.blockingClients.delete(blocking);
+        await closeClient(blocking);
+      }
+    });
+  }
+
+  /** Hot and shared: see `keyspaceSource`. Completes when the store closes. */
+  keyspaceEvents(): Observable<KeyspaceEvent> {
+    if (this.closing)
+      return throwError(() => new RedisConnectionError(this.address, `Redis ${this.address}: the store is closed`));
+    return this.keyspace$;
+  }
+
+  /** Closes the connections the store opened (and a passed-in client only with `closeClient: true`). */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed$.next();
+      this.closed$.complete();
+      this.client.off('error', this.onError);
+      this.client.off('ready', this.onReady);
+      for (const blocking of this.blockingClients) blocking.disconnect();
+      await Promise.all(this.closingConnections);
+      if (this.ownsClient) await closeClient(this.client);
+    })();
+    return this.closing;
+  }
+
+  /** Runs one operation on the command connection, with errors converted to the store's. */
+  private async run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
+    if (this.closing) throw new RedisConnectionError(this.address, `Redis ${this.address}: the store is closed`);
+    try {
+      return await operation(this.client);
+    } catch (error) {
+      throw toStoreError(error, this.address, this.lastConnectionError);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * ioredis settings for every connection rxgears opens itself (connections the user passes in keep theirs).
+ *
+ * The aim: a command against a dead node rejects within seconds, and a later command succeeds once the node
+ * is back, without rxgears running its own reconnection loop.
+ * - `retryStrategy`: keep reconnecting in the background, forever, backing off to one attempt per 2 s — a
+ *   node that comes back is picked up without anyone calling anything.
+ * - `maxRetriesPerRequest: 1`: a command queued while the node is down is rejected after 2 failed reconnection
+ *   attempts (ioredis flushes the offline queue every `maxRetriesPerRequest + 1` attempts), i.e. after
+ *   ~0.2–0.5 s on a refused connection, ~2 × `connectTimeout` on a silent one. The default (20) is ~30 s.
+ * - `enableOfflineQueue: true` (the default, kept): commands issued during a short reconnect wait for it
+ *   instead of failing at once; the two settings above bound the wait.
+ * - `connectTimeout: 5000`: a host that drops SYNs is abandoned after 5 s per attempt instead of 10 s.
+ * - `commandTimeout: 30000`: the only guard against a node that accepts the connection and then never
+ *   answers (paused, swapping, a half-open TCP connection). 30 s is long for any non-blocking command on a
+ *   healthy server; blocking commands run on their own connection without it (see `RedisStore.call`).
+ * - `enableAutoPipelining: true`: concurrent commands on one connection share round trips.
+ */
+export const DEFAULT_CONNECTION_OPTIONS = {
+  enableAutoPipelining: true,
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: true,
+  connectTimeout: 5_000,
+  commandTimeout: 30_000,
+  retryStrategy: (attempt: number): number => Math.min(attempt * 100, 2_000),
+} as const satisfies RedisOptions;
+
+/**
+ * Options that say *who* connects and *how* (credentials, TLS, address family, database), taken from a
+ * client so that connections to other nodes of the same deployment authenticate the same way. Retry and
+ * timeout policy is not copied: connections rxgears opens use `DEFAULT_CONNECTION_OPTIONS`.
+ */
+export function credentialOptions(options: RedisOptions): RedisOptions {
+  const picked: RedisOptions = {};
+  if (options.username !== undefined) picked.username = options.username;
+  if (options.password !== undefined) picked.password = options.password;
+  if (options.tls !== undefined) picked.tls = options.tls;
+  if (options.family !== undefined) picked.family = options.family;
+  if (options.db !== undefined) picked.db = options.db;
+  return picked;
+}
+
+/** `host:port` of a client, for error messages. */
+export function addressOf(client: Redis): string {
+  const { host, port, path } = client.options;
+  return path ?? `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+}
+
+/**
+ * Closes a connection without waiting on a dead node: QUIT when it is up (so the server sees a clean close),
+ * an immediate disconnect otherwise or when QUIT fails.
+ */
+export async function closeClient(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}
+
+/** A connection with rxgears' defaults under the caller's options (the caller's win). */
+export function createClient(options: RedisOptions): Redis {
+  return new Redis({ ...DEFAULT_CONNECTION_OPTIONS, ...options });
+}
+
+/** Same, from a `redis://` / `rediss://` URL (user, password, db and TLS come from the URL). */
+export function createClientFromUrl(url: string, options: RedisOptions = {}): Redis {
+  return new Redis(url, { ...DEFAULT_CONNECTION_OPTIONS, ...options });
+}
