@@ -47,3 +47,14 @@ export function formatError(error: unknown): string {
     return `Error: ${String(error)}`;
   }
 }
+
+/** An action failed as a whole: `errors` lists every error the execution recorded, as in `RunResult.errors`. */
+export class ExecutionFailedError extends GearsError {
+  override readonly name = 'ExecutionFailedError';
+  readonly errors: readonly string[];
+
+  constructor(errors: readonly string[], options: { executionId?: string } = {}) {
+    super(errors.length === 1 ? errors[0]! : `${errors.length} errors, the first: ${errors[0] ?? ''}`, options);
+    this.errors = errors;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * rxgears: serverless data processing for Redis, on RxJS.
+ *
+ * @example
+ * import { connect } from 'rxgears';
+ * const gears = await connect();
+ * const { results } = await gears.GB().countBy((r) => r.type).run('*');
+ */
+export { connect, type ConnectOptions, type RedisClient } from './connect.ts';
+export { Gears, type GearsOptions, type GBFunction } from './Gears.ts';
+export { GearsBuilder } from './builder/GearsBuilder.ts';
+export type { RunOptions, ReaderTypes, ReaderRecord, ReaderArg, ReaderOptions } from './builder/readerTypes.ts';
+export type { Step, StepKind } from './builder/steps.ts';
+export type { Plan } from './engine/plan.ts';
+export { Execution, type ExecutionStatus, type RunResult } from './engine/Execution.ts';
+export { execute } from './engine/runtime.ts';
+export {
+  GearsError,
+  GearsBuildError,
+  ReplyError,
+  ExecutionAbortedError,
+  ExecutionFailedError,
+  formatError,
+} from './errors.ts';
+export { hashSlot, splitSlots, SLOT_COUNT, type SlotRange } from './cluster/slots.ts';
+export type { Shard, Topology } from './cluster/topology.ts';
+export type { ShardTransport } from './cluster/transport.ts';
+export type {
+  ShardStore,
+  RedisArg,
+  RedisReply,
+  KeyData,
+  KeyType,
+  ZSetMember,
+  StreamEntry,
+  KeyspaceEvent,
+} from './store/ShardStore.ts';
+export type { Group } from '../operators/localGroupBy.ts';
+export type { KeysRecord, KeyNameRecord, StreamRecord, ReaderName } from '../readers/index.ts';
