@@ -34,6 +34,14 @@ export function toReply(value: unknown): RedisReply {
 export function toStoreError(error: unknown, address: string, lastConnectionError?: Error): GearsError {
   if (error instanceof GearsError) return error;
   if (isIoredisReplyError(error)) return new ReplyError(error.message, { cause: error });
+  if (error instanceof Error && error.name === 'MaxRetriesPerRequestError') {
+    const why = lastConnectionError ? lastConnectionError.message : 'connection lost';
+    return new RedisConnectionError(
+      address,
+      `Redis ${address} is unreachable (${why}); the command was given up after the reconnection attempts ioredis' maxRetriesPerRequest allows`,
+      { cause: error },
+    );
+  }
   const message = error instanceof Error ? error.message : String(error);
   const why =
     lastConnectionError && lastConnectionError.message !== message

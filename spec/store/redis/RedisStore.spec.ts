@@ -58,7 +58,15 @@ describe.each(['script', 'pipeline'] as const)('readKeys with the %s strategy', 
     const hash: Record<string, string> = { name: 'Rick Sanchez', age: '70' };
     Object.defineProperty(hash, '__proto__', { value: 'x', enumerable: true, configurable: true, writable: true });
     const expected: KeyData[] = [
-      { key: `${p}zset`, type: 'zset', value: [{ member: 'bottom', score: -Infinity }, { member: 'one', score: 1.5 }, { member: 'top', score: Infinity }] },
+      {
+        key: `${p}zset`,
+        type: 'zset',
+        value: [
+          { member: 'bottom', score: -Infinity },
+          { member: 'one', score: 1.5 },
+          { member: 'top', score: Infinity },
+        ],
+      },
       { key: `${p}missing`, type: 'none', value: null },
       { key: `${p}string`, type: 'string', value: 'hello' },
       { key: `${p}hash`, type: 'hash', value: hash },

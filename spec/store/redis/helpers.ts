@@ -7,13 +7,14 @@ export function uniquePrefix(label: string): string {
   return `rxgears:spec:${label}:${randomUUID().slice(0, 8)}:`;
 }
 
-/** Deletes every key under `prefix` on one store (SCAN, never FLUSHALL: the servers are shared). */
+/** Deletes every key matching `prefix*` on one store (SCAN, never FLUSHALL: the servers are shared). */
 export async function deletePrefix(store: ShardStore, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const page = await store.scan(cursor, { match: `${prefix}*`, count: 1000 });
     cursor = page.cursor;
-    if (page.keys.length > 0) await store.call('DEL', ...page.keys);
+    // One DEL per key: on a Cluster master the keys of one page span many slots (CROSSSLOT otherwise).
+    await Promise.all(page.keys.map((key) => store.call('DEL', key)));
   } while (cursor !== '0');
 }
 
@@ -33,7 +34,11 @@ export async function scanAll(store: ShardStore, match: string, type?: string): 
  * Waits until a keyspace subscription is live: Redis gives no "subscribed" signal through the interface, so
  * touch a probe key until its event comes back.
  */
-export async function untilSubscribed(store: ShardStore, events: readonly KeyspaceEvent[], probeKey: string): Promise<void> {
+export async function untilSubscribed(
+  store: ShardStore,
+  events: readonly KeyspaceEvent[],
+  probeKey: string,
+): Promise<void> {
   await vi.waitFor(
     async () => {
       await store.call('SET', probeKey, '1');
