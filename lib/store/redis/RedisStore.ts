@@ -12,7 +12,7 @@ import type {
   ShardStore,
   StreamEntry,
 } from '../ShardStore.ts';
-import { addressOf, closeClient, createClient, createClientFromUrl } from './connection.ts';
+import { addressOf, closeClient, createClient, createClientFromUrl, lastErrorOf, watchErrors } from './connection.ts';
 import { RedisConnectionError } from './errors.ts';
 import { keyspaceSource } from './keyspace.ts';
 import { READ_KEYS_SCRIPT, type ReadStrategy, readKeysByPipeline, readKeysByScript } from './readKeys.ts';
@@ -89,15 +89,9 @@ export class RedisStore implements ShardStore {
   private readonly blockingClients = new Set<Redis>();
   private readonly closed$ = new ReplaySubject<void>(1);
   private readonly closingConnections = new Set<Promise<void>>();
-  private lastConnectionError: Error | undefined;
+  private readonly unwatchErrors: () => void;
   private scriptSha: string | undefined;
   private closing: Promise<void> | undefined;
-  private readonly onError = (error: Error): void => {
-    this.lastConnectionError = error;
-  };
-  private readonly onReady = (): void => {
-    this.lastConnectionError = undefined;
-  };
 
   constructor(connection: string | RedisOptions | Redis, options: RedisStoreOptions = {}) {
     if (connection instanceof Redis) {
@@ -115,8 +109,7 @@ export class RedisStore implements ShardStore {
       configureKeyspaceEvents: options.configureKeyspaceEvents ?? DEFAULT_REDIS_STORE_OPTIONS.configureKeyspaceEvents,
     };
     this.address = addressOf(this.client);
-    this.client.on('error', this.onError);
-    this.client.on('ready', this.onReady);
+    this.unwatchErrors = watchErrors(this.client);
     // share(): one subscriber connection however many subscribe; torn down when the last one leaves,
     // re-created by the next subscriber (also after an error).
     this.keyspace$ = keyspaceSource({
@@ -216,8 +209,7 @@ export class RedisStore implements ShardStore {
     this.closing ??= (async () => {
       this.closed$.next();
       this.closed$.complete();
-      this.client.off('error', this.onError);
-      this.client.off('ready', this.onReady);
+      if (!this.ownsClient) this.unwatchErrors();
       for (const blocking of this.blockingClients) blocking.disconnect();
       await Promise.all(this.closingConnections);
       if (this.ownsClient) await closeClient(this.client);
@@ -231,7 +223,7 @@ export class RedisStore implements ShardStore {
     try {
       return await operation(this.client);
     } catch (error) {
-      throw toStoreError(error, this.address, this.lastConnectionError);
+      throw toStoreError(error, this.address, lastErrorOf(this.client));
     }
   }
 }

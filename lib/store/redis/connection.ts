@@ -42,10 +42,46 @@ export function credentialOptions(options: RedisOptions): RedisOptions {
   return picked;
 }
 
+const lastErrors = new WeakMap<Redis, Error>();
+const watched = new WeakMap<Redis, () => void>();
+
+/**
+ * Remembers a client's latest connection error (cleared when it is ready again), so that a command that gives
+ * up can say why (`ECONNREFUSED`, `WRONGPASS`, …). Having a listener also keeps ioredis from logging every
+ * reconnection failure as "Unhandled error event". Returns the function that stops watching.
+ */
+export function watchErrors(client: Redis): () => void {
+  const existing = watched.get(client);
+  if (existing) return existing;
+  const onError = (error: Error): void => void lastErrors.set(client, error);
+  const onReady = (): void => void lastErrors.delete(client);
+  client.on('error', onError);
+  client.on('ready', onReady);
+  const stop = (): void => {
+    client.off('error', onError);
+    client.off('ready', onReady);
+    watched.delete(client);
+  };
+  watched.set(client, stop);
+  return stop;
+}
+
+/** The connection error `watchErrors` saw last, if the client has not been ready since. */
+export function lastErrorOf(client: Redis): Error | undefined {
+  return lastErrors.get(client);
+}
+
 /** `host:port` of a client, for error messages. */
 export function addressOf(client: Redis): string {
   const { host, port, path } = client.options;
   return path ?? `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+}
+
+const QUIT_TIMEOUT_MS = 1_000;
+
+/** A function, so the compiler does not narrow `status` across the awaits in `closeClient`. */
+function hasEnded(client: Redis): boolean {
+  return client.status === 'end';
 }
 
 /**
@@ -58,10 +94,18 @@ export async function closeClient(client: Redis): Promise<void> {
     client.disconnect();
     return;
   }
+  // A node that stopped answering would keep QUIT waiting for the whole command timeout.
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, QUIT_TIMEOUT_MS);
+  });
   try {
-    await client.quit();
+    await Promise.race([client.quit(), gaveUp]);
   } catch {
-    client.disconnect();
+    // disconnected below
+  } finally {
+    clearTimeout(timer);
+    if (!hasEnded(client)) client.disconnect();
   }
 }
 

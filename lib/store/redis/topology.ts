@@ -4,7 +4,7 @@ import { SLOT_COUNT } from '../../cluster/slots.ts';
 import { GearsError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { type ClusterMaster, readClusterMasters } from './clusterNodes.ts';
-import { closeClient, createClientFromUrl, credentialOptions } from './connection.ts';
+import { closeClient, createClientFromUrl, credentialOptions, lastErrorOf, watchErrors } from './connection.ts';
 import { RedisStore, type RedisStoreOptions } from './RedisStore.ts';
 import { toReply, toStoreError } from './replies.ts';
 
@@ -22,7 +22,7 @@ function askVia(client: Redis | Cluster, address: string): Ask {
     try {
       return toReply(await client.call(command, ...args));
     } catch (error) {
-      throw toStoreError(error, address);
+      throw toStoreError(error, address, client instanceof Cluster ? undefined : lastErrorOf(client));
     }
   };
 }
@@ -32,7 +32,7 @@ async function isClusterEnabled(ask: Ask, address: string): Promise<boolean> {
   try {
     return /^cluster_enabled:1\b/m.test(String(await ask('INFO', 'cluster')));
   } catch (infoError) {
-    if (!(infoError instanceof GearsError) || infoError.name !== 'ReplyError') throw infoError;
+    if (!(infoError instanceof Error) || !infoError.message.startsWith('NOPERM')) throw infoError;
     try {
       await ask('CLUSTER', 'MYID');
       return true;
@@ -77,6 +77,7 @@ export async function createRedisTopology(
   }
   const owned = typeof source === 'string';
   const client = typeof source === 'string' ? createClientFromUrl(source, options.redisOptions) : source;
+  const unwatch = watchErrors(client);
   const address = `${client.options.host ?? '127.0.0.1'}:${client.options.port ?? 6379}`;
   try {
     if (!(await isClusterEnabled(askVia(client, address), address))) {
@@ -101,7 +102,7 @@ export async function createRedisTopology(
       ? {
           ask: async (command, ...args) => {
             const temporary = createClientFromUrl(source, options.redisOptions);
-            temporary.on('error', () => undefined);
+            watchErrors(temporary);
             try {
               return await askVia(temporary, address)(command, ...args);
             } finally {
@@ -118,9 +119,11 @@ export async function createRedisTopology(
         };
     const topology = await RedisClusterTopology.create(seed, redisOptions, storeOptions, undefined);
     if (owned) await closeClient(client);
+    else unwatch(); // the caller's client: leave its error handling as it was
     return topology;
   } catch (error) {
     if (owned) await closeClient(client);
+    else unwatch();
     throw error;
   }
 }

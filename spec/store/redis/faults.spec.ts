@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GearsError, ReplyError } from '../../../lib/errors.ts';
-import { RedisConnectionError, RedisStore } from '../../../lib/store/redis/index.ts';
+import { createRedisTopology, RedisConnectionError, RedisStore } from '../../../lib/store/redis/index.ts';
 import type { KeyspaceEvent } from '../../../lib/store/ShardStore.ts';
-import { startRedis, type RedisServerHandle } from '../../../lib/testing/servers.ts';
+import { freePort, startRedis, type RedisServerHandle } from '../../../lib/testing/servers.ts';
 import { untilSubscribed } from './helpers.ts';
 
 // "Does not hang" bound: generous for a busy 2-core machine, far below ioredis' defaults (~30 s and more).
@@ -80,7 +80,11 @@ describe('a node that goes away', () => {
       server.process.kill('SIGSTOP');
       const inFlight = store.call('GET', 'k');
       await new Promise((r) => setTimeout(r, 100));
-      await server.stop();
+      // SIGKILL while stopped: the server dies without running again (stop() would SIGCONT it first, and it
+      // might answer the GET before the kill lands).
+      const exited = new Promise((r) => server.process.once('exit', r));
+      server.process.kill('SIGKILL');
+      await exited;
       expect(await rejectsWithin(inFlight)).toBeInstanceOf(RedisConnectionError);
     } finally {
       await store.close();
@@ -98,9 +102,22 @@ describe('a node that goes away', () => {
       expect((error as Error).message).toMatch(/timed out/i);
       server.process.kill('SIGCONT');
       await vi.waitFor(async () => expect(await store.call('PING')).toBe('PONG'), { timeout: BOUND_MS, interval: 100 });
+      server.process.kill('SIGSTOP');
+      const started = Date.now();
+      await store.close(); // QUIT gets no answer: close gives up on it rather than wait
+      expect(Date.now() - started).toBeLessThan(BOUND_MS);
     } finally {
+      server.process.kill('SIGCONT');
       await store.close();
     }
+  });
+
+  it('fails to build a topology on an address where nothing listens, within a bounded time', async () => {
+    server = await startRedis(); // for afterEach
+    const port = await freePort();
+    const error = await rejectsWithin(createRedisTopology(`redis://127.0.0.1:${port}`));
+    expect(error).toBeInstanceOf(RedisConnectionError);
+    expect((error as Error).message).toContain('ECONNREFUSED');
   });
 });
 
@@ -135,6 +152,12 @@ describe('a user with restricted permissions', () => {
   afterAll(async () => {
     await admin.close();
     await server.stop();
+  });
+
+  it('fails with WRONGPASS for a wrong password, at once', async () => {
+    const error = await rejectsWithin(createRedisTopology(url('noconfig', 'wrong')));
+    expect(error).toBeInstanceOf(ReplyError);
+    expect((error as Error).message).toBe('WRONGPASS invalid username-password pair or user is disabled.');
   });
 
   it('gets an error naming notify-keyspace-events when CONFIG is refused', async () => {
