@@ -67,6 +67,12 @@ function isBlocking(command: string, args: readonly RedisArg[]): boolean {
   return exists(command, { caseInsensitive: true }) && hasFlag(command, 'blocking', { nameCaseInsensitive: true });
 }
 
+/** The server will not run scripts for us: ACL without `@scripting`, EVAL renamed away or disabled. */
+function isScriptRefusal(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof RedisConnectionError) return false;
+  return /^(NOPERM|ERR unknown command|ERR .*disabled)/.test(error.message);
+}
+
 /**
  * `ShardStore` over one Redis node — a standalone server or one Cluster master — with ioredis.
  * One auto-pipelined connection for commands, scans and reads; one subscriber connection, opened while
@@ -147,11 +153,7 @@ export class RedisStore implements ShardStore {
         return readKeysByScript(client, this.scriptSha, keys, readValue);
       });
     } catch (error) {
-      if (
-        error instanceof RedisConnectionError ||
-        !/^(NOPERM|ERR unknown command|ERR .*disabled)/.test(error instanceof Error ? error.message : '')
-      )
-        throw error;
+      if (!isScriptRefusal(error)) throw error;
       // Scripts refused: stay on pipelines from now on.
       this.options.readStrategy = 'pipeline';
       return this.run((client) => readKeysByPipeline(client, keys, readValue));
@@ -164,14 +166,14 @@ export class RedisStore implements ShardStore {
   }
 
   /**
-   * Sends any command. Known command names are sent upper-cased so that ioredis applies none of its
-   * per-command transformers (it turns an `hgetall` reply into an object, and an `hset` Buffer argument into
-   * fields), and the reply keeps its RESP2 shape; Redis' error texts name known commands in lower case
-   * whatever the caller typed, so nothing changes there. Unknown names go as typed, because Redis echoes them
-   * in `ERR unknown command '…'`. Blocking commands
-   * (BLPOP, XREAD … BLOCK, WAIT, …) get a connection of their own for their duration, without the command
-   * timeout, so they hold up nobody else. Connection-state commands (MULTI, WATCH, SELECT, SUBSCRIBE, …) are
-   * refused: the connection is shared.
+   * Sends any command. Known command names go upper-cased so that ioredis applies none of its per-command
+   * transformers (it turns an `hgetall` reply into an object, an `hset` Buffer argument into fields) and the
+   * reply keeps its RESP2 shape; Redis' error texts name known commands in lower case whatever the caller
+   * typed, so they do not change. Unknown names go as typed: Redis echoes them in `ERR unknown command '…'`.
+   *
+   * Blocking commands (BLPOP, XREAD … BLOCK, WAIT, …) get a connection of their own for their duration,
+   * without the command timeout, so they hold up nobody else. Connection-state commands (MULTI, WATCH,
+   * SELECT, SUBSCRIBE, …) are refused: the connection is shared.
    */
   async call(command: string, ...args: RedisArg[]): Promise<RedisReply> {
     const upper = command.toUpperCase();

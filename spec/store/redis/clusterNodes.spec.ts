@@ -39,6 +39,8 @@ describe('cluster masters', () => {
 
   it('use the address of the node asked when a node does not know its own endpoint', () => {
     const reply: RedisReply = [[0, 16383, ['', 7000, 'a'.repeat(40)]]];
-    expect(parseClusterSlots(reply, '10.0.0.5')).toEqual([{ id: 'a'.repeat(40), host: '10.0.0.5', port: 7000, slots: [[0, 16383]] }]);
+    expect(parseClusterSlots(reply, '10.0.0.5')).toEqual([
+      { id: 'a'.repeat(40), host: '10.0.0.5', port: 7000, slots: [[0, 16383]] },
+    ]);
   });
 });

@@ -13,7 +13,13 @@ describe('reply conversion', () => {
   });
 
   it('parses scores as Redis prints them', () => {
-    expect([parseScore('1.5'), parseScore('inf'), parseScore('-inf'), parseScore('+inf'), parseScore('-0')]).toEqual([1.5, Infinity, -Infinity, Infinity, -0]);
+    expect([parseScore('1.5'), parseScore('inf'), parseScore('-inf'), parseScore('+inf'), parseScore('-0')]).toEqual([
+      1.5,
+      Infinity,
+      -Infinity,
+      Infinity,
+      -0,
+    ]);
   });
 
   it('keeps __proto__ as an own field', () => {

@@ -181,15 +181,30 @@ describe('Redis Cluster refresh after a reshard', () => {
       const [first, second] = before;
       const seed = `${cluster.nodes[0]!.host}:${cluster.nodes[0]!.port}`;
       await run('redis-cli', [
-        '--cluster', 'reshard', seed,
-        '--cluster-from', first!.id, '--cluster-to', second!.id, '--cluster-slots', '100', '--cluster-yes',
+        '--cluster',
+        'reshard',
+        seed,
+        '--cluster-from',
+        first!.id,
+        '--cluster-to',
+        second!.id,
+        '--cluster-slots',
+        '100',
+        '--cluster-yes',
       ]);
       await topology.refresh();
       expect(topology.shards).not.toBe(before);
       // The master that received slots 0-99 now owns slot 0, so it comes first.
       expect(topology.shards.map((s) => s.id)).toEqual([second!.id, first!.id, before[2]!.id]);
       expect(topology.shards.map((s) => s.store)).toEqual([second!.store, first!.store, before[2]!.store]);
-      expect(topology.shards.map((s) => s.slots)).toEqual([[[0, 99], [5461, 10922]], [[100, 5460]], [[10923, 16383]]]);
+      expect(topology.shards.map((s) => s.slots)).toEqual([
+        [
+          [0, 99],
+          [5461, 10922],
+        ],
+        [[100, 5460]],
+        [[10923, 16383]],
+      ]);
       expect(topology.shards[2]).toBe(before[2]);
       await topology.refresh();
       const after = topology.shards;
