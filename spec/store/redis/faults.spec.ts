@@ -112,6 +112,26 @@ describe('a node that goes away', () => {
     }
   });
 
+  it('keeps delivering keyspace events after the node restarts, turning notifications on again', async () => {
+    server = await startRedis();
+    const store = new RedisStore(server.url);
+    const events: KeyspaceEvent[] = [];
+    const subscription = store.keyspaceEvents().subscribe((e) => events.push(e));
+    try {
+      await untilSubscribed(store, events, 'before');
+      const exited = new Promise((r) => server.process.once('exit', r));
+      server.process.kill('SIGKILL');
+      await exited;
+      // A fresh server on the same port: notify-keyspace-events is off again, the subscription is gone.
+      revived = spawnRedisOn(server.port);
+      await untilSubscribed(store, events, 'after');
+      expect(subscription.closed).toBe(false);
+    } finally {
+      subscription.unsubscribe();
+      await store.close();
+    }
+  });
+
   it('fails to build a topology on an address where nothing listens, within a bounded time', async () => {
     server = await startRedis(); // for afterEach
     const port = await freePort();
