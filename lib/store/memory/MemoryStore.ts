@@ -1,0 +1,308 @@
+import { Observable, Subject } from 'rxjs';
+import { GearsError, ReplyError } from '../../errors.ts';
+import type {
+  KeyData,
+  KeyspaceEvent,
+  RedisArg,
+  RedisReply,
+  ScanOptions,
+  ScanPage,
+  ShardStore,
+  StreamEntry,
+} from '../ShardStore.ts';
+import { CommandTable } from './commandTable.ts';
+import { hashCommands } from './hashes.ts';
+import { keyCommands, parseCursor, scanKeyspace } from './keys.ts';
+import { Keyspace } from './Keyspace.ts';
+import { listCommands } from './lists.ts';
+import { setCommands, setMembers } from './sets.ts';
+import type { SortedSet } from './SortedSet.ts';
+import type { Stream } from './Stream.ts';
+import { groupCommands } from './streamGroups.ts';
+import { parseRangeEnd, parseRangeStart, rangeRecords } from './streamIds.ts';
+import { streamReadCommands } from './streamRead.ts';
+import { streamCommands } from './streams.ts';
+import { stringCommands } from './strings.ts';
+import { BlockRequest, typeOf, type CommandContext, type Hash, type RSet, type Value } from './types.ts';
+import { zsetCommands } from './zsets.ts';
+import type { Deque } from './Deque.ts';
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** The clock in unix milliseconds (default `Date.now`); specs inject one to test expiry without sleeping. */
+  now?: () => number;
+  /**
+   * Period of the active expiry sweep in ms, so `expired` events fire for keys nobody reads (Redis runs it 10
+   * times a second). 0 turns the timer off: keys then expire when read or on {@link MemoryStore.sweep}.
+   */
+  activeExpireInterval?: number;
+}
+
+export const DEFAULT_MEMORY_STORE_OPTIONS: Required<MemoryStoreOptions> = {
+  now: Date.now,
+  activeExpireInterval: 100,
+};
+
+const table = new CommandTable([
+  ...stringCommands,
+  ...keyCommands,
+  ...hashCommands,
+  ...listCommands,
+  ...setCommands,
+  ...zsetCommands,
+  ...streamCommands,
+  ...streamReadCommands,
+  ...groupCommands,
+]);
+
+interface Waiter {
+  request: BlockRequest;
+  resolve: (reply: RedisReply) => void;
+  reject: (error: unknown) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * The embedded, in-process Redis: strings, hashes, lists, sets, sorted sets and streams with consumer groups,
+ * key expiry, SCAN/KEYS with Redis globs and keyspace events, answering with Redis 7.0's replies and errors in
+ * the shapes ioredis' `call()` gives. It is the default store of rxgears.
+ *
+ * @example
+ * const store = new MemoryStore();
+ * store.callSync('SET', 'user:1', 'ada');          // 'OK'
+ * await store.call('GET', 'user:1');                // 'ada'
+ * store.callSync('INCR', 'user:1');                 // throws ReplyError('ERR value is not an integer or out of range')
+ * await store.close();
+ */
+export class MemoryStore implements ShardStore {
+  readonly kind = 'memory' as const;
+  private readonly ks: Keyspace;
+  private readonly events = new Subject<KeyspaceEvent>();
+  private readonly syncContext: CommandContext;
+  private readonly blockingContext: CommandContext;
+  private readonly waiters = new Map<string, Waiter[]>();
+  private listeners = 0;
+  private flushing = false;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const opts = { ...DEFAULT_MEMORY_STORE_OPTIONS, ...options };
+    this.ks = new Keyspace(opts.now);
+    this.syncContext = { ks: this.ks, canBlock: false };
+    this.blockingContext = { ks: this.ks, canBlock: true };
+    if (opts.activeExpireInterval > 0) {
+      this.timer = setInterval(() => this.sweep(), opts.activeExpireInterval);
+      this.timer.unref();
+    }
+  }
+
+  /**
+   * Runs one command synchronously and returns its reply; an error reply throws a `ReplyError`. Blocking
+   * options (`XREAD … BLOCK`) act as non-blocking reads here, as Redis does inside MULTI.
+   */
+  callSync(command: string, ...args: RedisArg[]): RedisReply {
+    const reply = this.execute(command, args, this.syncContext);
+    return reply instanceof BlockRequest ? reply.onTimeout : reply;
+  }
+
+  call(command: string, ...args: RedisArg[]): Promise<RedisReply> {
+    let reply: RedisReply | BlockRequest;
+    try {
+      reply = this.execute(command, args, this.blockingContext);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (reply instanceof BlockRequest) return this.block(reply);
+    return Promise.resolve(reply);
+  }
+
+  scan(cursor: string, options: ScanOptions = {}): Promise<ScanPage> {
+    try {
+      this.ks.tick();
+      const [next, keys] = scanKeyspace(this.ks, parseCursor(cursor), {
+        count: options.count ?? 10,
+        match: options.match,
+        type: options.type,
+      });
+      this.afterCommand();
+      return Promise.resolve({ cursor: String(next), keys });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  readKeys(keys: readonly string[], options: { readValue?: boolean } = {}): Promise<KeyData[]> {
+    const readValue = options.readValue ?? true;
+    this.ks.tick();
+    const out = keys.map((key) => keyData(key, this.ks.lookup(key), readValue));
+    this.afterCommand();
+    return Promise.resolve(out);
+  }
+
+  xrange(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]> {
+    try {
+      this.ks.tick();
+      const from = parseRangeStart(start);
+      const to = parseRangeEnd(end);
+      const s = this.ks.get<Stream>(key, 'stream');
+      const records = s === undefined ? [] : rangeRecords(s, from, to, count ?? 0, false);
+      this.afterCommand();
+      return Promise.resolve(
+        records.map((r) => {
+          const value: Record<string, string> = {};
+          for (let i = 0; i < r.fields.length; i += 2) value[r.fields[i]!] = r.fields[i + 1]!;
+          return { id: r.id, value };
+        }),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  keyspaceEvents(): Observable<KeyspaceEvent> {
+    return new Observable<KeyspaceEvent>((subscriber) => {
+      this.listeners++;
+      this.ks.eventsWanted = true;
+      const subscription = this.events.subscribe(subscriber);
+      return () => {
+        subscription.unsubscribe();
+        if (--this.listeners === 0) this.ks.eventsWanted = false;
+      };
+    });
+  }
+
+  /** Active expiry now: deletes every key past its deadline (events `expired`) and returns how many. */
+  sweep(): number {
+    this.ks.tick();
+    const count = this.ks.sweep();
+    this.afterCommand();
+    return count;
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const waiter of new Set([...this.waiters.values()].flat())) {
+      this.unblock(waiter);
+      waiter.reject(new GearsError('the memory store was closed while the command was blocked'));
+    }
+    this.events.complete();
+    return Promise.resolve();
+  }
+
+  private execute(command: string, args: readonly RedisArg[], ctx: CommandContext): RedisReply | BlockRequest {
+    const { handler, args: argv, subcommand } = table.resolve(command, args);
+    ctx.subcommand = subcommand;
+    this.ks.tick();
+    try {
+      return handler(ctx, argv);
+    } catch (error) {
+      if (error instanceof ReplyError) throw error;
+      throw new ReplyError(`ERR memory store internal error: ${(error as Error).message}`, { cause: error });
+    } finally {
+      this.afterCommand();
+    }
+  }
+
+  /** Delivers the command's keyspace events, then serves blocked readers whose keys were signalled. */
+  private afterCommand(): void {
+    if (this.ks.events.length > 0) this.flushEvents();
+    if (this.ks.ready.size > 0) this.serveReady();
+  }
+
+  private flushEvents(): void {
+    if (this.flushing) return; // a listener ran a command: the outer loop delivers its events, in order
+    this.flushing = true;
+    const pending = this.ks.events;
+    try {
+      for (let i = 0; i < pending.length; i++) this.events.next(pending[i]!);
+    } finally {
+      pending.length = 0;
+      this.flushing = false;
+    }
+  }
+
+  private block(request: BlockRequest): Promise<RedisReply> {
+    return new Promise<RedisReply>((resolve, reject) => {
+      const waiter: Waiter = { request, resolve, reject, timer: undefined };
+      if (request.timeoutMs > 0) {
+        waiter.timer = setTimeout(() => {
+          this.unblock(waiter);
+          resolve(request.onTimeout);
+        }, request.timeoutMs);
+      }
+      for (const key of request.keys) {
+        let list = this.waiters.get(key);
+        if (list === undefined) {
+          list = [];
+          this.waiters.set(key, list);
+          this.ks.watched.add(key);
+        }
+        list.push(waiter);
+      }
+    });
+  }
+
+  private unblock(waiter: Waiter): void {
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    for (const key of waiter.request.keys) {
+      const list = this.waiters.get(key);
+      if (list === undefined) continue;
+      const at = list.indexOf(waiter);
+      if (at !== -1) list.splice(at, 1);
+      if (list.length === 0) {
+        this.waiters.delete(key);
+        this.ks.watched.delete(key);
+      }
+    }
+  }
+
+  /** Retries, in blocking order, the readers of every signalled key (Redis' `handleClientsBlockedOnKeys`). */
+  private serveReady(): void {
+    while (this.ks.ready.size > 0) {
+      const keys = [...this.ks.ready];
+      this.ks.ready.clear();
+      for (const key of keys) {
+        for (const waiter of [...(this.waiters.get(key) ?? [])]) {
+          let reply: RedisReply | undefined;
+          this.ks.tick();
+          try {
+            reply = waiter.request.retry();
+          } catch (error) {
+            this.unblock(waiter);
+            waiter.reject(error);
+            continue;
+          }
+          if (reply !== undefined) {
+            this.unblock(waiter);
+            waiter.resolve(reply);
+          }
+        }
+      }
+      if (this.ks.events.length > 0) this.flushEvents();
+    }
+  }
+}
+
+function keyData(key: string, value: Value | undefined, readValue: boolean): KeyData {
+  if (value === undefined) return { key, type: 'none', value: null };
+  const type = typeOf(value);
+  if (!readValue) return { key, type, value: null } as KeyData;
+  switch (type) {
+    case 'string':
+      return { key, type, value: value as string };
+    case 'hash':
+      return { key, type, value: Object.fromEntries(value as Hash) };
+    case 'list':
+      return { key, type, value: (value as Deque).toArray() };
+    case 'set':
+      return { key, type, value: setMembers(value as RSet) };
+    case 'zset':
+      return { key, type, value: (value as SortedSet).toArray().map(({ member, score }) => ({ member, score })) };
+    case 'stream':
+      return { key, type, value: null };
+  }
+}

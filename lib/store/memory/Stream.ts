@@ -1,0 +1,219 @@
+/**
+ * A Redis stream: entries ordered by id, the counters Redis 7.0 keeps (`entries_added`, `max_deleted_entry_id`,
+ * `first_id`, `last_id`) and consumer groups. Redis stores entries in radix-tree nodes of up to 100 entries /
+ * 4096 bytes; approximate trimming (`MAXLEN ~`, `MINID ~`) only ever drops whole nodes, so the node boundaries
+ * are simulated here (entry counts exactly, listpack bytes estimated) to trim the same entries Redis would.
+ */
+import type { ConsumerGroup } from './ConsumerGroup.ts';
+
+export interface StreamId {
+  ms: number;
+  seq: number;
+}
+
+/** One radix-tree node as far as trimming sees it. */
+interface StreamNode {
+  live: number;
+  /** Live and deleted entries: a new node starts when this reaches `NODE_MAX_ENTRIES`. */
+  total: number;
+  masterFields: string[];
+  /** Listpack bytes of the entries (without the header and master entry). */
+  bytes: number;
+  masterMs: number;
+  masterSeq: number;
+}
+
+export interface StreamRecord {
+  ms: number;
+  seq: number;
+  id: string;
+  /** field, value, field, value … in XADD order. */
+  fields: string[];
+  node: StreamNode;
+}
+
+export const NODE_MAX_ENTRIES = 100;
+export const NODE_MAX_BYTES = 4096;
+
+export function compareIds(a: StreamId, b: StreamId): number {
+  return a.ms !== b.ms ? (a.ms < b.ms ? -1 : 1) : a.seq !== b.seq ? (a.seq < b.seq ? -1 : 1) : 0;
+}
+
+/** 2^64-1, the largest id part (the `+` id), kept as a sentinel since numbers are exact only to 2^53. */
+export const U64_MAX = Number.MAX_VALUE;
+
+export function formatU64(n: number): string {
+  return n === U64_MAX ? '18446744073709551615' : String(n);
+}
+
+export function formatId(id: StreamId): string {
+  return `${formatU64(id.ms)}-${formatU64(id.seq)}`;
+}
+
+export const ZERO_ID: StreamId = { ms: 0, seq: 0 };
+export const MAX_ID: StreamId = { ms: U64_MAX, seq: U64_MAX };
+
+export interface TrimSpec {
+  strategy: 'maxlen' | 'minid';
+  maxlen: number;
+  minid: StreamId;
+  approx: boolean;
+  /** 0 = no limit. */
+  limit: number;
+}
+
+export class Stream {
+  readonly type = 'stream';
+  /** Live entries in id order. */
+  readonly entries: StreamRecord[] = [];
+  lastId: StreamId = ZERO_ID;
+  firstId: StreamId = ZERO_ID;
+  maxDeletedId: StreamId = ZERO_ID;
+  entriesAdded = 0;
+  readonly groups = new Map<string, ConsumerGroup>();
+  private tail: StreamNode | undefined;
+
+  get length(): number {
+    return this.entries.length;
+  }
+
+  append(id: StreamId, fields: string[]): StreamRecord {
+    let node = this.tail;
+    let entryLen = 0;
+    for (const f of fields) entryLen += Buffer.byteLength(f);
+    if (node === undefined || node.total >= NODE_MAX_ENTRIES || nodeBytes(node) + entryLen >= NODE_MAX_BYTES) {
+      node = { live: 0, total: 0, masterFields: fieldNames(fields), bytes: 0, masterMs: id.ms, masterSeq: id.seq };
+      this.tail = node;
+    }
+    node.live++;
+    node.total++;
+    node.bytes += entryBytes(node, id, fields);
+    const record: StreamRecord = { ms: id.ms, seq: id.seq, id: formatId(id), fields, node };
+    this.entries.push(record);
+    this.lastId = id;
+    this.entriesAdded++;
+    if (this.entries.length === 1) this.firstId = id;
+    return record;
+  }
+
+  /** Index of the first entry with id ≥ `id`. */
+  lowerBound(id: StreamId): number {
+    const entries = this.entries;
+    let lo = 0;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareIds(entries[mid] as StreamRecord, id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  find(id: StreamId): StreamRecord | undefined {
+    const e = this.entries[this.lowerBound(id)];
+    return e !== undefined && e.ms === id.ms && e.seq === id.seq ? e : undefined;
+  }
+
+  /** XDEL of one id; true when it existed. */
+  delete(id: StreamId): boolean {
+    const at = this.lowerBound(id);
+    const e = this.entries[at];
+    if (e === undefined || e.ms !== id.ms || e.seq !== id.seq) return false;
+    this.entries.splice(at, 1);
+    e.node.live--;
+    if (e.node.live === 0 && e.node === this.tail) this.tail = undefined;
+    if (compareIds(id, this.maxDeletedId) > 0) this.maxDeletedId = { ms: id.ms, seq: id.seq };
+    this.refreshFirstId();
+    return true;
+  }
+
+  /** `streamTrim`: drops whole nodes, then (unless approximate) single entries of the first node. */
+  trim(spec: TrimSpec): number {
+    const entries = this.entries;
+    let removed = 0;
+    let i = 0;
+    while (i < entries.length) {
+      if (spec.strategy === 'maxlen' && entries.length - i <= spec.maxlen) break;
+      const node = (entries[i] as StreamRecord).node;
+      const live = node.live;
+      if (spec.limit && removed + live > spec.limit) break;
+      const last = entries[i + live - 1] as StreamRecord;
+      const removeNode =
+        spec.strategy === 'maxlen' ? entries.length - i - live >= spec.maxlen : compareIds(last, spec.minid) < 0;
+      if (removeNode) {
+        node.live = 0;
+        if (node === this.tail) this.tail = undefined;
+        i += live;
+        removed += live;
+        continue;
+      }
+      if (spec.approx) break;
+      for (let j = 0; j < live; j++) {
+        const e = entries[i] as StreamRecord;
+        if (spec.strategy === 'maxlen' ? entries.length - i <= spec.maxlen : compareIds(e, spec.minid) >= 0) break;
+        node.live--;
+        i++;
+        removed++;
+      }
+      break;
+    }
+    if (i > 0) entries.splice(0, i);
+    this.refreshFirstId();
+    return removed;
+  }
+
+  private refreshFirstId(): void {
+    const first = this.entries[0];
+    this.firstId = first === undefined ? ZERO_ID : { ms: first.ms, seq: first.seq };
+  }
+}
+
+function fieldNames(fields: string[]): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < fields.length; i += 2) names.push(fields[i] as string);
+  return names;
+}
+
+/** Bytes of one listpack element holding `s` (integers are stored as integers, as listpack does). */
+function elementBytes(s: string): number {
+  let enc: number;
+  if (/^-?[0-9]{1,19}$/.test(s) && (s === '0' || !/^-?0/.test(s)) && s !== '-0') {
+    const v = Number(s);
+    if (v >= 0 && v <= 127) enc = 1;
+    else if (v >= -4096 && v <= 4095) enc = 2;
+    else if (v >= -32768 && v <= 32767) enc = 3;
+    else if (v >= -8388608 && v <= 8388607) enc = 4;
+    else if (v >= -2147483648 && v <= 2147483647) enc = 5;
+    else enc = 9;
+  } else {
+    const len = Buffer.byteLength(s);
+    enc = len < 64 ? 1 + len : len < 4096 ? 2 + len : 5 + len;
+  }
+  return enc + (enc <= 127 ? 1 : enc < 16383 ? 2 : 3);
+}
+
+function intBytes(v: number): number {
+  return elementBytes(String(v));
+}
+
+function nodeBytes(node: StreamNode): number {
+  // header + terminator, count, deleted, master field count, fields, master terminator, entries.
+  let bytes = 7 + intBytes(node.live) + intBytes(node.total - node.live) + intBytes(node.masterFields.length) + 2;
+  for (const f of node.masterFields) bytes += elementBytes(f);
+  return bytes + node.bytes;
+}
+
+function entryBytes(node: StreamNode, id: StreamId, fields: string[]): number {
+  const names = fieldNames(fields);
+  const same = names.length === node.masterFields.length && names.every((n, i) => n === node.masterFields[i]);
+  let bytes = 2 + intBytes(id.ms - node.masterMs) + intBytes(id.seq - node.masterSeq);
+  if (same) {
+    for (let i = 1; i < fields.length; i += 2) bytes += elementBytes(fields[i] as string);
+    bytes += intBytes(names.length + 3);
+  } else {
+    bytes += intBytes(names.length);
+    for (const f of fields) bytes += elementBytes(f);
+    bytes += intBytes(names.length * 2 + 4);
+  }
+  return bytes;
+}

@@ -1,0 +1,3 @@
+/** The embedded in-memory Redis store of rxgears. */
+export { MemoryStore, DEFAULT_MEMORY_STORE_OPTIONS, type MemoryStoreOptions } from './MemoryStore.ts';
+export { globMatch, compileGlob } from './glob.ts';

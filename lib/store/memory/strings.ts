@@ -1,0 +1,183 @@
+/** String commands: GET, SET and its options, MGET, MSET, INCR/DECR family, APPEND, STRLEN, GETDEL, SETNX, … */
+import { ReplyError } from '../../errors.ts';
+import type { RedisReply } from '../ShardStore.ts';
+import type { Keyspace } from './Keyspace.ts';
+import { isInt64Range, toBigInt64, toInt64, intArg } from './numbers.ts';
+import { arityError, ERR_NOT_INTEGER, ERR_OVERFLOW, syntaxError } from './replies.ts';
+import type { CommandContext, CommandDef } from './types.ts';
+
+function getString(ks: Keyspace, key: string): string | undefined {
+  return ks.get<string>(key, 'string');
+}
+
+/** `LLONG_MAX / 1000`: the largest expiry in seconds Redis accepts. */
+export const LLONG_MAX_DIV_1000 = Number((2n ** 63n - 1n) / 1000n);
+
+export function invalidExpireTime(command: string): ReplyError {
+  return new ReplyError(`ERR invalid expire time in '${command}' command`);
+}
+
+/**
+ * `getExpireMillisecondsOrReply`: a relative (`EX`/`PX`) or absolute (`EXAT`/`PXAT`) expiry to a deadline in
+ * unix milliseconds.
+ */
+export function expireDeadline(ks: Keyspace, text: string, unit: 's' | 'ms', relative: boolean, command: string): number {
+  let ms = intArg(text);
+  if (ms <= 0 || (unit === 's' && ms > LLONG_MAX_DIV_1000)) throw invalidExpireTime(command);
+  if (unit === 's') ms *= 1000;
+  if (relative) ms += ks.time;
+  if (ms <= 0) throw invalidExpireTime(command);
+  return ms;
+}
+
+function set(ctx: CommandContext, args: string[]): RedisReply {
+  const ks = ctx.ks;
+  const key = args[0]!;
+  const value = args[1]!;
+  let nx = false;
+  let xx = false;
+  let get = false;
+  let keepTtl = false;
+  let expiry: { text: string; unit: 's' | 'ms'; relative: boolean } | undefined;
+  for (let j = 2; j < args.length; j++) {
+    const opt = args[j]!.toUpperCase();
+    const next = args[j + 1];
+    if (opt === 'NX' && !xx) nx = true;
+    else if (opt === 'XX' && !nx) xx = true;
+    else if (opt === 'GET') get = true;
+    else if (opt === 'KEEPTTL' && expiry === undefined) keepTtl = true;
+    else if ((opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') && !keepTtl && next !== undefined) {
+      // Redis lets an option repeat itself (the last wins) but refuses two different expiry options.
+      const unit = opt === 'EX' || opt === 'EXAT' ? 's' : 'ms';
+      const relative = opt === 'EX' || opt === 'PX';
+      if (expiry !== undefined && (expiry.unit !== unit || expiry.relative !== relative)) throw syntaxError();
+      expiry = { text: next, unit, relative };
+      j++;
+    } else throw syntaxError();
+  }
+  const deadline = expiry && expireDeadline(ks, expiry.text, expiry.unit, expiry.relative, 'set');
+  let old: string | null = null;
+  if (get) old = getString(ks, key) ?? null;
+  const found = ks.lookup(key) !== undefined;
+  if ((nx && found) || (xx && !found)) return get ? old : null;
+  ks.set(key, value, keepTtl);
+  ks.notify('set', key);
+  if (deadline !== undefined) {
+    ks.setExpire(key, deadline);
+    ks.notify('expire', key);
+  }
+  return get ? old : 'OK';
+}
+
+function setWithExpiry(unit: 's' | 'ms', command: string) {
+  return (ctx: CommandContext, args: string[]): RedisReply => {
+    const deadline = expireDeadline(ctx.ks, args[1]!, unit, true, command);
+    ctx.ks.set(args[0]!, args[2]!);
+    ctx.ks.notify('set', args[0]!);
+    ctx.ks.setExpire(args[0]!, deadline);
+    ctx.ks.notify('expire', args[0]!);
+    return 'OK';
+  };
+}
+
+/** INCR/DECR/INCRBY/DECRBY: int64 arithmetic with Redis' overflow error, the TTL kept. */
+function incrBy(ks: Keyspace, key: string, delta: number | bigint): RedisReply {
+  const current = getString(ks, key);
+  let result: number | bigint;
+  if (current === undefined) {
+    result = delta;
+  } else {
+    const n = toInt64(current);
+    if (n === undefined) throw new ReplyError(ERR_NOT_INTEGER);
+    const sum = n + Number(delta);
+    if (Number.isSafeInteger(sum) && Number.isSafeInteger(n)) {
+      result = sum;
+    } else {
+      const big = (toBigInt64(current) as bigint) + BigInt(delta);
+      if (!isInt64Range(big)) throw new ReplyError(ERR_OVERFLOW);
+      result = big;
+    }
+  }
+  ks.set(key, String(result), true);
+  ks.notify('incrby', key);
+  return Number(result);
+}
+
+function deltaArg(text: string, negate: boolean): number | bigint {
+  const n = intArg(text);
+  if (!negate) return Number.isSafeInteger(n) ? n : (toBigInt64(text) as bigint);
+  if (text === '-9223372036854775808') throw new ReplyError('ERR decrement would overflow');
+  return Number.isSafeInteger(n) ? -n : -(toBigInt64(text) as bigint);
+}
+
+function mset(ctx: CommandContext, args: string[]): RedisReply {
+  if (args.length % 2 !== 0) throw arityError('mset');
+  for (let i = 0; i < args.length; i += 2) {
+    ctx.ks.set(args[i]!, args[i + 1]!);
+    ctx.ks.notify('set', args[i]!);
+  }
+  return 'OK';
+}
+
+export const stringCommands: CommandDef[] = [
+  { name: 'get', arity: 2, handler: (ctx, args) => getString(ctx.ks, args[0]!) ?? null },
+  { name: 'set', arity: -3, handler: set },
+  { name: 'setex', arity: 4, handler: setWithExpiry('s', 'setex') },
+  { name: 'psetex', arity: 4, handler: setWithExpiry('ms', 'psetex') },
+  {
+    name: 'setnx',
+    arity: 3,
+    handler: ({ ks }, args) => {
+      if (ks.lookup(args[0]!) !== undefined) return 0;
+      ks.set(args[0]!, args[1]!);
+      ks.notify('set', args[0]!);
+      return 1;
+    },
+  },
+  {
+    name: 'getset',
+    arity: 3,
+    handler: ({ ks }, args) => {
+      const old = getString(ks, args[0]!) ?? null;
+      ks.set(args[0]!, args[1]!);
+      ks.notify('set', args[0]!);
+      return old;
+    },
+  },
+  {
+    name: 'getdel',
+    arity: 2,
+    handler: ({ ks }, args) => {
+      const value = getString(ks, args[0]!);
+      if (value === undefined) return null;
+      ks.remove(args[0]!);
+      ks.notify('del', args[0]!);
+      return value;
+    },
+  },
+  {
+    name: 'mget',
+    arity: -2,
+    handler: ({ ks }, args) =>
+      args.map((key) => {
+        const v = ks.lookup(key);
+        return typeof v === 'string' ? v : null;
+      }),
+  },
+  { name: 'mset', arity: -3, handler: mset },
+  { name: 'incr', arity: 2, handler: ({ ks }, args) => incrBy(ks, args[0]!, 1) },
+  { name: 'decr', arity: 2, handler: ({ ks }, args) => incrBy(ks, args[0]!, -1) },
+  { name: 'incrby', arity: 3, handler: ({ ks }, args) => incrBy(ks, args[0]!, deltaArg(args[1]!, false)) },
+  { name: 'decrby', arity: 3, handler: ({ ks }, args) => incrBy(ks, args[0]!, deltaArg(args[1]!, true)) },
+  {
+    name: 'append',
+    arity: 3,
+    handler: ({ ks }, args) => {
+      const value = (getString(ks, args[0]!) ?? '') + args[1]!;
+      ks.set(args[0]!, value, true);
+      ks.notify('append', args[0]!);
+      return Buffer.byteLength(value);
+    },
+  },
+  { name: 'strlen', arity: 2, handler: ({ ks }, args) => Buffer.byteLength(getString(ks, args[0]!) ?? '') },
+];
