@@ -1,4 +1,4 @@
-import { from, isObservable, defer, type Observable, type ObservableInput } from 'rxjs';
+import { defer, from, isObservable, Observable, type ObservableInput } from 'rxjs';
 import { GearsError } from '../lib/errors.ts';
 import type { ReaderContext } from './types.ts';
 
@@ -13,17 +13,19 @@ export type GeneratorSource<T> = Iterable<T> | AsyncIterable<T> | Observable<T>;
  * GB('GeneratorReader').map((n) => n * 2).run(function* () { yield* [1, 2, 3] }, { mode: 'async_local' })
  */
 export function generatorReader<T>(context: ReaderContext, generator: () => GeneratorSource<T>): Observable<T> {
-  return defer(() => {
-    if (typeof generator !== 'function') throw new GearsError('GeneratorReader argument must be a function');
-    const source = context.invoke(generator) as unknown;
-    if (isObservable(source)) return source as Observable<T>;
-    if (
-      source !== null &&
-      typeof source === 'object' &&
-      (Symbol.iterator in source || Symbol.asyncIterator in source)
-    ) {
-      return from(source as ObservableInput<T>);
-    }
-    throw new GearsError('GeneratorReader function must return an iterable, an async iterable or an Observable');
-  });
+  // Subscribing inside the shard's runtime context makes the generator's body (which runs on iteration, not
+  // on the call) see the context too, so `execute()` and `hashtag()` work in it.
+  return new Observable<T>((subscriber) =>
+    context.invoke(() => defer(() => toObservable(generator)).subscribe(subscriber)),
+  );
+}
+
+function toObservable<T>(generator: () => GeneratorSource<T>): Observable<T> {
+  if (typeof generator !== 'function') throw new GearsError('GeneratorReader argument must be a function');
+  const source = generator() as unknown;
+  if (isObservable(source)) return source as Observable<T>;
+  if (source !== null && typeof source === 'object' && (Symbol.iterator in source || Symbol.asyncIterator in source)) {
+    return from(source as ObservableInput<T>);
+  }
+  throw new GearsError('GeneratorReader function must return an iterable, an async iterable or an Observable');
 }
