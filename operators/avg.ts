@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Step } from '../lib/builder/steps.ts';
-import type { StepOptions } from './internal/options.ts';
+import { isPromiseLike, type StepOptions } from './internal/options.ts';
 import { stepsOperator } from './internal/stepOperator.ts';
 
 interface Mean {
@@ -17,7 +17,12 @@ export function avgSteps(extractor: (record: never) => unknown = Number): Step[]
       kind: 'accumulate',
       op: 'avg',
       fn: (mean: Mean, record: never) => {
-        const value = Number(extractor(record));
+        const extracted = extractor(record);
+        if (isPromiseLike(extracted)) {
+          extracted.then(undefined, () => undefined);
+          throw new TypeError('avg extractor returned a Promise: extractors must be synchronous');
+        }
+        const value = Number(extracted);
         if (Number.isNaN(value)) throw new TypeError(`avg: ${JSON.stringify(record)} is not a number`);
         mean.sum += value;
         mean.count += 1;

@@ -1,7 +1,7 @@
 import { defer, type OperatorFunction } from 'rxjs';
 import { sequentialStep } from './internal/ordered.ts';
 import { isPromiseLike, type StepOptions } from './internal/options.ts';
-import { keyOf } from './internal/keys.ts';
+import { extractKey } from './internal/keys.ts';
 
 /** What grouping operations emit: one record per key. */
 export interface Group<V> {
@@ -34,7 +34,7 @@ export function localGroupBy<T, A>(
       return source.pipe(
         sequentialStep<T, Group<A>>(
           (record) => {
-            const key = keyOf(extractor(record));
+            const key = extractKey(extractor, record);
             let accumulator = groups.get(key);
             if (accumulator === undefined && options.zero && !groups.has(key)) accumulator = options.zero();
             const result = reducer(key, accumulator, record);

@@ -1,6 +1,6 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { Step } from '../lib/builder/steps.ts';
-import type { StepOptions } from './internal/options.ts';
+import { isPromiseLike, type StepOptions } from './internal/options.ts';
 import { stepsOperator } from './internal/stepOperator.ts';
 import { canonicalJson } from './internal/keys.ts';
 
@@ -24,9 +24,23 @@ export function defaultCompare(a: unknown, b: unknown): number {
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
+/** A user's compare, guarded: a Promise instead of a number is an error (and its rejection is handled). */
+function checkedCompare(compare: (a: unknown, b: unknown) => unknown): (a: unknown, b: unknown) => number {
+  return (a, b) => {
+    const order = compare(a, b);
+    if (isPromiseLike(order)) {
+      order.then(undefined, () => undefined);
+      throw new TypeError('sort compare returned a Promise: it must return a number');
+    }
+    return Number(order);
+  };
+}
+
 /** The plan of `sort`: collect, gather into one list on the initiator, sort, emit in order. */
 export function sortSteps(options: SortOptions<never> = {}): Step[] {
-  const compare = (options.compare ?? defaultCompare) as (a: unknown, b: unknown) => number;
+  const compare = options.compare
+    ? checkedCompare(options.compare as (a: unknown, b: unknown) => unknown)
+    : defaultCompare;
   const order = options.reverse ? (a: unknown, b: unknown) => compare(b, a) : compare;
   return [
     { kind: 'collect', op: 'sort' },

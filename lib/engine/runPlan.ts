@@ -4,7 +4,7 @@ import type { Shard, Topology } from '../cluster/topology.ts';
 import type { ShardTransport } from '../cluster/transport.ts';
 import { hashSlot } from '../cluster/slots.ts';
 import { stepOperator } from '../../operators/internal/stepOperator.ts';
-import { keyOf } from '../../operators/internal/keys.ts';
+import { extractKey } from '../../operators/internal/keys.ts';
 import type { StepOptions } from '../../operators/internal/options.ts';
 import type { ReaderContext } from '../../readers/types.ts';
 import { splitStages, type Plan } from './plan.ts';
@@ -85,7 +85,7 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
         exchange.kind === 'collect'
           ? () => initiator
           : (record: unknown) => {
-              const owner = setup.slotOwner(hashSlot(keyOf(exchange.extractor(record))));
+              const owner = setup.slotOwner(hashSlot(extractKey(exchange.extractor, record)));
               if (owner < 0) throw new RangeError('repartition: no shard owns the slot of this record');
               return owner;
             };

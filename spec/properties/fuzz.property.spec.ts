@@ -79,7 +79,7 @@ const ops: Op[] = [
   { name: 'countBy', apply: (b, f) => b.countBy(f) },
   { name: 'count', apply: (b) => b.count() },
   { name: 'avg', apply: (b, f) => b.avg(f) },
-  { name: 'sort', apply: (b, f) => b.sort({ compare: (x, y) => Number(f(x)) - Number(f(y)) || 0 }) },
+  { name: 'sort', apply: (b, f) => b.sort({ compare: (x) => f(x) as number }) },
   { name: 'distinct', apply: (b) => b.distinct() },
   { name: 'limit', apply: (b) => b.limit(3) },
 ];
