@@ -3,21 +3,23 @@ import type { Step } from '../lib/builder/steps.ts';
 import type { StepOptions } from './internal/options.ts';
 import { stepsOperator } from './internal/stepOperator.ts';
 import type { Group } from './localGroupBy.ts';
+import { keyOf } from './internal/keys.ts';
 
-const self = (record: unknown): unknown => record;
+// The type is part of the identity: `keyOf` alone would merge 1 and '1', or null and 'null'.
+const identity = (record: unknown): string => `${typeof record}:${keyOf(record)}`;
 const first = (_key: string, kept: unknown, record: unknown): unknown => (kept === undefined ? record : kept);
 const value = (group: Group<unknown>): unknown => group.value;
 
 /**
  * The plan of `distinct`: de-duplicate on each shard (so only distinct values travel), collect, de-duplicate
- * again. Values are compared by `keyOf`: primitives by value, objects by canonical JSON.
+ * again. Values are compared by type and `keyOf`: primitives by value, objects by canonical JSON.
  */
 export function distinctSteps(): Step[] {
   return [
-    { kind: 'localGroupBy', op: 'distinct', extractor: self, reducer: first },
+    { kind: 'localGroupBy', op: 'distinct', extractor: identity, reducer: first },
     { kind: 'map', op: 'distinct', fn: value },
     { kind: 'collect', op: 'distinct' },
-    { kind: 'localGroupBy', op: 'distinct', extractor: self, reducer: first },
+    { kind: 'localGroupBy', op: 'distinct', extractor: identity, reducer: first },
     { kind: 'map', op: 'distinct', fn: value },
   ];
 }

@@ -24,7 +24,8 @@ function emitExpanded<R>(out: Subscriber<R>, _record: unknown, result: unknown):
   if (Array.isArray(result)) {
     for (const item of result as R[]) out.next(item);
   } else if (result !== null && typeof result === 'object' && Symbol.iterator in result) {
-    for (const item of result as Iterable<R>) out.next(item);
+    // Drained before emitting: an iterator that throws midway drops its whole record, not just the rest of it.
+    for (const item of [...(result as Iterable<R>)]) out.next(item);
   } else {
     out.next(result as R);
   }

@@ -39,7 +39,7 @@ export function orderedStep<T, O>(
           if (!entry.failed) safeEmit(entry.record, entry.value);
           if (out.closed) return;
         }
-        while (waiting.length > 0 && pending < concurrency) start(waiting.shift()!);
+        while (waiting.length > 0 && pending < concurrency && !out.closed) start(waiting.shift()!);
         if (sourceDone && queue.length === 0 && waiting.length === 0) out.complete();
       };
       const start = (record: T): void => {
@@ -79,7 +79,10 @@ export function orderedStep<T, O>(
 
       const subscription = source.subscribe({
         next: (record) => {
-          if (pending >= concurrency) waiting.push(record);
+          // A synchronous source keeps emitting after an error or an unsubscribe downstream until `subscribe`
+          // returns: call no more callbacks. A record arriving (re-entrantly) while others wait queues behind them.
+          if (out.closed) return;
+          if (pending >= concurrency || waiting.length > 0) waiting.push(record);
           else start(record);
         },
         error: (error: unknown) => out.error(error),
@@ -146,6 +149,7 @@ export function sequentialStep<T, O>(
 
       const subscription = source.subscribe({
         next: (record) => {
+          if (out.closed) return; // see orderedStep: no callbacks after an error or an unsubscribe
           if (busy) waiting.push(record);
           else run(record);
         },
