@@ -195,6 +195,7 @@ export class MemoryStore implements ShardStore {
 
   private execute(command: string, args: readonly RedisArg[], ctx: CommandContext): RedisReply | BlockRequest {
     const { handler, args: argv, subcommand } = table.resolve(command, args);
+    ctx.command = command;
     ctx.subcommand = subcommand;
     this.ks.tick();
     try {

@@ -34,6 +34,7 @@ export class SortedSet {
 
   /** Adds or moves `member`; tells whether it was new. */
   set(member: string, score: number): boolean {
+    score += 0; // Redis replies 0 for a -0 score
     const old = this.scores.get(member);
     if (old !== undefined) {
       if (old === score) return false;

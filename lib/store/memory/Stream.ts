@@ -39,11 +39,15 @@ export function compareIds(a: StreamId, b: StreamId): number {
   return a.ms !== b.ms ? (a.ms < b.ms ? -1 : 1) : a.seq !== b.seq ? (a.seq < b.seq ? -1 : 1) : 0;
 }
 
-/** 2^64-1, the largest id part (the `+` id), kept as a sentinel since numbers are exact only to 2^53. */
-export const U64_MAX = Number.MAX_VALUE;
+/**
+ * 2^64-1, the largest id part (the `+` id), and 2^64-2 (what an exclusive `(+` range end becomes), kept as
+ * sentinels since numbers are exact only up to 2^53.
+ */
+export const U64_MAX = Infinity;
+export const U64_MAX_MINUS_1 = Number.MAX_VALUE;
 
 export function formatU64(n: number): string {
-  return n === U64_MAX ? '18446744073709551615' : String(n);
+  return n === U64_MAX ? '18446744073709551615' : n === U64_MAX_MINUS_1 ? '18446744073709551614' : String(n);
 }
 
 export function formatId(id: StreamId): string {

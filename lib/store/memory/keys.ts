@@ -5,7 +5,7 @@ import { compileGlob } from './glob.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg } from './numbers.ts';
 import { arityError, ERR_NO_SUCH_KEY, syntaxError } from './replies.ts';
-import { invalidExpireTime, LLONG_MAX_DIV_1000 } from './strings.ts';
+import { invalidExpireTime, secondsOverflow } from './strings.ts';
 import { typeOf, type CommandContext, type CommandDef } from './types.ts';
 
 function del({ ks }: CommandContext, args: string[]): RedisReply {
@@ -38,10 +38,13 @@ function expireCommand(name: string, unit: 's' | 'ms', relative: boolean) {
     if (gt && lt) throw new ReplyError('ERR GT and LT options at the same time are not compatible');
     let when = intArg(args[1]!);
     if (unit === 's') {
-      if (Math.abs(when) > LLONG_MAX_DIV_1000) throw invalidExpireTime(name);
+      if (secondsOverflow(args[1]!)) throw invalidExpireTime(name);
       when *= 1000;
     }
-    if (relative) when += ks.time;
+    if (relative) {
+      if (when > Number.MAX_SAFE_INTEGER && BigInt(when) > 2n ** 63n - 1n - BigInt(ks.time)) throw invalidExpireTime(name);
+      when += ks.time;
+    }
     if (ks.lookup(key) === undefined) return 0;
     const current = ks.getExpire(key);
     if (nx && current !== undefined) return 0;

@@ -8,7 +8,7 @@
 import { ReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { ERR_INVALID_STREAM_ID } from './replies.ts';
-import { formatId, U64_MAX, type Stream, type StreamId, type StreamRecord } from './Stream.ts';
+import { formatId, U64_MAX, U64_MAX_MINUS_1, type Stream, type StreamId, type StreamRecord } from './Stream.ts';
 
 export { U64_MAX } from './Stream.ts';
 const U64_LIMIT = 2n ** 64n - 1n;
@@ -21,7 +21,7 @@ function parseU64(text: string): number | undefined {
   if (digits.length < 16) return Number(digits);
   const big = BigInt(digits);
   if (big > U64_LIMIT) return undefined;
-  return big === U64_LIMIT ? U64_MAX : Number(big);
+  return big === U64_LIMIT ? U64_MAX : big === U64_LIMIT - 1n ? U64_MAX_MINUS_1 : Number(big);
 }
 
 export const idString = formatId;
@@ -52,14 +52,22 @@ export function parseId(text: string, missingSeq: number, strict: boolean, allow
   return { ms, seq, seqGiven: true };
 }
 
+function incr(n: number): number {
+  return n === U64_MAX_MINUS_1 ? U64_MAX : n + 1;
+}
+
+function decr(n: number): number {
+  return n === U64_MAX ? U64_MAX_MINUS_1 : n - 1;
+}
+
 export function incrId(id: StreamId): StreamId | undefined {
-  if (id.seq === U64_MAX) return id.ms === U64_MAX ? undefined : { ms: id.ms + 1, seq: 0 };
-  return { ms: id.ms, seq: id.seq + 1 };
+  if (id.seq === U64_MAX) return id.ms === U64_MAX ? undefined : { ms: incr(id.ms), seq: 0 };
+  return { ms: id.ms, seq: incr(id.seq) };
 }
 
 export function decrId(id: StreamId): StreamId | undefined {
-  if (id.seq === 0) return id.ms === 0 ? undefined : { ms: id.ms === U64_MAX ? U64_MAX : id.ms - 1, seq: U64_MAX };
-  return { ms: id.ms, seq: id.seq === U64_MAX ? U64_MAX : id.seq - 1 };
+  if (id.seq === 0) return id.ms === 0 ? undefined : { ms: decr(id.ms), seq: U64_MAX };
+  return { ms: id.ms, seq: decr(id.seq) };
 }
 
 /** An interval start (`(` exclusive allowed): the first id included. */

@@ -30,7 +30,7 @@ interface ReadArgs {
   ids: string[];
 }
 
-function parseReadArgs(args: string[], xreadgroup: boolean): ReadArgs {
+function parseReadArgs(args: string[], xreadgroup: boolean, typed: string): ReadArgs {
   const out: ReadArgs = { count: 0, block: undefined, noack: false, group: undefined, consumer: '', keys: [], ids: [] };
   let streamsAt = -1;
   for (let i = 0; i < args.length; i++) {
@@ -49,10 +49,8 @@ function parseReadArgs(args: string[], xreadgroup: boolean): ReadArgs {
       streamsAt = i + 1;
       const n = args.length - streamsAt;
       if (n % 2 !== 0) {
-        const [name, symbol] = xreadgroup ? ['xreadgroup', '>'] : ['xread', '$'];
-        throw new ReplyError(
-          `ERR Unbalanced '${name}' list of streams: for each stream key an ID or '${symbol}' must be specified.`,
-        );
+        const symbol = xreadgroup ? '>' : '$';
+        throw new ReplyError(`ERR Unbalanced ${typed} list of streams: for each stream key an ID or '${symbol}' must be specified.`);
       }
       out.keys = args.slice(streamsAt, streamsAt + n / 2);
       out.ids = args.slice(streamsAt + n / 2);
@@ -131,8 +129,8 @@ export function lookupConsumer(ks: Keyspace, key: string, group: ConsumerGroup, 
 }
 
 function xread(xreadgroup: boolean) {
-  return ({ ks, canBlock }: CommandContext, args: string[]): RedisReply | BlockRequest => {
-    const a = parseReadArgs(args, xreadgroup);
+  return ({ ks, canBlock, command }: CommandContext, args: string[]): RedisReply | BlockRequest => {
+    const a = parseReadArgs(args, xreadgroup, command ?? (xreadgroup ? 'XREADGROUP' : 'XREAD'));
     const ids: (StreamId | '>')[] = [];
     for (let i = 0; i < a.keys.length; i++) {
       const key = a.keys[i]!;

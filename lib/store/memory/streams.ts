@@ -5,7 +5,7 @@ import type { Keyspace } from './Keyspace.ts';
 import { intArg } from './numbers.ts';
 import { arityError, syntaxError } from './replies.ts';
 import { compareIds, NODE_MAX_ENTRIES, Stream, U64_MAX, ZERO_ID, type StreamId, type TrimSpec } from './Stream.ts';
-import { entryReply, parseId, parseRangeEnd, parseRangeStart, rangeRecords, type ParsedId } from './streamIds.ts';
+import { entryReply, incrId, parseId, parseRangeEnd, parseRangeStart, rangeRecords, type ParsedId } from './streamIds.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
 export function readStream(ks: Keyspace, key: string): Stream | undefined {
@@ -61,7 +61,7 @@ function parseAddOrTrim(args: string[], xadd: boolean): AddTrimArgs {
     } else if (xadd) {
       id = parseId(opt, 0, true, true);
       break;
-    } else break;
+    } else throw syntaxError();
   }
   if (limitGiven && trim === undefined) {
     throw new ReplyError('ERR syntax error, LIMIT cannot be used without specifying a trimming strategy');
@@ -80,8 +80,7 @@ function nextId(s: Stream, now: number, given: ParsedId | undefined): StreamId |
   let id: StreamId;
   if (given === undefined) {
     if (now > last.ms) id = { ms: now, seq: 0 };
-    else if (last.seq === U64_MAX) id = last.ms === U64_MAX ? last : { ms: last.ms + 1, seq: 0 };
-    else id = { ms: last.ms, seq: last.seq + 1 };
+    else id = incrId(last) ?? last;
   } else if (!given.seqGiven && given.ms === last.ms) {
     if (last.seq === U64_MAX) return undefined;
     id = { ms: last.ms, seq: last.seq + 1 };

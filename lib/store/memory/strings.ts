@@ -10,8 +10,12 @@ function getString(ks: Keyspace, key: string): string | undefined {
   return ks.get<string>(key, 'string');
 }
 
-/** `LLONG_MAX / 1000`: the largest expiry in seconds Redis accepts. */
-export const LLONG_MAX_DIV_1000 = Number((2n ** 63n - 1n) / 1000n);
+/** Whether seconds `text` overflows int64 once in milliseconds (`when > LLONG_MAX / 1000`), checked exactly. */
+export function secondsOverflow(text: string): boolean {
+  if (text.length < 16) return false;
+  const big = BigInt(text);
+  return big > 9223372036854775n || big < -9223372036854775n;
+}
 
 export function invalidExpireTime(command: string): ReplyError {
   return new ReplyError(`ERR invalid expire time in '${command}' command`);
@@ -23,7 +27,7 @@ export function invalidExpireTime(command: string): ReplyError {
  */
 export function expireDeadline(ks: Keyspace, text: string, unit: 's' | 'ms', relative: boolean, command: string): number {
   let ms = intArg(text);
-  if (ms <= 0 || (unit === 's' && ms > LLONG_MAX_DIV_1000)) throw invalidExpireTime(command);
+  if (ms <= 0 || (unit === 's' && secondsOverflow(text))) throw invalidExpireTime(command);
   if (unit === 's') ms *= 1000;
   if (relative) ms += ks.time;
   if (ms <= 0) throw invalidExpireTime(command);

@@ -46,6 +46,8 @@ export interface CommandContext {
   ks: Keyspace;
   /** False in `callSync` (and where Redis itself would not block, e.g. MULTI): BLOCK then acts as a plain read. */
   canBlock: boolean;
+  /** The command as the caller spelled it (`XREAD`), for the errors that quote it. */
+  command?: string | undefined;
   /** The subcommand as the caller spelled it (`create`), for the errors that quote it. */
   subcommand?: string | undefined;
 }

@@ -1,0 +1,74 @@
+/**
+ * Runs contract scripts against anything with a Redis-style `call`: the oracle (ioredis on a real Redis) and
+ * the stores under test. New stores join the contract by adding a line to `storesUnderTest`.
+ */
+import { randomUUID } from 'node:crypto';
+import { MemoryStore } from '../../../lib/store/memory/index.ts';
+import type { ShardStore } from '../../../lib/store/ShardStore.ts';
+import type { Step } from './scripts.ts';
+
+export type Caller = (command: string, ...args: (string | number)[]) => Promise<unknown>;
+
+export interface StoreUnderTest {
+  name: string;
+  open(): Promise<ShardStore>;
+}
+
+/** Every store that must pass the contract. */
+export const storesUnderTest: StoreUnderTest[] = [
+  { name: 'memory', open: () => Promise.resolve(new MemoryStore({ activeExpireInterval: 0 })) },
+];
+
+export interface Outcome {
+  reply?: unknown;
+  error?: string;
+}
+
+export function uniquePrefix(label: string): string {
+  return `contract:${label}:${randomUUID().slice(0, 8)}:`;
+}
+
+function expand(arg: string | number, prefix: string): string | number {
+  return typeof arg === 'string' ? arg.replaceAll('{p}', prefix) : arg;
+}
+
+/** `SCAN*` pseudo-command: a full SCAN iteration with `MATCH <pattern> [opts…]`, keys de-duplicated. */
+async function scanAll(call: Caller, args: (string | number)[]): Promise<string[]> {
+  const keys = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, page] = (await call('SCAN', cursor, 'MATCH', ...args)) as [string, string[]];
+    cursor = next;
+    for (const key of page) keys.add(key);
+  } while (cursor !== '0');
+  return [...keys];
+}
+
+/**
+ * Integer replies beyond 2^53 cannot be exact as numbers, and ioredis' parser rounds them differently from a
+ * correctly rounded double (9223372036854775807 arrives as 9223372036854778000): compare those to 1e6.
+ */
+function roundHuge(reply: unknown): unknown {
+  if (typeof reply === 'number' && Math.abs(reply) > Number.MAX_SAFE_INTEGER) return `~${Math.round(reply / 1e6)}e6`;
+  return Array.isArray(reply) ? reply.map(roundHuge) : reply;
+}
+
+export async function runStep(call: Caller, step: Step, prefix: string): Promise<Outcome> {
+  const [name, ...args] = step.cmd.map((a) => expand(a, prefix));
+  try {
+    const reply = name === 'SCAN*' ? await scanAll(call, args) : await call(String(name), ...args);
+    return { reply: roundHuge(step.norm ? step.norm(reply) : reply) };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+/** Deletes every key under `prefix` (SCAN + DEL: never FLUSHALL on a shared server). */
+export async function deletePrefix(call: Caller, prefix: string): Promise<void> {
+  for (const key of await scanAll(call, [`${prefix}*`, 'COUNT', 1000])) await call('DEL', key);
+}
+
+export function describeStep(step: Step, index: number): string {
+  const shown = step.cmd.map((a) => (String(a).length > 40 ? `${String(a).slice(0, 40)}…` : String(a)));
+  return `#${index} ${shown.join(' ')}`;
+}

@@ -1,0 +1,23 @@
+/**
+ * The store contract: command scripts every `ShardStore` must answer exactly as Redis 7.0 does. The contract
+ * specs run each script against a real redis-server (the oracle) and against each store under test, and compare
+ * replies — error messages included — step by step, then the keyspace events the scripts raised.
+ */
+import { keyScripts } from './scripts/keys.ts';
+import { hashScripts, listScripts, setScripts, zsetScripts } from './scripts/collections.ts';
+import { stringScripts } from './scripts/strings.ts';
+import { groupScripts, streamScripts } from './scripts/streams.ts';
+import type { Script } from './scripts/types.ts';
+
+export type { Normalizer, Script, Step } from './scripts/types.ts';
+
+export const scripts: Script[] = [
+  ...stringScripts,
+  ...keyScripts,
+  ...hashScripts,
+  ...listScripts,
+  ...setScripts,
+  ...zsetScripts,
+  ...streamScripts,
+  ...groupScripts,
+];
