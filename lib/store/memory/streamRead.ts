@@ -175,11 +175,13 @@ function xread(xreadgroup: boolean) {
         const history = id !== '>';
         const last = s.entries[s.length - 1];
         const hasNew = !history && last !== undefined && compareIds(last, group.lastId) > 0;
+        if (!history && !hasNew) continue;
+        // Redis creates the consumer only when it serves it (a read that blocks creates nobody yet).
         const consumer = lookupConsumer(ks, key, group, a.consumer);
         consumer.seenTime = ks.time;
         if (history) {
           out.push([key, deliverHistory(ks, s, consumer, incrId(id) ?? MAX_ID, a.count)]);
-        } else if (hasNew) {
+        } else {
           const start = incrId(group.lastId) ?? MAX_ID;
           out.push([key, deliverNew(ks, s, group, consumer, start, a.count, a.noack)]);
         }
