@@ -1,0 +1,229 @@
+import { GearsError } from '../errors.ts';
+import { splitCommandLine } from '../cli/commandLine.ts';
+
+/** Limits a client request must respect; the defaults are Redis' own. */
+export interface RespLimits {
+  /** Largest bulk argument (`proto-max-bulk-len`, 512 MB). */
+  maxBulkLength: number;
+  /** Most arguments in one request (Redis allows 1024 × 1024). */
+  maxMultibulkLength: number;
+  /** Longest inline command or `*` / `$` header line before its end of line arrives (64 KB). */
+  maxInlineLength: number;
+}
+
+export const DEFAULT_RESP_LIMITS: Readonly<RespLimits> = {
+  maxBulkLength: 512 * 1024 * 1024,
+  maxMultibulkLength: 1024 * 1024,
+  maxInlineLength: 64 * 1024,
+};
+
+/**
+ * A request that breaks the protocol. The message is Redis' (`ERR Protocol error: invalid bulk length`); as in
+ * Redis the connection is answered with it and then closed, since nothing after it can be framed reliably.
+ */
+export class RespProtocolError extends GearsError {
+  override readonly name = 'RespProtocolError';
+}
+
+/** One parsed request: the command and its arguments, or the protocol error that ends the connection. */
+export type ParsedRequest = Buffer[] | RespProtocolError;
+
+const CR = 13;
+const LF = 10;
+const EMPTY = Buffer.alloc(0);
+/** Bodies at least this long are gathered as a chunk list and joined once, so a big value costs O(n). */
+const LARGE_BODY = 64 * 1024;
+
+/** Redis' `string2ll`: an optional minus, no leading zeros or `+`, at most 19 digits. */
+function parseLength(bytes: Buffer): number | undefined {
+  const text = bytes.toString('latin1');
+  return /^(0|-?[1-9][0-9]{0,18})$/.test(text) ? Number(text) : undefined;
+}
+
+/**
+ * An incremental parser of client requests, as Redis reads them: RESP multibulk (`*2\r\n$4\r\nECHO\r\n…`) or
+ * inline commands (`PING\r\n`, split like redis-cli with quotes). Feed it chunks as they arrive; it returns
+ * every complete request, keeps partial ones for the next chunk, and never throws. After the first protocol
+ * error it returns that error and ignores the rest of the input.
+ *
+ * @example
+ * const parser = new RespParser();
+ * parser.push(Buffer.from('*1\r\n$4\r\nPI')); // []
+ * parser.push(Buffer.from('NG\r\nPING\r\n')); // [[<PING>], [<PING>]]
+ */
+export class RespParser {
+  private readonly limits: RespLimits;
+  private buffer: Buffer = EMPTY;
+  private offset = 0;
+  /** Bulk arguments still expected by the multibulk request in progress (0: none in progress). */
+  private pending = 0;
+  private args: Buffer[] = [];
+  /** Length of the bulk body being read, or -1 while its `$` header is expected. */
+  private bulkLength = -1;
+  /** A large body in progress: its chunks so far and their total size. */
+  private bodyChunks: Buffer[] = [];
+  private bodySize = 0;
+  private failed = false;
+
+  constructor(limits: Partial<RespLimits> = {}) {
+    this.limits = { ...DEFAULT_RESP_LIMITS, ...limits };
+  }
+
+  /** True once a protocol error was returned: the connection should be closed. */
+  get broken(): boolean {
+    return this.failed;
+  }
+
+  /** Feeds bytes and returns the requests they complete, in order. */
+  push(chunk: Buffer): ParsedRequest[] {
+    if (this.failed || chunk.length === 0) return [];
+    this.append(chunk);
+    const requests: ParsedRequest[] = [];
+    for (;;) {
+      const request = this.next();
+      if (request === undefined) break;
+      requests.push(request);
+      if (request instanceof RespProtocolError) {
+        this.failed = true;
+        this.buffer = EMPTY;
+        this.offset = 0;
+        this.args = [];
+        this.bodyChunks = [];
+        break;
+      }
+    }
+    if (this.offset >= this.buffer.length) {
+      this.buffer = EMPTY;
+      this.offset = 0;
+    }
+    return requests;
+  }
+
+  private append(chunk: Buffer): void {
+    if (this.bodyChunks.length > 0) {
+      this.bodyChunks.push(chunk);
+      this.bodySize += chunk.length;
+      return;
+    }
+    if (this.offset >= this.buffer.length) this.buffer = chunk;
+    else this.buffer = Buffer.concat([this.buffer.subarray(this.offset), chunk]);
+    this.offset = 0;
+  }
+
+  private get available(): number {
+    return this.buffer.length - this.offset;
+  }
+
+  /** The next complete request, an error, or undefined when more input is needed. */
+  private next(): ParsedRequest | undefined {
+    for (;;) {
+      if (this.pending === 0) {
+        if (this.available === 0) return undefined;
+        if (this.buffer[this.offset] !== 0x2a /* '*' */) {
+          const inline = this.inline();
+          if (inline === null) continue; // an empty line: skipped, as Redis does
+          return inline;
+        }
+        const header = this.line('ERR Protocol error: too big mbulk count string');
+        if (header === undefined || header instanceof RespProtocolError) return header;
+        const count = parseLength(header.subarray(1));
+        if (count === undefined || count > this.limits.maxMultibulkLength) {
+          return new RespProtocolError('ERR Protocol error: invalid multibulk length');
+        }
+        if (count <= 0) continue; // `*0` and `*-1` are empty requests, skipped
+        this.pending = count;
+        this.args = [];
+        this.bulkLength = -1;
+      }
+      const complete = this.bulks();
+      if (complete !== true) return complete;
+      const args = this.args;
+      this.args = [];
+      return args;
+    }
+  }
+
+  /** Reads bulk arguments; true once the request has all of them. */
+  private bulks(): true | RespProtocolError | undefined {
+    while (this.pending > 0) {
+      if (this.bulkLength === -1) {
+        if (this.available === 0) return undefined;
+        if (this.buffer[this.offset] !== 0x24 /* '$' */) {
+          const got = String.fromCharCode(this.buffer[this.offset]!);
+          return new RespProtocolError(`ERR Protocol error: expected '$', got '${got}'`);
+        }
+        const header = this.line('ERR Protocol error: too big bulk count string');
+        if (header === undefined || header instanceof RespProtocolError) return header;
+        const length = parseLength(header.subarray(1));
+        if (length === undefined || length < 0 || length > this.limits.maxBulkLength) {
+          return new RespProtocolError('ERR Protocol error: invalid bulk length');
+        }
+        this.bulkLength = length;
+      }
+      const body = this.body(this.bulkLength);
+      if (body === undefined) return undefined;
+      this.args.push(body);
+      this.bulkLength = -1;
+      this.pending--;
+    }
+    return true;
+  }
+
+  /** A bulk body of `length` bytes and its CRLF (not checked, as in Redis), or undefined until it all arrived. */
+  private body(length: number): Buffer | undefined {
+    const needed = length + 2;
+    if (this.bodyChunks.length > 0) {
+      if (this.bodySize < needed) return undefined;
+      const all = Buffer.concat(this.bodyChunks, this.bodySize);
+      this.bodyChunks = [];
+      this.bodySize = 0;
+      this.buffer = all;
+      this.offset = 0;
+    } else if (this.available < needed) {
+      if (needed >= LARGE_BODY) {
+        // Park what we have; later chunks are appended to the list instead of re-copying the buffer.
+        const rest = this.buffer.subarray(this.offset);
+        this.bodyChunks = [rest];
+        this.bodySize = rest.length;
+        this.buffer = EMPTY;
+        this.offset = 0;
+      }
+      return undefined;
+    }
+    const value = this.buffer.subarray(this.offset, this.offset + length);
+    this.offset += needed;
+    return value;
+  }
+
+  /** A `\r\n`-terminated header line without its terminator, or undefined while incomplete. */
+  private line(tooBig: string): Buffer | RespProtocolError | undefined {
+    const cr = this.buffer.indexOf(CR, this.offset);
+    if (cr === -1 || cr + 1 >= this.buffer.length) {
+      return this.available > this.limits.maxInlineLength ? new RespProtocolError(tooBig) : undefined;
+    }
+    const line = this.buffer.subarray(this.offset, cr);
+    this.offset = cr + 2; // Redis assumes the LF after the CR
+    return line;
+  }
+
+  /** An inline command (`SET k "a b"\r\n`); null for an empty line. */
+  private inline(): Buffer[] | RespProtocolError | null | undefined {
+    const lf = this.buffer.indexOf(LF, this.offset);
+    if (lf === -1) {
+      return this.available > this.limits.maxInlineLength
+        ? new RespProtocolError('ERR Protocol error: too big inline request')
+        : undefined;
+    }
+    let end = lf;
+    if (end > this.offset && this.buffer[end - 1] === CR) end--;
+    const text = this.buffer.toString('utf8', this.offset, end);
+    this.offset = lf + 1;
+    let words: string[];
+    try {
+      words = splitCommandLine(text);
+    } catch {
+      return new RespProtocolError('ERR Protocol error: unbalanced quotes in request');
+    }
+    return words.length === 0 ? null : words.map((word) => Buffer.from(word, 'utf8'));
+  }
+}
