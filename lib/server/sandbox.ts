@@ -1,0 +1,198 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { types } from 'node:util';
+import { constants as vmConstants, createContext } from 'node:vm';
+import * as rxgears from '../index.ts';
+import type { Gears, GBFunction } from '../Gears.ts';
+import { GearsBuilder } from '../builder/GearsBuilder.ts';
+import type { RunResult } from '../engine/Execution.ts';
+import { currentContext, execute as runtimeExecute } from '../engine/runtime.ts';
+import type { RedisArg } from '../store/ShardStore.ts';
+import { formatError } from '../errors.ts';
+import { compileScript } from './compile.ts';
+
+/** How a script runs: the same for `RG.JSEXECUTE` and `rxgears exec`. */
+export interface ScriptOptions {
+  /** Every `run()` the script starts resolves at once with its execution id (`RG.JSEXECUTE … UNBLOCKING`). */
+  unblocking?: boolean;
+  /** Give the script `require`, `process`, `Buffer` and dynamic `import()` (`--allow-require`). */
+  allowRequire?: boolean;
+  /** Default description of the plans the script builds (`RG.JSEXECUTE … DESCRIPTION d`). */
+  description?: string;
+  /** The script's name in stack traces and syntax errors. */
+  filename?: string;
+  /** Where the script's `console` writes (default: the process console). */
+  console?: Console;
+}
+
+/** What a script did, decided by its last builder action. */
+export type ScriptOutcome =
+  | { kind: 'run'; result: RunResult<unknown> }
+  | { kind: 'unblocking'; executionId: string }
+  | { kind: 'register'; registrationId: string }
+  | { kind: 'none' };
+
+/**
+ * Runtime helpers the engine exports by name. Each one becomes a script global as soon as `lib/index.ts`
+ * exports it, with no change here; an entry of `RUNTIME_GLOBALS` overrides it where the script needs its own.
+ */
+const RUNTIME_HELPERS = ['execute', 'atomic', 'log', 'configGet', 'hashtag', 'callNext'] as const;
+
+/** Script globals bound to the server's engine: one line each. */
+const RUNTIME_GLOBALS: Record<string, (gears: Gears) => unknown> = {
+  // Inside a gear callback: the runtime's execute (that execution's shard); at top level: this engine's, so a
+  // process with several engines (tests, an app embedding the server) still knows which one is meant.
+  execute:
+    (gears) =>
+    (command: string, ...args: RedisArg[]) =>
+      currentContext() ? runtimeExecute(command, ...args) : gears.execute(command, ...args),
+};
+
+/** `"<Name>: <message>"` for any thrown value, also errors made in the script's realm (not `instanceof Error`). */
+export function describeError(error: unknown): string {
+  if (types.isNativeError(error) || error instanceof Error) return `${error.name}: ${error.message}`;
+  if (error !== null && typeof error === 'object' && typeof (error as Error).message === 'string') {
+    const name = typeof (error as Error).name === 'string' ? (error as Error).name : 'Error';
+    return `${name}: ${(error as Error).message}`;
+  }
+  return formatError(error);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** A timer callback that cannot take the process down: a throw or rejection is logged, as Redis logs script errors. */
+function guarded(callback: unknown, log: Console): (...args: unknown[]) => void {
+  if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be of type function');
+  return (...args) => {
+    try {
+      const result: unknown = (callback as (...a: unknown[]) => unknown)(...args);
+      if (isThenable(result)) result.then(undefined, (error: unknown) => log.error(describeError(error)));
+    } catch (error) {
+      log.error(describeError(error));
+    }
+  };
+}
+
+function baseGlobals(log: Console): Record<string, unknown> {
+  return {
+    console: log,
+    setTimeout: (fn: unknown, ms?: number, ...args: unknown[]) => setTimeout(guarded(fn, log), ms, ...args),
+    setInterval: (fn: unknown, ms?: number, ...args: unknown[]) => setInterval(guarded(fn, log), ms, ...args),
+    setImmediate: (fn: unknown, ...args: unknown[]) => setImmediate(guarded(fn, log), ...args),
+    clearTimeout,
+    clearInterval,
+    clearImmediate,
+    queueMicrotask: (fn: unknown) => queueMicrotask(guarded(fn, log)),
+    structuredClone,
+    TextEncoder,
+    TextDecoder,
+    URL,
+    URLSearchParams,
+    AbortController,
+    AbortSignal,
+    atob,
+    btoa,
+    performance,
+  };
+}
+
+function runtimeGlobals(gears: Gears): Record<string, unknown> {
+  const globals: Record<string, unknown> = {};
+  const exported = rxgears as unknown as Record<string, unknown>;
+  for (const name of RUNTIME_HELPERS) if (typeof exported[name] === 'function') globals[name] = exported[name];
+  for (const [name, make] of Object.entries(RUNTIME_GLOBALS)) globals[name] = make(gears);
+  return globals;
+}
+
+interface Action {
+  kind: 'run' | 'register';
+  promise: Promise<unknown>;
+}
+
+/**
+ * The engine as the script's builders see it: `run` and `register` are recorded (so the last action decides
+ * the reply) and `run` is made unblocking when asked; everything else is the engine itself.
+ */
+function trackingEngine(gears: Gears, actions: Action[], unblocking: boolean): Gears {
+  return new Proxy(gears, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (property === 'run') {
+        return (plan: unknown, arg: unknown, options: Record<string, unknown> = {}) => {
+          const promise = Promise.resolve(
+            method.call(target, plan, arg, unblocking ? { ...options, unblocking: true } : options),
+          );
+          actions.push({ kind: 'run', promise });
+          return promise;
+        };
+      }
+      if (property === 'register') {
+        return (...args: unknown[]) => {
+          const promise = Promise.resolve(method.apply(target, args));
+          actions.push({ kind: 'register', promise });
+          return promise;
+        };
+      }
+      return method.bind(target);
+    },
+  });
+}
+
+/**
+ * Runs a gear script (JavaScript or TypeScript) in a `node:vm` context whose globals are the runtime: `GB`
+ * bound to `gears`, `execute` and the other runtime helpers, `console`, timers — and no `require`, `process`
+ * or `import()` unless `allowRequire`. The script's completion value is awaited when it is a Promise, then
+ * every action the script started; the last one decides the outcome (`run` → its results, `run` with
+ * `unblocking` → the execution id, `register` → the registration id). The first failed action, a thrown error
+ * or a syntax error rejects.
+ *
+ * `node:vm` is not a security boundary: any engine object handed to the script leads back to the host realm
+ * (`GB.constructor('return process')()`). The sandbox keeps scripts from reaching Node by accident; the
+ * server's defence against hostile users is loopback binding and `--requirepass`.
+ *
+ * @example
+ * const outcome = await runScript(gears, "GB().map((r) => r.key).run('person:*')");
+ * if (outcome.kind === 'run') console.log(outcome.result.results);
+ */
+export async function runScript(gears: Gears, source: string, options: ScriptOptions = {}): Promise<ScriptOutcome> {
+  const filename = options.filename ?? 'script.js';
+  const actions: Action[] = [];
+  const engine = trackingEngine(gears, actions, options.unblocking ?? false);
+  const GB: GBFunction = (reader, defaultArg, desc) =>
+    new GearsBuilder(engine, gears.GB(reader, defaultArg, desc ?? options.description).plan);
+  const globals: Record<string, unknown> = { ...baseGlobals(options.console ?? console), ...runtimeGlobals(gears), GB };
+  if (options.allowRequire) {
+    Object.assign(globals, { require: createRequire(join(process.cwd(), 'rxgears-script.js')), process, Buffer });
+  }
+  const context = createContext(globals, {
+    name: `rxgears ${filename}`,
+    codeGeneration: { strings: true, wasm: false },
+  });
+  const script = await compileScript(source, {
+    filename,
+    ...(options.allowRequire ? { importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER } : {}),
+  });
+  const completion: unknown = script.runInContext(context, { displayErrors: false });
+  if (isThenable(completion)) await completion;
+  // Actions may start actions (`.then(() => GB().run())`): wait until no new one appeared.
+  for (let settled = 0; settled < actions.length;) {
+    const batch = actions.slice(settled);
+    await Promise.allSettled(batch.map((action) => action.promise));
+    settled += batch.length;
+  }
+  for (const action of actions) await action.promise; // the first failure, in the order they started
+  const last = actions.at(-1);
+  if (!last) return { kind: 'none' };
+  const value = await last.promise;
+  if (last.kind === 'register') return { kind: 'register', registrationId: String(value) };
+  if (typeof value === 'string') return { kind: 'unblocking', executionId: value };
+  return { kind: 'run', result: value as RunResult<unknown> };
+}
