@@ -1,4 +1,3 @@
-import { connect as netConnect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
@@ -14,6 +13,7 @@ import {
 } from '../../lib/server/replies.ts';
 import { ReplyParser } from '../../lib/server/client.ts';
 import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
+import { sendRaw } from './helpers.ts';
 
 const text = (requests: ParsedRequest[]): (string[] | string)[] =>
   requests.map((r) => (r instanceof RespProtocolError ? `error: ${r.message}` : r.map((a) => a.toString('utf8'))));
@@ -225,24 +225,6 @@ describe('RespParser fuzz', () => {
     );
   });
 });
-
-/** Sends `bytes` on a fresh connection, half-closes, and resolves with everything received once the server closed. */
-function sendRaw(port: number, chunks: Buffer[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect(port, '127.0.0.1');
-    const received: Buffer[] = [];
-    socket.on('data', (d: Buffer) => received.push(d));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return; // the server closed on a protocol error
-      reject(error);
-    });
-    socket.on('close', () => resolve(Buffer.concat(received)));
-    socket.on('connect', () => {
-      for (const chunk of chunks) socket.write(chunk);
-      socket.end();
-    });
-  });
-}
 
 describe('server fuzz', () => {
   let gears: Gears;

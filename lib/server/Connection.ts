@@ -1,0 +1,154 @@
+import type { Socket } from 'node:net';
+import type { Gears } from '../Gears.ts';
+import { RespParser, RespProtocolError, type ParsedRequest, type RespLimits } from './resp.ts';
+import { ErrorReply, encodeReply, type Protocol, type Reply } from './replies.ts';
+import { builtin, CloseAfter, type ClientState, type ServerContext } from './builtins.ts';
+import { arityAccepts, rgCommand, wrongArity } from './rgCommands.ts';
+import { proxyCommand } from './proxy.ts';
+import { errorReply } from './convert.ts';
+
+/** What a connection needs from its server. */
+export interface ConnectionHost extends ServerContext {
+  readonly gears: Gears;
+  readonly allowRequire: boolean;
+  readonly limits: Partial<RespLimits>;
+  /** Stop reading from a client whose unsent replies exceed this many bytes. */
+  readonly maxPendingReplyBytes: number;
+  forget(connection: Connection): void;
+}
+
+/** Requests parsed but not yet answered, beyond which a client is not read from until it catches up. */
+const MAX_QUEUED_REQUESTS = 1024;
+
+const NOAUTH = new ErrorReply('NOAUTH Authentication required.');
+
+/**
+ * One client: parses its requests, answers them one at a time in order (a pipelined `SET` then `GET` sees
+ * its own write), and applies backpressure — the socket is paused while the replies it has not taken yet, or
+ * the requests waiting, pile up. Errors become error replies; nothing a client sends can throw out of here.
+ */
+export class Connection implements ClientState {
+  protocol: Protocol = 2;
+  authenticated: boolean;
+  name: string | null = null;
+  readonly address: string;
+  private readonly parser: RespParser;
+  private readonly queue: ParsedRequest[] = [];
+  private busy = false;
+  private paused = false;
+  private closed = false;
+  /** The client closed its side: answer what is queued, then close ours. */
+  private ended = false;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly host: ConnectionHost,
+  ) {
+    this.authenticated = host.requirePass === undefined;
+    this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.parser = new RespParser(host.limits);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => this.flowControl());
+    socket.on('end', () => {
+      this.ended = true;
+      if (!this.busy) this.finish();
+    });
+    socket.on('error', () => undefined); // ECONNRESET and friends: 'close' follows and cleans up
+    socket.on('close', () => {
+      this.closed = true;
+      this.queue.length = 0;
+      host.forget(this);
+    });
+  }
+
+  /** Closes the connection at once (server shutdown). */
+  destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closed) return;
+    this.queue.push(...this.parser.push(chunk));
+    this.flowControl();
+    void this.pump();
+  }
+
+  /** Answers queued requests in order; only one pump runs per connection. Never rejects. */
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        const request = this.queue.shift()!;
+        if (request instanceof RespProtocolError) {
+          this.closeAfter(new ErrorReply(request.message));
+          break;
+        }
+        let reply: Reply | CloseAfter;
+        try {
+          reply = await this.dispatch(request);
+        } catch (error) {
+          reply = errorReply(error);
+        }
+        if (reply instanceof CloseAfter) {
+          this.closeAfter(reply.reply);
+          break;
+        }
+        this.write(reply);
+        this.flowControl();
+      }
+    } finally {
+      this.busy = false;
+      this.flowControl();
+      if (this.ended) this.finish();
+    }
+  }
+
+  private async dispatch(request: Buffer[]): Promise<Reply | CloseAfter> {
+    const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
+    const upper = name.toUpperCase();
+    const command = builtin(upper);
+    if (!this.authenticated && !command?.beforeAuth) return NOAUTH;
+    if (command) {
+      if (!arityAccepts(command.arity, args.length + 1)) return wrongArity(name);
+      return command.run(this.host, this, args);
+    }
+    if (upper.startsWith('RG.'))
+      return rgCommand({ gears: this.host.gears, allowRequire: this.host.allowRequire }, name, args);
+    return proxyCommand(this.host.gears, name, args);
+  }
+
+  private write(reply: Reply): void {
+    if (this.closed || !this.socket.writable) return;
+    this.socket.write(encodeReply(reply, this.protocol));
+  }
+
+  private closeAfter(reply: Reply): void {
+    this.write(reply);
+    this.closed = true;
+    this.queue.length = 0;
+    this.socket.end();
+  }
+
+  private finish(): void {
+    if (this.queue.length === 0 && !this.closed) {
+      this.closed = true;
+      this.socket.end();
+    }
+  }
+
+  private flowControl(): void {
+    if (this.closed) return;
+    const congested =
+      this.socket.writableLength > this.host.maxPendingReplyBytes || this.queue.length > MAX_QUEUED_REQUESTS;
+    if (congested && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (!congested && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+}

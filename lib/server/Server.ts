@@ -1,0 +1,152 @@
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import type { Gears } from '../Gears.ts';
+import { GearsError } from '../errors.ts';
+import type { RespLimits } from './resp.ts';
+import { Connection, type ConnectionHost } from './Connection.ts';
+
+/** Options of the RESP server. */
+export interface ServerOptions {
+  /** TCP port (default 6380); 0 picks a free one, read it back from `server.port`. */
+  port?: number;
+  /** Address to bind (default 127.0.0.1: loopback only, say otherwise explicitly). */
+  host?: string;
+  /** Clients must `AUTH` (or `HELLO … AUTH default <pass>`) before anything but AUTH, HELLO, PING and QUIT. */
+  requirePass?: string;
+  /** Give RG.JSEXECUTE scripts `require`, `process` and `import()` (off by default). */
+  allowRequire?: boolean;
+  /** Request limits (defaults: Redis' own — 512 MB bulk, 1M arguments). */
+  limits?: Partial<RespLimits>;
+  /** Stop reading from a client whose unsent replies exceed this many bytes (default 1 MB). */
+  maxPendingReplyBytes?: number;
+}
+
+export const DEFAULT_SERVER_OPTIONS = {
+  port: 6380,
+  host: '127.0.0.1',
+  allowRequire: false,
+  maxPendingReplyBytes: 1024 * 1024,
+} as const;
+
+/** A running server. */
+export interface RxgearsServer {
+  /** The port it listens on (the one picked when `port` was 0). */
+  readonly port: number;
+  readonly host: string;
+  readonly gears: Gears;
+  /** Stops listening and closes every client connection (and, for `serve()`, the engine). Idempotent. */
+  close(): Promise<void>;
+}
+
+function validate(options: ServerOptions): void {
+  const { port, host, requirePass, maxPendingReplyBytes } = options;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new GearsError(`port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  if (host !== undefined && (typeof host !== 'string' || host === '')) throw new GearsError('host must be an address');
+  if (requirePass !== undefined && (typeof requirePass !== 'string' || requirePass === '')) {
+    throw new GearsError('requirePass must be a non-empty string');
+  }
+  if (maxPendingReplyBytes !== undefined && !(Number.isInteger(maxPendingReplyBytes) && maxPendingReplyBytes > 0)) {
+    throw new GearsError('maxPendingReplyBytes must be a positive integer');
+  }
+}
+
+function listen(server: NetServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: Error): void =>
+      reject(new GearsError(`cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/**
+ * Serves `gears` over RESP: the RG commands, a few connection commands of its own, and every other command
+ * proxied to the engine's store. The engine stays the caller's to close.
+ *
+ * @example
+ * const gears = await connect({ shards: 3 });
+ * const server = await createServer(gears, { port: 0 });
+ * // redis-cli -p <server.port> RG.JSEXECUTE "GB().run()"
+ * await server.close(); await gears.close();
+ */
+export async function createServer(gears: Gears, options: ServerOptions = {}): Promise<RxgearsServer> {
+  validate(options);
+  const settings = { ...DEFAULT_SERVER_OPTIONS, ...options };
+  const connections = new Set<Connection>();
+  let nextId = 0;
+  let port: number = settings.port;
+  const net = createNetServer({ allowHalfOpen: true, noDelay: true });
+  const host: ConnectionHost = {
+    gears,
+    requirePass: settings.requirePass,
+    allowRequire: settings.allowRequire,
+    limits: settings.limits ?? {},
+    maxPendingReplyBytes: settings.maxPendingReplyBytes,
+    get port() {
+      return port;
+    },
+    startedAt: Date.now(),
+    clients: () => connections,
+    forget: (connection) => connections.delete(connection),
+  };
+  net.on('connection', (socket) => {
+    connections.add(new Connection(++nextId, socket, host));
+  });
+  net.on('error', () => undefined); // after listen() succeeded, errors are per connection
+  port = await listen(net, settings.port, settings.host);
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    host: settings.host,
+    gears,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        net.close(() => resolve());
+        for (const connection of connections) connection.destroy();
+      })),
+  };
+}
+
+/** `serve()` options: the server's, plus where the data is (`connect()`'s `redis` or `shards`). */
+export interface ServeOptions extends ServerOptions {
+  /** A `redis://` URL (standalone or Cluster); without it, the embedded store. */
+  redis?: string;
+  /** Embedded store shards (default 1). */
+  shards?: number;
+}
+
+/**
+ * Connects an engine and serves it: what `rxgears serve` runs. `close()` stops the server and closes the engine.
+ *
+ * @example
+ * const server = await serve({ shards: 3, port: 0 });
+ * console.log(`listening on ${server.port}`);
+ */
+export async function serve(options: ServeOptions = {}): Promise<RxgearsServer> {
+  const { redis, shards, ...serverOptions } = options;
+  validate(serverOptions);
+  const { connect } = await import('../connect.ts');
+  const gears = await connect({
+    ...(redis !== undefined ? { redis } : {}),
+    ...(shards !== undefined ? { shards } : {}),
+  });
+  let server: RxgearsServer;
+  try {
+    server = await createServer(gears, serverOptions);
+  } catch (error) {
+    await gears.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    port: server.port,
+    host: server.host,
+    gears,
+    close: () => (closing ??= server.close().then(() => gears.close())),
+  };
+}

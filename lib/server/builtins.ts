@@ -1,0 +1,189 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Gears } from '../Gears.ts';
+import { ErrorReply, MapReply, OK, SimpleString, VerbatimString, type Protocol, type Reply } from './replies.ts';
+import { wrongArity } from './rgCommands.ts';
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** One client connection's state: kept small on purpose. */
+export interface ClientState {
+  readonly id: number;
+  readonly address: string;
+  protocol: Protocol;
+  authenticated: boolean;
+  name: string | null;
+}
+
+/** What the built-in commands need from the server. */
+export interface ServerContext {
+  readonly gears: Gears;
+  readonly requirePass: string | undefined;
+  readonly port: number;
+  readonly startedAt: number;
+  clients(): Iterable<ClientState>;
+}
+
+/** A reply after which the connection closes (QUIT). */
+export class CloseAfter {
+  constructor(readonly reply: Reply) {}
+}
+
+interface Builtin {
+  arity: number;
+  /** Answered before AUTH when the server has a password. */
+  beforeAuth?: boolean;
+  run(server: ServerContext, client: ClientState, args: string[]): Reply | CloseAfter;
+}
+
+const WRONGPASS = new ErrorReply('WRONGPASS invalid username-password pair or user is disabled.');
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Checks a password in constant time (hashes first, so lengths do not leak either). */
+function passwordMatches(server: ServerContext, username: string, password: string): boolean {
+  if (username !== 'default') return false;
+  if (server.requirePass === undefined) return true; // the default user has no password: any one is accepted
+  return timingSafeEqual(digest(password), digest(server.requirePass));
+}
+
+function helloReply(server: ServerContext, client: ClientState): Reply {
+  return new MapReply([
+    ['server', 'rxgears'],
+    ['version', VERSION],
+    ['proto', client.protocol],
+    ['id', client.id],
+    ['mode', 'standalone'],
+    ['role', 'master'],
+    ['modules', []],
+  ]);
+}
+
+function hello(server: ServerContext, client: ClientState, args: string[]): Reply {
+  let protocol: Protocol = client.protocol;
+  if (args.length > 0) {
+    const version = /^-?\d+$/.test(args[0]!) ? Number(args[0]) : NaN;
+    if (!Number.isSafeInteger(version)) return new ErrorReply('ERR Protocol version is not an integer or out of range');
+    if (version !== 2 && version !== 3) return new ErrorReply('NOPROTO unsupported protocol version');
+    protocol = version;
+  }
+  let name: string | undefined;
+  let authenticated = client.authenticated;
+  for (let i = 1; i < args.length; i++) {
+    const option = args[i]!.toUpperCase();
+    if (option === 'AUTH' && i + 2 < args.length) {
+      if (!passwordMatches(server, args[i + 1]!, args[i + 2]!)) return WRONGPASS;
+      authenticated = true;
+      i += 2;
+    } else if (option === 'SETNAME' && i + 1 < args.length) {
+      name = args[++i]!;
+    } else return new ErrorReply(`ERR Syntax error in HELLO option '${args[i]}'`);
+  }
+  if (!authenticated) {
+    return new ErrorReply(
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+    );
+  }
+  client.authenticated = authenticated;
+  client.protocol = protocol;
+  if (name !== undefined) client.name = name;
+  return helloReply(server, client);
+}
+
+function auth(server: ServerContext, client: ClientState, args: string[]): Reply {
+  if (args.length > 2) return new ErrorReply('ERR syntax error');
+  if (args.length === 1 && server.requirePass === undefined) {
+    return new ErrorReply(
+      'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+    );
+  }
+  const [username, password] = args.length === 2 ? [args[0]!, args[1]!] : ['default', args[0]!];
+  if (!passwordMatches(server, username, password)) return WRONGPASS;
+  client.authenticated = true;
+  return OK;
+}
+
+function clientInfo(client: ClientState): string {
+  return `id=${client.id} addr=${client.address} name=${client.name ?? ''} resp=${client.protocol}`;
+}
+
+function clientCommand(server: ServerContext, client: ClientState, args: string[]): Reply {
+  const sub = args[0]!.toUpperCase();
+  switch (sub) {
+    case 'SETNAME':
+      if (args.length !== 2) return wrongArity('client|setname');
+      if (/[^!-~]/.test(args[1]!)) {
+        return new ErrorReply('ERR Client names cannot contain spaces, newlines or special characters.');
+      }
+      client.name = args[1] === '' ? null : args[1]!;
+      return OK;
+    case 'GETNAME':
+      return client.name;
+    case 'ID':
+      return client.id;
+    case 'INFO':
+      return new VerbatimString(`${clientInfo(client)}\n`);
+    case 'LIST':
+      return new VerbatimString([...server.clients()].map((c) => `${clientInfo(c)}\n`).join(''));
+    case 'SETINFO':
+      return OK;
+    default:
+      return new ErrorReply(`ERR unknown subcommand '${args[0]}'. Try CLIENT HELP.`);
+  }
+}
+
+function info(server: ServerContext): Reply {
+  const { gears } = server;
+  const lines = [
+    '# Server',
+    `rxgears_version:${VERSION}`,
+    'redis_mode:standalone',
+    `process_id:${process.pid}`,
+    `tcp_port:${server.port}`,
+    `uptime_in_seconds:${Math.floor((Date.now() - server.startedAt) / 1000)}`,
+    '',
+    '# Clients',
+    `connected_clients:${[...server.clients()].length}`,
+    '',
+    '# rxgears',
+    `backend:${gears.topology.kind}`,
+    `shards:${gears.shards.length}`,
+    ...gears.shards.map(
+      (shard, i) => `shard${i}:id=${shard.id},slots=${shard.slots.map(([a, b]) => `${a}-${b}`).join(' ')}`,
+    ),
+  ];
+  return new VerbatimString(`${lines.join('\r\n')}\r\n`);
+}
+
+/** Commands the server answers itself; everything else is an RG command or goes to the store. */
+export const BUILTINS: Record<string, Builtin> = {
+  PING: {
+    arity: -1,
+    beforeAuth: true,
+    run: (_s, _c, args) => (args.length === 0 ? new SimpleString('PONG') : args[0]!),
+  },
+  ECHO: { arity: 2, run: (_s, _c, args) => args[0]! },
+  HELLO: { arity: -1, beforeAuth: true, run: hello },
+  AUTH: { arity: -2, beforeAuth: true, run: auth },
+  QUIT: { arity: -1, beforeAuth: true, run: () => new CloseAfter(OK) },
+  SELECT: {
+    arity: 2,
+    run: (_s, _c, [db]) =>
+      !/^-?\d+$/.test(db!)
+        ? new ErrorReply('ERR value is not an integer or out of range')
+        : Number(db) === 0
+          ? OK
+          : new ErrorReply('ERR DB index is out of range'),
+  },
+  // Enough for redis-cli and client libraries that probe COMMAND at startup: no command metadata.
+  COMMAND: { arity: -1, run: (_s, _c, args) => (args[0]?.toUpperCase() === 'COUNT' ? 0 : []) },
+  CLIENT: { arity: -2, run: clientCommand },
+  INFO: { arity: -1, run: (server) => info(server) },
+};
+
+/** A built-in command by (upper-case) name; undefined when `name` is not one. */
+export function builtin(name: string): Builtin | undefined {
+  return Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
+}

@@ -1,0 +1,119 @@
+import type { Gears } from '../Gears.ts';
+import type { RedisReply } from '../store/ShardStore.ts';
+import { ErrorReply, type Reply } from './replies.ts';
+import { errorReply, valueReply } from './convert.ts';
+
+/**
+ * Commands that keep state on the connection that sends them, or block it. The proxy shares one connection
+ * per shard among all its clients, so one client's MULTI would capture the others' commands and one BLPOP
+ * would stall everybody: these are refused instead of being silently wrong.
+ */
+const REFUSED = new Set([
+  'MULTI',
+  'EXEC',
+  'DISCARD',
+  'WATCH',
+  'UNWATCH',
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'UNSUBSCRIBE',
+  'PUNSUBSCRIBE',
+  'SUNSUBSCRIBE',
+  'MONITOR',
+  'SYNC',
+  'PSYNC',
+  'BLPOP',
+  'BRPOP',
+  'BRPOPLPUSH',
+  'BLMOVE',
+  'BLMPOP',
+  'BZPOPMIN',
+  'BZPOPMAX',
+  'BZMPOP',
+  'WAIT',
+  'WAITAOF',
+  'RESET',
+  'READONLY',
+  'READWRITE',
+  'ASKING',
+  'SHUTDOWN',
+]);
+
+/** Multi-key commands whose keys the proxy splits by slot when the store has several shards, summing or joining replies. */
+const PER_KEY_SUM = new Set(['DEL', 'UNLINK', 'EXISTS', 'TOUCH']);
+
+/** Keyless commands about the whole keyspace: asked of every shard and combined. */
+const ALL_SHARDS = new Set(['KEYS', 'DBSIZE', 'FLUSHALL', 'FLUSHDB', 'SCAN']);
+
+/** SCAN over several shards: the shard index lives in the low bits of the cursor the client sees. */
+const SHARD_BITS = 14n;
+
+function refusal(name: string): ErrorReply {
+  return new ErrorReply(
+    `ERR '${name}' is not supported through the rxgears proxy: it would act on a connection shared by all clients`,
+  );
+}
+
+async function scanAll(gears: Gears, args: string[]): Promise<Reply> {
+  const shards = gears.shards;
+  let combined: bigint;
+  try {
+    combined = BigInt(args[0] ?? '');
+    if (combined < 0n) throw new RangeError();
+  } catch {
+    return new ErrorReply('ERR invalid cursor');
+  }
+  const index = Number(combined & ((1n << SHARD_BITS) - 1n));
+  const shard = shards[index];
+  if (!shard) return new ErrorReply('ERR invalid cursor');
+  const cursor = combined >> SHARD_BITS;
+  const reply = (await gears.executeOn(shard, 'SCAN', [String(cursor), ...args.slice(1)])) as [string, string[]];
+  const next = BigInt(reply[0]);
+  let nextCombined: bigint;
+  if (next !== 0n) nextCombined = (next << SHARD_BITS) | BigInt(index);
+  else nextCombined = index + 1 < shards.length ? BigInt(index + 1) : 0n;
+  return [String(nextCombined), reply[1]];
+}
+
+async function onAllShards(gears: Gears, name: string, args: string[]): Promise<Reply> {
+  if (name === 'SCAN') return scanAll(gears, args);
+  const replies = await Promise.all(gears.shards.map((shard) => gears.executeOn(shard, name, args)));
+  if (name === 'KEYS') return (replies as string[][]).flat();
+  if (name === 'DBSIZE') return (replies as number[]).reduce((a, b) => a + b, 0);
+  return valueReply(replies[0]); // FLUSHALL / FLUSHDB: OK from each
+}
+
+/**
+ * Runs a client's command on the store through the engine (which routes it by key slot) and maps the reply
+ * to RESP. With several shards, the keyspace-wide commands (KEYS, SCAN, DBSIZE, FLUSHALL, FLUSHDB) ask every
+ * shard, and DEL / UNLINK / EXISTS / TOUCH / MGET over keys of different slots are split per key — not atomic,
+ * but what a user of one `redis-cli` prompt expects; other cross-slot commands get Redis Cluster's CROSSSLOT.
+ *
+ * @example
+ * await proxyCommand(gears, 'HSET', ['person:1', 'name', 'Rick']) // 2
+ */
+export async function proxyCommand(gears: Gears, name: string, args: string[]): Promise<Reply> {
+  const upper = name.toUpperCase();
+  if (REFUSED.has(upper)) return refusal(upper);
+  if ((upper === 'XREAD' || upper === 'XREADGROUP') && args.some((a) => a.toUpperCase() === 'BLOCK')) {
+    return refusal(`${upper} BLOCK`);
+  }
+  try {
+    if (gears.shards.length > 1) {
+      if (ALL_SHARDS.has(upper)) return await onAllShards(gears, upper, args);
+      if (args.length > 1 && PER_KEY_SUM.has(upper)) {
+        const counts = await Promise.all(args.map((key) => gears.execute(upper, key)));
+        return (counts as number[]).reduce((a, b) => a + b, 0);
+      }
+      if (args.length > 1 && upper === 'MGET') {
+        const values = await Promise.all(args.map((key) => gears.execute('MGET', key)));
+        return (values as RedisReply[][]).map((value) => valueReply(value[0]));
+      }
+    }
+    const reply: RedisReply = await gears.execute(name, ...args);
+    return valueReply(reply);
+  } catch (error) {
+    return errorReply(error);
+  }
+}

@@ -1,0 +1,232 @@
+import type { Gears } from '../Gears.ts';
+import type { RunResult } from '../engine/Execution.ts';
+import { ErrorReply, OK, type Reply } from './replies.ts';
+import { errorReply, recordReply, runResultReply, valueReply } from './convert.ts';
+import { describeError, runScript, type ScriptOptions } from './sandbox.ts';
+
+/** What an RG command sees: the engine and the server's script settings. */
+export interface RgContext {
+  gears: Gears;
+  allowRequire: boolean;
+}
+
+type Awaitable<T> = T | PromiseLike<T>;
+
+/**
+ * The engine methods RG commands call, as DESIGN.md §3 names them. Where `Gears` has the method its own
+ * signature is used (so this file stops compiling if the two disagree); until then this one documents what
+ * the server expects, and the command answers `ERR … is not available yet`.
+ */
+interface EngineFacade {
+  dumpExecutions(): Awaitable<readonly { executionId: string; status: string; registered: boolean }[]>;
+  getResults(id: string): Awaitable<RunResult<unknown>>;
+  getResultsBlocking(id: string): Awaitable<RunResult<unknown>>;
+  abortExecution(id: string): unknown;
+  dropExecution(id: string): unknown;
+  getExecution(id: string): unknown;
+  dumpRegistrations(): Awaitable<readonly object[]>;
+  unregister(id: string): unknown;
+  pauseRegistrations(ids: string[]): unknown;
+  unpauseRegistrations(ids: string[]): unknown;
+  clearRegistrationsStats(): unknown;
+  trigger(name: string, ...args: string[]): Awaitable<readonly unknown[]>;
+  triggerOnKey(name: string, key: string, ...args: string[]): Awaitable<readonly unknown[]>;
+  configGet(...keys: string[]): unknown;
+  configSet(pairs: Record<string, string>): unknown;
+  infoCluster(): unknown;
+  refreshCluster(): unknown;
+}
+
+type FacadeMethod<K extends keyof EngineFacade> = K extends keyof Gears ? Gears[K] : EngineFacade[K];
+
+/** The engine's method `name`, bound, or undefined while the engine does not have it. */
+function engineMethod<K extends keyof EngineFacade>(gears: Gears, name: K): FacadeMethod<K> | undefined {
+  const method = (gears as unknown as Record<string, unknown>)[name];
+  return typeof method === 'function'
+    ? ((method as (...a: unknown[]) => unknown).bind(gears) as FacadeMethod<K>)
+    : undefined;
+}
+
+class NotAvailable extends Error {}
+
+function need<K extends keyof EngineFacade>(gears: Gears, name: K, command: string): FacadeMethod<K> {
+  const method = engineMethod(gears, name);
+  if (!method) throw new NotAvailable(`ERR ${command} is not available yet`);
+  return method;
+}
+
+interface RgCommand {
+  /** Redis' arity convention: the count including the command name; negative means "at least". */
+  arity: number;
+  run(context: RgContext, args: string[]): Promise<Reply>;
+}
+
+/** Parses `RG.JSEXECUTE "<source>" [UNBLOCKING] [ID id] [DESCRIPTION d] [UPGRADE]`. */
+function jsExecuteOptions(args: readonly string[]): ScriptOptions | ErrorReply {
+  const options: ScriptOptions = { filename: 'RG.JSEXECUTE' };
+  for (let i = 1; i < args.length; i++) {
+    const word = args[i]!.toUpperCase();
+    if (word === 'UNBLOCKING') options.unblocking = true;
+    else if (word === 'UPGRADE')
+      continue; // named deployments come with registrations; accepted now
+    else if ((word === 'ID' || word === 'DESCRIPTION') && i + 1 < args.length) {
+      const value = args[++i]!;
+      if (word === 'DESCRIPTION') options.description = value;
+    } else return new ErrorReply(`ERR unknown argument '${args[i]}' for RG.JSEXECUTE`);
+  }
+  return options;
+}
+
+async function jsExecute(context: RgContext, args: string[]): Promise<Reply> {
+  const options = jsExecuteOptions(args);
+  if (options instanceof ErrorReply) return options;
+  try {
+    const outcome = await runScript(context.gears, args[0]!, { ...options, allowRequire: context.allowRequire });
+    switch (outcome.kind) {
+      case 'run':
+        return runResultReply(outcome.result);
+      case 'unblocking':
+        return outcome.executionId;
+      case 'register':
+      case 'none':
+        return OK;
+    }
+  } catch (error) {
+    return new ErrorReply(describeError(error));
+  }
+}
+
+const id = (args: readonly string[]): string => args[0]!;
+
+/** Every RG command: a small handler calling the engine method of the same name. */
+const RG_COMMANDS: Record<string, RgCommand> = {
+  'RG.JSEXECUTE': { arity: -2, run: jsExecute },
+  'RG.DUMPEXECUTIONS': {
+    arity: 1,
+    run: async ({ gears }) =>
+      (await need(gears, 'dumpExecutions', 'RG.DUMPEXECUTIONS')()).map((e) => [
+        'executionId',
+        e.executionId,
+        'status',
+        e.status,
+        'registered',
+        e.registered ? 1 : 0,
+      ]),
+  },
+  'RG.GETRESULTS': {
+    arity: 2,
+    run: async ({ gears }, args) => runResultReply(await need(gears, 'getResults', 'RG.GETRESULTS')(id(args))),
+  },
+  'RG.GETRESULTSBLOCKING': {
+    arity: 2,
+    run: async ({ gears }, args) =>
+      runResultReply(await need(gears, 'getResultsBlocking', 'RG.GETRESULTSBLOCKING')(id(args))),
+  },
+  'RG.ABORTEXECUTION': {
+    arity: 2,
+    run: async ({ gears }, args) => (await need(gears, 'abortExecution', 'RG.ABORTEXECUTION')(id(args)), OK),
+  },
+  'RG.DROPEXECUTION': {
+    arity: 2,
+    run: async ({ gears }, args) => (await need(gears, 'dropExecution', 'RG.DROPEXECUTION')(id(args)), OK),
+  },
+  'RG.GETEXECUTION': {
+    arity: -2,
+    run: async ({ gears }, args) => valueReply(await need(gears, 'getExecution', 'RG.GETEXECUTION')(id(args))),
+  },
+  'RG.DUMPREGISTRATIONS': {
+    arity: 1,
+    run: async ({ gears }) => valueReply(await need(gears, 'dumpRegistrations', 'RG.DUMPREGISTRATIONS')()),
+  },
+  'RG.UNREGISTER': {
+    arity: 2,
+    run: async ({ gears }, args) => (await need(gears, 'unregister', 'RG.UNREGISTER')(id(args)), OK),
+  },
+  'RG.PAUSEREGISTRATIONS': {
+    arity: -2,
+    run: async ({ gears }, args) => (await need(gears, 'pauseRegistrations', 'RG.PAUSEREGISTRATIONS')(args), OK),
+  },
+  'RG.UNPAUSEREGISTRATIONS': {
+    arity: -2,
+    run: async ({ gears }, args) => (await need(gears, 'unpauseRegistrations', 'RG.UNPAUSEREGISTRATIONS')(args), OK),
+  },
+  'RG.CLEARREGISTRATIONSSTATS': {
+    arity: 1,
+    run: async ({ gears }) => (await need(gears, 'clearRegistrationsStats', 'RG.CLEARREGISTRATIONSSTATS')(), OK),
+  },
+  'RG.TRIGGER': {
+    arity: -2,
+    run: async ({ gears }, [name, ...rest]) =>
+      (await need(gears, 'trigger', 'RG.TRIGGER')(name!, ...rest)).map(recordReply),
+  },
+  'RG.TRIGGERONKEY': {
+    arity: -3,
+    run: async ({ gears }, [name, key, ...rest]) =>
+      (await need(gears, 'triggerOnKey', 'RG.TRIGGERONKEY')(name!, key!, ...rest)).map(recordReply),
+  },
+  'RG.CONFIGGET': {
+    arity: -2,
+    run: async ({ gears }, keys) => {
+      const values: unknown = await need(gears, 'configGet', 'RG.CONFIGGET')(...keys);
+      if (Array.isArray(values)) return values.map(valueReply);
+      if (values !== null && typeof values === 'object') {
+        return keys.map((key) => valueReply((values as Record<string, unknown>)[key]));
+      }
+      return [valueReply(values)];
+    },
+  },
+  'RG.CONFIGSET': {
+    arity: -3,
+    run: async ({ gears }, args) => {
+      if (args.length % 2 !== 0) return new ErrorReply("ERR wrong number of arguments for 'rg.configset' command");
+      const pairs: Record<string, string> = {};
+      for (let i = 0; i < args.length; i += 2) pairs[args[i]!] = args[i + 1]!;
+      const answer: unknown = await need(gears, 'configSet', 'RG.CONFIGSET')(pairs);
+      return Array.isArray(answer) ? answer.map(valueReply) : args.filter((_, i) => i % 2 === 0).map(() => OK);
+    },
+  },
+  'RG.INFOCLUSTER': {
+    arity: 1,
+    run: async ({ gears }) => valueReply(await need(gears, 'infoCluster', 'RG.INFOCLUSTER')()),
+  },
+  'RG.REFRESHCLUSTER': {
+    arity: 1,
+    run: async ({ gears }) => (await need(gears, 'refreshCluster', 'RG.REFRESHCLUSTER')(), OK),
+  },
+};
+
+/** Redis' reply to a command it does not know: `ERR unknown command 'X', with args beginning with: 'a' `. */
+export function unknownCommand(name: string, args: readonly string[]): ErrorReply {
+  const start = args.map((a) => `'${a.slice(0, 128)}' `).join('');
+  return new ErrorReply(`ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${start}`);
+}
+
+/** Redis' wrong-arity reply, with the command name in lower case as Redis 7 prints it. */
+export function wrongArity(name: string): ErrorReply {
+  return new ErrorReply(`ERR wrong number of arguments for '${name.toLowerCase()}' command`);
+}
+
+/** True when `arity` (Redis' convention) accepts `argc` words including the command name. */
+export function arityAccepts(arity: number, argc: number): boolean {
+  return arity >= 0 ? argc === arity : argc >= -arity;
+}
+
+/**
+ * Runs an RG command (`name` as the client typed it): checks the arity, calls its handler, and turns failures into error replies — the
+ * engine's RedisGears messages (`execution plan does not exist`) as they are.
+ *
+ * @example
+ * await rgCommand({ gears, allowRequire: false }, 'RG.JSEXECUTE', ['GB().run()']) // [[…records], []]
+ */
+export async function rgCommand(context: RgContext, name: string, args: string[]): Promise<Reply> {
+  const upper = name.toUpperCase();
+  const command = Object.hasOwn(RG_COMMANDS, upper) ? RG_COMMANDS[upper] : undefined;
+  if (!command) return unknownCommand(name, args);
+  if (!arityAccepts(command.arity, args.length + 1)) return wrongArity(name);
+  try {
+    return await command.run(context, args);
+  } catch (error) {
+    if (error instanceof NotAvailable) return new ErrorReply(error.message);
+    return errorReply(error, true);
+  }
+}

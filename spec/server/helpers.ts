@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { connect as netConnect } from 'node:net';
+
+export interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to its end, feeding `input` on stdin, and collects its output. */
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  options: { input?: string | Buffer; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.on('error', () => undefined); // the program may exit before reading all of it
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** `redis-cli -p <port> …args`, raw output (not a TTY), lines without the trailing newline. */
+export async function redisCli(port: number, args: readonly string[], input?: string): Promise<string[]> {
+  const result = await runProcess('redis-cli', ['-p', String(port), ...args], input === undefined ? {} : { input });
+  if (result.code !== 0) throw new Error(`redis-cli exited with ${result.code}: ${result.stderr}`);
+  return result.stdout.replace(/\n$/, '').split('\n');
+}
+
+/**
+ * Sends raw bytes on a fresh connection, half-closes it, and resolves with everything the server sent once it
+ * closed the connection (the server answers what it was sent, then closes: no timing involved).
+ */
+export function sendRaw(port: number, chunks: readonly (string | Buffer)[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return; // the server closed on a protocol error
+      reject(error);
+    });
+    socket.on('close', () => resolve(Buffer.concat(received)));
+    socket.on('connect', () => {
+      for (const chunk of chunks) socket.write(chunk);
+      socket.end();
+    });
+  });
+}
