@@ -2,17 +2,24 @@ import { Observable, type Subscription } from 'rxjs';
 import { GearsBuilder, type PlanRunner } from './builder/GearsBuilder.ts';
 import type { ReaderArg, ReaderRecord, RunOptions } from './builder/readerTypes.ts';
 import { commandSlot } from './cluster/routing.ts';
+import { hashSlot } from './cluster/slots.ts';
 import { slotTable, type Shard, type Topology } from './cluster/topology.ts';
 import { InProcessTransport, type ShardTransport } from './cluster/transport.ts';
 import { GearsBuildError, GearsError, ExecutionFailedError } from './errors.ts';
+import { AtomicScope, runAtomic } from './engine/atomic.ts';
 import { BATCH_READERS } from './engine/batchReaders.ts';
-import { Execution, type RunResult } from './engine/Execution.ts';
+import { ConfigStore, LOG_LEVELS, type ConfigValue, type GearsConfig, type LogLevel } from './engine/config.ts';
+import { Execution, type ExecutionInfo, type RunResult } from './engine/Execution.ts';
+import { ExecutionRegistry, type ExecutionSummary } from './engine/ExecutionRegistry.ts';
 import { validateReaderArg, validateRunOptions } from './engine/options.ts';
 import type { Plan } from './engine/plan.ts';
-import { runPlan } from './engine/runPlan.ts';
-import { trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
+import { executionSteps, runPlan } from './engine/runPlan.ts';
+import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
 import type { RedisArg, RedisReply } from './store/ShardStore.ts';
 import { READER_NAMES, type ReaderName } from '../readers/types.ts';
+
+/** Writes a log line; the default prints `[rxgears <shard>] <level>: <message>` to stderr. */
+export type GearsLogger = (level: LogLevel, message: string, shardId: string | undefined) => void;
 
 /** Options of the engine itself (the backend is chosen by `connect()`). */
 export interface GearsOptions {
@@ -21,6 +28,10 @@ export interface GearsOptions {
    * speed; the test suites and `rxgears/testing` turn it on so a record that cannot travel fails in tests.
    */
   cloneRecords?: boolean;
+  /** Initial values of the built-in settings (`MaxExecutions`, `ExecutionMaxIdleTime`, …). */
+  config?: Partial<Omit<GearsConfig, 'CloneRecords'>>;
+  /** Where `log()` writes. */
+  logger?: GearsLogger;
 }
 
 /** `GB` as bound to an engine: `GB(reader = 'KeysReader', defaultArg = '*', desc?)`. */
@@ -30,12 +41,24 @@ export type GBFunction = <N extends ReaderName = 'KeysReader'>(
   desc?: string,
 ) => GearsBuilder<ReaderRecord<N>, N>;
 
+/** `infoCluster()`: the shards and which one this engine initiates from. */
+export interface ClusterInfo {
+  /** The default initiator: the owner of slot 0. */
+  myId: string;
+  kind: Topology['kind'];
+  shards: { id: string; slots: [number, number][] }[];
+}
+
 interface Prepared<T> {
   execution: Execution<T>;
   results: Observable<T>;
 }
 
 const DEFAULT_ARGS: Partial<Record<ReaderName, unknown>> = { KeysReader: '*', KeysOnlyReader: '*', StreamReader: '*' };
+
+const defaultLogger: GearsLogger = (level, message, shardId) => {
+  console.error(`[rxgears${shardId ? ` ${shardId.slice(0, 8)}` : ''}] ${level}: ${message}`);
+};
 
 /**
  * The engine: a topology of shards, the builder bound to it, and the RedisGears command surface. Get one from
@@ -49,9 +72,14 @@ const DEFAULT_ARGS: Partial<Record<ReaderName, unknown>> = { KeysReader: '*', Ke
  */
 export class Gears implements RuntimeEngine, PlanRunner {
   private readonly transport: ShardTransport;
-  private slots: Int32Array;
+  private readonly config: ConfigStore;
+  private readonly executions: ExecutionRegistry;
+  private readonly logger: GearsLogger;
+  private slotsOf: readonly Shard[] = [];
+  private slotIndex: Int32Array = new Int32Array(0);
   private sequence = 0;
   private readonly running = new Set<Execution>();
+  private readonly hashtags = new Map<string, string>();
   private readonly untrack: () => void;
   private closed = false;
 
@@ -59,8 +87,14 @@ export class Gears implements RuntimeEngine, PlanRunner {
     readonly topology: Topology,
     options: GearsOptions = {},
   ) {
+    const { CloneRecords: _ignored, ...config } = (options.config ?? {}) as Partial<GearsConfig>;
+    this.config = new ConfigStore({ ...config, CloneRecords: options.cloneRecords ? 1 : 0 });
     this.transport = new InProcessTransport({ clone: options.cloneRecords ?? false });
-    this.slots = slotTable(topology.shards);
+    this.executions = new ExecutionRegistry(() => ({
+      maxExecutions: this.config.get('MaxExecutions'),
+      maxPerRegistration: this.config.get('MaxExecutionsPerRegistration'),
+    }));
+    this.logger = options.logger ?? defaultLogger;
     this.untrack = trackEngine(this);
   }
 
@@ -90,17 +124,113 @@ export class Gears implements RuntimeEngine, PlanRunner {
   readonly execute = (command: string, ...args: RedisArg[]): Promise<RedisReply> =>
     this.executeOn(undefined, command, args);
 
+  /** Executions kept (unblocking runs, registration-triggered ones): `{ executionId, status, registered }`. */
+  readonly dumpExecutions = (): ExecutionSummary[] => this.executions.dump();
+
+  /** Results of a finished execution; throws `execution is still running` or `execution plan does not exist`. */
+  readonly getResults = (id: string): RunResult<unknown> => this.executions.results(id);
+
+  /** Results of an execution, waiting for it to finish. */
+  readonly getResultsBlocking = (id: string): Promise<RunResult<unknown>> => this.executions.resultsWhenDone(id);
+
+  /** Stops an execution on every shard; results so far are kept. Aborting a finished one does nothing. */
+  readonly abortExecution = (id: string): void => this.executions.abort(id);
+
+  /** Forgets a finished execution; a running one must be aborted first. */
+  readonly dropExecution = (id: string): void => this.executions.drop(id);
+
+  /** Status and profile of an execution (per step: type, records in and out, duration with ProfileExecutions=1). */
+  readonly getExecution = (id: string): ExecutionInfo => this.executions.info(id);
+
+  /**
+   * Values of settings, in the order asked; `null` for a key never set. Without keys: every built-in.
+   *
+   * @example
+   * gears.configGet('MaxExecutions', 'ExecutionMaxIdleTime') // [1000, 5000]
+   */
+  readonly configGet = (...keys: string[]): (ConfigValue | null)[] => {
+    const asked = keys.length > 0 ? keys : (Object.keys(this.config.snapshot()) as string[]);
+    return asked.map((key) => this.config.lookup(key) ?? null);
+  };
+
+  /**
+   * Sets settings, all or none. Built-ins are validated; other keys go to the extra dictionary that gear
+   * functions read with `configGet()`. Returns RedisGears' reply per key.
+   *
+   * @example
+   * gears.configSet({ ExecutionMaxIdleTime: 10000, Threshold: 5 }) // ['OK', 'OK - value was saved in extra config dictionary']
+   */
+  readonly configSet = (pairs: Record<string, ConfigValue>): string[] => {
+    if (pairs === null || typeof pairs !== 'object') throw new GearsError('configSet takes an object of key → value');
+    return this.config.set(pairs);
+  };
+
+  /** The shards and their slots; `myId` is the default initiator. */
+  readonly infoCluster = (): ClusterInfo => ({
+    myId: this.shards[this.initiatorIndex()]!.id,
+    kind: this.topology.kind,
+    shards: this.shards.map((s) => ({ id: s.id, slots: s.slots.map(([a, b]) => [a, b] as [number, number]) })),
+  });
+
+  /** Re-reads the topology (Redis Cluster: masters and slots after a reshard or failover). */
+  readonly refreshCluster = async (): Promise<void> => {
+    this.assertOpen();
+    await this.topology.refresh();
+  };
+
   /** @internal the runtime's `execute()`: keyed commands by slot, keyless ones on `shard`. */
   async executeOn(shard: Shard | undefined, command: string, args: RedisArg[]): Promise<RedisReply> {
     this.assertOpen();
     if (typeof command !== 'string' || command.length === 0) throw new GearsError('execute needs a command name');
-    const shards = this.topology.shards;
+    const shards = this.shards;
     let target = shard ?? shards[this.initiatorIndex()]!;
     if (shards.length > 1) {
       const slot = commandSlot(command, args);
-      if (slot !== undefined) target = shards[this.slots[slot]!] ?? target;
+      if (slot !== undefined) target = this.shardOfSlot(slot);
     }
     return target.store.call(command, ...args);
+  }
+
+  /** @internal the runtime's `atomic()`. */
+  atomicOn<T>(context: RuntimeContext | undefined, block: () => T | PromiseLike<T>): Promise<T> {
+    this.assertOpen();
+    const base: RuntimeContext = context ?? {
+      engine: this,
+      shard: this.shards[this.initiatorIndex()]!,
+      executionId: undefined,
+    };
+    return runAtomic(
+      () => new AtomicScope((slot) => (slot === undefined ? base.shard : this.shardOfSlot(slot)), base.shard),
+      (scope) => runInContext({ ...base, atomic: scope }, async () => block()),
+    );
+  }
+
+  /** @internal the runtime's `log()`. */
+  logFrom(shard: Shard | undefined, level: LogLevel, message: string): void {
+    const threshold = LOG_LEVELS.indexOf(this.config.get('LogLevel') as LogLevel);
+    if (LOG_LEVELS.indexOf(level) >= threshold) this.logger(level, message, shard?.id);
+  }
+
+  /** @internal the runtime's `configGet()`. */
+  configLookup(key: string): ConfigValue | undefined {
+    return this.config.lookup(key);
+  }
+
+  /** @internal the runtime's `hashtag()`: the shortest base-36 string hashing into the shard's first slot. */
+  hashtagOf(shard: Shard | undefined): string {
+    const target = shard ?? this.shards[this.initiatorIndex()]!;
+    let tag = this.hashtags.get(target.id);
+    if (tag === undefined) {
+      const [first] = target.slots;
+      if (!first) throw new GearsError(`shard ${target.id} owns no slots`);
+      for (let n = 0; tag === undefined; n++) {
+        const candidate = n.toString(36);
+        const slot = hashSlot(candidate);
+        if (slot >= first[0] && slot <= first[1]) tag = candidate;
+      }
+      this.hashtags.set(target.id, tag);
+    }
+    return tag;
   }
 
   /** @internal runs a plan for a builder: `{ results, errors }`, or the id when unblocking. */
@@ -110,7 +240,10 @@ export class Gears implements RuntimeEngine, PlanRunner {
     options: RunOptions & Record<string, unknown>,
   ): Promise<RunResult<T> | string> {
     const execution = this.start<T>(plan, arg, options);
-    if (options.unblocking) return execution.id;
+    if (options.unblocking) {
+      this.executions.add(execution as Execution);
+      return execution.id;
+    }
     await execution.done;
     return execution.result();
   }
@@ -129,9 +262,9 @@ export class Gears implements RuntimeEngine, PlanRunner {
       const subscription: Subscription = results.subscribe({
         next: (record) => subscriber.next(record),
         complete: () => {
-          if (execution.errors.length > 0)
+          if (execution.errors.length > 0) {
             subscriber.error(new ExecutionFailedError(execution.errors, { executionId: execution.id }));
-          else subscriber.complete();
+          } else subscriber.complete();
         },
       });
       return () => subscription.unsubscribe();
@@ -149,10 +282,37 @@ export class Gears implements RuntimeEngine, PlanRunner {
 
   private start<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Execution<T> {
     const { execution, results } = this.prepare<T>(plan, arg, options);
-    this.running.add(execution as Execution);
-    void execution.done.then(() => this.running.delete(execution as Execution));
+    const tracked = execution as Execution;
+    this.running.add(tracked);
+    const stopWatchdog = this.watchIdle(tracked);
+    execution.onFinish(() => {
+      this.running.delete(tracked);
+      stopWatchdog();
+    });
     execution.start(results);
     return execution;
+  }
+
+  /**
+   * `ExecutionMaxIdleTime`: while some shards are done and wait on others, an execution in which no record
+   * moved for that long is aborted with `Execution max idle reached`, keeping its partial results.
+   */
+  private watchIdle(execution: Execution): () => void {
+    if (execution.shards.length < 2) return () => undefined;
+    let lastActivity = execution.activity;
+    let idleSince = Date.now();
+    const tick = (): void => {
+      const idleTime = this.config.get('ExecutionMaxIdleTime');
+      if (execution.activity !== lastActivity || !execution.waiting) {
+        lastActivity = execution.activity;
+        idleSince = Date.now();
+      } else if (Date.now() - idleSince >= idleTime) {
+        execution.abort('Execution max idle reached');
+      }
+    };
+    const timer = setInterval(tick, Math.max(10, Math.min(1000, this.config.get('ExecutionMaxIdleTime') / 5)));
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   private prepare<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Prepared<T> {
@@ -168,7 +328,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       initiator: initiatorId,
       ...readerOptions
     } = options;
-    const all = this.topology.shards;
+    const all = this.shards;
     const initiatorShard =
       initiatorId === undefined ? all[this.initiatorIndex()]! : all.find((s) => s.id === initiatorId);
     if (!initiatorShard) throw new GearsError(`unknown initiator shard '${String(initiatorId)}'`);
@@ -179,6 +339,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       id,
       plan,
       shards.map((s) => s.id),
+      executionSteps(plan, collect, local),
     );
     const contexts = new Map<Shard, RuntimeContext>(
       shards.map((shard) => [shard, { engine: this, shard, executionId: id }]),
@@ -191,17 +352,31 @@ export class Gears implements RuntimeEngine, PlanRunner {
       collect,
       local,
       transport: this.transport,
-      slotOwner: (slot) => (local ? 0 : (this.slots[slot] ?? -1)),
+      slotOwner: (slot) => (local ? 0 : shards.indexOf(this.shardOfSlot(slot))),
       read: (context) => read(context, arg, readerOptions),
       runtime: (shard) => contexts.get(shard)!,
-      onError: (error) => execution.reportError(error),
+      execution: execution as Execution,
+      profile: this.config.get('ProfileExecutions') === 1,
+      concurrency: this.config.get('MaxPendingCallbacks'),
     }) as Observable<T>;
     return { execution, results };
   }
 
+  /** The shard owning a slot, from a table rebuilt whenever the topology's shard list changes. */
+  private shardOfSlot(slot: number): Shard {
+    const shards = this.shards;
+    if (shards !== this.slotsOf) {
+      this.slotIndex = slotTable(shards);
+      this.slotsOf = shards;
+    }
+    const shard = shards[this.slotIndex[slot] ?? -1];
+    if (!shard) throw new GearsError(`no shard owns slot ${slot}`);
+    return shard;
+  }
+
   /** The shard that owns slot 0: the default initiator. */
   private initiatorIndex(): number {
-    return Math.max(0, this.slots[0]!);
+    return Math.max(0, this.shards.indexOf(this.shardOfSlot(0)));
   }
 
   private assertOpen(): void {

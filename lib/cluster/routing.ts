@@ -1,4 +1,4 @@
-import { exists, getKeyIndexes } from '@ioredis/commands';
+import { exists, getKeyIndexes, hasFlag } from '@ioredis/commands';
 import type { RedisArg } from '../store/ShardStore.ts';
 import { ReplyError } from '../errors.ts';
 import { hashSlot } from './slots.ts';
@@ -26,4 +26,10 @@ export function commandSlot(command: string, args: readonly RedisArg[]): number 
     else if (slot !== keySlot) throw new ReplyError("CROSSSLOT Keys in request don't hash to the same slot");
   }
   return slot;
+}
+
+/** Whether Redis' command table flags the command read-only (inside `atomic()` such commands run at once). */
+export function isReadOnlyCommand(command: string): boolean {
+  const name = command.toLowerCase();
+  return exists(name) && hasFlag(name, 'readonly');
 }

@@ -1,8 +1,9 @@
 import type { Subscription, Observable } from 'rxjs';
 import { formatError } from '../errors.ts';
+import type { Step } from '../builder/steps.ts';
 import type { Plan } from './plan.ts';
 
-/** RedisGears' execution statuses; `pending_*` ones are reported while shards wait on each other. */
+/** RedisGears' execution statuses; `pending_cluster` is reported while finished shards wait on the others. */
 export type ExecutionStatus =
   | 'created'
   | 'running'
@@ -19,42 +20,104 @@ export interface RunResult<T> {
   errors: string[];
 }
 
+/** Counters of one step, summed over the shards. */
+export interface StepStats {
+  type: Step['kind'];
+  /** The operation the step came from (`countBy`, …) or the kind itself. */
+  op: string;
+  recordsIn: number;
+  recordsOut: number;
+  /** Time spent in the step's callbacks, ms; only counted when `ProfileExecutions` is 1. */
+  durationMs: number;
+}
+
+/** One shard's part in an execution. */
+export interface ShardProgress {
+  id: string;
+  status: 'running' | 'done' | 'aborted';
+  /** Its reader finished. */
+  readDone: boolean;
+}
+
+/** `getExecution()`: an execution's status and profile (RedisGears' RG.GETEXECUTION). */
+export interface ExecutionInfo {
+  executionId: string;
+  status: ExecutionStatus;
+  registered: boolean;
+  reader: string;
+  desc: string | undefined;
+  shards: ShardProgress[];
+  shardsReceived: number;
+  shardsCompleted: number;
+  results: number;
+  errors: string[];
+  /** From start to end (or to now while running), ms. */
+  totalDurationMs: number;
+  /** From start until the last reader finished, ms (until now while reading). */
+  readDurationMs: number;
+  steps: StepStats[];
+}
+
 /**
- * One run of a plan: its id, status, results and errors. Subscribes the plan's result Observable on `start()`
+ * One run of a plan: id, status, results, errors and a profile. Subscribes the plan's results on `start()`
  * and settles `done` when every shard is done or the execution is aborted (results so far are kept).
  */
 export class Execution<T = unknown> {
-  status: ExecutionStatus = 'created';
+  private state: 'created' | 'running' | 'done' | 'aborted' = 'created';
   readonly results: T[] = [];
   readonly errors: string[] = [];
   readonly createdAt = Date.now();
   startedAt: number | undefined;
   finishedAt: number | undefined;
+  readFinishedAt: number | undefined;
   /** Settles (never rejects) when the execution is done or aborted. */
   readonly done: Promise<void>;
+  readonly shards: ShardProgress[];
+  readonly steps: StepStats[];
+  /** Bumped by every record that moves; the idle watchdog compares it between ticks. */
+  activity = 0;
   private settle!: () => void;
   private subscription: Subscription | undefined;
+  private readonly finishListeners: (() => void)[] = [];
 
   constructor(
     readonly id: string,
     readonly plan: Plan,
-    readonly shardIds: readonly string[],
+    shardIds: readonly string[],
+    steps: readonly Step[],
     readonly registrationId?: string,
   ) {
     this.done = new Promise((resolve) => (this.settle = resolve));
+    this.shards = shardIds.map((shardId) => ({ id: shardId, status: 'running', readDone: false }));
+    this.steps = steps.map((step) => ({ type: step.kind, op: step.op, recordsIn: 0, recordsOut: 0, durationMs: 0 }));
   }
 
   get finished(): boolean {
     return this.finishedAt !== undefined;
   }
 
+  /** `running`, or `pending_cluster` while some shards are done and wait on the others. */
+  get status(): ExecutionStatus {
+    if (this.state !== 'running') return this.state;
+    return this.waiting ? 'pending_cluster' : 'running';
+  }
+
+  /** Some shard finished its part (reader or whole plan) and others have not: they are waited on. */
+  get waiting(): boolean {
+    const done = this.shards.filter((s) => s.status === 'done').length;
+    const read = this.shards.filter((s) => s.readDone).length;
+    return (done > 0 && done < this.shards.length) || (read > 0 && read < this.shards.length);
+  }
+
   /** Starts consuming the results. */
   start(results: Observable<T>): void {
-    if (this.status !== 'created') return;
-    this.status = 'running';
+    if (this.state !== 'created') return;
+    this.state = 'running';
     this.startedAt = Date.now();
     this.subscription = results.subscribe({
-      next: (record) => this.results.push(record),
+      next: (record) => {
+        this.results.push(record);
+      },
       error: (error: unknown) => {
         this.reportError(error);
         this.finish('done');
@@ -68,16 +131,39 @@ export class Execution<T = unknown> {
     this.errors.push(formatError(error));
   }
 
+  /** A shard's reader finished. */
+  readerDone(index: number): void {
+    const shard = this.shards[index];
+    if (!shard || shard.readDone) return;
+    shard.readDone = true;
+    this.activity++;
+    if (this.shards.every((s) => s.readDone)) this.readFinishedAt = Date.now();
+  }
+
+  /** A shard finished its whole plan. */
+  shardDone(index: number): void {
+    const shard = this.shards[index];
+    if (shard) shard.status = 'done';
+    this.activity++;
+  }
+
   /**
    * Stops every shard's readers and pipelines; the results gathered so far stay. Aborting an execution that
-   * already finished does nothing (and returns false).
+   * already finished does nothing and returns false.
    */
   abort(reason?: string): boolean {
     if (this.finished) return false;
     if (reason) this.errors.push(reason);
     this.subscription?.unsubscribe();
+    for (const shard of this.shards) if (shard.status === 'running') shard.status = 'aborted';
     this.finish('aborted');
     return true;
+  }
+
+  /** Calls `listener` once, when the execution finishes (at once if it has). */
+  onFinish(listener: () => void): void {
+    if (this.finished) listener();
+    else this.finishListeners.push(listener);
   }
 
   /** `{ results, errors }` as the actions return them (copies). */
@@ -85,10 +171,33 @@ export class Execution<T = unknown> {
     return { results: [...this.results], errors: [...this.errors] };
   }
 
-  private finish(status: 'done' | 'aborted'): void {
+  /** Status and profile, as `getExecution()` reports them. */
+  info(): ExecutionInfo {
+    const now = Date.now();
+    const start = this.startedAt ?? now;
+    return {
+      executionId: this.id,
+      status: this.status,
+      registered: this.registrationId !== undefined,
+      reader: this.plan.reader,
+      desc: this.plan.desc,
+      shards: this.shards.map((s) => ({ ...s })),
+      shardsReceived: this.startedAt === undefined ? 0 : this.shards.length,
+      shardsCompleted: this.shards.filter((s) => s.status === 'done').length,
+      results: this.results.length,
+      errors: [...this.errors],
+      totalDurationMs: (this.finishedAt ?? now) - start,
+      readDurationMs: (this.readFinishedAt ?? this.finishedAt ?? now) - start,
+      steps: this.steps.map((s) => ({ ...s })),
+    };
+  }
+
+  private finish(state: 'done' | 'aborted'): void {
     if (this.finished) return;
-    this.status = status;
+    this.state = state;
     this.finishedAt = Date.now();
+    this.readFinishedAt ??= this.finishedAt;
     this.settle();
+    for (const listener of this.finishListeners.splice(0)) listener();
   }
 }

@@ -1,14 +1,15 @@
-import { catchError, EMPTY, Observable } from 'rxjs';
-import type { Step } from '../builder/steps.ts';
+import { catchError, EMPTY, Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { isGlobalStep, type GlobalStep, type Step } from '../builder/steps.ts';
 import type { Shard, Topology } from '../cluster/topology.ts';
 import type { ShardTransport } from '../cluster/transport.ts';
 import { hashSlot } from '../cluster/slots.ts';
 import { stepOperator } from '../../operators/internal/stepOperator.ts';
 import { extractKey } from '../../operators/internal/keys.ts';
-import type { StepOptions } from '../../operators/internal/options.ts';
+import { isPromiseLike } from '../../operators/internal/options.ts';
 import type { ReaderContext } from '../../readers/types.ts';
-import { splitStages, type Plan } from './plan.ts';
+import type { Plan } from './plan.ts';
 import { runInContext, type RuntimeContext } from './runtime.ts';
+import type { Execution, StepStats } from './Execution.ts';
 
 /** Everything one execution of a plan needs to know. */
 export interface PlanRunSetup {
@@ -23,16 +24,23 @@ export interface PlanRunSetup {
   /** Mode `async_local`: global steps are no-ops. */
   local: boolean;
   transport: ShardTransport;
-  /** The shard index that owns a hash slot, or -1. */
+  /** The shard index (in `shards`) that owns a hash slot, or -1. */
   slotOwner(slot: number): number;
   /** A shard's stage-0 input: the reader on that shard. */
   read(context: ReaderContext): Observable<unknown>;
   /** The runtime context callbacks of `shard` run in. */
   runtime(shard: Shard): RuntimeContext;
-  /** Where callback, reader and transport errors go (the record is dropped, the run goes on). */
-  onError(error: unknown, shard: Shard): void;
-  /** Wraps each shard's pipeline after each step (profiling); identity by default. */
-  instrument?: (step: Step, stepIndex: number, shard: Shard) => StepOptions | undefined;
+  /** Where errors, counters and shard progress go. */
+  execution: Execution<unknown>;
+  /** Time each step's callbacks (`ProfileExecutions`). */
+  profile: boolean;
+  /** Most async callbacks pending per step and shard. */
+  concurrency: number;
+}
+
+/** The steps an execution runs: the plan's, plus the final collect of `run({ collect: true })`. */
+export function executionSteps(plan: Plan, collect: boolean, local: boolean): Step[] {
+  return collect && !local ? [...plan.steps, { kind: 'collect', op: 'run' }] : [...plan.steps];
 }
 
 /**
@@ -43,12 +51,11 @@ export interface PlanRunSetup {
  * records are kept). Nothing runs until the returned Observable is subscribed.
  */
 export function runPlan(setup: PlanRunSetup): Observable<unknown> {
-  const { shards, initiator, transport } = setup;
-  const steps =
-    setup.collect && !setup.local ? [...setup.plan.steps, { kind: 'collect', op: 'run' } as const] : setup.plan.steps;
-  const stages = splitStages(steps, setup.local);
+  const { shards, initiator, execution } = setup;
+  const report = (error: unknown): void => execution.reportError(error);
+  const stats = execution.steps;
 
-  let streams: Observable<unknown>[] = shards.map((shard) => {
+  let streams: Observable<unknown>[] = shards.map((shard, s) => {
     const context = setup.runtime(shard);
     const readerContext: ReaderContext = {
       shard,
@@ -58,60 +65,85 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
     };
     return setup.read(readerContext).pipe(
       catchError((error: unknown) => {
-        setup.onError(error, shard);
+        report(error);
         return EMPTY;
       }),
+      onComplete(() => execution.readerDone(s)),
     );
   });
 
-  let stepIndex = 0;
-  for (const stage of stages) {
-    const first = stepIndex;
+  const steps = executionSteps(setup.plan, setup.collect, setup.local);
+  let local: { step: Step; stat: StepStats }[] = [];
+  for (let i = 0; i <= steps.length; i++) {
+    const step = steps[i];
+    if (step && !isGlobalStep(step)) {
+      local.push({ step, stat: stats[i]! });
+      continue;
+    }
+    // A stage ends here: its local steps run on every shard.
+    const stage = local;
+    local = [];
     streams = streams.map((input, s) => {
-      const shard = shards[s]!;
-      const context = setup.runtime(shard);
-      const onError = (error: unknown): void => setup.onError(error, shard);
-      return stage.steps.reduce((stream, step, i) => {
-        const extra = setup.instrument?.(step, first + i, shard);
-        const operator = stepOperator(bindStep(step, context), { onError, ...extra });
-        return stream.pipe(operator);
+      const context = setup.runtime(shards[s]!);
+      return stage.reduce((stream, { step: localStep, stat }) => {
+        const operator = stepOperator(bindStep(localStep, context, setup.profile ? stat : undefined), {
+          onError: report,
+          concurrency: setup.concurrency,
+        });
+        return stream.pipe(count(stat, 'recordsIn', execution), operator, count(stat, 'recordsOut', execution));
       }, input);
     });
-    stepIndex += stage.steps.length;
-    const exchange = stage.exchange;
-    if (exchange) {
-      stepIndex += 1;
-      const route =
-        exchange.kind === 'collect'
-          ? () => initiator
-          : (record: unknown) => {
-              const owner = setup.slotOwner(hashSlot(extractKey(exchange.extractor, record)));
-              if (owner < 0) throw new RangeError('repartition: no shard owns the slot of this record');
-              return owner;
-            };
-      const outputs = streams.map((stream, s) =>
-        stream.pipe(
-          catchError((error: unknown) => {
-            setup.onError(error, shards[s]!);
-            return EMPTY;
-          }),
-        ),
-      );
-      streams = transport.exchange(outputs, route, (error) => setup.onError(error, shards[initiator]!));
-    }
+    // In async_local mode global steps are no-ops.
+    if (step && !setup.local) streams = exchange(streams, step as GlobalStep, stats[i]!, setup);
   }
-  return initiatorResults(streams, initiator, (error, s) => setup.onError(error, shards[s]!));
+  return initiatorResults(streams, initiator, execution);
+}
+
+/** Sends each shard's output through the transport to the shard a global step names. */
+function exchange(
+  streams: Observable<unknown>[],
+  step: GlobalStep,
+  stat: StepStats,
+  setup: PlanRunSetup,
+): Observable<unknown>[] {
+  const { execution, initiator } = setup;
+  const report = (error: unknown): void => execution.reportError(error);
+  const target =
+    step.kind === 'collect'
+      ? () => initiator
+      : (record: unknown) => {
+          const owner = setup.slotOwner(hashSlot(extractKey(step.extractor, record)));
+          if (owner < 0) throw new RangeError('repartition: no shard owns the slot of this record');
+          return owner;
+        };
+  const route = (record: unknown): number => {
+    stat.recordsIn++;
+    const to = target(record);
+    stat.recordsOut++;
+    execution.activity++;
+    return to;
+  };
+  const outputs = streams.map((stream) =>
+    stream.pipe(
+      catchError((error: unknown) => {
+        report(error);
+        return EMPTY;
+      }),
+    ),
+  );
+  return setup.transport.exchange(outputs, route, report);
 }
 
 /** Subscribes every shard's last stage, forwards the initiator's records and completes when all are done. */
 function initiatorResults(
   streams: Observable<unknown>[],
   initiator: number,
-  onError: (error: unknown, shard: number) => void,
+  execution: Execution<unknown>,
 ): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
     let open = streams.length;
-    const finished = (): void => {
+    const finished = (s: number): void => {
+      execution.shardDone(s);
       if (--open === 0) subscriber.complete();
     };
     const subscriptions = streams.map((stream, s) =>
@@ -120,10 +152,10 @@ function initiatorResults(
           if (s === initiator) subscriber.next(record);
         },
         error: (error: unknown) => {
-          onError(error, s);
-          finished();
+          execution.reportError(error);
+          finished(s);
         },
-        complete: finished,
+        complete: () => finished(s),
       }),
     );
     return () => {
@@ -132,10 +164,64 @@ function initiatorResults(
   });
 }
 
-/** The step with its callbacks bound to the shard's runtime context, so `execute()` inside them finds it. */
-function bindStep(step: Step, context: RuntimeContext): Step {
-  const bind = <F extends (...args: never[]) => unknown>(fn: F): F =>
-    ((...args: Parameters<F>) => runInContext(context, fn, ...args)) as F;
+/** Counts the records passing (and marks the execution active), without another Subscriber layer per record. */
+function count<T>(
+  stat: StepStats,
+  field: 'recordsIn' | 'recordsOut',
+  execution: Execution<unknown>,
+): MonoTypeOperatorFunction<T> {
+  return (source) =>
+    new Observable<T>((subscriber) =>
+      source.subscribe({
+        next: (record) => {
+          stat[field]++;
+          execution.activity++;
+          subscriber.next(record);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      }),
+    );
+}
+
+function onComplete<T>(callback: () => void): MonoTypeOperatorFunction<T> {
+  return (source) =>
+    new Observable<T>((subscriber) =>
+      source.subscribe({
+        next: (record) => subscriber.next(record),
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          callback();
+          subscriber.complete();
+        },
+      }),
+    );
+}
+
+/**
+ * The step with its callbacks bound to the shard's runtime context, so `execute()` inside them finds it; with
+ * `profile`, each call's time (until its Promise settles, for async ones) is added to the step's duration.
+ */
+function bindStep(step: Step, context: RuntimeContext, profile: StepStats | undefined): Step {
+  const bind = <F extends (...args: never[]) => unknown>(fn: F): F => {
+    if (!profile) return ((...args: Parameters<F>) => runInContext(context, fn, ...args)) as F;
+    return ((...args: Parameters<F>) => {
+      const started = performance.now();
+      const add = (): void => {
+        profile.durationMs += performance.now() - started;
+      };
+      let result: unknown;
+      try {
+        result = runInContext(context, fn, ...args);
+      } catch (error) {
+        add();
+        throw error;
+      }
+      if (isPromiseLike(result)) return Promise.resolve(result).finally(add);
+      add();
+      return result;
+    }) as F;
+  };
   switch (step.kind) {
     case 'map':
     case 'flatMap':

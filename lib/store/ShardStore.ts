@@ -35,6 +35,9 @@ export interface ShardStore {
    */
   keyspaceEvents(): Observable<KeyspaceEvent>;
 
+  /** Starts an optimistic transaction on this shard (used by `atomic()`). */
+  transaction(): Promise<StoreTransaction>;
+
   /** Releases connections and timers. Idempotent. */
   close(): Promise<void>;
 }
@@ -82,4 +85,16 @@ export interface KeyspaceEvent {
   key: string;
   /** Redis' event name: `set`, `hset`, `del`, `expired`, `xadd`, … */
   event: string;
+}
+
+/**
+ * An optimistic transaction on one shard (WATCH / MULTI / EXEC on a connection of its own). `read` WATCHes its
+ * keys, then runs the command; `commit` sends MULTI, the writes and EXEC and resolves with their replies, or
+ * with `null` when a watched key changed meanwhile (the caller re-runs its block). `discard` releases the
+ * transaction without writing. Exactly one of `commit` / `discard` ends it.
+ */
+export interface StoreTransaction {
+  read(keys: readonly string[], command: string, args: RedisArg[]): Promise<RedisReply>;
+  commit(writes: readonly (readonly [string, ...RedisArg[]])[]): Promise<RedisReply[] | null>;
+  discard(): Promise<void>;
 }

@@ -82,14 +82,20 @@ describe('forEach (async)', () => {
 
   it('keeps input order when later effects finish first', async () => {
     const finished: number[] = [];
-    const result = await lastValueFrom(
+    const resolvers = new Map<number, () => void>();
+    const done = lastValueFrom(
       of(3, 1, 2).pipe(
-        forEach((n) => new Promise<void>((resolve) => setTimeout(() => resolve(void finished.push(n)), n))),
+        forEach((n) => new Promise<void>((resolve) => resolvers.set(n, () => resolve(void finished.push(n))))),
         toArray(),
       ),
     );
+    // Settle the effects in the opposite order to the records' (deterministic, no timers).
+    for (const n of [1, 2, 3]) {
+      resolvers.get(n)!();
+      await Promise.resolve();
+    }
+    expect(await done).toEqual([3, 1, 2]);
     expect(finished).toEqual([1, 2, 3]);
-    expect(result).toEqual([3, 1, 2]);
   });
 
   it('never has more than `concurrency` effects pending', async () => {

@@ -10,6 +10,7 @@ import type {
   ScanOptions,
   ScanPage,
   ShardStore,
+  StoreTransaction,
   StreamEntry,
 } from '../ShardStore.ts';
 import { addressOf, closeClient, createClient, createClientFromUrl, lastErrorOf, watchErrors } from './connection.ts';
@@ -17,6 +18,7 @@ import { RedisConnectionError } from './errors.ts';
 import { keyspaceSource } from './keyspace.ts';
 import { READ_KEYS_SCRIPT, type ReadStrategy, readKeysByPipeline, readKeysByScript } from './readKeys.ts';
 import { toReply, toStoreError, toStreamEntries } from './replies.ts';
+import { TransactionPool } from './transaction.ts';
 
 export interface RedisStoreOptions {
   /** How `readKeys` reads a batch (see `ReadStrategy`). Default `'script'`, falling back to `'pipeline'`. */
@@ -98,6 +100,7 @@ export class RedisStore implements ShardStore {
   private readonly unwatchErrors: () => void;
   private scriptSha: string | undefined;
   private closing: Promise<void> | undefined;
+  private transactions: TransactionPool | undefined;
 
   constructor(connection: string | RedisOptions | Redis, options: RedisStoreOptions = {}) {
     if (connection instanceof Redis) {
@@ -199,6 +202,13 @@ export class RedisStore implements ShardStore {
     });
   }
 
+  /** WATCH / MULTI / EXEC on a pooled connection of its own (the command connection is shared). */
+  transaction(): Promise<StoreTransaction> {
+    if (this.closing) throw new RedisConnectionError(this.address, `Redis ${this.address}: the store is closed`);
+    this.transactions ??= new TransactionPool(this.client.options, this.address);
+    return this.transactions.begin();
+  }
+
   /** Hot and shared: see `keyspaceSource`. Completes when the store closes. */
   keyspaceEvents(): Observable<KeyspaceEvent> {
     if (this.closing)
@@ -213,6 +223,7 @@ export class RedisStore implements ShardStore {
       this.closed$.complete();
       if (!this.ownsClient) this.unwatchErrors();
       for (const blocking of this.blockingClients) blocking.disconnect();
+      await this.transactions?.close();
       await Promise.all(this.closingConnections);
       if (this.ownsClient) await closeClient(this.client);
     })();
