@@ -1,0 +1,62 @@
+import { integerFlag, parseCommandArgs, untilSignal, UsageError } from './args.ts';
+
+export const HELP = `Usage: rxgears serve [--redis URL | --shards N] [--port 6380] [--bind 127.0.0.1] [--requirepass P] [--allow-require]
+
+A RESP server (RESP2, RESP3 after HELLO 3): RG.JSEXECUTE and the other RG.* commands, every other command
+proxied to the data. Talk to it with redis-cli -p <port> or any Redis client.
+
+  --redis URL       the data is in this Redis or Redis Cluster (redis://[user:pass@]host:port)
+  --shards N        the data is in the embedded store, N shards (default 1)
+  --port P          port to listen on (default 6380; 0 picks a free one, printed at start)
+  --bind ADDR       address to listen on (default 127.0.0.1: loopback only)
+  --requirepass P   clients must AUTH with P first (or set RXGEARS_REQUIREPASS, kept out of the process list)
+  --allow-require   give scripts require, process and import() (trusted scripts only)
+
+Prints "rxgears listening on <addr>:<port>"; stops on SIGINT / SIGTERM.
+`;
+
+export async function run(args: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs('serve', args, {
+    redis: { type: 'string' },
+    shards: { type: 'string' },
+    port: { type: 'string' },
+    bind: { type: 'string' },
+    requirepass: { type: 'string' },
+    'allow-require': { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (positionals.length > 0) throw new UsageError(`serve: unexpected argument '${positionals[0]}'`);
+  if (values.redis !== undefined && values.shards !== undefined) {
+    throw new UsageError('serve: --redis and --shards exclude each other (a Redis Cluster brings its own shards)');
+  }
+  const shards = integerFlag('shards', values.shards, 1, 16384);
+  const port = integerFlag('port', values.port, 0, 65535);
+  const requirePass = values.requirepass ?? process.env.RXGEARS_REQUIREPASS;
+  if (requirePass === '') throw new UsageError('serve: --requirepass needs a non-empty password');
+
+  const { serve } = await import('../server/Server.ts');
+  const { describeError } = await import('../server/sandbox.ts');
+  const server = await serve({
+    ...(values.redis !== undefined ? { redis: values.redis } : {}),
+    ...(shards !== undefined ? { shards } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(values.bind !== undefined ? { host: values.bind } : {}),
+    ...(requirePass !== undefined ? { requirePass } : {}),
+    allowRequire: values['allow-require'] ?? false,
+  });
+  // A script's stray rejected Promise must not take the server down (Node's default is to exit).
+  const onRejection = (error: unknown): void => {
+    process.stderr.write(`rxgears: unhandled rejection in a script: ${describeError(error)}\n`);
+  };
+  process.on('unhandledRejection', onRejection);
+  process.stdout.write(`rxgears listening on ${server.host}:${server.port}\n`);
+  try {
+    await untilSignal();
+  } finally {
+    await server.close();
+    process.off('unhandledRejection', onRejection);
+  }
+}
