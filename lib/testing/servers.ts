@@ -12,9 +12,21 @@ const run = promisify(execFile);
 export interface RedisServerHandle {
   host: string;
   port: number;
+  /** `redis://host:port`, with `:password@` when the server was started with `--requirepass`. */
   url: string;
-  /** The server process, e.g. to `kill('SIGSTOP')` it in a fault test. */
-  process: ChildProcess;
+  /** The `--requirepass` password, if any. */
+  password: string | undefined;
+  /**
+   * The server process, e.g. to `kill('SIGSTOP')` or `kill('SIGKILL')` it in a fault test. After `restart()`
+   * this is the new process.
+   */
+  readonly process: ChildProcess;
+  /**
+   * Starts the server again on the same port, directory and arguments (killing it first if it still runs),
+   * and resolves once it answers. A cluster node rejoins its cluster from its `nodes.conf`; data is not kept
+   * (nothing is persisted). Lets a fault test bring a killed node back at the same address.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -23,13 +35,21 @@ export interface RedisClusterHandle {
   nodes: RedisServerHandle[];
   /** `redis://host:port` of every master, the first one usable as the seed. */
   urls: string[];
+  /**
+   * Resolves once every node reports `cluster_state:ok` (e.g. after a killed node was restarted); rejects
+   * after `timeoutMs` (default 20 s).
+   */
+  waitForClusterOk(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface StartRedisOptions {
   /** Binary to run (default `redis-server` on PATH). */
   binary?: string;
-  /** Extra `redis-server` arguments, e.g. `['--requirepass', 'secret']`. */
+  /**
+   * Extra `redis-server` arguments, e.g. `['--requirepass', 'secret']` (the password then goes into `url`,
+   * and readiness checks authenticate).
+   */
   args?: string[];
 }
 
@@ -61,28 +81,73 @@ async function assertRedisInstalled(binary: string): Promise<void> {
   }
 }
 
-async function waitForPing(port: number, child: ChildProcess, log: () => string): Promise<void> {
+/** The value of the last `--requirepass` in `args`, if any. */
+function passwordIn(args: readonly string[]): string | undefined {
+  const at = args.lastIndexOf('--requirepass');
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+/** `redis-cli` arguments that authenticate, when there is a password. */
+function cliAuth(password: string | undefined): string[] {
+  return password === undefined ? [] : ['-a', password, '--no-auth-warning'];
+}
+
+/** A RESP bulk-string command, so a password with spaces or quotes goes through unharmed. */
+function resp(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+/** One PING (after AUTH when there is a password): true when the server answered it. */
+function pingOnce(port: number, password: string | undefined): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = netConnect(port, HOST);
+    let received = '';
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500);
+    socket.once('connect', () => socket.write((password === undefined ? '' : resp('AUTH', password)) + resp('PING')));
+    socket.on('data', (data) => {
+      received += data.toString();
+      // Up: PONG, or an answer that proves the server is serving (NOAUTH: a password we were not told of).
+      if (received.includes('+PONG') || received.startsWith('-NOAUTH')) done(true);
+      else if (received.startsWith('-WRONGPASS')) done(true);
+      else if (received.startsWith('-LOADING')) done(false);
+    });
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+async function waitForPing(
+  port: number,
+  password: string | undefined,
+  child: ChildProcess,
+  log: () => string,
+): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (child.exitCode !== null) throw new GearsError(`redis-server on port ${port} exited: ${log()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = netConnect(port, HOST);
-      socket.setTimeout(500);
-      socket.once('connect', () => socket.write('PING\r\n'));
-      socket.once('data', (data) => {
-        socket.destroy();
-        resolve(data.toString().startsWith('+PONG'));
-      });
-      socket.once('error', () => resolve(false));
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolve(false);
-      });
-    });
-    if (ok) return;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new GearsError(`redis-server on port ${port} exited: ${log()}`);
+    }
+    if (await pingOnce(port, password)) return;
     if (Date.now() > deadline) throw new GearsError(`redis-server on port ${port} did not answer PING: ${log()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Kills a server process (waking it first if it was paused) and waits until it has exited. */
+async function kill(child: ChildProcess): Promise<void> {
+  if (!isRunning(child)) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGCONT'); // a paused server (fault tests) must be able to die
+  child.kill('SIGKILL');
+  await exited;
 }
 
 /**
@@ -99,30 +164,47 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   await assertRedisInstalled(binary);
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'rxgears-redis-'));
-  const child = spawn(
-    binary,
-    ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const extra = options.args ?? [];
+  const password = passwordIn(extra);
+  const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  const spawnServer = (): ChildProcess => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    return child;
+  };
+  let child = spawnServer();
+  let stopped = false;
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGCONT'); // a paused server (fault tests) must be able to die
-      child.kill('SIGKILL');
-      await exited;
-    }
+    stopped = true;
+    await kill(child);
     await rm(dir, { recursive: true, force: true });
   };
+  const restart = async (): Promise<void> => {
+    if (stopped) throw new GearsError(`redis-server on port ${port} was stopped; it cannot be restarted`);
+    await kill(child);
+    child = spawnServer();
+    await waitForPing(port, password, child, () => output);
+  };
   try {
-    await waitForPing(port, child, () => output);
+    await waitForPing(port, password, child, () => output);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { host: HOST, port, url: `redis://${HOST}:${port}`, process: child, stop };
+  const auth = password === undefined ? '' : `:${encodeURIComponent(password)}@`;
+  return {
+    host: HOST,
+    port,
+    url: `redis://${auth}${HOST}:${port}`,
+    password,
+    get process() {
+      return child;
+    },
+    restart,
+    stop,
+  };
 }
 
 /**
@@ -134,34 +216,67 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
  * const cluster = await startRedisCluster();
  * const gears = await connect(cluster.urls[0]);
  */
-export async function startRedisCluster(options: StartRedisOptions & { masters?: number } = {}): Promise<RedisClusterHandle> {
+export async function startRedisCluster(
+  options: StartRedisOptions & { masters?: number } = {},
+): Promise<RedisClusterHandle> {
   const masters = options.masters ?? 3;
+  const password = passwordIn(options.args ?? []);
   const nodes: RedisServerHandle[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((n) => n.stop()));
+  };
+  const waitForClusterOk = async (timeoutMs = 20_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    for (const node of nodes) {
+      for (;;) {
+        const info = await run('redis-cli', [
+          '-h',
+          node.host,
+          '-p',
+          String(node.port),
+          ...cliAuth(password),
+          'CLUSTER',
+          'INFO',
+        ]).then(
+          ({ stdout }) => stdout,
+          () => '', // not answering (yet)
+        );
+        if (info.includes('cluster_state:ok')) break;
+        if (Date.now() > deadline) throw new GearsError(`cluster node ${node.port} never reached cluster_state:ok`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   };
   try {
     for (let i = 0; i < masters; i++) {
       nodes.push(
         await startRedis({
           ...options,
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`, '--cluster-node-timeout', '2000', ...(options.args ?? [])],
+          args: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${i}.conf`,
+            '--cluster-node-timeout',
+            '2000',
+            ...(options.args ?? []),
+          ],
         }),
       );
     }
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
-    const deadline = Date.now() + 20_000;
-    for (const node of nodes) {
-      for (;;) {
-        const { stdout } = await run('redis-cli', ['-h', node.host, '-p', String(node.port), 'CLUSTER', 'INFO']);
-        if (stdout.includes('cluster_state:ok')) break;
-        if (Date.now() > deadline) throw new GearsError(`cluster node ${node.port} never reached cluster_state:ok`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await run('redis-cli', [
+      ...cliAuth(password),
+      '--cluster',
+      'create',
+      ...nodes.map((n) => `${n.host}:${n.port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    await waitForClusterOk();
   } catch (error) {
     await stop();
     throw error;
   }
-  return { nodes, urls: nodes.map((n) => n.url), stop };
+  return { nodes, urls: nodes.map((n) => n.url), waitForClusterOk, stop };
 }
