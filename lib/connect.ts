@@ -26,7 +26,8 @@ export interface ConnectOptions extends GearsOptions {
  */
 export async function connect(target: string | ConnectOptions = {}): Promise<Gears> {
   const options: ConnectOptions = typeof target === 'string' ? { redis: target } : target;
-  if (options === null || typeof options !== 'object') throw new GearsError('connect() takes a URL or an options object');
+  if (options === null || typeof options !== 'object')
+    throw new GearsError('connect() takes a URL or an options object');
   const { shards, redis, ...engineOptions } = options;
   if (redis !== undefined && shards !== undefined) {
     throw new GearsError("connect(): 'shards' is for the embedded store; a Redis Cluster brings its own shards");

@@ -7,13 +7,22 @@
  * const { results } = await gears.GB().countBy((r) => r.type).run('*');
  */
 export { connect, type ConnectOptions, type RedisClient } from './connect.ts';
-export { Gears, type GearsOptions, type GBFunction } from './Gears.ts';
+export { Gears, type GearsOptions, type GBFunction, type GearsLogger, type ClusterInfo } from './Gears.ts';
 export { GearsBuilder } from './builder/GearsBuilder.ts';
 export type { RunOptions, ReaderTypes, ReaderRecord, ReaderArg, ReaderOptions } from './builder/readerTypes.ts';
 export type { Step, StepKind } from './builder/steps.ts';
 export type { Plan } from './engine/plan.ts';
-export { Execution, type ExecutionStatus, type RunResult } from './engine/Execution.ts';
-export { execute } from './engine/runtime.ts';
+export {
+  Execution,
+  type ExecutionStatus,
+  type ExecutionInfo,
+  type RunResult,
+  type StepStats,
+  type ShardProgress,
+} from './engine/Execution.ts';
+export type { ExecutionSummary } from './engine/ExecutionRegistry.ts';
+export { DEFAULT_CONFIG, type GearsConfig, type ConfigValue, type LogLevel } from './engine/config.ts';
+export { execute, atomic, log, configGet, hashtag } from './engine/runtime.ts';
 export {
   GearsError,
   GearsBuildError,
@@ -34,6 +43,7 @@ export type {
   ZSetMember,
   StreamEntry,
   KeyspaceEvent,
+  StoreTransaction,
 } from './store/ShardStore.ts';
 export type { Group } from '../operators/localGroupBy.ts';
 export type { KeysRecord, KeyNameRecord, StreamRecord, ReaderName } from '../readers/index.ts';

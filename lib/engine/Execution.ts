@@ -79,6 +79,7 @@ export class Execution<T = unknown> {
   private settle!: () => void;
   private subscription: Subscription | undefined;
   private readonly finishListeners: (() => void)[] = [];
+  private readonly sendersDone = new Map<number, number>();
 
   constructor(
     readonly id: string,
@@ -104,9 +105,17 @@ export class Execution<T = unknown> {
 
   /** Some shard finished its part (reader or whole plan) and others have not: they are waited on. */
   get waiting(): boolean {
+    const all = this.shards.length;
+    const partly = (n: number): boolean => n > 0 && n < all;
     const done = this.shards.filter((s) => s.status === 'done').length;
     const read = this.shards.filter((s) => s.readDone).length;
-    return (done > 0 && done < this.shards.length) || (read > 0 && read < this.shards.length);
+    return partly(done) || partly(read) || [...this.sendersDone.values()].some(partly);
+  }
+
+  /** A shard finished sending at the global step with index `stepIndex`. */
+  senderDone(stepIndex: number): void {
+    this.sendersDone.set(stepIndex, (this.sendersDone.get(stepIndex) ?? 0) + 1);
+    this.activity++;
   }
 
   /** Starts consuming the results. */

@@ -94,7 +94,7 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
       }, input);
     });
     // In async_local mode global steps are no-ops.
-    if (step && !setup.local) streams = exchange(streams, step as GlobalStep, stats[i]!, setup);
+    if (step && !setup.local) streams = exchange(streams, step as GlobalStep, i, setup);
   }
   return initiatorResults(streams, initiator, execution);
 }
@@ -103,10 +103,11 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
 function exchange(
   streams: Observable<unknown>[],
   step: GlobalStep,
-  stat: StepStats,
+  stepIndex: number,
   setup: PlanRunSetup,
 ): Observable<unknown>[] {
   const { execution, initiator } = setup;
+  const stat = execution.steps[stepIndex]!;
   const report = (error: unknown): void => execution.reportError(error);
   const target =
     step.kind === 'collect'
@@ -129,6 +130,7 @@ function exchange(
         report(error);
         return EMPTY;
       }),
+      onComplete(() => execution.senderDone(stepIndex)),
     ),
   );
   return setup.transport.exchange(outputs, route, report);
