@@ -80,6 +80,15 @@ export function tutorial(gears: Gears): { title: string; run: () => Promise<unkn
       },
     },
     { title: 'ShardsIDReader: one record per shard', run: () => GB('ShardsIDReader').run() },
+    {
+      title: 'Unblocking: run() gives an execution id at once; dumpExecutions() lists it; getResults() fetches it',
+      run: async () => {
+        const id = await GB().map(age).avg().run('person:*', { unblocking: true });
+        const listed = gears.dumpExecutions();
+        const { results, errors } = await gears.getResultsBlocking(id);
+        return { id, listed, results, errors };
+      },
+    },
   ];
 }
 
