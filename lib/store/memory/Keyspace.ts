@@ -18,19 +18,28 @@ export class Keyspace {
   readonly ready = new Set<string>();
   /** Whether anybody listens to events; when not, `notify` costs nothing. */
   eventsWanted = false;
-  /** The command's clock snapshot (Redis uses one time per command). */
-  time = 0;
   private readonly table = new ScanTable();
   private readonly heap = new ExpiryHeap();
+  private now = 0;
+  private stale = true;
 
-  constructor(readonly clock: () => number) {
-    this.time = clock();
+  constructor(readonly clock: () => number) {}
+
+  /**
+   * The command's clock snapshot (Redis uses one time per command), read from the clock the first time a
+   * command needs it: most commands on keys without TTLs never do.
+   */
+  get time(): number {
+    if (this.stale) {
+      this.now = this.clock();
+      this.stale = false;
+    }
+    return this.now;
   }
 
-  /** Takes the clock snapshot for a command. */
-  tick(): number {
-    this.time = this.clock();
-    return this.time;
+  /** Starts a new command: the next `time` reads the clock again. */
+  tick(): void {
+    this.stale = true;
   }
 
   get size(): number {
@@ -78,9 +87,9 @@ export class Keyspace {
 
   /** Stores a value. A new key gets no TTL; an existing one loses its TTL unless `keepTtl` (Redis `setKey`). */
   set(key: string, value: Value, keepTtl = false): void {
-    const had = this.data.has(key);
-    this.data.set(key, value);
-    if (!had) this.table.add(key);
+    const before = this.data.size;
+    this.data.set(key, value); // one hash lookup: the size tells whether the key is new
+    if (this.data.size !== before) this.table.add(key);
     else if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
   }
 

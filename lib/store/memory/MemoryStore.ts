@@ -8,6 +8,7 @@ import type {
   ScanOptions,
   ScanPage,
   ShardStore,
+  StoreTransaction,
   StreamEntry,
 } from '../ShardStore.ts';
 import { CommandTable } from './commandTable.ts';
@@ -25,6 +26,7 @@ import { streamCommands } from './streams.ts';
 import { stringCommands } from './strings.ts';
 import { BlockRequest, typeOf, type CommandContext, type Hash, type RSet, type Value } from './types.ts';
 import { zsetCommands } from './zsets.ts';
+import { MemoryTransaction } from './transaction.ts';
 import type { Deque } from './Deque.ts';
 
 /** Options of {@link MemoryStore}. */
@@ -170,6 +172,16 @@ export class MemoryStore implements ShardStore {
         if (--this.listeners === 0) this.ks.eventsWanted = false;
       };
     });
+  }
+
+  /** Events are delivered synchronously from the first subscription on. */
+  keyspaceReady(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** WATCH / MULTI / EXEC, the embedded way: see `MemoryTransaction`. */
+  transaction(): Promise<StoreTransaction> {
+    return Promise.resolve(new MemoryTransaction(this));
   }
 
   /** Active expiry now: deletes every key past its deadline (events `expired`) and returns how many. */

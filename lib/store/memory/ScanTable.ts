@@ -1,11 +1,16 @@
 /**
- * The SCAN index of a keyspace: a power-of-two hash table of key names iterated with Redis' reverse-binary
- * cursor (`dictScan`). That cursor is what gives SCAN its guarantee — every key present for the whole iteration
- * is returned at least once, even when the table grows or shrinks between calls — without copying the keyspace
- * per step. Lookups by key go through the keyspace's `Map`; this table only serves SCAN, so it stores names.
+ * The SCAN index of a keyspace: a chained, power-of-two hash table of key names iterated with Redis'
+ * reverse-binary cursor (`dictScan`). That cursor is what gives SCAN its guarantee — every key present for the
+ * whole iteration is returned at least once, even when the table grows or shrinks between calls — without
+ * copying the keyspace per step. Lookups by key go through the keyspace's `Map`; this table only serves SCAN.
+ *
+ * Chains live in typed arrays (entry → next entry, entry → hash) rather than one small array per bucket, so a
+ * million keys cost a few flat arrays instead of a million objects for the garbage collector, and a resize
+ * relinks entries with their stored hashes instead of rehashing every name.
  */
 
 const MIN_SIZE = 4;
+const NONE = -1;
 
 /** FNV-1a over UTF-16 code units: cheap and well spread for key names. */
 export function hashKey(key: string): number {
@@ -27,8 +32,16 @@ function rev32(v: number): number {
 }
 
 export class ScanTable {
-  private buckets: (string[] | undefined)[] = new Array<string[] | undefined>(MIN_SIZE);
+  /** bucket → first entry of its chain. */
+  private head = new Int32Array(MIN_SIZE).fill(NONE);
   private mask = MIN_SIZE - 1;
+  /** entry → next entry in its chain (or in the free list). */
+  private next = new Int32Array(MIN_SIZE);
+  /** entry → hash of its key. */
+  private hashes = new Uint32Array(MIN_SIZE);
+  /** entry → key, undefined for a free entry. */
+  private keys: (string | undefined)[] = [];
+  private freeHead = NONE;
   private count = 0;
 
   get size(): number {
@@ -36,32 +49,51 @@ export class ScanTable {
   }
 
   add(key: string): void {
-    const i = hashKey(key) & this.mask;
-    const bucket = this.buckets[i];
-    if (bucket === undefined) this.buckets[i] = [key];
-    else bucket.push(key);
-    if (++this.count > this.buckets.length) this.resize(this.buckets.length * 2);
+    const h = hashKey(key);
+    let e = this.freeHead;
+    if (e !== NONE) {
+      this.freeHead = this.next[e]!;
+      this.keys[e] = key;
+    } else {
+      e = this.keys.length;
+      if (e === this.hashes.length) this.growEntries(e * 2);
+      this.keys.push(key);
+    }
+    this.hashes[e] = h;
+    const b = h & this.mask;
+    this.next[e] = this.head[b]!;
+    this.head[b] = e;
+    if (++this.count > this.head.length) this.resize(this.head.length * 2);
   }
 
   remove(key: string): void {
-    const bucket = this.buckets[hashKey(key) & this.mask];
-    if (bucket === undefined) return;
-    const at = bucket.indexOf(key);
-    if (at === -1) return;
-    const last = bucket.pop() as string;
-    if (at < bucket.length) bucket[at] = last;
-    this.count--;
-    // Shrink like Redis (fill under 10%), to the smallest power of two that holds every key.
-    if (this.buckets.length > MIN_SIZE && this.count * 10 < this.buckets.length) {
-      let size = MIN_SIZE;
-      while (size < this.count) size *= 2;
-      this.resize(size);
+    const b = hashKey(key) & this.mask;
+    let prev = NONE;
+    for (let e = this.head[b]!; e !== NONE; prev = e, e = this.next[e]!) {
+      if (this.keys[e] !== key) continue;
+      if (prev === NONE) this.head[b] = this.next[e]!;
+      else this.next[prev] = this.next[e]!;
+      this.keys[e] = undefined;
+      this.next[e] = this.freeHead;
+      this.freeHead = e;
+      this.count--;
+      // Shrink like Redis (fill under 10%), to the smallest power of two that holds every key.
+      if (this.head.length > MIN_SIZE && this.count * 10 < this.head.length) {
+        let size = MIN_SIZE;
+        while (size < this.count) size *= 2;
+        this.resize(size);
+      }
+      return;
     }
   }
 
   clear(): void {
-    this.buckets = new Array<string[] | undefined>(MIN_SIZE);
+    this.head = new Int32Array(MIN_SIZE).fill(NONE);
     this.mask = MIN_SIZE - 1;
+    this.next = new Int32Array(MIN_SIZE);
+    this.hashes = new Uint32Array(MIN_SIZE);
+    this.keys = [];
+    this.freeHead = NONE;
     this.count = 0;
   }
 
@@ -71,26 +103,48 @@ export class ScanTable {
    */
   scanStep(cursor: number, visit: (key: string) => void): number {
     if (this.count === 0) return 0;
-    const bucket = this.buckets[cursor & this.mask];
-    if (bucket !== undefined) for (const key of bucket) visit(key);
+    for (let e = this.head[cursor & this.mask]!; e !== NONE; e = this.next[e]!) visit(this.keys[e]!);
     let v = (cursor | ~this.mask) >>> 0;
     v = rev32(v);
     v = (v + 1) >>> 0;
     return rev32(v);
   }
 
+  private growEntries(capacity: number): void {
+    const next = new Int32Array(capacity);
+    next.set(this.next);
+    this.next = next;
+    const hashes = new Uint32Array(capacity);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+  }
+
+  /** Relinks every entry into `size` buckets; compacts the entry arrays when most entries are free. */
   private resize(size: number): void {
-    const old = this.buckets;
-    this.buckets = new Array<string[] | undefined>(size);
+    if (this.keys.length > 2 * this.count + MIN_SIZE) this.compact();
+    this.head = new Int32Array(size).fill(NONE);
     this.mask = size - 1;
-    for (const bucket of old) {
-      if (bucket === undefined) continue;
-      for (const key of bucket) {
-        const i = hashKey(key) & this.mask;
-        const target = this.buckets[i];
-        if (target === undefined) this.buckets[i] = [key];
-        else target.push(key);
-      }
+    const keys = this.keys;
+    for (let e = 0; e < keys.length; e++) {
+      if (keys[e] === undefined) continue;
+      const b = this.hashes[e]! & this.mask;
+      this.next[e] = this.head[b]!;
+      this.head[b] = e;
     }
+  }
+
+  private compact(): void {
+    const keys: string[] = [];
+    const hashes = new Uint32Array(Math.max(MIN_SIZE, this.count * 2));
+    for (let e = 0; e < this.keys.length; e++) {
+      const key = this.keys[e];
+      if (key === undefined) continue;
+      hashes[keys.length] = this.hashes[e]!;
+      keys.push(key);
+    }
+    this.keys = keys;
+    this.hashes = hashes;
+    this.next = new Int32Array(hashes.length);
+    this.freeHead = NONE;
   }
 }

@@ -179,9 +179,23 @@ function fieldNames(fields: string[]): string[] {
 }
 
 /** Bytes of one listpack element holding `s` (integers are stored as integers, as listpack does). */
+/** Whether listpack would store `s` as an integer (canonical decimal text of an int64). */
+function isListpackInt(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n > 20) return false;
+  const first = s.charCodeAt(0) === 45 ? 1 : 0;
+  if (first === n) return false;
+  if (s.charCodeAt(first) === 48) return n === 1;
+  for (let i = first; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return n - first < 19 || (n - first === 19 && Math.abs(Number(s)) < 9.2e18);
+}
+
 function elementBytes(s: string): number {
   let enc: number;
-  if (/^-?[0-9]{1,19}$/.test(s) && (s === '0' || !/^-?0/.test(s)) && s !== '-0') {
+  if (isListpackInt(s)) {
     const v = Number(s);
     if (v >= 0 && v <= 127) enc = 1;
     else if (v >= -4096 && v <= 4095) enc = 2;
@@ -197,7 +211,7 @@ function elementBytes(s: string): number {
 }
 
 function intBytes(v: number): number {
-  return elementBytes(String(v));
+  return v >= 0 && v <= 127 ? 2 : elementBytes(String(v));
 }
 
 function nodeBytes(node: StreamNode): number {
@@ -208,16 +222,18 @@ function nodeBytes(node: StreamNode): number {
 }
 
 function entryBytes(node: StreamNode, id: StreamId, fields: string[]): number {
-  const names = fieldNames(fields);
-  const same = names.length === node.masterFields.length && names.every((n, i) => n === node.masterFields[i]);
+  const master = node.masterFields;
+  const count = fields.length / 2;
+  let same = count === master.length;
+  for (let i = 0; same && i < count; i++) same = fields[2 * i] === master[i];
   let bytes = 2 + intBytes(id.ms - node.masterMs) + intBytes(id.seq - node.masterSeq);
   if (same) {
     for (let i = 1; i < fields.length; i += 2) bytes += elementBytes(fields[i] as string);
-    bytes += intBytes(names.length + 3);
+    bytes += intBytes(count + 3);
   } else {
-    bytes += intBytes(names.length);
+    bytes += intBytes(count);
     for (const f of fields) bytes += elementBytes(f);
-    bytes += intBytes(names.length * 2 + 4);
+    bytes += intBytes(count * 2 + 4);
   }
   return bytes;
 }

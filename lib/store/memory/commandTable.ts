@@ -55,6 +55,10 @@ function checkArity(def: CommandDef, argc: number): void {
 }
 
 function toStrings(raw: readonly RedisArg[]): string[] {
+  let allStrings = true;
+  for (let i = 0; i < raw.length && allStrings; i++) allStrings = typeof raw[i] === 'string';
+  // The common case reuses the caller's (rest-parameter) array: handlers never mutate their arguments.
+  if (allStrings) return raw as string[];
   const out = new Array<string>(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const a = raw[i]!;

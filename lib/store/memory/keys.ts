@@ -34,7 +34,8 @@ function expireCommand(name: string, unit: 's' | 'ms', relative: boolean) {
       else if (o === 'LT') lt = true;
       else throw new ReplyError(`ERR Unsupported option ${opt}`);
     }
-    if (nx && (xx || gt || lt)) throw new ReplyError('ERR NX and XX, GT or LT options at the same time are not compatible');
+    if (nx && (xx || gt || lt))
+      throw new ReplyError('ERR NX and XX, GT or LT options at the same time are not compatible');
     if (gt && lt) throw new ReplyError('ERR GT and LT options at the same time are not compatible');
     let when = intArg(args[1]!);
     if (unit === 's') {
@@ -42,7 +43,8 @@ function expireCommand(name: string, unit: 's' | 'ms', relative: boolean) {
       when *= 1000;
     }
     if (relative) {
-      if (when > Number.MAX_SAFE_INTEGER && BigInt(when) > 2n ** 63n - 1n - BigInt(ks.time)) throw invalidExpireTime(name);
+      if (when > Number.MAX_SAFE_INTEGER && BigInt(when) > 2n ** 63n - 1n - BigInt(ks.time))
+        throw invalidExpireTime(name);
       when += ks.time;
     }
     if (ks.lookup(key) === undefined) return 0;

@@ -50,18 +50,15 @@ const NAN = /^[+-]?nan(?:\([0-9a-zA-Z_]*\))?$/i;
  * value, `NaN` when the text is not a number, with `overflow`/`underflow` flags C reports through `ERANGE`.
  */
 function strtodWhole(s: string): { value: number; erange: boolean } {
+  if (DECIMAL.test(s)) {
+    const value = Number(s);
+    if (Number.isFinite(value) && value !== 0) return { value, erange: Math.abs(value) < 2.2250738585072014e-308 };
+    const mantissaNonZero = /[1-9]/.test(s.split(/[eE]/)[0] ?? '');
+    return { value, erange: !Number.isFinite(value) || mantissaNonZero };
+  }
   const inf = INFINITY.exec(s);
   if (inf) return { value: inf[1] === '-' ? -Infinity : Infinity, erange: false };
   if (NAN.test(s)) return { value: NaN, erange: false };
-  if (DECIMAL.test(s)) {
-    const value = Number(s);
-    const mantissaNonZero = /[1-9]/.test(s.split(/[eE]/)[0] ?? '');
-    const erange =
-      !Number.isFinite(value) ||
-      (value === 0 && mantissaNonZero) ||
-      (value !== 0 && Math.abs(value) < 2.2250738585072014e-308);
-    return { value, erange };
-  }
   const hex = HEX.exec(s);
   if (hex && ((hex[2] ?? '') !== '' || (hex[3] ?? '') !== '')) {
     const digits = (hex[2] ?? '') + (hex[3] ?? '');

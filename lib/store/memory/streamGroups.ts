@@ -1,7 +1,7 @@
 /** Consumer-group commands: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO GROUPS/CONSUMERS. */
 import { ReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
-import type { Consumer} from './ConsumerGroup.ts';
+import type { Consumer } from './ConsumerGroup.ts';
 import { ConsumerGroup, groupLag, INVALID_ENTRIES_READ, type PendingEntry } from './ConsumerGroup.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg, toInt64 } from './numbers.ts';
@@ -23,7 +23,12 @@ function parseEntriesRead(text: string): number {
 }
 
 /** Key and group checks shared by the XGROUP subcommands (`xgroupCommand`'s preamble). */
-function groupTarget(ks: Keyspace, args: string[], mkstream: boolean, needGroup: boolean): [Stream | undefined, ConsumerGroup | undefined] {
+function groupTarget(
+  ks: Keyspace,
+  args: string[],
+  mkstream: boolean,
+  needGroup: boolean,
+): [Stream | undefined, ConsumerGroup | undefined] {
   const s = readStream(ks, args[0]!);
   if (s === undefined && !mkstream) {
     throw new ReplyError(
@@ -41,7 +46,7 @@ function xgroupCreate({ ks, subcommand }: CommandContext, args: string[]): Redis
   const [key, name] = [args[0]!, args[1]!];
   let mkstream = false;
   let entriesRead = INVALID_ENTRIES_READ;
-  for (let i = 3; i < args.length; ) {
+  for (let i = 3; i < args.length;) {
     const opt = args[i]!.toUpperCase();
     if (opt === 'MKSTREAM') {
       mkstream = true;
@@ -112,7 +117,8 @@ function xgroupDelConsumer({ ks }: CommandContext, args: string[]): RedisReply {
 function needGroup(ks: Keyspace, key: string, name: string): [Stream, ConsumerGroup] {
   const s = readStream(ks, key);
   const group = s?.groups.get(name);
-  if (s === undefined || group === undefined) throw new ReplyError(`NOGROUP No such key '${key}' or consumer group '${name}'`);
+  if (s === undefined || group === undefined)
+    throw new ReplyError(`NOGROUP No such key '${key}' or consumer group '${name}'`);
   return [s, group];
 }
 
@@ -208,7 +214,8 @@ function xclaim({ ks }: CommandContext, args: string[]): RedisReply {
     else if (opt === 'JUSTID') justId = true;
     else if (opt === 'IDLE' && more) deliveryTime = now - optInt(args[++j]!, 'Invalid IDLE option argument for XCLAIM');
     else if (opt === 'TIME' && more) deliveryTime = optInt(args[++j]!, 'Invalid TIME option argument for XCLAIM');
-    else if (opt === 'RETRYCOUNT' && more) retryCount = optInt(args[++j]!, 'Invalid RETRYCOUNT option argument for XCLAIM');
+    else if (opt === 'RETRYCOUNT' && more)
+      retryCount = optInt(args[++j]!, 'Invalid RETRYCOUNT option argument for XCLAIM');
     else if (opt === 'LASTID' && more) lastId = parseId(args[++j]!, 0, true);
     else throw new ReplyError(`ERR Unrecognized XCLAIM option '${args[j]!}'`);
   }
@@ -227,7 +234,14 @@ function xclaim({ ks }: CommandContext, args: string[]): RedisReply {
     let fresh = false;
     if (force && p === undefined) {
       fresh = true;
-      p = { ms: id.ms, seq: id.seq, id: key, consumer: undefined as unknown as Consumer, deliveryTime: now, deliveryCount: 1 };
+      p = {
+        ms: id.ms,
+        seq: id.seq,
+        id: key,
+        consumer: undefined as unknown as Consumer,
+        deliveryTime: now,
+        deliveryCount: 1,
+      };
     }
     if (p === undefined) continue;
     if (!fresh && minIdle && now - p.deliveryTime < minIdle) continue;
@@ -304,12 +318,18 @@ function xinfoGroups({ ks }: CommandContext, args: string[]): RedisReply {
   return [...s.groups.values()]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((g) => [
-      'name', g.name,
-      'consumers', g.consumers.size,
-      'pending', g.pel.size,
-      'last-delivered-id', idString(g.lastId),
-      'entries-read', g.entriesRead === INVALID_ENTRIES_READ ? null : g.entriesRead,
-      'lag', groupLag(s, g),
+      'name',
+      g.name,
+      'consumers',
+      g.consumers.size,
+      'pending',
+      g.pel.size,
+      'last-delivered-id',
+      idString(g.lastId),
+      'entries-read',
+      g.entriesRead === INVALID_ENTRIES_READ ? null : g.entriesRead,
+      'lag',
+      groupLag(s, g),
     ]);
 }
 

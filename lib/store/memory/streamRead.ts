@@ -50,18 +50,22 @@ function parseReadArgs(args: string[], xreadgroup: boolean, typed: string): Read
       const n = args.length - streamsAt;
       if (n % 2 !== 0) {
         const symbol = xreadgroup ? '>' : '$';
-        throw new ReplyError(`ERR Unbalanced ${typed} list of streams: for each stream key an ID or '${symbol}' must be specified.`);
+        throw new ReplyError(
+          `ERR Unbalanced ${typed} list of streams: for each stream key an ID or '${symbol}' must be specified.`,
+        );
       }
       out.keys = args.slice(streamsAt, streamsAt + n / 2);
       out.ids = args.slice(streamsAt + n / 2);
       break;
     } else if (opt === 'GROUP' && more >= 2) {
-      if (!xreadgroup) throw new ReplyError('ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
+      if (!xreadgroup)
+        throw new ReplyError('ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
       out.group = args[i + 1]!;
       out.consumer = args[i + 2]!;
       i += 2;
     } else if (opt === 'NOACK') {
-      if (!xreadgroup) throw new ReplyError('ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
+      if (!xreadgroup)
+        throw new ReplyError('ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
       out.noack = true;
     } else throw syntaxError();
   }
@@ -75,7 +79,15 @@ function noGroup(key: string, group: string): ReplyError {
 }
 
 /** Delivers new entries (id ≥ start) to a consumer: group last id, entries-read, PEL (`streamReplyWithRange`). */
-function deliverNew(ks: Keyspace, s: Stream, group: ConsumerGroup, consumer: Consumer, start: StreamId, count: number, noack: boolean): RedisReply[] {
+function deliverNew(
+  ks: Keyspace,
+  s: Stream,
+  group: ConsumerGroup,
+  consumer: Consumer,
+  start: StreamId,
+  count: number,
+  noack: boolean,
+): RedisReply[] {
   const records = rangeRecords(s, start, MAX_ID, count, false);
   for (const r of records) {
     if (compareIds(r, group.lastId) > 0) {
@@ -146,7 +158,9 @@ function xread(xreadgroup: boolean) {
         ids.push(s === undefined ? { ms: 0, seq: 0 } : s.lastId);
       } else if (text === '>') {
         if (!xreadgroup) {
-          throw new ReplyError('ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.');
+          throw new ReplyError(
+            'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.',
+          );
         }
         ids.push('>');
       } else ids.push(parseId(text, 0, true));

@@ -5,7 +5,15 @@ import type { Keyspace } from './Keyspace.ts';
 import { intArg } from './numbers.ts';
 import { arityError, syntaxError } from './replies.ts';
 import { compareIds, NODE_MAX_ENTRIES, Stream, U64_MAX, ZERO_ID, type StreamId, type TrimSpec } from './Stream.ts';
-import { entryReply, incrId, parseId, parseRangeEnd, parseRangeStart, rangeRecords, type ParsedId } from './streamIds.ts';
+import {
+  entryReply,
+  incrId,
+  parseId,
+  parseRangeEnd,
+  parseRangeStart,
+  rangeRecords,
+  type ParsedId,
+} from './streamIds.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
 export function readStream(ks: Keyspace, key: string): Stream | undefined {
@@ -66,9 +74,11 @@ function parseAddOrTrim(args: string[], xadd: boolean): AddTrimArgs {
   if (limitGiven && trim === undefined) {
     throw new ReplyError('ERR syntax error, LIMIT cannot be used without specifying a trimming strategy');
   }
-  if (!xadd && trim === undefined) throw new ReplyError('ERR syntax error, XTRIM must be called with a trimming strategy');
+  if (!xadd && trim === undefined)
+    throw new ReplyError('ERR syntax error, XTRIM must be called with a trimming strategy');
   if (trim !== undefined) {
-    if (limitGiven && !trim.approx) throw new ReplyError('ERR syntax error, LIMIT cannot be used without the special ~ option');
+    if (limitGiven && !trim.approx)
+      throw new ReplyError('ERR syntax error, LIMIT cannot be used without the special ~ option');
     trim.limit = limitGiven ? limit : trim.approx ? 100 * NODE_MAX_ENTRIES : 0;
   }
   return { trim, id, noMkStream, next: i };

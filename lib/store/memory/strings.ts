@@ -25,7 +25,13 @@ export function invalidExpireTime(command: string): ReplyError {
  * `getExpireMillisecondsOrReply`: a relative (`EX`/`PX`) or absolute (`EXAT`/`PXAT`) expiry to a deadline in
  * unix milliseconds.
  */
-export function expireDeadline(ks: Keyspace, text: string, unit: 's' | 'ms', relative: boolean, command: string): number {
+export function expireDeadline(
+  ks: Keyspace,
+  text: string,
+  unit: 's' | 'ms',
+  relative: boolean,
+  command: string,
+): number {
   let ms = intArg(text);
   if (ms <= 0 || (unit === 's' && secondsOverflow(text))) throw invalidExpireTime(command);
   if (unit === 's') ms *= 1000;
@@ -62,8 +68,11 @@ function set(ctx: CommandContext, args: string[]): RedisReply {
   const deadline = expiry && expireDeadline(ks, expiry.text, expiry.unit, expiry.relative, 'set');
   let old: string | null = null;
   if (get) old = getString(ks, key) ?? null;
-  const found = ks.lookup(key) !== undefined;
-  if ((nx && found) || (xx && !found)) return get ? old : null;
+  if (nx || xx || ks.expires.size !== 0) {
+    // The lookup also expires a stale key first (event `expired`), as Redis' lookupKeyWrite does.
+    const found = ks.lookup(key) !== undefined;
+    if ((nx && found) || (xx && !found)) return get ? old : null;
+  }
   ks.set(key, value, keepTtl);
   ks.notify('set', key);
   if (deadline !== undefined) {

@@ -15,10 +15,17 @@ function readZSet(ks: Keyspace, key: string): SortedSet | undefined {
 function zadd(forceIncr: boolean) {
   return ({ ks }: CommandContext, args: string[]): RedisReply => {
     const key = args[0]!;
-    let [nx, xx, gt, lt, ch, incr] = [false, false, false, false, false, forceIncr];
+    let nx = false;
+    let xx = false;
+    let gt = false;
+    let lt = false;
+    let ch = false;
+    let incr = forceIncr;
     let i = 1;
     for (; i < args.length; i++) {
-      const opt = args[i]!.toUpperCase();
+      const arg = args[i]!;
+      if (arg.length < 2 || arg.length > 4) break; // a score, not an option: skip the case conversion
+      const opt = arg.toUpperCase();
       if (opt === 'NX') nx = true;
       else if (opt === 'XX') xx = true;
       else if (opt === 'CH') ch = true;
@@ -136,7 +143,8 @@ function zrange(preset: { kind?: RangeKind; rev?: boolean }) {
         j += 2;
       } else if (rev === undefined && opt === 'REV') rev = true;
       else if (kind === undefined && opt === 'BYSCORE') kind = 'score';
-      else if (kind === undefined && opt === 'BYLEX') throw new ReplyError('ERR BYLEX is not supported by the memory store');
+      else if (kind === undefined && opt === 'BYLEX')
+        throw new ReplyError('ERR BYLEX is not supported by the memory store');
       else throw syntaxError();
     }
     kind ??= 'rank';
@@ -173,7 +181,9 @@ function zrange(preset: { kind?: RangeKind; rev?: boolean }) {
     if (offset >= count) return [];
     const take = limit < 0 ? count - offset : Math.min(limit, count - offset);
     if (take === 0) return [];
-    const items = rev ? zset.range(to - offset - take, to - offset - 1).reverse() : zset.range(from + offset, from + offset + take - 1);
+    const items = rev
+      ? zset.range(to - offset - take, to - offset - 1).reverse()
+      : zset.range(from + offset, from + offset + take - 1);
     return emit(items, withScores);
   };
 }

@@ -12,7 +12,14 @@ import {
 import { Stream } from '../../../lib/store/memory/Stream.ts';
 
 const consumer = new Consumer('c', 0);
-const pending = (ms: number): PendingEntry => ({ ms, seq: 0, id: `${ms}-0`, consumer, deliveryTime: 0, deliveryCount: 1 });
+const pending = (ms: number): PendingEntry => ({
+  ms,
+  seq: 0,
+  id: `${ms}-0`,
+  consumer,
+  deliveryTime: 0,
+  deliveryCount: 1,
+});
 
 function stream(n: number): Stream {
   const s = new Stream();

@@ -108,7 +108,14 @@ describe('MemoryStore', () => {
       { key: 'h', type: 'hash', value: { a: '1', b: '2' } },
       { key: 'l', type: 'list', value: ['x', 'y'] },
       { key: 'set', type: 'set', value: ['1', '2', '3'] },
-      { key: 'z', type: 'zset', value: [{ member: 'a', score: 1.5 }, { member: 'b', score: 2 }] },
+      {
+        key: 'z',
+        type: 'zset',
+        value: [
+          { member: 'a', score: 1.5 },
+          { member: 'b', score: 2 },
+        ],
+      },
       { key: 'x', type: 'stream', value: null },
       { key: 'none', type: 'none', value: null },
     ]);
@@ -138,7 +145,9 @@ describe('MemoryStore', () => {
     expect(await store.xrange('none', '-', '+')).toEqual([]);
     run('SET', 's', 'v');
     await expect(store.xrange('s', '-', '+')).rejects.toThrow(/^WRONGTYPE/);
-    await expect(store.xrange('x', 'bad', '+')).rejects.toThrow('ERR Invalid stream ID specified as stream command argument');
+    await expect(store.xrange('x', 'bad', '+')).rejects.toThrow(
+      'ERR Invalid stream ID specified as stream command argument',
+    );
   });
 
   it('scans every key exactly in pages, filtered by MATCH and TYPE', async () => {
@@ -202,7 +211,15 @@ describe('MemoryStore', () => {
     await expect(first).resolves.toEqual([['s', [['1-1', ['a', '1']]]]]);
     store.callSync('XADD', 's', '2-1', 'a', '2');
     await expect(second).resolves.toEqual([['s', [['2-1', ['a', '2']]]]]);
-    expect(store.callSync('XPENDING', 's', 'g')).toEqual([2, '1-1', '2-1', [['c1', '1'], ['c2', '1']]]);
+    expect(store.callSync('XPENDING', 's', 'g')).toEqual([
+      2,
+      '1-1',
+      '2-1',
+      [
+        ['c1', '1'],
+        ['c2', '1'],
+      ],
+    ]);
     await store.close();
   });
 

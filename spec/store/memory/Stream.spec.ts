@@ -7,7 +7,13 @@ function filled(n: number): Stream {
   return s;
 }
 
-const maxlen = (n: number, approx = false, limit = 0): TrimSpec => ({ strategy: 'maxlen', maxlen: n, minid: ZERO_ID, approx, limit });
+const maxlen = (n: number, approx = false, limit = 0): TrimSpec => ({
+  strategy: 'maxlen',
+  maxlen: n,
+  minid: ZERO_ID,
+  approx,
+  limit,
+});
 
 describe('Stream', () => {
   it('keeps entries in id order with the counters Redis keeps', () => {

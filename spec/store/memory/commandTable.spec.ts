@@ -24,13 +24,20 @@ describe('CommandTable', () => {
   });
 
   it('resolves subcommands and names them in arity errors', () => {
-    expect(table.resolve('XGROUP', ['Create', 'k', 'g', '$'])).toMatchObject({ args: ['k', 'g', '$'], subcommand: 'Create' });
-    expect(() => table.resolve('XGROUP', ['CREATE', 'k'])).toThrow("ERR wrong number of arguments for 'xgroup|create' command");
+    expect(table.resolve('XGROUP', ['Create', 'k', 'g', '$'])).toMatchObject({
+      args: ['k', 'g', '$'],
+      subcommand: 'Create',
+    });
+    expect(() => table.resolve('XGROUP', ['CREATE', 'k'])).toThrow(
+      "ERR wrong number of arguments for 'xgroup|create' command",
+    );
     expect(() => table.resolve('XGROUP', [])).toThrow("ERR wrong number of arguments for 'xgroup' command");
     expect(() => table.resolve('xgroup', ['nope'])).toThrow("ERR unknown subcommand 'nope'. Try XGROUP HELP.");
   });
 
   it('answers unknown commands with their first arguments quoted', () => {
-    expect(() => table.resolve('Foo', ['a', 2])).toThrow("ERR unknown command 'Foo', with args beginning with: 'a' '2' ");
+    expect(() => table.resolve('Foo', ['a', 2])).toThrow(
+      "ERR unknown command 'Foo', with args beginning with: 'a' '2' ",
+    );
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { doubleArg, formatDouble, intArg, strtodRange, toBigInt64, toDouble, toInt64 } from '../../../lib/store/memory/numbers.ts';
+import {
+  doubleArg,
+  formatDouble,
+  intArg,
+  strtodRange,
+  toBigInt64,
+  toDouble,
+  toInt64,
+} from '../../../lib/store/memory/numbers.ts';
 
 describe('toInt64 (string2ll)', () => {
   it('accepts canonical int64 text only', () => {

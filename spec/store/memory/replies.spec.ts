@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ReplyError } from '../../../lib/errors.ts';
-import { arityError, unknownCommandError, unknownSubcommandError, wrongType } from '../../../lib/store/memory/replies.ts';
+import {
+  arityError,
+  unknownCommandError,
+  unknownSubcommandError,
+  wrongType,
+} from '../../../lib/store/memory/replies.ts';
 
 describe('error replies', () => {
   it('are ReplyErrors with Redis’ texts', () => {
@@ -11,7 +16,9 @@ describe('error replies', () => {
 
   it('cut the quoted arguments of an unknown command near 128 characters and flatten newlines', () => {
     const message = unknownCommandError('foo', ['a'.repeat(100), 'b'.repeat(100), 'c']).message;
-    expect(message).toBe(`ERR unknown command 'foo', with args beginning with: '${'a'.repeat(100)}' '${'b'.repeat(25)}' `);
+    expect(message).toBe(
+      `ERR unknown command 'foo', with args beginning with: '${'a'.repeat(100)}' '${'b'.repeat(25)}' `,
+    );
     expect(unknownCommandError('a\r\nb', []).message).toBe("ERR unknown command 'a  b', with args beginning with: ");
   });
 });

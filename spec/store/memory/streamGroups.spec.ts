@@ -21,7 +21,15 @@ describe('consumer-group commands', () => {
       ['4-0', 'alice', 600, 1],
     ]);
     expect(run('XPENDING', 's', 'g', '-', '+', 10, 'bob')).toEqual([['2-0', 'bob', 100, 2]]);
-    expect(run('XPENDING', 's', 'g')).toEqual([4, '1-0', '4-0', [['alice', '3'], ['bob', '1']]]);
+    expect(run('XPENDING', 's', 'g')).toEqual([
+      4,
+      '1-0',
+      '4-0',
+      [
+        ['alice', '3'],
+        ['bob', '1'],
+      ],
+    ]);
   });
 
   it('claims only entries idle for min-idle-time', () => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decrId, idString, incrId, parseId, parseRangeEnd, parseRangeStart, U64_MAX } from '../../../lib/store/memory/streamIds.ts';
+import {
+  decrId,
+  idString,
+  incrId,
+  parseId,
+  parseRangeEnd,
+  parseRangeStart,
+  U64_MAX,
+} from '../../../lib/store/memory/streamIds.ts';
 
 describe('stream ids', () => {
   it('parses full, partial and special ids', () => {
@@ -31,7 +39,9 @@ describe('stream ids', () => {
     expect(parseRangeEnd('(1-0')).toEqual({ ms: 0, seq: U64_MAX });
     expect(parseRangeEnd('5')).toEqual({ ms: 5, seq: U64_MAX, seqGiven: true });
     expect(() => parseRangeStart('(+')).toThrow('ERR Invalid stream ID');
-    expect(() => parseRangeStart('(18446744073709551615-18446744073709551615')).toThrow('ERR invalid start ID for the interval');
+    expect(() => parseRangeStart('(18446744073709551615-18446744073709551615')).toThrow(
+      'ERR invalid start ID for the interval',
+    );
     expect(() => parseRangeEnd('(0-0')).toThrow('ERR invalid end ID for the interval');
   });
 });

@@ -41,7 +41,17 @@ describe('string commands', () => {
     run('GETDEL', 'd');
     run('SET', 'b', 'x', 'NX');
     expect(events()).toEqual([
-      'set a', 'expire a', 'incrby a', 'incrby a', 'append a', 'set b', 'set c', 'set d', 'expire d', 'set d', 'del d',
+      'set a',
+      'expire a',
+      'incrby a',
+      'incrby a',
+      'append a',
+      'set b',
+      'set c',
+      'set d',
+      'expire d',
+      'set d',
+      'del d',
     ]);
   });
 

@@ -7,7 +7,12 @@ import { BlockRequest, Hash, RSet, typeOf } from '../../../lib/store/memory/type
 describe('stored values', () => {
   it('tell their Redis type', () => {
     expect(['s', new Hash(), new Deque(), new RSet(), new SortedSet(), new Stream()].map(typeOf)).toEqual([
-      'string', 'hash', 'list', 'set', 'zset', 'stream',
+      'string',
+      'hash',
+      'list',
+      'set',
+      'zset',
+      'stream',
     ]);
   });
 

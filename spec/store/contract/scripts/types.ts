@@ -45,5 +45,7 @@ export const pendingIdle: Normalizer = (r) =>
 /** XINFO CONSUMERS: the `idle` value of each consumer is clock-dependent. */
 export const consumerIdle: Normalizer = (r) =>
   Array.isArray(r)
-    ? r.map((c) => (Array.isArray(c) ? c.map((v, i) => (c[i - 1] === 'idle' || c[i - 1] === 'inactive' ? 'idle' : v)) : c))
+    ? r.map((c) =>
+        Array.isArray(c) ? c.map((v, i) => (c[i - 1] === 'idle' || c[i - 1] === 'inactive' ? 'idle' : v)) : c,
+      )
     : r;
