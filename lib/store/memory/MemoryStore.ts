@@ -1,5 +1,5 @@
 import { Observable, Subject } from 'rxjs';
-import { GearsError, ReplyError } from '../../errors.ts';
+import { GearsBuildError, GearsError, ReplyError } from '../../errors.ts';
 import type {
   KeyData,
   KeyspaceEvent,
@@ -90,6 +90,10 @@ export class MemoryStore implements ShardStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     const opts = { ...DEFAULT_MEMORY_STORE_OPTIONS, ...options };
+    if (typeof opts.now !== 'function') throw new GearsBuildError('MemoryStore option now must be a function');
+    if (!(opts.activeExpireInterval >= 0) || !Number.isFinite(opts.activeExpireInterval)) {
+      throw new GearsBuildError('MemoryStore option activeExpireInterval must be a number of milliseconds >= 0');
+    }
     this.ks = new Keyspace(opts.now);
     this.syncContext = { ks: this.ks, canBlock: false };
     this.blockingContext = { ks: this.ks, canBlock: true };
@@ -148,7 +152,9 @@ export class MemoryStore implements ShardStore {
       const from = parseRangeStart(start);
       const to = parseRangeEnd(end);
       const s = this.ks.get<Stream>(key, 'stream');
-      const records = s === undefined ? [] : rangeRecords(s, from, to, count ?? 0, false);
+      // XRANGE … COUNT 0 (or less) replies nil in Redis: no entries.
+      const records =
+        s === undefined || (count !== undefined && count <= 0) ? [] : rangeRecords(s, from, to, count ?? 0, false);
       this.afterCommand();
       return Promise.resolve(
         records.map((r) => {
