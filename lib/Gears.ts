@@ -11,6 +11,10 @@ import { BATCH_READERS } from './engine/batchReaders.ts';
 import { ConfigStore, LOG_LEVELS, type ConfigValue, type GearsConfig, type LogLevel } from './engine/config.ts';
 import { Execution, type ExecutionInfo, type RunResult } from './engine/Execution.ts';
 import { ExecutionRegistry, type ExecutionSummary } from './engine/ExecutionRegistry.ts';
+import { Registrations, type LaunchSpec, type RegistrationHost } from './engine/registrations.ts';
+import type { RegistrationInfo } from './engine/Registration.ts';
+import type { RegisterOptions } from './engine/registerOptions.ts';
+import type { ReaderContext } from '../readers/types.ts';
 import { validateReaderArg, validateRunOptions } from './engine/options.ts';
 import type { Plan } from './engine/plan.ts';
 import { executionSteps, runPlan } from './engine/runPlan.ts';
@@ -74,6 +78,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
   private readonly transport: ShardTransport;
   private readonly config: ConfigStore;
   private readonly executions: ExecutionRegistry;
+  private readonly registrations: Registrations;
   private readonly logger: GearsLogger;
   private slotsOf: readonly Shard[] = [];
   private slotIndex: Int32Array = new Int32Array(0);
@@ -95,6 +100,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       maxPerRegistration: this.config.get('MaxExecutionsPerRegistration'),
     }));
     this.logger = options.logger ?? defaultLogger;
+    this.registrations = new Registrations(this.registrationHost());
     this.untrack = trackEngine(this);
   }
 
@@ -172,10 +178,46 @@ export class Gears implements RuntimeEngine, PlanRunner {
     shards: this.shards.map((s) => ({ id: s.id, slots: s.slots.map(([a, b]) => [a, b] as [number, number]) })),
   });
 
-  /** Re-reads the topology (Redis Cluster: masters and slots after a reshard or failover). */
+  /** Re-reads the topology (Redis Cluster: masters and slots after a reshard or failover); registrations follow. */
   readonly refreshCluster = async (): Promise<void> => {
     this.assertOpen();
     await this.topology.refresh();
+    await this.registrations.syncShards();
+  };
+
+  /** Every registration with its counters (RG.DUMPREGISTRATIONS). */
+  readonly dumpRegistrations = (): RegistrationInfo[] => this.registrations.dump();
+
+  /** Stops a registration: no trigger after it returns; `abortPending` aborts its running executions. */
+  readonly unregister = (id: string, options: { abortPending?: boolean } = {}): void =>
+    this.registrations.unregister(id, options);
+
+  /** Pauses registrations: KeysReader ones drop events meanwhile, StreamReader ones stop reading. */
+  readonly pauseRegistrations = (ids: readonly string[]): void => this.registrations.pause(ids);
+
+  /** Resumes paused registrations. */
+  readonly unpauseRegistrations = (ids: readonly string[]): void => this.registrations.unpause(ids);
+
+  /** Zeroes every registration's counters. */
+  readonly clearRegistrationsStats = (): void => this.registrations.clearStats();
+
+  /**
+   * Runs a CommandReader registration: its gear gets the record `[name, ...args]`. Resolves with the results,
+   * rejects with a GearsError carrying the first error.
+   *
+   * @example
+   * await GB('CommandReader').map(([, who]) => `hello ${who}`).register({ trigger: 'greet' });
+   * await gears.trigger('greet', 'Rick') // ['hello Rick'] (one per shard in async mode)
+   */
+  readonly trigger = (name: string, ...args: unknown[]): Promise<unknown[]> => {
+    this.assertOpen();
+    return this.registrations.trigger(name, args);
+  };
+
+  /** Like `trigger`, on the shard that owns `key`, with the record `[name, key, ...args]`. */
+  readonly triggerOnKey = (name: string, key: string, ...args: unknown[]): Promise<unknown[]> => {
+    this.assertOpen();
+    return this.registrations.trigger(name, args, key);
   };
 
   /** @internal the runtime's `execute()`: keyed commands by slot, keyless ones on `shard`. */
@@ -248,6 +290,17 @@ export class Gears implements RuntimeEngine, PlanRunner {
     return execution.result();
   }
 
+  /** @internal registers a plan for a builder. */
+  register(plan: Plan, options: RegisterOptions): Promise<string> {
+    this.assertOpen();
+    return this.registrations.register(plan, options);
+  }
+
+  /** @internal the server's proxy: the hook registration overriding `command`, if any. */
+  hookFor(command: string) {
+    return this.registrations.hookFor(command);
+  }
+
   /** @internal the results of a plan as an Observable; one execution per subscription. */
   observe<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Observable<T> {
     return new Observable<T>((subscriber) => {
@@ -275,13 +328,18 @@ export class Gears implements RuntimeEngine, PlanRunner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.registrations.stopAll();
     for (const execution of this.running) execution.abort('Execution aborted: the engine closed');
     this.untrack();
     await this.topology.close();
   }
 
   private start<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Execution<T> {
-    const { execution, results } = this.prepare<T>(plan, arg, options);
+    return this.begin(this.prepare<T>(plan, arg, options));
+  }
+
+  /** Subscribes a prepared execution, tracking it while it runs and watching it for idleness. */
+  private begin<T>({ execution, results }: Prepared<T>): Execution<T> {
     const tracked = execution as Execution;
     this.running.add(tracked);
     const stopWatchdog = this.watchIdle(tracked);
@@ -333,13 +391,26 @@ export class Gears implements RuntimeEngine, PlanRunner {
       initiatorId === undefined ? all[this.initiatorIndex()]! : all.find((s) => s.id === initiatorId);
     if (!initiatorShard) throw new GearsError(`unknown initiator shard '${String(initiatorId)}'`);
     const local = mode === 'async_local';
-    const shards = local ? [initiatorShard] : all;
-    const id = `${initiatorShard.id}-${++this.sequence}`;
+    return this.plan<T>({
+      plan,
+      shards: local ? [initiatorShard] : all,
+      initiator: initiatorShard,
+      collect,
+      local,
+      read: (context) => read(context, arg, readerOptions),
+    });
+  }
+
+  /** An execution of `spec.plan` over `spec.shards` and the Observable of its results (not yet subscribed). */
+  private plan<T>(spec: LaunchSpec): Prepared<T> {
+    const { plan, shards, initiator, collect, local } = spec;
+    const id = `${initiator.id}-${++this.sequence}`;
     const execution = new Execution<T>(
       id,
       plan,
       shards.map((s) => s.id),
       executionSteps(plan, collect, local),
+      spec.registrationId,
     );
     const contexts = new Map<Shard, RuntimeContext>(
       shards.map((shard) => [shard, { engine: this, shard, executionId: id }]),
@@ -348,18 +419,51 @@ export class Gears implements RuntimeEngine, PlanRunner {
       plan,
       topology: this.topology,
       shards,
-      initiator: shards.indexOf(initiatorShard),
+      initiator: shards.indexOf(initiator),
       collect,
       local,
       transport: this.transport,
       slotOwner: (slot) => (local ? 0 : shards.indexOf(this.shardOfSlot(slot))),
-      read: (context) => read(context, arg, readerOptions),
+      read: spec.read,
       runtime: (shard) => contexts.get(shard)!,
       execution: execution as Execution,
       profile: this.config.get('ProfileExecutions') === 1,
       concurrency: this.config.get('MaxPendingCallbacks'),
     }) as Observable<T>;
     return { execution, results };
+  }
+
+  /** What the registrations use of the engine. */
+  private registrationHost(): RegistrationHost {
+    const shards = (): readonly Shard[] => this.shards;
+    return {
+      get shards() {
+        return shards();
+      },
+      executions: this.executions,
+      defaultShard: () => this.shards[this.initiatorIndex()]!,
+      shardOfKey: (key) => this.shardOfSlot(hashSlot(key)),
+      readerContext: (shard) => this.readerContext(shard),
+      runtime: (shard) => ({ engine: this, shard, executionId: undefined }),
+      launch: (spec) => {
+        this.assertOpen();
+        const execution = this.begin(this.plan(spec));
+        this.executions.add(execution as Execution);
+        return execution as Execution;
+      },
+      log: (shard, message) => this.logFrom(shard, 'warning', message),
+    };
+  }
+
+  /** A reader's view of a shard, outside any execution (event sources). */
+  private readerContext(shard: Shard): ReaderContext {
+    const context: RuntimeContext = { engine: this, shard, executionId: undefined };
+    return {
+      shard,
+      topology: this.topology,
+      owns: (key) => this.shardOfSlot(hashSlot(key)) === shard,
+      invoke: (fn) => runInContext(context, fn),
+    };
   }
 
   /** The shard owning a slot, from a table rebuilt whenever the topology's shard list changes. */

@@ -40,19 +40,20 @@ export function keysReader(
   if (options.noScan) {
     if (!context.owns(pattern)) return EMPTY;
     return defer(() => from(store.readKeys([pattern], { readValue }))).pipe(
-      rxMap(([data]) => toRecord(data ?? { key: pattern, type: 'none', value: null }, readValue)),
+      rxMap(([data]) => toKeysRecord(data ?? { key: pattern, type: 'none', value: null }, readValue)),
     );
   }
   return scanPages(store, pattern, options.count ?? DEFAULT_SCAN_COUNT, async (keys) => {
     const data = await store.readKeys(keys, { readValue });
     const records: (KeysRecord | KeyNameRecord)[] = [];
     // A key deleted between SCAN and the read is skipped, as if the scan had not seen it.
-    for (const item of data) if (item.type !== 'none') records.push(toRecord(item, readValue));
+    for (const item of data) if (item.type !== 'none') records.push(toKeysRecord(item, readValue));
     return records;
   });
 }
 
-function toRecord(data: KeyData, readValue: boolean): KeysRecord | KeyNameRecord {
+/** A KeysReader record from a key's data (`event` set by the caller for event-triggered reads). */
+export function toKeysRecord(data: KeyData, readValue: boolean): KeysRecord | KeyNameRecord {
   if (!readValue) return { key: data.key, event: null };
   if (data.type === 'none') return { key: data.key, type: 'empty', value: null, event: null };
   // A set has no order, and Redis' SMEMBERS order depends on its encoding: sorted members make the same set

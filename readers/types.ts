@@ -26,3 +26,34 @@ export const READER_NAMES: readonly ReaderName[] = [
   'GeneratorReader',
   'CommandReader',
 ];
+
+/** One event's worth of work for a registration: the records its execution reads on the event's shard. */
+export interface Trigger<R = unknown> {
+  /** The shard the event happened on: the execution's initiator. */
+  shard: Shard;
+  /** The execution's stage-0 input on that shard (read when the execution runs). */
+  records: Observable<R>;
+  /** Called once the execution finished (acknowledge a stream batch, …); a rejection is reported. */
+  finished?: (outcome: TriggerOutcome) => Promise<void> | void;
+  /** How long the event waited before its execution started, ms (stream lag). */
+  lagMs?: number;
+}
+
+/** How a triggered execution ended. */
+export interface TriggerOutcome {
+  status: 'done' | 'aborted';
+  errors: readonly string[];
+}
+
+/** A reader's event side: per shard, a hot Observable of triggers; unsubscribing stops listening. */
+export type EventSource<O> = (context: ReaderContext, options: O) => Observable<Trigger>;
+
+/** `prefix` as RedisGears reads it: a trailing `*` means starts-with, anything else the exact key. */
+export function prefixMatcher(prefix: string): (key: string) => boolean {
+  if (prefix === '*') return () => true;
+  if (prefix.endsWith('*')) {
+    const start = prefix.slice(0, -1);
+    return (key) => key.startsWith(start);
+  }
+  return (key) => key === prefix;
+}

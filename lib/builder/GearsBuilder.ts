@@ -6,6 +6,7 @@ import { describePlan } from '../engine/plan.ts';
 import type { RunResult } from '../engine/Execution.ts';
 import type { ReaderName } from '../../readers/types.ts';
 import type { ReaderArg, ReaderOptions, RunOptions } from './readerTypes.ts';
+import type { RegisterOptions } from '../engine/registerOptions.ts';
 import type { Group } from '../../operators/localGroupBy.ts';
 import type { FlatMapResult } from '../../operators/flatMap.ts';
 import { assertLimitArguments } from '../../operators/limit.ts';
@@ -21,6 +22,7 @@ import { distinctSteps } from '../../operators/distinct.ts';
 
 /** What a builder needs from its engine to run. `Gears` implements it. */
 export interface PlanRunner {
+  register(plan: Plan, options: RegisterOptions): Promise<string>;
   run<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Promise<RunResult<T> | string>;
   observe<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Observable<T>;
 }
@@ -279,6 +281,21 @@ export class GearsBuilder<T, N extends ReaderName = ReaderName> {
       arg === undefined ? this.plan.defaultArg : arg,
       options as RunOptions & Record<string, unknown>,
     );
+  }
+
+  /**
+   * Runs the plan on events instead of once: keyspace events (KeysReader), stream entries (StreamReader) or
+   * `gears.trigger()` calls (CommandReader). Resolves with the registration id once it listens on every shard.
+   *
+   * @example
+   * await GB().map((r) => r.key).forEach((k) => log(k)).register('person:*', { eventTypes: ['hset'] });
+   */
+  register(prefixOrOptions?: string | RegisterOptions, options: RegisterOptions = {}): Promise<string> {
+    const merged =
+      typeof prefixOrOptions === 'string'
+        ? { ...options, prefix: prefixOrOptions }
+        : { ...prefixOrOptions, ...options };
+    return this.runner.register(this.plan, merged);
   }
 
   /** The plan as text, one primitive step a line, with the operation each came from. */

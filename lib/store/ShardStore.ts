@@ -35,6 +35,12 @@ export interface ShardStore {
    */
   keyspaceEvents(): Observable<KeyspaceEvent>;
 
+  /**
+   * Settles once the current `keyspaceEvents()` subscription receives events (Redis: PSUBSCRIBE confirmed and
+   * `notify-keyspace-events` set), or rejects with why it cannot (CONFIG refused). Call it after subscribing.
+   */
+  keyspaceReady(): Promise<void>;
+
   /** Starts an optimistic transaction on this shard (used by `atomic()`). */
   transaction(): Promise<StoreTransaction>;
 

@@ -101,6 +101,7 @@ export class RedisStore implements ShardStore {
   private scriptSha: string | undefined;
   private closing: Promise<void> | undefined;
   private transactions: TransactionPool | undefined;
+  private keyspaceLive: Promise<void> = Promise.resolve();
 
   constructor(connection: string | RedisOptions | Redis, options: RedisStoreOptions = {}) {
     if (connection instanceof Redis) {
@@ -129,6 +130,10 @@ export class RedisStore implements ShardStore {
       track: (closing) => {
         this.closingConnections.add(closing);
         void closing.finally(() => this.closingConnections.delete(closing));
+      },
+      started: (ready) => {
+        this.keyspaceLive = ready;
+        ready.catch(() => undefined); // reported through the Observable; this copy is for keyspaceReady()
       },
     }).pipe(takeUntil(this.closed$), share());
   }
@@ -207,6 +212,14 @@ export class RedisStore implements ShardStore {
     if (this.closing) throw new RedisConnectionError(this.address, `Redis ${this.address}: the store is closed`);
     this.transactions ??= new TransactionPool(this.client.options, this.address);
     return this.transactions.begin();
+  }
+
+  /**
+   * Settles once the current `keyspaceEvents()` subscription is live (PSUBSCRIBE confirmed, notifications
+   * configured), or rejects with why it cannot be (CONFIG refused).
+   */
+  keyspaceReady(): Promise<void> {
+    return this.keyspaceLive;
   }
 
   /** Hot and shared: see `keyspaceSource`. Completes when the store closes. */

@@ -52,6 +52,8 @@ export interface KeyspaceSourceOptions {
   configure: boolean;
   /** Receives the closing of each subscriber connection, so the store's `close()` can wait for it. */
   track(closing: Promise<void>): void;
+  /** Receives, per subscription, a Promise that settles once PSUBSCRIBE is confirmed (or failed). */
+  started?(ready: Promise<void>): void;
 }
 
 /**
@@ -66,6 +68,7 @@ export function keyspaceSource({
   db,
   configure,
   track,
+  started,
 }: KeyspaceSourceOptions): Observable<KeyspaceEvent> {
   return new Observable<KeyspaceEvent>((subscriber) => {
     const prefix = `__keyspace@${db}__:`;
@@ -92,7 +95,9 @@ export function keyspaceSource({
       });
       await sub.psubscribe(`${prefix}*`);
     };
-    start().catch(fail);
+    const ready = start();
+    started?.(ready);
+    ready.catch(fail);
     return () => {
       active = false;
       if (connection) track(closeClient(connection));

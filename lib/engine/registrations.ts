@@ -1,0 +1,255 @@
+import { concatMap, EMPTY, filter, from, mergeMap, type Observable } from 'rxjs';
+import type { Shard } from '../cluster/topology.ts';
+import { GearsError, formatError } from '../errors.ts';
+import { keysReaderEvents } from '../../readers/keysReaderEvents.ts';
+import type { EventSource, ReaderContext, ReaderName, Trigger } from '../../readers/types.ts';
+import type { Execution, RunResult } from './Execution.ts';
+import type { ExecutionRegistry } from './ExecutionRegistry.ts';
+import type { Plan } from './plan.ts';
+import { Registration, type RegistrationInfo } from './Registration.ts';
+import { validateRegisterOptions, type RegisterOptions } from './registerOptions.ts';
+import { runInContext, type RuntimeContext } from './runtime.ts';
+
+/** What the registrations need from the engine. `Gears` provides it. */
+export interface RegistrationHost {
+  readonly shards: readonly Shard[];
+  readonly executions: ExecutionRegistry;
+  /** The default initiator (owner of slot 0). */
+  defaultShard(): Shard;
+  shardOfKey(key: string): Shard;
+  readerContext(shard: Shard): ReaderContext;
+  runtime(shard: Shard): RuntimeContext;
+  /** Creates and starts an execution. */
+  launch(spec: LaunchSpec): Execution;
+  log(shard: Shard | undefined, message: string): void;
+}
+
+export interface LaunchSpec {
+  plan: Plan;
+  shards: readonly Shard[];
+  initiator: Shard;
+  collect: boolean;
+  local: boolean;
+  read: (context: ReaderContext) => Observable<unknown>;
+  registrationId?: string;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- event sources are typed per reader; the table is not. */
+const EVENT_SOURCES: Partial<Record<ReaderName, EventSource<any>>> = {
+  KeysReader: keysReaderEvents,
+};
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** Registers a reader's event source (used by readers that live in their own module, e.g. StreamReader). */
+export function defineEventSource<O>(reader: ReaderName, source: EventSource<O>): void {
+  EVENT_SOURCES[reader] = source as EventSource<unknown>;
+}
+
+/**
+ * The registrations of an engine: `register()` subscribes a reader's event source on every shard and turns
+ * each trigger into an execution (kept per registration up to `MaxExecutionsPerRegistration`); CommandReader
+ * registrations run on `trigger()`. Also the RedisGears registration commands.
+ */
+export class Registrations {
+  private readonly byId = new Map<string, Registration>();
+  private readonly triggers = new Map<string, Registration>();
+  private readonly hooks = new Map<string, Registration>();
+  private sequence = 0;
+
+  constructor(private readonly host: RegistrationHost) {}
+
+  async register(plan: Plan, options: RegisterOptions): Promise<string> {
+    validateRegisterOptions(plan.reader, options);
+    const trigger = options.trigger;
+    const hook = options.hook?.toLowerCase();
+    if (trigger !== undefined && this.triggers.has(trigger)) throw new GearsError('trigger already registered');
+    if (hook !== undefined && this.hooks.has(hook)) throw new GearsError('hook already registered');
+    const id = `${this.host.defaultShard().id}-${++this.sequence}`;
+    const args: Record<string, unknown> = {
+      prefix: options.prefix ?? (plan.defaultArg as string | undefined) ?? '*',
+      ...options,
+    };
+    const registration = new Registration(id, plan, options.mode ?? 'async', options.collect ?? true, args);
+
+    if (options.onRegistered) {
+      const onRegistered = options.onRegistered;
+      for (const shard of this.host.shards) await runInContext(this.host.runtime(shard), async () => onRegistered());
+    }
+    this.byId.set(id, registration);
+    if (trigger !== undefined) this.triggers.set(trigger, registration);
+    if (hook !== undefined) this.hooks.set(hook, registration);
+    try {
+      await this.listen(registration);
+    } catch (error) {
+      this.remove(registration);
+      throw error;
+    }
+    return id;
+  }
+
+  /** Stops a registration: no trigger after this returns; with `abortPending` its running executions are aborted. */
+  unregister(id: string, options: { abortPending?: boolean } = {}): void {
+    const registration = this.get(id);
+    this.remove(registration);
+    if (options.abortPending) for (const execution of this.host.executions.ofRegistration(id)) execution.abort();
+  }
+
+  dump(): RegistrationInfo[] {
+    return [...this.byId.values()].map((r) => r.info());
+  }
+
+  pause(ids: readonly string[]): void {
+    const found = ids.map((id) => this.get(id));
+    for (const registration of found) registration.status = 'PAUSED';
+  }
+
+  unpause(ids: readonly string[]): void {
+    const found = ids.map((id) => this.get(id));
+    for (const registration of found) if (registration.status === 'PAUSED') registration.status = 'OK';
+  }
+
+  clearStats(): void {
+    for (const registration of this.byId.values()) registration.clearStats();
+  }
+
+  /**
+   * Runs a CommandReader registration with the record `[name, ...args]`: on every shard in `async` mode (one
+   * result per shard unless the gear collects otherwise), on the default shard otherwise. Resolves with the
+   * results; rejects with a GearsError carrying the first error.
+   */
+  async trigger(name: string, args: readonly unknown[], key?: string): Promise<unknown[]> {
+    const registration = this.triggers.get(name);
+    if (!registration) throw new GearsError(`unknown trigger '${name}'`);
+    const record = key === undefined ? [name, ...args.map(String)] : [name, key, ...args.map(String)];
+    const initiator = key === undefined ? this.host.defaultShard() : this.host.shardOfKey(key);
+    const everywhere = registration.mode === 'async' && key === undefined;
+    // The record goes to every shard taking part, so each runs the gear on it.
+    const execution = this.fire(registration, { shard: initiator, records: from([record]) }, everywhere, everywhere);
+    await execution.done;
+    if (execution.errors.length > 0) {
+      throw new GearsError(execution.errors[0]!, { executionId: execution.id });
+    }
+    return [...execution.results];
+  }
+
+  /** The hook registered for a command, for the server's proxy. */
+  hookFor(command: string): Registration | undefined {
+    return this.hooks.get(command.toLowerCase());
+  }
+
+  /** Runs a hook registration with the record `[command, ...args]` on the shard of its first key. */
+  async runHook(
+    registration: Registration,
+    command: string,
+    args: readonly string[],
+    shard: Shard,
+  ): Promise<RunResult<unknown>> {
+    const execution = this.fire(registration, { shard, records: from([[command, ...args]]) }, false);
+    await execution.done;
+    return execution.result();
+  }
+
+  /** Follows a topology change: new shards start listening, gone ones stop. */
+  async syncShards(): Promise<void> {
+    for (const registration of this.byId.values()) if (registration.active) await this.listen(registration);
+  }
+
+  /** Stops every registration (engine closing). */
+  stopAll(): void {
+    for (const registration of [...this.byId.values()]) this.remove(registration);
+  }
+
+  private get(id: string): Registration {
+    const registration = this.byId.get(id);
+    if (!registration) throw new GearsError(`registration '${String(id)}' does not exist`);
+    return registration;
+  }
+
+  private remove(registration: Registration): void {
+    registration.stop();
+    this.byId.delete(registration.id);
+    for (const table of [this.triggers, this.hooks]) {
+      for (const [name, r] of table) if (r === registration) table.delete(name);
+    }
+  }
+
+  /** Subscribes the reader's event source on every shard not yet listened to (and drops gone shards). */
+  private async listen(registration: Registration): Promise<void> {
+    const source = EVENT_SOURCES[registration.plan.reader];
+    if (!source) return; // CommandReader: runs on trigger()
+    const shards = this.host.shards;
+    const current = new Set(shards.map((s) => s.id));
+    for (const [shardId, subscription] of registration.subscriptions) {
+      if (!current.has(shardId)) {
+        subscription.unsubscribe();
+        registration.subscriptions.delete(shardId);
+      }
+    }
+    const added = shards.filter((shard) => !registration.subscriptions.has(shard.id));
+    for (const shard of added) {
+      // A paused registration drops its events (a StreamReader's source stops reading by itself instead).
+      const triggers = source(this.host.readerContext(shard), registration.args).pipe(
+        filter(() => !registration.paused || registration.plan.reader === 'StreamReader'),
+      );
+      const handled =
+        registration.mode === 'sync'
+          ? triggers.pipe(concatMap((t) => this.fireAndWait(registration, t)))
+          : triggers.pipe(mergeMap((t) => (this.fire(registration, t, registration.mode === 'async'), EMPTY)));
+      registration.subscriptions.set(
+        shard.id,
+        handled.subscribe({
+          error: (error: unknown) => {
+            registration.lastError = formatError(error);
+            this.host.log(
+              shard,
+              `registration ${registration.id} stopped listening on this shard: ${formatError(error)}`,
+            );
+          },
+        }),
+      );
+    }
+    // Live before register() returns: events right after it are not missed, refusals surface here.
+    await Promise.all(added.map((shard) => shard.store.keyspaceReady()));
+  }
+
+  private fireAndWait(registration: Registration, trigger: Trigger): Observable<never> {
+    return from(this.fire(registration, trigger, false).done.then(() => undefined)).pipe(mergeMap(() => EMPTY));
+  }
+
+  /** Starts the execution of one trigger and accounts for it. */
+  private fire(
+    registration: Registration,
+    trigger: Trigger,
+    everywhere: boolean,
+    recordsEverywhere = false,
+  ): Execution {
+    registration.numTriggered++;
+    if (trigger.lagMs !== undefined) registration.recordLag(trigger.lagMs);
+    const execution = this.host.launch({
+      plan: registration.plan,
+      shards: everywhere ? this.host.shards : [trigger.shard],
+      initiator: trigger.shard,
+      collect: registration.collect,
+      local: !everywhere,
+      read: (context) => (recordsEverywhere || context.shard === trigger.shard ? trigger.records : EMPTY),
+      registrationId: registration.id,
+    });
+    execution.onFinish(() => {
+      const status = execution.status === 'aborted' ? 'aborted' : 'done';
+      registration.recordRun({
+        status,
+        errors: execution.errors,
+        durationMS: (execution.finishedAt ?? Date.now()) - (execution.startedAt ?? Date.now()),
+      });
+      if (trigger.finished) {
+        Promise.resolve()
+          .then(() => trigger.finished?.({ status, errors: execution.errors }))
+          .catch((error: unknown) => {
+            registration.lastError = formatError(error);
+            this.host.log(trigger.shard, `registration ${registration.id}: ${formatError(error)}`);
+          });
+      }
+    });
+    return execution;
+  }
+}
