@@ -1,0 +1,74 @@
+/**
+ * Runs one side of a workload in a process of its own and prints one JSON line
+ * `{ task, records, ms, maxRssMB }` — for peak-RSS comparisons (each side's memory in its own process, so the
+ * numbers do not mix) and for CPU profiles (`node --cpu-prof --import tsx bench/child.ts …`).
+ *
+ *   node --import tsx bench/child.ts <task> <redis-url | record count> [repeat]
+ *
+ * Tasks: `families-rxgears`, `families-baseline` (workload 1 on `person:*` of a Redis URL),
+ * `keys-rxgears`, `keys-baseline` (workload 2 on a URL), `embedded-rxgears`, `embedded-loop` (workload 3 with
+ * a record count), `idle` (loads nothing: the floor every child's RSS includes). Each side imports only what
+ * it uses, so a baseline's RSS does not include rxgears' modules.
+ */
+
+type Task = (target: string) => Promise<{ close: () => Promise<void>; once: () => Promise<number> }>;
+
+const TASKS: Record<string, Task> = {
+  idle: async () => ({ close: async () => undefined, once: async () => 0 }),
+  'families-rxgears': async (url) => {
+    const { connect } = await import('../lib/index.ts');
+    const { rxgearsFamilies } = await import('./batchMapReduce.ts');
+    const { total } = await import('./data.ts');
+    const gears = await connect(url);
+    return { close: () => gears.close(), once: async () => total(await rxgearsFamilies(gears)) };
+  },
+  'families-baseline': async (url) => {
+    const { Redis } = await import('ioredis');
+    const { baselineFamilies, total } = await import('./baselines.ts');
+    const redis = new Redis(url);
+    return { close: async () => void redis.disconnect(), once: async () => total(await baselineFamilies(redis)) };
+  },
+  'keys-rxgears': async (url) => {
+    const { connect } = await import('../lib/index.ts');
+    const { rxgearsCount } = await import('./keysOnly.ts');
+    const gears = await connect(url);
+    return { close: () => gears.close(), once: () => rxgearsCount(gears) };
+  },
+  'keys-baseline': async (url) => {
+    const { Redis } = await import('ioredis');
+    const { baselineCount } = await import('./baselines.ts');
+    const redis = new Redis(url);
+    return { close: async () => void redis.disconnect(), once: () => baselineCount(redis) };
+  },
+  'embedded-rxgears': async (count) => {
+    const { connect } = await import('../lib/index.ts');
+    const { rxgearsCounts } = await import('./embedded.ts');
+    const gears = await connect();
+    const n = Number(count);
+    return { close: () => gears.close(), once: async () => (await rxgearsCounts(gears, n), n) };
+  },
+  'embedded-loop': async (count) => {
+    const { loopCounts } = await import('./embedded.ts');
+    const n = Number(count);
+    return { close: async () => undefined, once: async () => (loopCounts(n), n) };
+  },
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name = '', target = '', repeatArg = '1'] = argv;
+  const task = TASKS[name];
+  if (!task) throw new Error(`child: unknown task '${name}' (${Object.keys(TASKS).join(', ')})`);
+  const side = await task(target);
+  let records = 0;
+  const started = performance.now();
+  for (let i = 0; i < Number(repeatArg); i++) records = await side.once();
+  const ms = performance.now() - started;
+  await side.close();
+  const maxRssMB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify({ task: name, records, ms, maxRssMB })}\n`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,294 @@
+/**
+ * The measuring half of the benchmarks: settings from the environment, alternating timed runs with a warm-up
+ * and medians, rows of the results table, machine info, and the table / JSON output. Workload files describe
+ * *what* to run; this file decides *how* it is timed, so every workload is measured the same way.
+ */
+import { cpus, loadavg, totalmem, release, platform } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+/** Settings of one `npm run bench`, from the environment. */
+export interface BenchSettings {
+  /** `BENCH_QUICK=1`: smaller data sets and fewer runs, for a smoke run in a minute or two. */
+  quick: boolean;
+  /** Timed runs per side (after one warm-up per side): `BENCH_RUNS`, default 5 (3 when quick). */
+  runs: number;
+  /** `BENCH_ONLY=1,3`: the workload numbers to run; empty = all. */
+  only: readonly number[];
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
+  const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
+  const runs = env.BENCH_RUNS ? Number(env.BENCH_RUNS) : quick ? 3 : 5;
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`BENCH_RUNS must be a positive integer, got '${env.BENCH_RUNS}'`);
+  const only = (env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
+  if (only.some((n) => !Number.isInteger(n)))
+    throw new Error(`BENCH_ONLY takes workload numbers like 1,3; got '${env.BENCH_ONLY}'`);
+  return { quick, runs, only };
+}
+
+/**
+ * A full collection between timed runs, so garbage one side left behind is not collected on the other side's
+ * clock. `--expose-gc` cannot be passed through `npm run bench` (tsx), so it is switched on here.
+ */
+export const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as (() => void) | undefined;
+  return typeof gc === 'function' ? gc : () => undefined;
+})();
+
+/** One contender: runs the workload once and returns how many records it processed (checked by the caller). */
+export interface Side {
+  name: string;
+  run: () => Promise<number>;
+}
+
+export interface SideTimes {
+  name: string;
+  /** Milliseconds of each timed run, in the order they ran. */
+  times: number[];
+  median: number;
+  /** Records the side reported (the same every run, or `measure` throws). */
+  records: number;
+}
+
+/**
+ * Times the sides alternately — A, B, A, B, … — after one warm-up run of each (JIT, connection pools, Redis'
+ * own caches), with a full GC before every run. Alternating spreads slow drifts (CPU frequency, the other
+ * core's load, Redis' memory) over every side instead of loading them on whichever ran last. Returns the
+ * median per side. A side that reports a different record count from its warm-up fails the benchmark: a fast
+ * wrong answer is not a result.
+ */
+export async function measure(sides: readonly Side[], runs: number, label: string): Promise<SideTimes[]> {
+  const out = sides.map((side) => ({ name: side.name, times: [] as number[], median: 0, records: -1 }));
+  for (let round = -1; round < runs; round++) {
+    for (const [i, side] of sides.entries()) {
+      collectGarbage();
+      const started = performance.now();
+      const records = await side.run();
+      const elapsed = performance.now() - started;
+      const entry = out[i]!;
+      if (entry.records >= 0 && records !== entry.records) {
+        throw new Error(`${label}: ${side.name} processed ${records} records, ${entry.records} before`);
+      }
+      entry.records = records;
+      if (round >= 0) entry.times.push(elapsed);
+    }
+  }
+  for (const entry of out) entry.median = median(entry.times);
+  const summary = out.map((e) => `${e.name} ${e.times.map((t) => t.toFixed(0)).join('/')} ms`).join(' | ');
+  log(`  ${label}: ${summary}`);
+  return out;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Records per second from a record count and a duration in ms. */
+export function perSecond(records: number, ms: number): number {
+  return (records * 1000) / ms;
+}
+
+/** One line of the results table. `ratio` is always rxgears ÷ baseline, in the row's unit. */
+export interface ResultRow {
+  /** Workload number from issue 7. */
+  id: number;
+  workload: string;
+  rxgears: number | null;
+  baseline: number | null;
+  /** What the baseline is (`ioredis SCAN + pipelined HGETALL`, `plain JS loop`, …). */
+  baselineName: string;
+  ratio: number | null;
+  unit: string;
+  /** The target in words, e.g. `ratio ≥ 1.2`; empty when the row only informs. */
+  target: string;
+  /** Whether the target is met; null when the row has no target (or did not run). */
+  met: boolean | null;
+  /** Anything a reader needs to interpret the row: data size, shards, what each number includes. */
+  notes?: string;
+  /** Every timed run, for whoever wants more than the median. */
+  samples?: { rxgears?: number[]; baseline?: number[] };
+}
+
+/** What a throughput row must reach: a ratio to the baseline, an absolute rate, or nothing (informative). */
+export interface ThroughputTarget {
+  minRatio?: number;
+  /** Records per second rxgears must reach on its own. */
+  minRate?: number;
+}
+
+/** A row comparing two throughputs (records/s), with its target checked. */
+export function throughputRow(
+  fields: Omit<ResultRow, 'ratio' | 'met' | 'unit' | 'target' | 'rxgears' | 'baseline' | 'samples'>,
+  rx: SideTimes,
+  base: SideTimes,
+  target: ThroughputTarget = {},
+): ResultRow {
+  const rxgears = perSecond(rx.records, rx.median);
+  const baseline = perSecond(base.records, base.median);
+  const ratio = rxgears / baseline;
+  const words: string[] = [];
+  const checks: boolean[] = [];
+  if (target.minRatio !== undefined) {
+    words.push(`ratio ≥ ${target.minRatio}`);
+    checks.push(ratio >= target.minRatio);
+  }
+  if (target.minRate !== undefined) {
+    words.push(`≥ ${target.minRate.toLocaleString('en-US')}/s`);
+    checks.push(rxgears >= target.minRate);
+  }
+  return {
+    ...fields,
+    rxgears,
+    baseline,
+    ratio,
+    unit: 'records/s',
+    target: words.join(', '),
+    met: checks.length === 0 ? null : checks.every(Boolean),
+    samples: { rxgears: rx.times, baseline: base.times },
+  };
+}
+
+/** A placeholder row for a workload that cannot run yet: printed, never given numbers. */
+export function unavailableRow(id: number, workload: string, why: string): ResultRow {
+  return {
+    id,
+    workload,
+    rxgears: null,
+    baseline: null,
+    baselineName: '',
+    ratio: null,
+    unit: '',
+    target: '',
+    met: null,
+    notes: `not yet available: ${why}`,
+  };
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  memoryGB: number;
+  os: string;
+  node: string;
+  redis: string | undefined;
+  /**
+   * 1-minute load average when the run started and ended. Other processes on a 2-core machine move every
+   * number; alternating runs spread that over both sides, but a loaded machine still lowers absolute rates.
+   */
+  loadAverage: { start: number; end?: number };
+}
+
+export function machineInfo(redisVersion: string | undefined): MachineInfo {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    memoryGB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    redis: redisVersion,
+    loadAverage: { start: currentLoad() },
+  };
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const execFileAsync = promisify(execFile);
+
+/** What `bench/child.ts` prints. */
+export interface ChildReport {
+  task: string;
+  records: number;
+  ms: number;
+  maxRssMB: number;
+}
+
+/**
+ * Runs `bench/child.ts <task> <target> [repeat]` in a fresh Node process (through tsx's loader, like
+ * `npm run bench` itself) and returns its report. `nodeArgs` go to Node, e.g. `['--cpu-prof']`.
+ */
+export async function runChild(
+  task: string,
+  target: string,
+  nodeArgs: string[] = [],
+  repeat = 1,
+): Promise<ChildReport> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', join(here, 'child.ts'), task, target, String(repeat)],
+    { cwd: join(here, '..'), maxBuffer: 1 << 20 },
+  );
+  const line = stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as ChildReport;
+}
+
+/** Progress goes to stderr so stdout carries only the table. */
+export function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function formatNumber(value: number | null, unit: string): string {
+  if (value === null || !Number.isFinite(value)) return '—';
+  if (unit === 'records/s') return Math.round(value).toLocaleString('en-US');
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+/** The results as a Markdown table (it reads in a terminal and pastes into README). */
+export function formatTable(rows: readonly ResultRow[]): string {
+  const header = ['workload', 'rxgears', 'baseline', 'ratio', 'unit', 'target', 'met?'];
+  const lines = rows.map((row) => [
+    `${row.id}. ${row.workload}${row.baselineName ? ` (vs ${row.baselineName})` : ''}`,
+    formatNumber(row.rxgears, row.unit),
+    formatNumber(row.baseline, row.unit),
+    row.ratio === null ? '—' : `${row.ratio.toFixed(2)}×`,
+    row.unit || '—',
+    row.target || '—',
+    row.met === null
+      ? row.notes?.startsWith('not yet available')
+        ? 'not yet available'
+        : '—'
+      : row.met
+        ? 'yes'
+        : 'NO',
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
+  const numeric = new Set([1, 2, 3]);
+  const fmt = (cells: string[]): string =>
+    `| ${cells.map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, c) => (numeric.has(c) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  return [fmt(header), rule, ...lines.map(fmt)].join('\n');
+}
+
+export interface ResultsFile {
+  generatedAt: string;
+  settings: BenchSettings;
+  machine: MachineInfo;
+  /** Wall time of the whole run, seconds. */
+  durationSeconds: number;
+  results: ResultRow[];
+}
+
+/** The current 1-minute load average, rounded. */
+export function currentLoad(): number {
+  return Math.round(loadavg()[0]! * 100) / 100;
+}
+
+export async function writeResults(path: string, file: ResultsFile): Promise<void> {
+  await writeFile(path, `${JSON.stringify(file, null, 2)}\n`);
+}
