@@ -45,8 +45,21 @@ export interface TriggerOutcome {
   errors: readonly string[];
 }
 
+/** What an event source may know and change of its registration. */
+export interface EventControl {
+  readonly registrationId: string;
+  /** `name` option, or `'default'`. */
+  readonly name: string;
+  /** Whether the registration is paused now (a StreamReader stops reading while it is). */
+  paused(): boolean;
+  /** Reports the registration's state (StreamReader: `WAITING_FOR_RETRY_ON_FAILURE`, `ABORTED`, back to `OK`). */
+  setStatus(status: 'OK' | 'ABORTED' | 'WAITING_FOR_RETRY_ON_FAILURE'): void;
+  /** Writes a warning to the engine's log, tagged with the shard. */
+  warn(message: string): void;
+}
+
 /** A reader's event side: per shard, a hot Observable of triggers; unsubscribing stops listening. */
-export type EventSource<O> = (context: ReaderContext, options: O) => Observable<Trigger>;
+export type EventSource<O> = (context: ReaderContext, options: O, control: EventControl) => Observable<Trigger>;
 
 /** `prefix` as RedisGears reads it: a trailing `*` means starts-with, anything else the exact key. */
 export function prefixMatcher(prefix: string): (key: string) => boolean {

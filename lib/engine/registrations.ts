@@ -2,7 +2,7 @@ import { concatMap, EMPTY, filter, from, mergeMap, type Observable } from 'rxjs'
 import type { Shard } from '../cluster/topology.ts';
 import { GearsError, formatError } from '../errors.ts';
 import { keysReaderEvents } from '../../readers/keysReaderEvents.ts';
-import type { EventSource, ReaderContext, ReaderName, Trigger } from '../../readers/types.ts';
+import type { EventControl, EventSource, ReaderContext, ReaderName, Trigger } from '../../readers/types.ts';
 import type { Execution, RunResult } from './Execution.ts';
 import type { ExecutionRegistry } from './ExecutionRegistry.ts';
 import type { Plan } from './plan.ts';
@@ -188,7 +188,16 @@ export class Registrations {
     const added = shards.filter((shard) => !registration.subscriptions.has(shard.id));
     for (const shard of added) {
       // A paused registration drops its events (a StreamReader's source stops reading by itself instead).
-      const triggers = source(this.host.readerContext(shard), registration.args).pipe(
+      const control: EventControl = {
+        registrationId: registration.id,
+        name: typeof registration.args['name'] === 'string' ? registration.args['name'] : 'default',
+        paused: () => registration.paused,
+        setStatus: (status) => {
+          if (registration.status !== 'PAUSED' || status === 'ABORTED') registration.status = status;
+        },
+        warn: (message) => this.host.log(shard, `registration ${registration.id}: ${message}`),
+      };
+      const triggers = source(this.host.readerContext(shard), registration.args, control).pipe(
         filter(() => !registration.paused || registration.plan.reader === 'StreamReader'),
       );
       const handled =
