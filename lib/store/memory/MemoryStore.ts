@@ -1,5 +1,5 @@
 import { Observable, Subject } from 'rxjs';
-import { GearsBuildError, GearsError, ReplyError } from '../../errors.ts';
+import { GearsBuildError, ReplyError } from '../../errors.ts';
 import type {
   KeyData,
   KeyspaceEvent,
@@ -16,18 +16,20 @@ import { hashCommands } from './hashes.ts';
 import { keyCommands, parseCursor, scanKeyspace } from './keys.ts';
 import { Keyspace } from './Keyspace.ts';
 import { listCommands } from './lists.ts';
-import { setCommands, setMembers } from './sets.ts';
-import type { SortedSet } from './SortedSet.ts';
+import { setCommands } from './sets.ts';
 import type { Stream } from './Stream.ts';
+import { claimCommands } from './streamClaim.ts';
 import { groupCommands } from './streamGroups.ts';
+import { infoCommands } from './streamInfo.ts';
 import { parseRangeEnd, parseRangeStart, rangeRecords } from './streamIds.ts';
 import { streamReadCommands } from './streamRead.ts';
 import { streamCommands } from './streams.ts';
 import { stringCommands } from './strings.ts';
-import { BlockRequest, typeOf, type CommandContext, type Hash, type RSet, type Value } from './types.ts';
+import { BlockedReaders } from './BlockedReaders.ts';
+import { keyData } from './keyData.ts';
+import { BlockRequest, type CommandContext } from './types.ts';
 import { zsetCommands } from './zsets.ts';
 import { MemoryTransaction } from './transaction.ts';
-import type { Deque } from './Deque.ts';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -55,14 +57,9 @@ const table = new CommandTable([
   ...streamCommands,
   ...streamReadCommands,
   ...groupCommands,
+  ...claimCommands,
+  ...infoCommands,
 ]);
-
-interface Waiter {
-  request: BlockRequest;
-  resolve: (reply: RedisReply) => void;
-  reject: (error: unknown) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
 
 /**
  * The embedded, in-process Redis: strings, hashes, lists, sets, sorted sets and streams with consumer groups,
@@ -82,7 +79,7 @@ export class MemoryStore implements ShardStore {
   private readonly events = new Subject<KeyspaceEvent>();
   private readonly syncContext: CommandContext;
   private readonly blockingContext: CommandContext;
-  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly blocked: BlockedReaders;
   private listeners = 0;
   private flushing = false;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -97,6 +94,7 @@ export class MemoryStore implements ShardStore {
     this.ks = new Keyspace(opts.now);
     this.syncContext = { ks: this.ks, canBlock: false };
     this.blockingContext = { ks: this.ks, canBlock: true };
+    this.blocked = new BlockedReaders(this.ks);
     if (opts.activeExpireInterval > 0) {
       this.timer = setInterval(() => this.sweep(), opts.activeExpireInterval);
       this.timer.unref();
@@ -119,7 +117,7 @@ export class MemoryStore implements ShardStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (reply instanceof BlockRequest) return this.block(reply);
+    if (reply instanceof BlockRequest) return this.blocked.block(reply);
     return Promise.resolve(reply);
   }
 
@@ -203,10 +201,7 @@ export class MemoryStore implements ShardStore {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    for (const waiter of new Set([...this.waiters.values()].flat())) {
-      this.unblock(waiter);
-      waiter.reject(new GearsError('the memory store was closed while the command was blocked'));
-    }
+    this.blocked.rejectAll();
     this.events.complete();
     return Promise.resolve();
   }
@@ -229,8 +224,12 @@ export class MemoryStore implements ShardStore {
   /** Delivers the command's keyspace events, then serves blocked readers whose keys were signalled. */
   private afterCommand(): void {
     if (this.ks.events.length > 0) this.flushEvents();
-    if (this.ks.ready.size > 0) this.serveReady();
+    if (this.ks.ready.size > 0) this.blocked.serveReady(this.deliverEvents);
   }
+
+  private readonly deliverEvents = (): void => {
+    if (this.ks.events.length > 0) this.flushEvents();
+  };
 
   private flushEvents(): void {
     if (this.flushing) return; // a listener ran a command: the outer loop delivers its events, in order
@@ -242,86 +241,5 @@ export class MemoryStore implements ShardStore {
       pending.length = 0;
       this.flushing = false;
     }
-  }
-
-  private block(request: BlockRequest): Promise<RedisReply> {
-    return new Promise<RedisReply>((resolve, reject) => {
-      const waiter: Waiter = { request, resolve, reject, timer: undefined };
-      if (request.timeoutMs > 0) {
-        waiter.timer = setTimeout(() => {
-          this.unblock(waiter);
-          resolve(request.onTimeout);
-        }, request.timeoutMs);
-      }
-      for (const key of request.keys) {
-        let list = this.waiters.get(key);
-        if (list === undefined) {
-          list = [];
-          this.waiters.set(key, list);
-          this.ks.watched.add(key);
-        }
-        list.push(waiter);
-      }
-    });
-  }
-
-  private unblock(waiter: Waiter): void {
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-    for (const key of waiter.request.keys) {
-      const list = this.waiters.get(key);
-      if (list === undefined) continue;
-      const at = list.indexOf(waiter);
-      if (at !== -1) list.splice(at, 1);
-      if (list.length === 0) {
-        this.waiters.delete(key);
-        this.ks.watched.delete(key);
-      }
-    }
-  }
-
-  /** Retries, in blocking order, the readers of every signalled key (Redis' `handleClientsBlockedOnKeys`). */
-  private serveReady(): void {
-    while (this.ks.ready.size > 0) {
-      const keys = [...this.ks.ready];
-      this.ks.ready.clear();
-      for (const key of keys) {
-        for (const waiter of [...(this.waiters.get(key) ?? [])]) {
-          let reply: RedisReply | undefined;
-          this.ks.tick();
-          try {
-            reply = waiter.request.retry();
-          } catch (error) {
-            this.unblock(waiter);
-            waiter.reject(error);
-            continue;
-          }
-          if (reply !== undefined) {
-            this.unblock(waiter);
-            waiter.resolve(reply);
-          }
-        }
-      }
-      if (this.ks.events.length > 0) this.flushEvents();
-    }
-  }
-}
-
-function keyData(key: string, value: Value | undefined, readValue: boolean): KeyData {
-  if (value === undefined) return { key, type: 'none', value: null };
-  const type = typeOf(value);
-  if (!readValue) return { key, type, value: null } as KeyData;
-  switch (type) {
-    case 'string':
-      return { key, type, value: value as string };
-    case 'hash':
-      return { key, type, value: Object.fromEntries(value as Hash) };
-    case 'list':
-      return { key, type, value: (value as Deque).toArray() };
-    case 'set':
-      return { key, type, value: setMembers(value as RSet) };
-    case 'zset':
-      return { key, type, value: (value as SortedSet).toArray().map(({ member, score }) => ({ member, score })) };
-    case 'stream':
-      return { key, type, value: null };
   }
 }

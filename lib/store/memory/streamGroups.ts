@@ -1,13 +1,12 @@
-/** Consumer-group commands: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO GROUPS/CONSUMERS. */
+/** Consumer-group commands: XGROUP (CREATE, SETID, DESTROY, CREATECONSUMER, DELCONSUMER), XACK, XPENDING. */
 import { ReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
-import type { Consumer } from './ConsumerGroup.ts';
-import { ConsumerGroup, groupLag, INVALID_ENTRIES_READ, type PendingEntry } from './ConsumerGroup.ts';
+import { ConsumerGroup, INVALID_ENTRIES_READ, type PendingEntry } from './ConsumerGroup.ts';
 import type { Keyspace } from './Keyspace.ts';
-import { intArg, toInt64 } from './numbers.ts';
-import { ERR_NO_SUCH_KEY, syntaxError } from './replies.ts';
+import { intArg } from './numbers.ts';
+import { syntaxError } from './replies.ts';
 import { compareIds, Stream, ZERO_ID, type StreamId } from './Stream.ts';
-import { entryReply, idString, parseId, parseRangeEnd, parseRangeStart } from './streamIds.ts';
+import { idString, parseId, parseRangeEnd, parseRangeStart } from './streamIds.ts';
 import { lookupConsumer } from './streamRead.ts';
 import { readStream } from './streams.ts';
 import type { CommandContext, CommandDef } from './types.ts';
@@ -114,7 +113,7 @@ function xgroupDelConsumer({ ks }: CommandContext, args: string[]): RedisReply {
 }
 
 /** The stream and group a group command works on, or `NOGROUP No such key … or consumer group …`. */
-function needGroup(ks: Keyspace, key: string, name: string): [Stream, ConsumerGroup] {
+export function needGroup(ks: Keyspace, key: string, name: string): [Stream, ConsumerGroup] {
   const s = readStream(ks, key);
   const group = s?.groups.get(name);
   if (s === undefined || group === undefined)
@@ -178,173 +177,6 @@ function xpending({ ks }: CommandContext, args: string[]): RedisReply {
   return out;
 }
 
-/** Moves a pending entry to `consumer` (`xclaimCommand`/`xautoclaimCommand`'s common part). */
-function claim(p: PendingEntry, consumer: Consumer, deliveryTime: number, countDelivery: boolean): void {
-  if (p.consumer !== consumer) {
-    p.consumer.pel.delete(p.id);
-    p.consumer = consumer;
-    consumer.pel.add(p);
-  }
-  p.deliveryTime = deliveryTime;
-  if (countDelivery) p.deliveryCount++;
-}
-
-function xclaim({ ks }: CommandContext, args: string[]): RedisReply {
-  const [s, group] = needGroup(ks, args[0]!, args[1]!);
-  const minIdle = Math.max(0, optInt(args[3]!, 'Invalid min-idle-time argument for XCLAIM'));
-  let j = 4;
-  const ids: StreamId[] = [];
-  for (; j < args.length; j++) {
-    try {
-      ids.push(parseId(args[j]!, 0, true));
-    } catch {
-      break;
-    }
-  }
-  const now = ks.time;
-  let force = false;
-  let justId = false;
-  let deliveryTime = -1;
-  let retryCount = -1;
-  let lastId: StreamId = ZERO_ID;
-  for (; j < args.length; j++) {
-    const more = args.length - 1 - j;
-    const opt = args[j]!.toUpperCase();
-    if (opt === 'FORCE') force = true;
-    else if (opt === 'JUSTID') justId = true;
-    else if (opt === 'IDLE' && more) deliveryTime = now - optInt(args[++j]!, 'Invalid IDLE option argument for XCLAIM');
-    else if (opt === 'TIME' && more) deliveryTime = optInt(args[++j]!, 'Invalid TIME option argument for XCLAIM');
-    else if (opt === 'RETRYCOUNT' && more)
-      retryCount = optInt(args[++j]!, 'Invalid RETRYCOUNT option argument for XCLAIM');
-    else if (opt === 'LASTID' && more) lastId = parseId(args[++j]!, 0, true);
-    else throw new ReplyError(`ERR Unrecognized XCLAIM option '${args[j]!}'`);
-  }
-  if (compareIds(lastId, group.lastId) > 0) group.lastId = lastId;
-  if (deliveryTime === -1 || deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
-  let consumer: Consumer | undefined;
-  const out: RedisReply[] = [];
-  for (const id of ids) {
-    const key = idString(id);
-    let p = group.pel.get(key);
-    const record = s.find(id);
-    if (record === undefined) {
-      if (p !== undefined) group.ack(key);
-      continue;
-    }
-    let fresh = false;
-    if (force && p === undefined) {
-      fresh = true;
-      p = {
-        ms: id.ms,
-        seq: id.seq,
-        id: key,
-        consumer: undefined as unknown as Consumer,
-        deliveryTime: now,
-        deliveryCount: 1,
-      };
-    }
-    if (p === undefined) continue;
-    if (!fresh && minIdle && now - p.deliveryTime < minIdle) continue;
-    consumer ??= lookupConsumer(ks, args[0]!, group, args[2]!);
-    if (fresh) {
-      p.consumer = consumer;
-      group.pel.add(p);
-      consumer.pel.add(p);
-    }
-    claim(p, consumer, deliveryTime, retryCount < 0 && !justId);
-    if (retryCount >= 0) p.deliveryCount = retryCount;
-    out.push(justId ? key : entryReply(record));
-  }
-  return out;
-}
-
-function optInt(text: string, message: string): number {
-  const n = toInt64(text);
-  if (n === undefined) throw new ReplyError(`ERR ${message}`);
-  return n;
-}
-
-function xautoclaim({ ks }: CommandContext, args: string[]): RedisReply {
-  const minIdle = Math.max(0, optInt(args[3]!, 'Invalid min-idle-time argument for XAUTOCLAIM'));
-  const start = parseRangeStart(args[4]!);
-  let count = 100;
-  let justId = false;
-  for (let j = 5; j < args.length; j++) {
-    const opt = args[j]!.toUpperCase();
-    if (opt === 'COUNT' && j + 1 < args.length) {
-      const n = toInt64(args[++j]!);
-      if (n === undefined || n < 1 || n > Math.floor(Number.MAX_SAFE_INTEGER / 16)) {
-        throw new ReplyError('ERR COUNT must be > 0');
-      }
-      count = n;
-    } else if (opt === 'JUSTID') justId = true;
-    else throw syntaxError();
-  }
-  const [s, group] = needGroup(ks, args[0]!, args[1]!);
-  const now = ks.time;
-  let attempts = count * 10;
-  const candidates: PendingEntry[] = [];
-  for (const p of group.pel.ordered()) {
-    if (compareIds(p, start) < 0) continue;
-    candidates.push(p);
-    if (candidates.length > attempts) break;
-  }
-  let consumer: Consumer | undefined;
-  const claimed: RedisReply[] = [];
-  const deleted: string[] = [];
-  let i = 0;
-  while (attempts-- > 0 && count > 0 && i < candidates.length) {
-    const p = candidates[i++]!;
-    const record = s.find(p);
-    if (record === undefined) {
-      group.ack(p.id);
-      deleted.push(p.id);
-      count--;
-      continue;
-    }
-    if (minIdle && now - p.deliveryTime < minIdle) continue;
-    consumer ??= lookupConsumer(ks, args[0]!, group, args[2]!);
-    claim(p, consumer, now, !justId);
-    claimed.push(justId ? p.id : entryReply(record));
-    count--;
-  }
-  const next = candidates[i];
-  return [next === undefined ? '0-0' : next.id, claimed, deleted];
-}
-
-function xinfoGroups({ ks }: CommandContext, args: string[]): RedisReply {
-  const s = readStream(ks, args[0]!);
-  if (s === undefined) throw new ReplyError(ERR_NO_SUCH_KEY);
-  return [...s.groups.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((g) => [
-      'name',
-      g.name,
-      'consumers',
-      g.consumers.size,
-      'pending',
-      g.pel.size,
-      'last-delivered-id',
-      idString(g.lastId),
-      'entries-read',
-      g.entriesRead === INVALID_ENTRIES_READ ? null : g.entriesRead,
-      'lag',
-      groupLag(s, g),
-    ]);
-}
-
-function xinfoConsumers({ ks }: CommandContext, args: string[]): RedisReply {
-  const s = readStream(ks, args[0]!);
-  if (s === undefined) throw new ReplyError(ERR_NO_SUCH_KEY);
-  const group = s.groups.get(args[1]!);
-  if (group === undefined) {
-    throw new ReplyError(`NOGROUP No such consumer group '${args[1]!}' for key name '${args[0]!}'`);
-  }
-  return [...group.consumers.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((c) => ['name', c.name, 'pending', c.pel.size, 'idle', Math.max(0, ks.time - c.seenTime)]);
-}
-
 export const groupCommands: CommandDef[] = [
   {
     name: 'xgroup',
@@ -359,14 +191,4 @@ export const groupCommands: CommandDef[] = [
   },
   { name: 'xack', arity: -4, handler: xack },
   { name: 'xpending', arity: -3, handler: xpending },
-  { name: 'xclaim', arity: -6, handler: xclaim },
-  { name: 'xautoclaim', arity: -6, handler: xautoclaim },
-  {
-    name: 'xinfo',
-    arity: -2,
-    subcommands: [
-      { name: 'xinfo|groups', arity: 3, handler: xinfoGroups },
-      { name: 'xinfo|consumers', arity: 4, handler: xinfoConsumers },
-    ],
-  },
 ];

@@ -6,7 +6,8 @@
 import { keyScripts } from './scripts/keys.ts';
 import { hashScripts, listScripts, setScripts, zsetScripts } from './scripts/collections.ts';
 import { stringScripts } from './scripts/strings.ts';
-import { groupScripts, streamScripts } from './scripts/streams.ts';
+import { groupScripts } from './scripts/groups.ts';
+import { streamScripts } from './scripts/streams.ts';
 import type { Script } from './scripts/types.ts';
 
 export type { Normalizer, Script, Step } from './scripts/types.ts';

@@ -32,30 +32,6 @@ describe('consumer-group commands', () => {
     ]);
   });
 
-  it('claims only entries idle for min-idle-time', () => {
-    const { run, advance } = withPending();
-    advance(1000);
-    run('XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', 's', '2');
-    expect(run('XCLAIM', 's', 'g', 'bob', 500, '1-0', '3-0', 'JUSTID')).toEqual(['1-0']);
-    expect(run('XCLAIM', 's', 'g', 'bob', 500, '3-0', 'IDLE', 0, 'JUSTID')).toEqual([]);
-  });
-
-  it('walks the PEL with XAUTOCLAIM, returning a cursor and dropping deleted entries', () => {
-    const { run } = withPending();
-    run('XDEL', 's', '2-0');
-    expect(run('XAUTOCLAIM', 's', 'g', 'bob', 0, '0', 'COUNT', 2)).toEqual(['3-0', [['1-0', ['i', '1']]], ['2-0']]);
-    expect(run('XAUTOCLAIM', 's', 'g', 'bob', 0, '3-0', 'JUSTID')).toEqual(['0-0', ['3-0', '4-0'], []]);
-    expect(run('XPENDING', 's', 'g')).toEqual([3, '1-0', '4-0', [['bob', '3']]]);
-  });
-
-  it('reports entries-read and lag in XINFO GROUPS', () => {
-    const { run } = withPending();
-    run('XADD', 's', '5-0', 'i', 5);
-    expect(run('XINFO', 'GROUPS', 's')).toEqual([
-      ['name', 'g', 'consumers', 1, 'pending', 4, 'last-delivered-id', '4-0', 'entries-read', 4, 'lag', 1],
-    ]);
-  });
-
   it('deletes a consumer with its pending entries', () => {
     const { run, events } = withPending();
     events();
