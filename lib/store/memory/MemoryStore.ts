@@ -16,6 +16,7 @@ import { hashCommands } from './hashes.ts';
 import { keyCommands, parseCursor, scanKeyspace } from './keys.ts';
 import { Keyspace } from './Keyspace.ts';
 import { listCommands } from './lists.ts';
+import { syntaxError } from './replies.ts';
 import { setCommands } from './sets.ts';
 import type { Stream } from './Stream.ts';
 import { claimCommands } from './streamClaim.ts';
@@ -124,8 +125,10 @@ export class MemoryStore implements ShardStore {
   scan(cursor: string, options: ScanOptions = {}): Promise<ScanPage> {
     try {
       this.ks.tick();
+      const count = options.count ?? 10;
+      if (!Number.isInteger(count) || count < 1) throw syntaxError(); // what SCAN … COUNT 0 answers
       const [next, keys] = scanKeyspace(this.ks, parseCursor(cursor), {
-        count: options.count ?? 10,
+        count,
         match: options.match,
         type: options.type,
       });

@@ -164,6 +164,7 @@ describe('MemoryStore', () => {
     expect(keys.sort()).toEqual(Array.from({ length: 100 }, (_, i) => `k:${i}`).sort());
     expect((await store.scan('0', { type: 'hash', count: 1000 })).keys).toEqual(['h:1']);
     await expect(store.scan('x')).rejects.toThrow('ERR invalid cursor');
+    await expect(store.scan('0', { count: 0 })).rejects.toThrow('ERR syntax error');
   });
 
   it('returns every key present for a whole SCAN even while others are added and deleted', async () => {
