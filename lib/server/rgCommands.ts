@@ -1,5 +1,5 @@
-import type { Gears } from '../Gears.ts';
-import type { RunResult } from '../engine/Execution.ts';
+import type { ClusterInfo, Gears } from '../Gears.ts';
+import type { ExecutionInfo, RunResult } from '../engine/Execution.ts';
 import { ErrorReply, OK, type Reply } from './replies.ts';
 import { errorReply, recordReply, runResultReply, valueReply } from './convert.ts';
 import { describeError, runScript, type ScriptOptions } from './sandbox.ts';
@@ -23,7 +23,7 @@ interface EngineFacade {
   getResultsBlocking(id: string): Awaitable<RunResult<unknown>>;
   abortExecution(id: string): unknown;
   dropExecution(id: string): unknown;
-  getExecution(id: string): unknown;
+  getExecution(id: string): Awaitable<ExecutionInfo>;
   dumpRegistrations(): Awaitable<readonly object[]>;
   unregister(id: string): unknown;
   pauseRegistrations(ids: string[]): unknown;
@@ -33,7 +33,7 @@ interface EngineFacade {
   triggerOnKey(name: string, key: string, ...args: string[]): Awaitable<readonly unknown[]>;
   configGet(...keys: string[]): unknown;
   configSet(pairs: Record<string, string>): unknown;
-  infoCluster(): unknown;
+  infoCluster(): Awaitable<ClusterInfo>;
   refreshCluster(): unknown;
 }
 
@@ -97,6 +97,60 @@ async function jsExecute(context: RgContext, args: string[]): Promise<Reply> {
 }
 
 const id = (args: readonly string[]): string => args[0]!;
+const ms = (value: number): number => Math.round(value);
+
+/**
+ * RG.GETEXECUTION as RedisGears shapes it: one `[shard_id, id, execution_plan, [...]]` entry (for the initiator,
+ * which holds the totals here) with status, counters, durations and per-step statistics.
+ */
+function executionReply(info: ExecutionInfo): Reply {
+  const steps = info.steps.map((step) => [
+    'type',
+    step.type,
+    'name',
+    step.op,
+    'records_in',
+    step.recordsIn,
+    'records_out',
+    step.recordsOut,
+    'duration',
+    ms(step.durationMs),
+  ]);
+  const plan = [
+    'status',
+    info.status,
+    'shards_received',
+    info.shardsReceived,
+    'shards_completed',
+    info.shardsCompleted,
+    'results',
+    info.results,
+    'errors',
+    info.errors,
+    'total_duration',
+    ms(info.totalDurationMs),
+    'read_duration',
+    ms(info.readDurationMs),
+    'steps',
+    steps,
+  ];
+  return [['shard_id', info.executionId.split('-')[0]!, 'execution_plan', plan]];
+}
+
+/** RG.INFOCLUSTER as RedisGears shapes it: `MyId`, `MyRunId` and one entry per shard with its slot range. */
+function clusterReply(info: ClusterInfo): Reply {
+  const shards = info.shards.map((shard) => [
+    'id',
+    shard.id,
+    'minHslot',
+    Math.min(...shard.slots.map(([start]) => start)),
+    'maxHslot',
+    Math.max(...shard.slots.map(([, end]) => end)),
+    'slots',
+    shard.slots.map(([start, end]) => [start, end]),
+  ]);
+  return ['MyId', info.myId, 'MyRunId', info.myId, shards];
+}
 
 /** Every RG command: a small handler calling the engine method of the same name. */
 const RG_COMMANDS: Record<string, RgCommand> = {
@@ -132,7 +186,7 @@ const RG_COMMANDS: Record<string, RgCommand> = {
   },
   'RG.GETEXECUTION': {
     arity: -2,
-    run: async ({ gears }, args) => valueReply(await need(gears, 'getExecution', 'RG.GETEXECUTION')(id(args))),
+    run: async ({ gears }, args) => executionReply(await need(gears, 'getExecution', 'RG.GETEXECUTION')(id(args))),
   },
   'RG.DUMPREGISTRATIONS': {
     arity: 1,
@@ -187,7 +241,7 @@ const RG_COMMANDS: Record<string, RgCommand> = {
   },
   'RG.INFOCLUSTER': {
     arity: 1,
-    run: async ({ gears }) => valueReply(await need(gears, 'infoCluster', 'RG.INFOCLUSTER')()),
+    run: async ({ gears }) => clusterReply(await need(gears, 'infoCluster', 'RG.INFOCLUSTER')()),
   },
   'RG.REFRESHCLUSTER': {
     arity: 1,

@@ -6,8 +6,7 @@ import * as rxgears from '../index.ts';
 import type { Gears, GBFunction } from '../Gears.ts';
 import { GearsBuilder } from '../builder/GearsBuilder.ts';
 import type { RunResult } from '../engine/Execution.ts';
-import { currentContext, execute as runtimeExecute } from '../engine/runtime.ts';
-import type { RedisArg } from '../store/ShardStore.ts';
+import { runInContext, type RuntimeContext } from '../engine/runtime.ts';
 import { formatError } from '../errors.ts';
 import { compileScript } from './compile.ts';
 
@@ -33,20 +32,10 @@ export type ScriptOutcome =
   | { kind: 'none' };
 
 /**
- * Runtime helpers the engine exports by name. Each one becomes a script global as soon as `lib/index.ts`
- * exports it, with no change here; an entry of `RUNTIME_GLOBALS` overrides it where the script needs its own.
+ * The runtime helpers scripts get as globals: one entry each, by their export name in `lib/index.ts`. A name
+ * the engine does not export yet (`callNext`, with command hooks) is skipped until it does.
  */
 const RUNTIME_HELPERS = ['execute', 'atomic', 'log', 'configGet', 'hashtag', 'callNext'] as const;
-
-/** Script globals bound to the server's engine: one line each. */
-const RUNTIME_GLOBALS: Record<string, (gears: Gears) => unknown> = {
-  // Inside a gear callback: the runtime's execute (that execution's shard); at top level: this engine's, so a
-  // process with several engines (tests, an app embedding the server) still knows which one is meant.
-  execute:
-    (gears) =>
-    (command: string, ...args: RedisArg[]) =>
-      currentContext() ? runtimeExecute(command, ...args) : gears.execute(command, ...args),
-};
 
 /** `"<Name>: <message>"` for any thrown value, also errors made in the script's realm (not `instanceof Error`). */
 export function describeError(error: unknown): string {
@@ -102,12 +91,25 @@ function baseGlobals(log: Console): Record<string, unknown> {
   };
 }
 
-function runtimeGlobals(gears: Gears): Record<string, unknown> {
+function runtimeGlobals(): Record<string, unknown> {
   const globals: Record<string, unknown> = {};
   const exported = rxgears as unknown as Record<string, unknown>;
   for (const name of RUNTIME_HELPERS) if (typeof exported[name] === 'function') globals[name] = exported[name];
-  for (const [name, make] of Object.entries(RUNTIME_GLOBALS)) globals[name] = make(gears);
   return globals;
+}
+
+/**
+ * The runtime context of a script's top level: this engine and its default shard (the owner of slot 0), so
+ * `execute`, `atomic`, `log`, … called outside gear callbacks mean this engine even when the process has
+ * several open (tests, an app embedding the server). Callbacks get their own shard's context from the engine.
+ */
+function topLevelContext(gears: Gears): RuntimeContext {
+  const { myId } = gears.infoCluster();
+  return {
+    engine: gears,
+    shard: gears.shards.find((shard) => shard.id === myId) ?? gears.shards[0]!,
+    executionId: undefined,
+  };
 }
 
 interface Action {
@@ -168,7 +170,7 @@ export async function runScript(gears: Gears, source: string, options: ScriptOpt
   const engine = trackingEngine(gears, actions, options.unblocking ?? false);
   const GB: GBFunction = (reader, defaultArg, desc) =>
     new GearsBuilder(engine, gears.GB(reader, defaultArg, desc ?? options.description).plan);
-  const globals: Record<string, unknown> = { ...baseGlobals(options.console ?? console), ...runtimeGlobals(gears), GB };
+  const globals: Record<string, unknown> = { ...baseGlobals(options.console ?? console), ...runtimeGlobals(), GB };
   if (options.allowRequire) {
     Object.assign(globals, { require: createRequire(join(process.cwd(), 'rxgears-script.js')), process, Buffer });
   }
@@ -180,7 +182,9 @@ export async function runScript(gears: Gears, source: string, options: ScriptOpt
     filename,
     ...(options.allowRequire ? { importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER } : {}),
   });
-  const completion: unknown = script.runInContext(context, { displayErrors: false });
+  const completion: unknown = runInContext(topLevelContext(gears), () =>
+    script.runInContext(context, { displayErrors: false }),
+  );
   if (isThenable(completion)) await completion;
   // Actions may start actions (`.then(() => GB().run())`): wait until no new one appeared.
   for (let settled = 0; settled < actions.length;) {
