@@ -143,11 +143,11 @@ export class Keyspace {
     return this.heap.peek();
   }
 
-  /** Active expiry: deletes every key whose deadline is ≤ now, with event `expired`. Returns how many. */
-  sweep(): number {
+  /** Active expiry: deletes keys whose deadline is ≤ now (at most `limit`), with event `expired`. Returns how many. */
+  sweep(limit = Infinity): number {
     let count = 0;
     const now = this.time;
-    while (this.heap.size > 0 && this.heap.peek() <= now) {
+    while (count < limit && this.heap.size > 0 && this.heap.peek() <= now) {
       const deadline = this.heap.peek();
       const key = this.heap.pop();
       if (this.expires.get(key) === deadline) {

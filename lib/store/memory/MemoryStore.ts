@@ -43,6 +43,9 @@ export interface MemoryStoreOptions {
   activeExpireInterval?: number;
 }
 
+/** Keys one tick of the active expiry timer deletes at most, so a mass expiry does not stall the event loop. */
+const SWEEP_BUDGET = 10_000;
+
 export const DEFAULT_MEMORY_STORE_OPTIONS: Required<MemoryStoreOptions> = {
   now: Date.now,
   activeExpireInterval: 100,
@@ -97,7 +100,8 @@ export class MemoryStore implements ShardStore {
     this.blockingContext = { ks: this.ks, canBlock: true };
     this.blocked = new BlockedReaders(this.ks);
     if (opts.activeExpireInterval > 0) {
-      this.timer = setInterval(() => this.sweep(), opts.activeExpireInterval);
+      // Like Redis' active expire cycle, one tick does a bounded amount of work; the rest waits for the next.
+      this.timer = setInterval(() => this.sweep(SWEEP_BUDGET), opts.activeExpireInterval);
       this.timer.unref();
     }
   }
@@ -191,10 +195,10 @@ export class MemoryStore implements ShardStore {
     return Promise.resolve(new MemoryTransaction(this));
   }
 
-  /** Active expiry now: deletes every key past its deadline (events `expired`) and returns how many. */
-  sweep(): number {
+  /** Active expiry now: deletes keys past their deadline (at most `limit`; events `expired`), returns how many. */
+  sweep(limit = Infinity): number {
     this.ks.tick();
-    const count = this.ks.sweep();
+    const count = this.ks.sweep(limit);
     this.afterCommand();
     return count;
   }

@@ -55,6 +55,14 @@ describe('MemoryStore', () => {
     expect(run('DBSIZE')).toBe(1);
   });
 
+  it('sweeps at most the given number of keys per call', () => {
+    const { store, run, advance } = clockedStore();
+    for (let i = 0; i < 5; i++) run('SET', `k${i}`, 'v', 'PX', 1);
+    advance(1);
+    expect(store.sweep(2)).toBe(2);
+    expect(store.sweep()).toBe(3);
+  });
+
   it('does not expire a key whose TTL was removed or extended since', () => {
     const { store, run, advance } = clockedStore();
     run('SET', 'a', '1', 'PX', 10);
