@@ -137,6 +137,24 @@ function executionReply(info: ExecutionInfo): Reply {
   return [['shard_id', info.executionId.split('-')[0]!, 'execution_plan', plan]];
 }
 
+/**
+ * One registration as RedisGears' RG.DUMPREGISTRATIONS shows it: `id`, `reader`, `desc`, then everything else
+ * (mode, counters, durations, last error, `args`) under `RegistrationData`.
+ */
+function registrationReply(registration: object): Reply {
+  const { id: registrationId, reader, desc, ...data } = registration as Record<string, unknown>;
+  return [
+    'id',
+    valueReply(registrationId),
+    'reader',
+    valueReply(reader),
+    'desc',
+    valueReply(desc),
+    'RegistrationData',
+    valueReply(data),
+  ];
+}
+
 /** RG.INFOCLUSTER as RedisGears shapes it: `MyId`, `MyRunId` and one entry per shard with its slot range. */
 function clusterReply(info: ClusterInfo): Reply {
   const shards = info.shards.map((shard) => [
@@ -190,7 +208,8 @@ const RG_COMMANDS: Record<string, RgCommand> = {
   },
   'RG.DUMPREGISTRATIONS': {
     arity: 1,
-    run: async ({ gears }) => valueReply(await need(gears, 'dumpRegistrations', 'RG.DUMPREGISTRATIONS')()),
+    run: async ({ gears }) =>
+      (await need(gears, 'dumpRegistrations', 'RG.DUMPREGISTRATIONS')()).map((r) => registrationReply(r)),
   },
   'RG.UNREGISTER': {
     arity: 2,
