@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import type { Gears } from '../Gears.ts';
 import type { RunResult } from '../engine/Execution.ts';
 import { integerFlag, parseCommandArgs, readSource, untilSignal, UsageError } from './args.ts';
 
@@ -29,14 +28,6 @@ function printResult(result: RunResult<unknown>): void {
   for (const record of result.results) process.stdout.write(`${jsonLine(record)}\n`);
   for (const error of result.errors) process.stderr.write(`${error}\n`);
   if (result.errors.length > 0) process.exitCode = 1;
-}
-
-/** The engine's `getResultsBlocking`, once it has one. */
-function resultsBlocking(gears: Gears): ((id: string) => Promise<RunResult<unknown>>) | undefined {
-  const method = (gears as unknown as Record<string, unknown>).getResultsBlocking;
-  return typeof method === 'function'
-    ? (id) => Promise.resolve((method as (id: string) => unknown).call(gears, id) as RunResult<unknown>)
-    : undefined;
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -73,10 +64,9 @@ export async function run(args: string[]): Promise<void> {
         printResult(outcome.result);
         break;
       case 'unblocking': {
+        // The id first (a caller can RG.GETEXECUTION it elsewhere), then the results: the process owns the run.
         process.stdout.write(`${outcome.executionId}\n`);
-        const wait = resultsBlocking(gears);
-        if (wait) printResult(await wait(outcome.executionId));
-        else process.stderr.write('rxgears: this engine cannot wait for an unblocking execution yet; exiting\n');
+        printResult(await gears.getResultsBlocking(outcome.executionId));
         break;
       }
       case 'register':

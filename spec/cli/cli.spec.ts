@@ -69,6 +69,15 @@ describe('rxgears CLI', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('exec --unblocking prints the execution id, then the results', async () => {
+    const result = await rxgears(
+      ['exec', '-', '--shards', '3', '--unblocking'],
+      `${PERSONS}GB().count().run('person:*')`,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^[0-9a-f]{40}-\d+\n3\n$/);
+  });
+
   it('exec runs on a real Redis with --redis', async () => {
     const prefix = uniquePrefix('cli');
     const gears = await connect(inject('redisUrl'));
