@@ -32,6 +32,7 @@ export class Connection implements ClientState {
   authenticated: boolean;
   name: string | null = null;
   readonly address: string;
+  readonly localHost: string;
   private readonly parser: RespParser;
   private readonly queue: ParsedRequest[] = [];
   private busy = false;
@@ -47,6 +48,7 @@ export class Connection implements ClientState {
   ) {
     this.authenticated = host.requirePass === undefined;
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.localHost = (socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
     this.parser = new RespParser(host.limits);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.flowControl());

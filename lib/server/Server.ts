@@ -3,6 +3,7 @@ import type { Gears } from '../Gears.ts';
 import { GearsError } from '../errors.ts';
 import type { RespLimits } from './resp.ts';
 import { Connection, type ConnectionHost } from './Connection.ts';
+import { parseRedisUrl } from './client.ts';
 
 /** Options of the RESP server. */
 export interface ServerOptions {
@@ -12,6 +13,8 @@ export interface ServerOptions {
   host?: string;
   /** Clients must `AUTH` (or `HELLO … AUTH default <pass>`) before anything but AUTH, HELLO, PING and QUIT. */
   requirePass?: string;
+  /** The user name `AUTH user pass` must give with `requirePass` (default `default`; `AUTH pass` alone means it). */
+  requireUser?: string;
   /** Give RG.JSEXECUTE scripts `require`, `process` and `import()` (off by default). */
   allowRequire?: boolean;
   /** Request limits (defaults: Redis' own — 512 MB bulk, 1M arguments). */
@@ -84,6 +87,7 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
   const host: ConnectionHost = {
     gears,
     requirePass: settings.requirePass,
+    requireUser: settings.requireUser ?? 'default',
     allowRequire: settings.allowRequire,
     limits: settings.limits ?? {},
     maxPendingReplyBytes: settings.maxPendingReplyBytes,
@@ -122,6 +126,8 @@ export interface ServeOptions extends ServerOptions {
 
 /**
  * Connects an engine and serves it: what `rxgears serve` runs. `close()` stops the server and closes the engine.
+ * When the Redis URL carries credentials and no `requirePass` is given, clients must AUTH with those same
+ * credentials: a Redis that needs AUTH is not opened to anyone who can reach the server.
  *
  * @example
  * const server = await serve({ shards: 3, port: 0 });
@@ -129,6 +135,13 @@ export interface ServeOptions extends ServerOptions {
  */
 export async function serve(options: ServeOptions = {}): Promise<RxgearsServer> {
   const { redis, shards, ...serverOptions } = options;
+  if (redis !== undefined && serverOptions.requirePass === undefined) {
+    const { username, password } = parseRedisUrl(redis);
+    if (password !== undefined) {
+      serverOptions.requirePass = password;
+      serverOptions.requireUser = username ?? 'default';
+    }
+  }
   validate(serverOptions);
   const { connect } = await import('../connect.ts');
   const gears = await connect({

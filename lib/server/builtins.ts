@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Gears } from '../Gears.ts';
 import { ErrorReply, MapReply, OK, SimpleString, VerbatimString, type Protocol, type Reply } from './replies.ts';
 import { wrongArity } from './rgCommands.ts';
+import { clusterCommand } from './clusterCommand.ts';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -10,6 +11,8 @@ const VERSION = (createRequire(import.meta.url)('../../package.json') as { versi
 export interface ClientState {
   readonly id: number;
   readonly address: string;
+  /** The server address this client connected to (what CLUSTER SLOTS tells it). */
+  readonly localHost: string;
   protocol: Protocol;
   authenticated: boolean;
   name: string | null;
@@ -19,6 +22,8 @@ export interface ClientState {
 export interface ServerContext {
   readonly gears: Gears;
   readonly requirePass: string | undefined;
+  /** The user AUTH must name with the password (`default` unless the backing Redis URL named another). */
+  readonly requireUser: string;
   readonly port: number;
   readonly startedAt: number;
   clients(): Iterable<ClientState>;
@@ -44,8 +49,8 @@ function digest(text: string): Buffer {
 
 /** Checks a password in constant time (hashes first, so lengths do not leak either). */
 function passwordMatches(server: ServerContext, username: string, password: string): boolean {
-  if (username !== 'default') return false;
-  if (server.requirePass === undefined) return true; // the default user has no password: any one is accepted
+  if (server.requirePass === undefined) return username === 'default'; // no password: like Redis' nopass default user
+  if (username !== server.requireUser) return false;
   return timingSafeEqual(digest(password), digest(server.requirePass));
 }
 
@@ -99,7 +104,7 @@ function auth(server: ServerContext, client: ClientState, args: string[]): Reply
       'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
     );
   }
-  const [username, password] = args.length === 2 ? [args[0]!, args[1]!] : ['default', args[0]!];
+  const [username, password] = args.length === 2 ? [args[0]!, args[1]!] : [server.requireUser, args[0]!];
   if (!passwordMatches(server, username, password)) return WRONGPASS;
   client.authenticated = true;
   return OK;
@@ -181,6 +186,7 @@ export const BUILTINS: Record<string, Builtin> = {
   COMMAND: { arity: -1, run: (_s, _c, args) => (args[0]?.toUpperCase() === 'COUNT' ? 0 : []) },
   CLIENT: { arity: -2, run: clientCommand },
   INFO: { arity: -1, run: (server) => info(server) },
+  CLUSTER: { arity: -2, run: clusterCommand },
 };
 
 /** A built-in command by (upper-case) name; undefined when `name` is not one. */

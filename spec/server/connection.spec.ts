@@ -1,8 +1,9 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
-import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
+import { createServer, serve, type RxgearsServer } from '../../lib/server/Server.ts';
+import { startRedis, type RedisServerHandle } from '../../lib/testing/servers.ts';
 import { ReplyParser } from '../../lib/server/client.ts';
 import { encodeCommand, ErrorReply } from '../../lib/server/replies.ts';
 import { redisCli, runProcess, sendRaw } from './helpers.ts';
@@ -68,6 +69,24 @@ describe('rxgears server connections', () => {
     expect(await redisCli(server.port, ['-3', 'PING'])).toEqual(['PONG']);
   });
 
+  it('presents itself as a one-node cluster owning every slot, so cluster clients send everything through it', async () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: server.port }], {
+      redisOptions: { maxRetriesPerRequest: 1 },
+    });
+    try {
+      const keys = Array.from({ length: 20 }, (_, i) => `cluster:client:${i}`);
+      for (const key of keys) await cluster.set(key, key.toUpperCase());
+      expect(await Promise.all(keys.map((key) => cluster.get(key)))).toEqual(keys.map((key) => key.toUpperCase()));
+      const [results] = (await cluster.call('RG.JSEXECUTE', "GB().map(r => r.key).run('cluster:client:*')")) as [
+        string[],
+      ];
+      expect([...results].sort()).toEqual([...keys].sort());
+      expect(await cluster.call('CLUSTER', 'KEYSLOT', 'foo')).toBe(12182);
+    } finally {
+      await cluster.quit();
+    }
+  });
+
   it('answers QUIT with OK and closes the connection', async () => {
     expect(await exchange(server.port, [['QUIT'], ['PING']])).toEqual(['OK']);
   });
@@ -106,6 +125,31 @@ result`;
     });
     await vi.waitFor(async () => expect(await gears.execute('GET', 'left:done')).toBe('1'), { timeout: 10_000 });
     expect(await redisCli(server.port, ['PING'])).toEqual(['PONG']);
+  });
+});
+
+describe('rxgears serve over a Redis that needs AUTH', () => {
+  let redisServer: RedisServerHandle;
+  let server: RxgearsServer;
+
+  beforeAll(async () => {
+    redisServer = await startRedis({ args: ['--requirepass', 'backing-pass'] });
+    server = await serve({ redis: redisServer.url, port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await redisServer?.stop();
+  });
+
+  it('asks clients for the same credentials before anything runs', async () => {
+    expect(
+      await exchange(server.port, [
+        ['SET', 'k', 'v'],
+        ['AUTH', 'backing-pass'],
+        ['SET', 'k', 'v'],
+        ['GET', 'k'],
+      ]),
+    ).toEqual([new ErrorReply('NOAUTH Authentication required.'), 'OK', 'OK', 'v']);
   });
 });
 
