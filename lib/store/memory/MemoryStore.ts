@@ -29,6 +29,7 @@ import { stringCommands } from './strings.ts';
 import { BlockedReaders } from './BlockedReaders.ts';
 import { keyData } from './keyData.ts';
 import { BlockRequest, type CommandContext } from './types.ts';
+import { zsetRemoveCommands } from './zsetRemove.ts';
 import { zsetCommands } from './zsets.ts';
 import { MemoryTransaction } from './transaction.ts';
 
@@ -58,6 +59,7 @@ const table = new CommandTable([
   ...listCommands,
   ...setCommands,
   ...zsetCommands,
+  ...zsetRemoveCommands,
   ...streamCommands,
   ...streamReadCommands,
   ...groupCommands,

@@ -4,7 +4,7 @@ import type { RedisReply } from '../ShardStore.ts';
 import { Deque } from './Deque.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg, toInt64 } from './numbers.ts';
-import { arityError, ERR_NO_SUCH_KEY, ERR_OUT_OF_RANGE_POSITIVE } from './replies.ts';
+import { arityError, ERR_NO_SUCH_KEY, ERR_OUT_OF_RANGE_POSITIVE, syntaxError } from './replies.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
 function readList(ks: Keyspace, key: string): Deque | undefined {
@@ -124,7 +124,23 @@ function lset({ ks }: CommandContext, args: string[]): RedisReply {
   return 'OK';
 }
 
+function linsert({ ks }: CommandContext, args: string[]): RedisReply {
+  const key = args[0]!;
+  const where = args[1]!.toUpperCase();
+  if (where !== 'BEFORE' && where !== 'AFTER') throw syntaxError();
+  const list = readList(ks, key);
+  if (list === undefined) return 0;
+  const items = list.toArray();
+  const at = items.indexOf(args[2]!);
+  if (at === -1) return -1;
+  items.splice(where === 'BEFORE' ? at : at + 1, 0, args[3]!);
+  list.replace(items);
+  ks.notify('linsert', key);
+  return list.length;
+}
+
 export const listCommands: CommandDef[] = [
+  { name: 'linsert', arity: 5, handler: linsert },
   { name: 'lpush', arity: -3, handler: push('left', false) },
   { name: 'rpush', arity: -3, handler: push('right', false) },
   { name: 'lpushx', arity: -3, handler: push('left', true) },

@@ -132,7 +132,50 @@ function mset(ctx: CommandContext, args: string[]): RedisReply {
   return 'OK';
 }
 
+/** GETEX: GET that also sets (EX/PX/EXAT/PXAT) or removes (PERSIST) the TTL. */
+function getex({ ks }: CommandContext, args: string[]): RedisReply {
+  const key = args[0]!;
+  let expiry: { text: string; unit: 's' | 'ms'; relative: boolean } | undefined;
+  let persist = false;
+  for (let j = 1; j < args.length; j++) {
+    const opt = args[j]!.toUpperCase();
+    const next = args[j + 1];
+    if (opt === 'PERSIST' && expiry === undefined) persist = true;
+    else if ((opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') && !persist && next !== undefined) {
+      const unit = opt === 'EX' || opt === 'EXAT' ? 's' : 'ms';
+      const relative = opt === 'EX' || opt === 'PX';
+      if (expiry !== undefined && (expiry.unit !== unit || expiry.relative !== relative)) throw syntaxError();
+      expiry = { text: next, unit, relative };
+      j++;
+    } else throw syntaxError();
+  }
+  const value = getString(ks, key);
+  if (value === undefined) return null;
+  if (expiry !== undefined) {
+    const deadline = expireDeadline(ks, expiry.text, expiry.unit, expiry.relative, 'getex');
+    if (!expiry.relative && deadline <= ks.time) {
+      ks.remove(key);
+      ks.notify('del', key);
+    } else {
+      ks.setExpire(key, deadline);
+      ks.notify('expire', key);
+    }
+  } else if (persist && ks.persist(key)) {
+    ks.notify('persist', key);
+  }
+  return value;
+}
+
+function msetnx(ctx: CommandContext, args: string[]): RedisReply {
+  if (args.length % 2 !== 0) throw arityError('msetnx');
+  for (let i = 0; i < args.length; i += 2) if (ctx.ks.lookup(args[i]!) !== undefined) return 0;
+  mset(ctx, args);
+  return 1;
+}
+
 export const stringCommands: CommandDef[] = [
+  { name: 'getex', arity: -2, handler: getex },
+  { name: 'msetnx', arity: -3, handler: msetnx },
   { name: 'get', arity: 2, handler: (ctx, args) => getString(ctx.ks, args[0]!) ?? null },
   { name: 'set', arity: -3, handler: set },
   { name: 'setex', arity: 4, handler: setWithExpiry('s', 'setex') },

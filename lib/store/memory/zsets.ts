@@ -7,7 +7,7 @@ import { syntaxError } from './replies.ts';
 import { SortedSet, type ZItem } from './SortedSet.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
-function readZSet(ks: Keyspace, key: string): SortedSet | undefined {
+export function readZSet(ks: Keyspace, key: string): SortedSet | undefined {
   return ks.get<SortedSet>(key, 'zset');
 }
 
@@ -94,7 +94,7 @@ interface ScoreRange {
 }
 
 /** `zslParseRange`: `(` for exclusive, anything strtod reads (`-inf`, `+inf`, …). */
-function parseScoreRange(minText: string, maxText: string): ScoreRange {
+export function parseScoreRange(minText: string, maxText: string): ScoreRange {
   const parse = (text: string): [number, boolean] => {
     const ex = text.startsWith('(');
     const value = strtodRange(ex ? text.slice(1) : text);
@@ -107,14 +107,14 @@ function parseScoreRange(minText: string, maxText: string): ScoreRange {
 }
 
 /** Positions [from, to) of the items inside the score range. */
-function scoreSpan(zset: SortedSet, r: ScoreRange): [number, number] {
+export function scoreSpan(zset: SortedSet, r: ScoreRange): [number, number] {
   if (r.min > r.max || (r.min === r.max && (r.minex || r.maxex))) return [0, 0];
   const from = zset.countBelow(r.min, r.minex);
   const to = zset.countBelow(r.max, !r.maxex);
   return from < to ? [from, to] : [0, 0];
 }
 
-function emit(items: ZItem[], withScores: boolean): string[] {
+export function emit(items: ZItem[], withScores: boolean): string[] {
   const out: string[] = [];
   for (const item of items) {
     out.push(item.member);

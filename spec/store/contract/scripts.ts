@@ -4,10 +4,11 @@
  * replies — error messages included — step by step, then the keyspace events the scripts raised.
  */
 import { keyScripts } from './scripts/keys.ts';
-import { hashScripts, listScripts, setScripts, zsetScripts } from './scripts/collections.ts';
+import { hashScripts, listScripts, setScripts } from './scripts/collections.ts';
 import { stringScripts } from './scripts/strings.ts';
 import { groupScripts } from './scripts/groups.ts';
 import { streamScripts } from './scripts/streams.ts';
+import { zsetScripts } from './scripts/zsets.ts';
 import type { Script } from './scripts/types.ts';
 
 export type { Normalizer, Script, Step } from './scripts/types.ts';

@@ -32,3 +32,15 @@ describe('list commands', () => {
     expect(run('LRANGE', 'l', 0, -1)).toEqual(['a', 'x', 'x']);
   });
 });
+
+describe('LINSERT', () => {
+  it('inserts around the first pivot, -1 without one, 0 without the list', () => {
+    const { run, events } = clockedStore();
+    run('RPUSH', 'l', 'a', 'b', 'a');
+    expect(run('LINSERT', 'l', 'AFTER', 'a', 'x')).toBe(4);
+    expect(run('LINSERT', 'l', 'BEFORE', 'zz', 'x')).toBe(-1);
+    expect(run('LINSERT', 'none', 'BEFORE', 'a', 'x')).toBe(0);
+    expect(run('LRANGE', 'l', 0, -1)).toEqual(['a', 'x', 'b', 'a']);
+    expect(events()).toEqual(['rpush l', 'linsert l']);
+  });
+});

@@ -81,3 +81,24 @@ describe('string commands', () => {
     expect(errorOf(() => run('SETEX', 'k', 0, 'v'))).toBe("ERR invalid expire time in 'setex' command");
   });
 });
+
+describe('GETEX and MSETNX', () => {
+  it('sets and removes TTLs while reading, deleting at once for a past EXAT/PXAT', () => {
+    const { run, events } = clockedStore(10_000);
+    run('SET', 'k', 'v');
+    expect(run('GETEX', 'k', 'PX', 500)).toBe('v');
+    expect(run('PTTL', 'k')).toBe(500);
+    expect(run('GETEX', 'k', 'PERSIST')).toBe('v');
+    expect(run('TTL', 'k')).toBe(-1);
+    expect(run('GETEX', 'k', 'PXAT', 5_000)).toBe('v');
+    expect(run('EXISTS', 'k')).toBe(0);
+    expect(events()).toEqual(['set k', 'expire k', 'persist k', 'del k']);
+  });
+
+  it('sets all keys or none', () => {
+    const { run } = clockedStore();
+    expect(run('MSETNX', 'a', '1', 'b', '2')).toBe(1);
+    expect(run('MSETNX', 'b', '3', 'c', '4')).toBe(0);
+    expect(run('MGET', 'a', 'b', 'c')).toEqual(['1', '2', null]);
+  });
+});
