@@ -2,6 +2,7 @@ import { concatMap, EMPTY, filter, from, mergeMap, type Observable } from 'rxjs'
 import type { Shard } from '../cluster/topology.ts';
 import { GearsError, formatError } from '../errors.ts';
 import { keysReaderEvents } from '../../readers/keysReaderEvents.ts';
+import { streamReaderEvents } from '../../readers/streamReaderEvents.ts';
 import type { EventControl, EventSource, ReaderContext, ReaderName, Trigger } from '../../readers/types.ts';
 import type { Execution, RunResult } from './Execution.ts';
 import type { ExecutionRegistry } from './ExecutionRegistry.ts';
@@ -37,6 +38,7 @@ export interface LaunchSpec {
 /* eslint-disable @typescript-eslint/no-explicit-any -- event sources are typed per reader; the table is not. */
 const EVENT_SOURCES: Partial<Record<ReaderName, EventSource<any>>> = {
   KeysReader: keysReaderEvents,
+  StreamReader: streamReaderEvents,
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -1,0 +1,330 @@
+/**
+ * One StreamReader registration's consumer on one shard: per matching stream, a small state machine that reads
+ * (own pending entries, then claims, then new ones), batches, hands a batch out as a trigger and waits for its
+ * outcome before reading on — so at most one execution per stream is in flight, batches in order.
+ */
+import { ReplyError } from '../lib/errors.ts';
+import type { ShardStore } from '../lib/store/ShardStore.ts';
+import { autoclaimReply, idMs, readGroupEntries, trimFloor, type GroupEntry } from './streamGroupReplies.ts';
+import type { StreamRecord } from './streamReader.ts';
+import type { EventControl, Trigger, TriggerOutcome } from './types.ts';
+
+/** What a shard consumer is configured with (`streamReaderEvents` resolves the defaults). */
+export interface StreamConsumerSettings {
+  group: string;
+  consumer: string;
+  batch: number;
+  /** ms; 0 = run with whatever was read. */
+  duration: number;
+  onFailedPolicy: 'continue' | 'abort' | 'retry';
+  /** ms */
+  retryIntervalMs: number;
+  trimStream: boolean;
+  /** Entries another consumer left pending this long (ms) are claimed. */
+  claimMinIdleMs: number;
+  /** How often a stream looks for entries to claim again, ms. */
+  claimCheckMs: number;
+  /** How often every stream is read without an `xadd` event (lost notifications), ms. */
+  pollMs: number;
+  /** How often the pause state is looked at, ms. */
+  pauseCheckMs: number;
+}
+
+/** State shared by the shard consumers of one registration. */
+export interface RegistrationState {
+  aborted: boolean;
+  /** Streams (over all shards) whose batch waits for a retry. */
+  retrying: number;
+}
+
+interface StreamState {
+  key: string;
+  grouped: boolean;
+  phase: 'history' | 'claim' | 'new';
+  /** History: last id read of this consumer's pending entries; claim: XAUTOCLAIM's cursor. */
+  cursor: string;
+  /** Read, delivered to us, not yet handed out (a partial batch waiting for `duration`). */
+  buffer: StreamRecord[];
+  flushTimer: NodeJS.Timeout | undefined;
+  flushDue: boolean;
+  /** The batch being executed or waiting for its retry. */
+  inFlight: StreamRecord[] | undefined;
+  retryTimer: NodeJS.Timeout | undefined;
+  retryDue: boolean;
+  retrying: boolean;
+  /** A read is running (reads of a stream never overlap). */
+  busy: boolean;
+  /** Something happened while busy: look again after. */
+  again: boolean;
+  /** The last read failed (warned once until one succeeds). */
+  failing: boolean;
+}
+
+const isReply = (error: unknown, ...prefixes: string[]): boolean =>
+  error instanceof ReplyError && prefixes.some((p) => error.message.startsWith(p));
+
+const copy = (records: readonly StreamRecord[]): StreamRecord[] => records.map((r) => ({ ...r, value: { ...r.value } }));
+
+export class StreamConsumer {
+  private readonly streams = new Map<string, StreamState>();
+  private stopped = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private ticks = 0;
+  /** A stream was left unread because the registration was paused: read them all on unpause. */
+  private heldByPause = false;
+  private lastClaimCheck = Date.now();
+
+  constructor(
+    private readonly store: ShardStore,
+    private readonly settings: StreamConsumerSettings,
+    private readonly control: EventControl,
+    private readonly shared: RegistrationState,
+    private readonly emit: (records: StreamRecord[], finished: Trigger['finished'], lagMs: number) => void,
+  ) {}
+
+  /** Starts the pause / poll clock. */
+  start(): void {
+    this.ticker = setInterval(() => this.tick(), this.settings.pauseCheckMs);
+    this.ticker.unref();
+  }
+
+  /** Follows a stream (found by SCAN or by its `xadd` event) and reads it. */
+  track(key: string): void {
+    if (this.stopped) return;
+    let s = this.streams.get(key);
+    if (!s) {
+      s = {
+        key,
+        grouped: false,
+        phase: 'history',
+        cursor: '0',
+        buffer: [],
+        flushTimer: undefined,
+        flushDue: false,
+        inFlight: undefined,
+        retryTimer: undefined,
+        retryDue: false,
+        retrying: false,
+        busy: false,
+        again: false,
+        failing: false,
+      };
+      this.streams.set(key, s);
+    }
+    this.kick(s);
+  }
+
+  /** Stops reading, clears every timer. Batches in flight still get acknowledged when they succeed. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.ticker);
+    for (const s of this.streams.values()) this.forget(s);
+  }
+
+  private tick(): void {
+    if (this.stopped || this.shared.aborted) return;
+    if (this.control.paused()) return;
+    const resumed = this.heldByPause;
+    this.heldByPause = false;
+    const poll = ++this.ticks * this.settings.pauseCheckMs >= this.settings.pollMs;
+    if (!resumed && !poll) return;
+    this.ticks = 0;
+    if (Date.now() - this.lastClaimCheck >= this.settings.claimCheckMs) {
+      this.lastClaimCheck = Date.now();
+      for (const s of this.streams.values()) {
+        if (s.phase === 'new') [s.phase, s.cursor] = ['claim', '0-0'];
+      }
+    }
+    for (const s of this.streams.values()) this.kick(s);
+  }
+
+  /** Still followed: not stopped, not aborted, not forgotten. */
+  private live(s: StreamState): boolean {
+    return !this.stopped && !this.shared.aborted && this.streams.get(s.key) === s;
+  }
+
+  private kick(s: StreamState): void {
+    if (s.busy) {
+      s.again = true;
+      return;
+    }
+    s.busy = true;
+    void this.advance(s)
+      .then(
+        () => {
+          if (s.failing) s.failing = false;
+        },
+        (error: unknown) => this.readFailed(s, error),
+      )
+      .finally(() => {
+        s.busy = false;
+        if (s.again && this.live(s)) this.kick(s);
+      });
+  }
+
+  private async advance(s: StreamState): Promise<void> {
+    const { batch, duration } = this.settings;
+    for (;;) {
+      s.again = false;
+      if (!this.live(s)) return;
+      // The group exists even while paused, so other registrations' trimming keeps what this one has not read.
+      if (!s.grouped) {
+        await this.ensureGroup(s);
+        continue;
+      }
+      if (this.control.paused()) {
+        this.heldByPause = true;
+        return;
+      }
+      if (s.inFlight) {
+        if (s.retryDue) {
+          s.retryDue = false;
+          this.fire(s, s.inFlight);
+        }
+        return;
+      }
+      if (s.buffer.length >= batch || (s.buffer.length > 0 && (duration === 0 || s.flushDue))) {
+        this.fire(s, s.buffer.splice(0, batch));
+        return;
+      }
+      const entries = await this.read(s, batch - s.buffer.length);
+      s.buffer.push(...entries);
+      if (s.buffer.length >= batch || (s.buffer.length > 0 && duration === 0)) continue;
+      if (s.buffer.length > 0 && s.flushTimer === undefined && !s.flushDue) {
+        s.flushTimer = setTimeout(() => {
+          s.flushTimer = undefined;
+          s.flushDue = true;
+          this.kick(s);
+        }, duration);
+        s.flushTimer.unref();
+      }
+      if (!s.again) return;
+    }
+  }
+
+  /** `XGROUP CREATE key group 0`; an existing group is fine. */
+  private async ensureGroup(s: StreamState): Promise<void> {
+    try {
+      await this.store.call('XGROUP', 'CREATE', s.key, this.settings.group, '0');
+    } catch (error) {
+      if (!isReply(error, 'BUSYGROUP')) throw error;
+    }
+    s.grouped = true;
+  }
+
+  /** Up to `want` entries: this consumer's pending ones first, then claimed ones, then new ones. */
+  private async read(s: StreamState, want: number): Promise<StreamRecord[]> {
+    const { group, consumer, claimMinIdleMs } = this.settings;
+    const out: StreamRecord[] = [];
+    const held = new Set(s.buffer.map((r) => r.id));
+    const take = (entries: GroupEntry[]): void => {
+      for (const { id, value } of entries) if (value && !held.has(id)) out.push({ key: s.key, id, value });
+    };
+    while (out.length < want && !this.stopped) {
+      const count = want - out.length;
+      if (s.phase === 'history') {
+        const args = ['GROUP', group, consumer, 'COUNT', count, 'STREAMS', s.key, s.cursor] as const;
+        const entries = readGroupEntries(await this.store.call('XREADGROUP', ...args));
+        const last = entries[entries.length - 1];
+        if (!last) [s.phase, s.cursor] = ['claim', '0-0'];
+        else s.cursor = last.id;
+        take(entries);
+        // Delivered, then deleted (XDEL): nothing to run, so nothing to keep pending.
+        const gone = entries.filter((e) => e.value === null).map((e) => e.id);
+        if (gone.length > 0) await this.store.call('XACK', s.key, group, ...gone);
+      } else if (s.phase === 'claim') {
+        const args = [s.key, group, consumer, claimMinIdleMs, s.cursor, 'COUNT', count] as const;
+        const { next, entries } = autoclaimReply(await this.store.call('XAUTOCLAIM', ...args));
+        take(entries);
+        if (next === '0-0') s.phase = 'new';
+        s.cursor = next;
+      } else {
+        const args = ['GROUP', group, consumer, 'COUNT', count, 'STREAMS', s.key, '>'] as const;
+        const entries = readGroupEntries(await this.store.call('XREADGROUP', ...args));
+        take(entries);
+        if (entries.length < count) break;
+      }
+    }
+    return out;
+  }
+
+  private readFailed(s: StreamState, error: unknown): void {
+    if (this.stopped) return;
+    // The stream or its group is gone (DEL, XGROUP DESTROY) or the key is no stream: forget it; its next
+    // `xadd` event follows it again (with a new group).
+    if (isReply(error, 'NOGROUP', 'WRONGTYPE', 'ERR The XGROUP subcommand requires the key to exist')) {
+      if (!s.inFlight) this.forget(s);
+      return;
+    }
+    if (!s.failing) this.control.warn(`reading stream '${s.key}' failed (retried on the next poll): ${String(error)}`);
+    s.failing = true;
+  }
+
+  private forget(s: StreamState): void {
+    clearTimeout(s.flushTimer);
+    clearTimeout(s.retryTimer);
+    s.flushTimer = s.retryTimer = undefined;
+    if (this.streams.get(s.key) === s) this.streams.delete(s.key);
+  }
+
+  private fire(s: StreamState, records: StreamRecord[]): void {
+    clearTimeout(s.flushTimer);
+    s.flushTimer = undefined;
+    s.flushDue = false;
+    s.inFlight = records;
+    const lagMs = Math.max(0, Date.now() - idMs(records[0]!.id));
+    this.emit(copy(records), (outcome) => this.finished(s, records, outcome), lagMs);
+  }
+
+  private async finished(s: StreamState, records: StreamRecord[], outcome: TriggerOutcome): Promise<void> {
+    const failed = outcome.status === 'aborted' || outcome.errors.length > 0;
+    const policy = failed ? this.settings.onFailedPolicy : 'continue';
+    if (this.stopped) {
+      // Unregistered meanwhile: keep what succeeded from being run again; the rest stays pending.
+      if (!failed) await this.acknowledge(s, records).catch(() => undefined);
+      return;
+    }
+    if (policy === 'abort') {
+      this.shared.aborted = true;
+      this.control.setStatus('ABORTED');
+      this.control.warn(`stream '${s.key}': batch failed, registration aborted (${outcome.errors[0] ?? 'aborted'})`);
+      return;
+    }
+    if (policy === 'retry') {
+      if (!s.retrying) {
+        s.retrying = true;
+        this.shared.retrying++;
+      }
+      this.control.setStatus('WAITING_FOR_RETRY_ON_FAILURE');
+      s.retryTimer = setTimeout(() => {
+        s.retryTimer = undefined;
+        s.retryDue = true;
+        this.kick(s);
+      }, this.settings.retryIntervalMs);
+      s.retryTimer.unref();
+      return;
+    }
+    try {
+      await this.acknowledge(s, records);
+    } catch (error) {
+      // Not acknowledged: the entries stay pending; read them again from this consumer's history.
+      this.control.warn(`stream '${s.key}': acknowledging failed, the batch will run again: ${String(error)}`);
+      [s.phase, s.cursor] = ['history', '0'];
+      s.buffer = [];
+    }
+    if (s.retrying) {
+      s.retrying = false;
+      if (--this.shared.retrying === 0 && !this.shared.aborted) this.control.setStatus('OK');
+    }
+    s.inFlight = undefined;
+    this.kick(s);
+  }
+
+  /** XACK the batch, then trim below the oldest entry some group still needs. */
+  private async acknowledge(s: StreamState, records: readonly StreamRecord[]): Promise<void> {
+    await this.store.call('XACK', s.key, this.settings.group, ...records.map((r) => r.id));
+    if (!this.settings.trimStream || this.stopped) return;
+    const floor = await trimFloor(this.store, s.key);
+    if (floor !== undefined) await this.store.call('XTRIM', s.key, 'MINID', floor);
+  }
+}
