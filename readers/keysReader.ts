@@ -58,6 +58,7 @@ export function toKeysRecord(data: KeyData, readValue: boolean): KeysRecord | Ke
   if (data.type === 'none') return { key: data.key, type: 'empty', value: null, event: null };
   // A set has no order, and Redis' SMEMBERS order depends on its encoding: sorted members make the same set
   // read the same on every store and shard count.
-  if (data.type === 'set' && data.value) return { key: data.key, type: 'set', value: [...data.value].sort(), event: null };
+  if (data.type === 'set' && data.value)
+    return { key: data.key, type: 'set', value: [...data.value].sort(), event: null };
   return { ...data, event: null };
 }

@@ -27,21 +27,29 @@ export function keysReaderEvents(context: ReaderContext, options: KeysReaderRegi
   const readValue = options.readValue ?? true;
   const read = (key: string): Promise<KeyData> =>
     shard.store.readKeys([key], { readValue }).then(([data]) => data ?? { key, type: 'none', value: null });
-  const record = (data: KeyData, event: string): KeysRecord | KeyNameRecord => ({ ...toKeysRecord(data, readValue), event });
+  const record = (data: KeyData, event: string): KeysRecord | KeyNameRecord => ({
+    ...toKeysRecord(data, readValue),
+    event,
+  });
 
-  const events = shard.store.keyspaceEvents().pipe(
-    filter((e) => matches(e.key) && (!eventTypes || eventTypes.has(e.event.toLowerCase()))),
-  );
+  const events = shard.store
+    .keyspaceEvents()
+    .pipe(filter((e) => matches(e.key) && (!eventTypes || eventTypes.has(e.event.toLowerCase()))));
   if (!keyTypes) {
     return events.pipe(
-      rxMap((e): Trigger => ({ shard, records: defer(() => from(read(e.key))).pipe(rxMap((data) => record(data, e.event))) })),
+      rxMap((e): Trigger => ({
+        shard,
+        records: defer(() => from(read(e.key))).pipe(rxMap((data) => record(data, e.event))),
+      })),
     );
   }
   // Reading before the execution, in event order, so only events of the wanted key types trigger.
   return events.pipe(
     concatMap((e) =>
       from(read(e.key)).pipe(
-        concatMap((data) => (keyTypes.has(data.type) ? of<Trigger>({ shard, records: of(record(data, e.event)) }) : EMPTY)),
+        concatMap((data) =>
+          keyTypes.has(data.type) ? of<Trigger>({ shard, records: of(record(data, e.event)) }) : EMPTY,
+        ),
       ),
     ),
   );
