@@ -21,7 +21,8 @@ await execute('HSET', 'person:2', 'name', 'Morty Smith', 'age', 14);
 await execute('HSET', 'person:3', 'name', 'Summer Smith', 'age', 17);
 `;
 
-describe('rxgears CLI', () => {
+// Each test spawns Node with tsx (and some load TypeScript): seconds each on a busy 2-core machine.
+describe('rxgears CLI', { timeout: 90_000 }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rxgears-cli-'));
