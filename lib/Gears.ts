@@ -296,6 +296,15 @@ export class Gears implements RuntimeEngine, PlanRunner {
     return this.registrations.register(plan, options);
   }
 
+  /**
+   * Resolves once every `sync` registration triggered by the writes made before the call has run: the
+   * server's proxy awaits it before answering a command, so sync gears run "before the reply".
+   */
+  async settleSync(): Promise<void> {
+    await Promise.all(this.shards.map((shard) => shard.store.keyspaceBarrier()));
+    await this.registrations.syncIdle();
+  }
+
   /** @internal the server's proxy: the hook registration overriding `command`, if any. */
   hookFor(command: string) {
     return this.registrations.hookFor(command);

@@ -1,4 +1,4 @@
-import { concatMap, EMPTY, filter, from, mergeMap, type Observable } from 'rxjs';
+import { concatMap, EMPTY, filter, finalize, from, mergeMap, tap, type Observable } from 'rxjs';
 import type { Shard } from '../cluster/topology.ts';
 import { GearsError, formatError } from '../errors.ts';
 import { keysReaderEvents } from '../../readers/keysReaderEvents.ts';
@@ -57,6 +57,9 @@ export class Registrations {
   private readonly triggers = new Map<string, Registration>();
   private readonly hooks = new Map<string, Registration>();
   private sequence = 0;
+  /** Triggers of `sync` registrations not yet finished, and who waits for them to drain. */
+  private syncPending = 0;
+  private syncWaiters: (() => void)[] = [];
 
   constructor(private readonly host: RegistrationHost) {}
 
@@ -156,6 +159,12 @@ export class Registrations {
     for (const registration of this.byId.values()) if (registration.active) await this.listen(registration);
   }
 
+  /** Resolves when every `sync` trigger received so far has finished. */
+  syncIdle(): Promise<void> {
+    if (this.syncPending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
   /** Stops every registration (engine closing). */
   stopAll(): void {
     for (const registration of [...this.byId.values()]) this.remove(registration);
@@ -204,7 +213,10 @@ export class Registrations {
       );
       const handled =
         registration.mode === 'sync'
-          ? triggers.pipe(concatMap((t) => this.fireAndWait(registration, t)))
+          ? triggers.pipe(
+              tap(() => this.syncPending++),
+              concatMap((t) => this.fireAndWait(registration, t).pipe(finalize(() => this.syncDone()))),
+            )
           : triggers.pipe(mergeMap((t) => (this.fire(registration, t, registration.mode === 'async'), EMPTY)));
       registration.subscriptions.set(
         shard.id,
@@ -221,6 +233,11 @@ export class Registrations {
     }
     // Live before register() returns: events right after it are not missed, refusals surface here.
     await Promise.all(added.map((shard) => shard.store.keyspaceReady()));
+  }
+
+  private syncDone(): void {
+    if (--this.syncPending > 0) return;
+    for (const resolve of this.syncWaiters.splice(0)) resolve();
   }
 
   private fireAndWait(registration: Registration, trigger: Trigger): Observable<never> {

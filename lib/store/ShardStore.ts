@@ -41,6 +41,13 @@ export interface ShardStore {
    */
   keyspaceReady(): Promise<void>;
 
+  /**
+   * Resolves once every keyspace event published before the call has been delivered to subscribers (Redis:
+   * a PING on the subscriber connection). The server uses it to answer a command only after the `sync`
+   * registrations it triggered ran.
+   */
+  keyspaceBarrier(): Promise<void>;
+
   /** Starts an optimistic transaction on this shard (used by `atomic()`). */
   transaction(): Promise<StoreTransaction>;
 

@@ -102,6 +102,7 @@ export class RedisStore implements ShardStore {
   private closing: Promise<void> | undefined;
   private transactions: TransactionPool | undefined;
   private keyspaceLive: Promise<void> = Promise.resolve();
+  private keyspaceBarrierOf: () => Promise<void> = () => Promise.resolve();
 
   constructor(connection: string | RedisOptions | Redis, options: RedisStoreOptions = {}) {
     if (connection instanceof Redis) {
@@ -131,8 +132,9 @@ export class RedisStore implements ShardStore {
         this.closingConnections.add(closing);
         void closing.finally(() => this.closingConnections.delete(closing));
       },
-      started: (ready) => {
+      started: (ready, barrier) => {
         this.keyspaceLive = ready;
+        this.keyspaceBarrierOf = barrier;
         ready.catch(() => undefined); // reported through the Observable; this copy is for keyspaceReady()
       },
     }).pipe(takeUntil(this.closed$), share());
@@ -220,6 +222,15 @@ export class RedisStore implements ShardStore {
    */
   keyspaceReady(): Promise<void> {
     return this.keyspaceLive;
+  }
+
+  /** Resolves once every keyspace notification published before the call has reached the subscribers. */
+  async keyspaceBarrier(): Promise<void> {
+    try {
+      await this.keyspaceBarrierOf();
+    } catch (error) {
+      throw toStoreError(error, this.address);
+    }
   }
 
   /** Hot and shared: see `keyspaceSource`. Completes when the store closes. */

@@ -52,8 +52,11 @@ export interface KeyspaceSourceOptions {
   configure: boolean;
   /** Receives the closing of each subscriber connection, so the store's `close()` can wait for it. */
   track(closing: Promise<void>): void;
-  /** Receives, per subscription, a Promise that settles once PSUBSCRIBE is confirmed (or failed). */
-  started?(ready: Promise<void>): void;
+  /**
+   * Receives, per subscription, a Promise that settles once PSUBSCRIBE is confirmed (or failed), and a barrier:
+   * a PING on the subscriber connection, whose reply comes after every notification published before it.
+   */
+  started?(ready: Promise<void>, barrier: () => Promise<void>): void;
 }
 
 /**
@@ -96,7 +99,10 @@ export function keyspaceSource({
       await sub.psubscribe(`${prefix}*`);
     };
     const ready = start();
-    started?.(ready);
+    started?.(ready, async () => {
+      await ready;
+      if (active && connection) await connection.ping();
+    });
     ready.catch(fail);
     return () => {
       active = false;

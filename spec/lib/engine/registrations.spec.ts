@@ -121,6 +121,26 @@ describe.each(allBackends())('KeysReader registrations on $name', (backend) => {
     await deleteKeys(gears, `${prefix}*`);
   });
 
+  it('settleSync() resolves only after the sync registrations a write triggered have run', async () => {
+    gears = await backend.connect();
+    const prefix = uniquePrefix('sync');
+    const handled: string[] = [];
+    await gears
+      .GB()
+      .forEach(async (r) => {
+        await execute('SET', `${prefix}seen:${r.key}`, '1');
+        handled.push(r.key);
+      })
+      .register({ prefix: `${prefix}in:*`, mode: 'sync' });
+    for (let i = 0; i < 5; i++) {
+      await gears.execute('SET', `${prefix}in:${i}`, 'x');
+      await gears.settleSync(); // no polling: once this resolves, the gear has run for this write
+      expect(handled).toHaveLength(i + 1);
+      expect(await gears.execute('GET', `${prefix}seen:${prefix}in:${i}`)).toBe('1');
+    }
+    await deleteKeys(gears, `${prefix}*`);
+  });
+
   it("the tutorial's event-driven maximum stays right under concurrent writers (atomic CAS)", async () => {
     gears = await backend.connect();
     const prefix = uniquePrefix('age');
