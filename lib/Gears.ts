@@ -305,9 +305,16 @@ export class Gears implements RuntimeEngine, PlanRunner {
     await this.registrations.syncIdle();
   }
 
-  /** @internal the server's proxy: the hook registration overriding `command`, if any. */
-  hookFor(command: string) {
-    return this.registrations.hookFor(command);
+  /**
+   * The server's proxy: runs the CommandReader `hook` registration overriding `command` (on the shard of its
+   * first key), where `callNext(...args)` runs the original command. `undefined` when no hook overrides it.
+   */
+  async runHook(command: string, args: string[]): Promise<RunResult<unknown> | undefined> {
+    this.assertOpen();
+    const shards = this.shards;
+    const slot = shards.length > 1 ? commandSlot(command, args) : undefined;
+    const shard = slot === undefined ? shards[this.initiatorIndex()]! : this.shardOfSlot(slot);
+    return this.registrations.runHook(command, args, shard, (...next) => this.executeOn(shard, command, next));
   }
 
   /** @internal the results of a plan as an Observable; one execution per subscription. */
@@ -422,7 +429,10 @@ export class Gears implements RuntimeEngine, PlanRunner {
       spec.registrationId,
     );
     const contexts = new Map<Shard, RuntimeContext>(
-      shards.map((shard) => [shard, { engine: this, shard, executionId: id }]),
+      shards.map((shard) => [
+        shard,
+        { engine: this, shard, executionId: id, ...(spec.callNext ? { callNext: spec.callNext } : {}) },
+      ]),
     );
     const results = runPlan({
       plan,

@@ -22,7 +22,7 @@ export {
 } from './engine/Execution.ts';
 export type { ExecutionSummary } from './engine/ExecutionRegistry.ts';
 export { DEFAULT_CONFIG, type GearsConfig, type ConfigValue, type LogLevel } from './engine/config.ts';
-export { execute, atomic, log, configGet, hashtag } from './engine/runtime.ts';
+export { execute, atomic, log, configGet, hashtag, callNext } from './engine/runtime.ts';
 export {
   GearsError,
   GearsBuildError,

@@ -1,5 +1,6 @@
 import { concatMap, EMPTY, filter, finalize, from, mergeMap, tap, type Observable } from 'rxjs';
 import type { Shard } from '../cluster/topology.ts';
+import type { RedisArg, RedisReply } from '../store/ShardStore.ts';
 import { GearsError, formatError } from '../errors.ts';
 import { keysReaderEvents } from '../../readers/keysReaderEvents.ts';
 import { streamReaderEvents } from '../../readers/streamReaderEvents.ts';
@@ -33,6 +34,8 @@ export interface LaunchSpec {
   local: boolean;
   read: (context: ReaderContext) => Observable<unknown>;
   registrationId?: string;
+  /** Extra runtime context for the callbacks (a hook's `callNext`). */
+  callNext?: (...args: RedisArg[]) => Promise<RedisReply>;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- event sources are typed per reader; the table is not. */
@@ -137,19 +140,20 @@ export class Registrations {
     return [...execution.results];
   }
 
-  /** The hook registered for a command, for the server's proxy. */
-  hookFor(command: string): Registration | undefined {
-    return this.hooks.get(command.toLowerCase());
-  }
-
-  /** Runs a hook registration with the record `[command, ...args]` on the shard of its first key. */
+  /**
+   * Runs the hook registration overriding `command`, if there is one, with the record `[command, ...args]` on
+   * the shard that owns the command's first key; `callNext(...args)` inside it runs the original command.
+   * Resolves with `undefined` when no hook overrides the command.
+   */
   async runHook(
-    registration: Registration,
     command: string,
     args: readonly string[],
     shard: Shard,
-  ): Promise<RunResult<unknown>> {
-    const execution = this.fire(registration, { shard, records: from([[command, ...args]]) }, false);
+    callNext: (...args: RedisArg[]) => Promise<RedisReply>,
+  ): Promise<RunResult<unknown> | undefined> {
+    const registration = this.hooks.get(command.toLowerCase());
+    if (!registration || registration.paused) return undefined;
+    const execution = this.fire(registration, { shard, records: from([[command, ...args]]) }, false, false, callNext);
     await execution.done;
     return execution.result();
   }
@@ -250,6 +254,7 @@ export class Registrations {
     trigger: Trigger,
     everywhere: boolean,
     recordsEverywhere = false,
+    callNext?: LaunchSpec['callNext'],
   ): Execution {
     registration.numTriggered++;
     if (trigger.lagMs !== undefined) registration.recordLag(trigger.lagMs);
@@ -261,6 +266,7 @@ export class Registrations {
       local: !everywhere,
       read: (context) => (recordsEverywhere || context.shard === trigger.shard ? trigger.records : EMPTY),
       registrationId: registration.id,
+      ...(callNext ? { callNext } : {}),
     });
     execution.onFinish(() => {
       const status = execution.status === 'aborted' ? 'aborted' : 'done';

@@ -26,6 +26,8 @@ export interface RuntimeContext {
   shard: Shard;
   executionId: string | undefined;
   atomic?: AtomicScope;
+  /** In a CommandReader `hook` execution: runs the overridden command itself. */
+  callNext?: (...args: RedisArg[]) => Promise<RedisReply>;
 }
 
 const storage = new AsyncLocalStorage<RuntimeContext>();
@@ -136,4 +138,17 @@ export function configGet(key: string): ConfigValue | null {
 export function hashtag(): string {
   const { engine, context } = engineOf('hashtag');
   return engine.hashtagOf(context?.shard);
+}
+
+/**
+ * Inside a CommandReader registration with `hook: '<command>'` (through the server's proxy): runs the
+ * command the hook overrides, with these arguments, and returns its reply.
+ *
+ * @example
+ * GB('CommandReader').map(async ([, key, value]) => callNext(key, value.toUpperCase())).register({ hook: 'set' })
+ */
+export function callNext(...args: RedisArg[]): Promise<RedisReply> {
+  const context = storage.getStore();
+  if (!context?.callNext) return Promise.reject(new GearsError('callNext() can only be used inside a command hook'));
+  return context.callNext(...args);
 }

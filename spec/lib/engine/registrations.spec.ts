@@ -264,6 +264,25 @@ describe('registration modes and options (embedded, 3 shards)', () => {
 });
 
 describe('CommandReader', () => {
+  it('a hook overrides a command: the gear gets [command, ...args] and callNext runs the original', async () => {
+    gears = await connect({ shards: 3 });
+    const { callNext } = await import('../../../lib/index.ts');
+    await gears
+      .GB('CommandReader')
+      .map(async ([, key, value]) => callNext(key!, String(value).toUpperCase()))
+      .register({ hook: 'SET', mode: 'async_local' });
+    expect(await gears.runHook('set', ['Smith', 'quiet'])).toEqual({ results: ['OK'], errors: [] });
+    expect(await gears.execute('GET', 'Smith')).toBe('QUIET');
+    expect(await gears.runHook('GET', ['Smith'])).toBeUndefined(); // not hooked
+    await expect(gears.GB('CommandReader').register({ hook: 'set' })).rejects.toThrow('hook already registered');
+  });
+
+  it('callNext outside a hook is a clear error', async () => {
+    gears = await connect();
+    const { callNext } = await import('../../../lib/index.ts');
+    await expect(callNext('x')).rejects.toThrow('callNext() can only be used inside a command hook');
+  });
+
   it('runs on trigger() with the record [name, ...args], on every shard in async mode', async () => {
     gears = await connect({ shards: 3 });
     await gears
