@@ -54,10 +54,15 @@ export async function readSource(path: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
+/**
+ * Resolves on the first SIGINT or SIGTERM. Signal listeners do not keep Node running, so a timer does: an
+ * embedded-store registration has no socket open, and Node would otherwise exit (code 13) at once.
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     const stop = (signal: NodeJS.Signals): void => {
+      clearInterval(keepAlive);
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       resolve(signal);

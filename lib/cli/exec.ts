@@ -69,10 +69,12 @@ export async function run(args: string[]): Promise<void> {
         printResult(await gears.getResultsBlocking(outcome.executionId));
         break;
       }
-      case 'register':
+      case 'register': {
+        const stopped = untilSignal(); // listening before the id is out: stdout to a pipe is synchronous
         process.stdout.write(`${outcome.registrationId}\n`);
-        await untilSignal();
+        await stopped;
         break;
+      }
       case 'none':
         break;
     }

@@ -52,9 +52,11 @@ export async function run(args: string[]): Promise<void> {
     process.stderr.write(`rxgears: unhandled rejection in a script: ${describeError(error)}\n`);
   };
   process.on('unhandledRejection', onRejection);
+  // Listening for signals before saying we are up: whoever reads the line may signal at once.
+  const stopped = untilSignal();
   process.stdout.write(`rxgears listening on ${server.host}:${server.port}\n`);
   try {
-    await untilSignal();
+    await stopped;
   } finally {
     await server.close();
     process.off('unhandledRejection', onRejection);

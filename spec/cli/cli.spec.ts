@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connect, type Gears } from '../../lib/index.ts';
+import { connect, Gears } from '../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
 import { deleteKeys, uniquePrefix } from '../support/backends.ts';
 import { redisCli, runProcess, type ProcessResult } from '../server/helpers.ts';
@@ -145,6 +145,33 @@ describe('rxgears CLI', { timeout: 90_000 }, () => {
       expect(result.stdout).toBe('3 replies, 1 errors\n');
       expect(result.stderr).toMatch(/errors\.txt:4: ERR unknown command 'NOSUCHCOMMAND'/);
     });
+  });
+
+  it('exec of a script that registers prints the registration id and runs until SIGTERM', async (context) => {
+    if (typeof (Gears.prototype as unknown as Record<string, unknown>).register !== 'function') context.skip();
+    const file = join(dir, 'register.js');
+    await writeFile(file, "GB().map(r => r.key).register('watched:*')\n");
+    const child = spawn(process.execPath, [join(root, 'bin/rxgears.js'), 'exec', file], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal])),
+    );
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.endsWith('\n')) resolve(out.trim());
+        });
+        void exited.then(() => reject(new Error(`exec exited early: ${out}`)));
+      });
+      expect(line).toMatch(/^[0-9a-f]{40}-\d+$/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toEqual([0, null]);
   });
 
   it('serve listens on a free port with --port 0, answers redis-cli, and stops cleanly on SIGTERM', async () => {
