@@ -2,6 +2,7 @@ import type { ClusterInfo, Gears } from '../Gears.ts';
 import type { ExecutionInfo, RunResult } from '../engine/Execution.ts';
 import { ErrorReply, OK, type Reply } from './replies.ts';
 import { errorReply, recordReply, runResultReply, valueReply } from './convert.ts';
+import { clusterReply, executionReply, registrationReply } from './rgReplies.ts';
 import { describeError, runScript, type ScriptOptions } from './sandbox.ts';
 
 /** What an RG command sees: the engine and the server's script settings. */
@@ -97,79 +98,6 @@ async function jsExecute(context: RgContext, args: string[]): Promise<Reply> {
 }
 
 const id = (args: readonly string[]): string => args[0]!;
-const ms = (value: number): number => Math.round(value);
-
-/**
- * RG.GETEXECUTION as RedisGears shapes it: one `[shard_id, id, execution_plan, [...]]` entry (for the initiator,
- * which holds the totals here) with status, counters, durations and per-step statistics.
- */
-function executionReply(info: ExecutionInfo): Reply {
-  const steps = info.steps.map((step) => [
-    'type',
-    step.type,
-    'name',
-    step.op,
-    'records_in',
-    step.recordsIn,
-    'records_out',
-    step.recordsOut,
-    'duration',
-    ms(step.durationMs),
-  ]);
-  const plan = [
-    'status',
-    info.status,
-    'shards_received',
-    info.shardsReceived,
-    'shards_completed',
-    info.shardsCompleted,
-    'results',
-    info.results,
-    'errors',
-    info.errors,
-    'total_duration',
-    ms(info.totalDurationMs),
-    'read_duration',
-    ms(info.readDurationMs),
-    'steps',
-    steps,
-  ];
-  return [['shard_id', info.executionId.split('-')[0]!, 'execution_plan', plan]];
-}
-
-/**
- * One registration as RedisGears' RG.DUMPREGISTRATIONS shows it: `id`, `reader`, `desc`, then everything else
- * (mode, counters, durations, last error, `args`) under `RegistrationData`.
- */
-function registrationReply(registration: object): Reply {
-  const { id: registrationId, reader, desc, ...data } = registration as Record<string, unknown>;
-  return [
-    'id',
-    valueReply(registrationId),
-    'reader',
-    valueReply(reader),
-    'desc',
-    valueReply(desc),
-    'RegistrationData',
-    valueReply(data),
-  ];
-}
-
-/** RG.INFOCLUSTER as RedisGears shapes it: `MyId`, `MyRunId` and one entry per shard with its slot range. */
-function clusterReply(info: ClusterInfo): Reply {
-  const shards = info.shards.map((shard) => [
-    'id',
-    shard.id,
-    'minHslot',
-    Math.min(...shard.slots.map(([start]) => start)),
-    'maxHslot',
-    Math.max(...shard.slots.map(([, end]) => end)),
-    'slots',
-    shard.slots.map(([start, end]) => [start, end]),
-  ]);
-  return ['MyId', info.myId, 'MyRunId', info.myId, shards];
-}
-
 /** Every RG command: a small handler calling the engine method of the same name. */
 const RG_COMMANDS: Record<string, RgCommand> = {
   'RG.JSEXECUTE': { arity: -2, run: jsExecute },

@@ -117,6 +117,13 @@ interface Action {
   promise: Promise<unknown>;
 }
 
+function track(actions: Action[], kind: Action['kind'], promise: Promise<unknown>): void {
+  // Observed here so a failure is never an unhandled rejection, even when the script never awaits it and
+  // fails before runScript gets to it; runScript still sees the failure through `promise`.
+  promise.catch(() => undefined);
+  actions.push({ kind, promise });
+}
+
 /**
  * The engine as the script's builders see it: `run` and `register` are recorded (so the last action decides
  * the reply) and `run` is made unblocking when asked; everything else is the engine itself.
@@ -132,14 +139,14 @@ function trackingEngine(gears: Gears, actions: Action[], unblocking: boolean): G
           const promise = Promise.resolve(
             method.call(target, plan, arg, unblocking ? { ...options, unblocking: true } : options),
           );
-          actions.push({ kind: 'run', promise });
+          track(actions, 'run', promise);
           return promise;
         };
       }
       if (property === 'register') {
         return (...args: unknown[]) => {
           const promise = Promise.resolve(method.apply(target, args));
-          actions.push({ kind: 'register', promise });
+          track(actions, 'register', promise);
           return promise;
         };
       }
