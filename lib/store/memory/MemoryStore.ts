@@ -192,6 +192,11 @@ export class MemoryStore implements ShardStore {
     return Promise.resolve();
   }
 
+  /** Events are delivered synchronously, so every earlier one has been. */
+  keyspaceBarrier(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** WATCH / MULTI / EXEC, the embedded way: see `MemoryTransaction`. */
   transaction(): Promise<StoreTransaction> {
     return Promise.resolve(new MemoryTransaction(this));
