@@ -1,0 +1,74 @@
+import { Console } from 'node:console';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { connect, type Gears } from '../../lib/index.ts';
+import { runScript } from '../../lib/server/sandbox.ts';
+
+describe('runScript', () => {
+  let gears: Gears;
+
+  beforeAll(async () => {
+    gears = await connect({ shards: 2 });
+    await gears.execute('SET', 'a', '1');
+    await gears.execute('SET', 'b', '2');
+  });
+  afterAll(async () => {
+    await gears?.close();
+  });
+
+  it('lets the last builder action decide the outcome', async () => {
+    const outcome = await runScript(gears, "GB().count().run(); GB().map(r => r.key).run('a')");
+    expect(outcome).toEqual({ kind: 'run', result: { results: ['a'], errors: [] } });
+  });
+
+  it('waits for actions started by other actions', async () => {
+    const outcome = await runScript(gears, "GB().count().run().then(() => GB().map(r => r.value).run('b'))");
+    expect(outcome).toEqual({ kind: 'run', result: { results: ['2'], errors: [] } });
+  });
+
+  it('makes every run unblocking when asked, resolving with the execution id', async () => {
+    const outcome = await runScript(gears, 'GB().run()', { unblocking: true });
+    expect(outcome).toEqual({
+      kind: 'unblocking',
+      executionId: expect.stringMatching(/^[0-9a-f]{40}-\d+$/) as unknown,
+    });
+  });
+
+  it('reports no action for a script that only defines things', async () => {
+    expect(await runScript(gears, 'function helper() { return 1 }')).toEqual({ kind: 'none' });
+  });
+
+  it('rejects with the script’s own error when it throws after starting a failing action', async () => {
+    await expect(runScript(gears, "GB().run('*', { bogus: 1 }); throw new RangeError('first')")).rejects.toThrow(
+      'first',
+    );
+  });
+
+  it('rejects with the first failed action', async () => {
+    await expect(runScript(gears, "GB().run('*', { bogus: true })")).rejects.toThrow(/unknown option 'bogus'/);
+  });
+
+  it('logs errors thrown by timer callbacks instead of crashing', async () => {
+    const stream = new PassThrough();
+    let logged = '';
+    stream.on('data', (d: Buffer) => (logged += d.toString()));
+    const log = new Console({ stdout: stream, stderr: stream });
+    await runScript(gears, "setTimeout(() => { throw new Error('late') }, 0)", { console: log });
+    await vi.waitFor(() => expect(logged).toContain('Error: late'));
+  });
+
+  it('strips TypeScript types, generics included', async () => {
+    const outcome = await runScript(
+      gears,
+      "function first<T>(xs: T[]): T | undefined { return xs[0] }\nGB().map((r): string => first([r.key])!).run('a')",
+    );
+    expect(outcome).toEqual({ kind: 'run', result: { results: ['a'], errors: [] } });
+  });
+
+  it('names the line of a syntax error', async () => {
+    await expect(runScript(gears, 'const ok = 1;\nGB().map(r => r.key).run(')).rejects.toThrow(
+      "')' expected. (line 2)",
+    );
+    await expect(runScript(gears, 'const ok = 1;\nlet x = ;')).rejects.toThrow('Expression expected. (line 2)');
+  });
+});
