@@ -3,9 +3,9 @@
  * (own pending entries, then claims, then new ones), batches, hands a batch out as a trigger and waits for its
  * outcome before reading on — so at most one execution per stream is in flight, batches in order.
  */
-import { ReplyError } from '../lib/errors.ts';
 import type { ShardStore } from '../lib/store/ShardStore.ts';
-import { autoclaimReply, idMs, readGroupEntries, trimFloor, type GroupEntry } from './streamGroupReplies.ts';
+import { isReply, newStreamState, readGroupBatch, type StreamState } from './streamGroupRead.ts';
+import { idMs, trimFloor } from './streamGroupReplies.ts';
 import type { StreamRecord } from './streamReader.ts';
 import type { EventControl, Trigger, TriggerOutcome } from './types.ts';
 
@@ -37,33 +37,8 @@ export interface RegistrationState {
   retrying: number;
 }
 
-interface StreamState {
-  key: string;
-  grouped: boolean;
-  phase: 'history' | 'claim' | 'new';
-  /** History: last id read of this consumer's pending entries; claim: XAUTOCLAIM's cursor. */
-  cursor: string;
-  /** Read, delivered to us, not yet handed out (a partial batch waiting for `duration`). */
-  buffer: StreamRecord[];
-  flushTimer: NodeJS.Timeout | undefined;
-  flushDue: boolean;
-  /** The batch being executed or waiting for its retry. */
-  inFlight: StreamRecord[] | undefined;
-  retryTimer: NodeJS.Timeout | undefined;
-  retryDue: boolean;
-  retrying: boolean;
-  /** A read is running (reads of a stream never overlap). */
-  busy: boolean;
-  /** Something happened while busy: look again after. */
-  again: boolean;
-  /** The last read failed (warned once until one succeeds). */
-  failing: boolean;
-}
-
-const isReply = (error: unknown, ...prefixes: string[]): boolean =>
-  error instanceof ReplyError && prefixes.some((p) => error.message.startsWith(p));
-
-const copy = (records: readonly StreamRecord[]): StreamRecord[] => records.map((r) => ({ ...r, value: { ...r.value } }));
+const copy = (records: readonly StreamRecord[]): StreamRecord[] =>
+  records.map((r) => ({ ...r, value: { ...r.value } }));
 
 export class StreamConsumer {
   private readonly streams = new Map<string, StreamState>();
@@ -93,22 +68,7 @@ export class StreamConsumer {
     if (this.stopped) return;
     let s = this.streams.get(key);
     if (!s) {
-      s = {
-        key,
-        grouped: false,
-        phase: 'history',
-        cursor: '0',
-        buffer: [],
-        flushTimer: undefined,
-        flushDue: false,
-        inFlight: undefined,
-        retryTimer: undefined,
-        retryDue: false,
-        retrying: false,
-        busy: false,
-        again: false,
-        failing: false,
-      };
+      s = newStreamState(key);
       this.streams.set(key, s);
     }
     this.kick(s);
@@ -187,7 +147,7 @@ export class StreamConsumer {
         this.fire(s, s.buffer.splice(0, batch));
         return;
       }
-      const entries = await this.read(s, batch - s.buffer.length);
+      const entries = await readGroupBatch(this.store, this.settings, s, batch - s.buffer.length);
       s.buffer.push(...entries);
       if (s.buffer.length >= batch || (s.buffer.length > 0 && duration === 0)) continue;
       if (s.buffer.length > 0 && s.flushTimer === undefined && !s.flushDue) {
@@ -210,42 +170,6 @@ export class StreamConsumer {
       if (!isReply(error, 'BUSYGROUP')) throw error;
     }
     s.grouped = true;
-  }
-
-  /** Up to `want` entries: this consumer's pending ones first, then claimed ones, then new ones. */
-  private async read(s: StreamState, want: number): Promise<StreamRecord[]> {
-    const { group, consumer, claimMinIdleMs } = this.settings;
-    const out: StreamRecord[] = [];
-    const held = new Set(s.buffer.map((r) => r.id));
-    const take = (entries: GroupEntry[]): void => {
-      for (const { id, value } of entries) if (value && !held.has(id)) out.push({ key: s.key, id, value });
-    };
-    while (out.length < want && !this.stopped) {
-      const count = want - out.length;
-      if (s.phase === 'history') {
-        const args = ['GROUP', group, consumer, 'COUNT', count, 'STREAMS', s.key, s.cursor] as const;
-        const entries = readGroupEntries(await this.store.call('XREADGROUP', ...args));
-        const last = entries[entries.length - 1];
-        if (!last) [s.phase, s.cursor] = ['claim', '0-0'];
-        else s.cursor = last.id;
-        take(entries);
-        // Delivered, then deleted (XDEL): nothing to run, so nothing to keep pending.
-        const gone = entries.filter((e) => e.value === null).map((e) => e.id);
-        if (gone.length > 0) await this.store.call('XACK', s.key, group, ...gone);
-      } else if (s.phase === 'claim') {
-        const args = [s.key, group, consumer, claimMinIdleMs, s.cursor, 'COUNT', count] as const;
-        const { next, entries } = autoclaimReply(await this.store.call('XAUTOCLAIM', ...args));
-        take(entries);
-        if (next === '0-0') s.phase = 'new';
-        s.cursor = next;
-      } else {
-        const args = ['GROUP', group, consumer, 'COUNT', count, 'STREAMS', s.key, '>'] as const;
-        const entries = readGroupEntries(await this.store.call('XREADGROUP', ...args));
-        take(entries);
-        if (entries.length < count) break;
-      }
-    }
-    return out;
   }
 
   private readFailed(s: StreamState, error: unknown): void {
@@ -320,11 +244,32 @@ export class StreamConsumer {
     this.kick(s);
   }
 
-  /** XACK the batch, then trim below the oldest entry some group still needs. */
+  /** XACK the batch; then, off the reading path, trim below the oldest entry some group still needs. */
   private async acknowledge(s: StreamState, records: readonly StreamRecord[]): Promise<void> {
     await this.store.call('XACK', s.key, this.settings.group, ...records.map((r) => r.id));
-    if (!this.settings.trimStream || this.stopped) return;
-    const floor = await trimFloor(this.store, s.key);
-    if (floor !== undefined) await this.store.call('XTRIM', s.key, 'MINID', floor);
+    if (this.settings.trimStream && !this.stopped) this.trim(s);
+  }
+
+  /**
+   * One trim at a time per stream, while the next batch is read and run: the floor is read from Redis when the
+   * trim runs, so it never covers an entry a group has not acknowledged, however late it runs.
+   */
+  private trim(s: StreamState): void {
+    if (s.trimming) {
+      s.trimAgain = true;
+      return;
+    }
+    s.trimming = true;
+    s.trimAgain = false;
+    void trimFloor(this.store, s.key)
+      .then((floor) => (floor === undefined ? undefined : this.store.call('XTRIM', s.key, 'MINID', floor)))
+      .catch((error: unknown) => {
+        if (!this.stopped && !isReply(error, 'ERR no such key'))
+          this.control.warn(`trimming '${s.key}' failed: ${String(error)}`);
+      })
+      .finally(() => {
+        s.trimming = false;
+        if (s.trimAgain && !this.stopped) this.trim(s);
+      });
   }
 }

@@ -99,5 +99,8 @@ export async function trimFloor(store: ShardStore, key: string): Promise<string 
       return nextId(String(group.get('last-delivered-id') ?? '0-0'));
     }),
   );
-  return floors.reduce<string | undefined>((min, id) => (min === undefined || compareIds(id, min) < 0 ? id : min), undefined);
+  return floors.reduce<string | undefined>(
+    (min, id) => (min === undefined || compareIds(id, min) < 0 ? id : min),
+    undefined,
+  );
 }

@@ -113,7 +113,11 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
     const old = batches(g);
     await old.builder.register({ prefix: `${p}old`, batch: 3, name: 'old' });
     await until(() => old.seen.length === 3, 'three batches');
-    expect(old.seen.map((b) => b.map((r) => r.id))).toEqual([waiting.slice(0, 3), waiting.slice(3, 6), waiting.slice(6)]);
+    expect(old.seen.map((b) => b.map((r) => r.id))).toEqual([
+      waiting.slice(0, 3),
+      waiting.slice(3, 6),
+      waiting.slice(6),
+    ]);
 
     const live = batches(g);
     await live.builder.register({ prefix: `${p}live`, batch: 3, duration: 60_000, name: 'live' });
