@@ -120,7 +120,7 @@ function deltaArg(text: string, negate: boolean): number | bigint {
   const n = intArg(text);
   if (!negate) return Number.isSafeInteger(n) ? n : (toBigInt64(text) as bigint);
   if (text === '-9223372036854775808') throw new ReplyError('ERR decrement would overflow');
-  return Number.isSafeInteger(n) ? -n : -(toBigInt64(text) as bigint);
+  return Number.isSafeInteger(n) ? 0 - n : -(toBigInt64(text) as bigint);
 }
 
 function mset(ctx: CommandContext, args: string[]): RedisReply {

@@ -1,9 +1,12 @@
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyspaceEvent, ShardStore } from '../../../lib/store/ShardStore.ts';
 import { startRedis, type RedisServerHandle } from '../../../lib/testing/servers.ts';
 import { deletePrefix, runStep, storesUnderTest, uniquePrefix, type Caller } from './runner.ts';
+import { contractRuns, randomStep } from './randomCommands.ts';
 import { scripts } from './scripts.ts';
+import type { Step } from './scripts/types.ts';
 
 // notify-keyspace-events is server-wide, so the event oracle is a redis-server of this file's own rather than
 // the shared one: turning KEA on there would change what other spec files observe.
@@ -54,27 +57,42 @@ describe.each(storesUnderTest)('the $name store raises the keyspace events Redis
     await store.close();
   });
 
+  /** Runs steps on both sides and returns [store events, Redis events] for the run's prefix. */
+  async function eventsOf(steps: readonly Step[], label: string): Promise<[string[], string[]]> {
+    const prefix = uniquePrefix(`${name}-${label}`);
+    const redisCall: Caller = (command, ...args) => oracle.call(command, ...args);
+    const storeCall: Caller = (command, ...args) => store.call(command, ...args);
+    const storeEvents: string[] = [];
+    const subscription = store.keyspaceEvents().subscribe((e) => {
+      if (e.key.startsWith(prefix)) storeEvents.push(`${e.event} ${e.key.slice(prefix.length)}`);
+    });
+    try {
+      for (const step of steps) {
+        await runStep(redisCall, step, prefix);
+        await runStep(storeCall, step, prefix);
+      }
+      return [storeEvents, await oracleEvents(prefix)];
+    } finally {
+      subscription.unsubscribe();
+      await deletePrefix(redisCall, prefix);
+      await deletePrefix(storeCall, prefix);
+    }
+  }
+
+  it('raises the same events for random command sequences', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(randomStep, { minLength: 1, maxLength: 25 }), async (steps) => {
+        const [ours, redis] = await eventsOf(steps, 'random');
+        expect(ours).toEqual(redis);
+      }),
+      { numRuns: contractRuns },
+    );
+  });
+
   for (const script of scripts) {
     it(`${script.name}`, async () => {
-      const prefix = uniquePrefix(`${name}-events`);
-      const redisCall: Caller = (command, ...args) => oracle.call(command, ...args);
-      const storeCall: Caller = (command, ...args) => store.call(command, ...args);
-      const storeEvents: string[] = [];
-      const subscription = store.keyspaceEvents().subscribe((e) => {
-        if (e.key.startsWith(prefix)) storeEvents.push(`${e.event} ${e.key.slice(prefix.length)}`);
-      });
-      try {
-        for (const step of script.steps) {
-          await runStep(redisCall, step, prefix);
-          await runStep(storeCall, step, prefix);
-        }
-        const expected = await oracleEvents(prefix);
-        expect(storeEvents).toEqual(expected);
-      } finally {
-        subscription.unsubscribe();
-        await deletePrefix(redisCall, prefix);
-        await deletePrefix(storeCall, prefix);
-      }
+      const [ours, redis] = await eventsOf(script.steps, 'events');
+      expect(ours).toEqual(redis);
     });
   }
 });
