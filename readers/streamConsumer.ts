@@ -149,6 +149,7 @@ export class StreamConsumer {
       }
       const entries = await readGroupBatch(this.store, this.settings, s, batch - s.buffer.length);
       s.buffer.push(...entries);
+      if (!this.live(s)) return;
       if (s.buffer.length >= batch || (s.buffer.length > 0 && duration === 0)) continue;
       if (s.buffer.length > 0 && s.flushTimer === undefined && !s.flushDue) {
         s.flushTimer = setTimeout(() => {
@@ -176,7 +177,8 @@ export class StreamConsumer {
     if (this.stopped) return;
     // The stream or its group is gone (DEL, XGROUP DESTROY) or the key is no stream: forget it; its next
     // `xadd` event follows it again (with a new group).
-    if (isReply(error, 'NOGROUP', 'WRONGTYPE', 'ERR The XGROUP subcommand requires the key to exist')) {
+    // MOVED: the key's slot went to another master (that shard follows it from its next `xadd`).
+    if (isReply(error, 'NOGROUP', 'WRONGTYPE', 'MOVED', 'ERR The XGROUP subcommand requires the key to exist')) {
       if (!s.inFlight) this.forget(s);
       return;
     }

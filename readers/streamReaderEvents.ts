@@ -53,8 +53,12 @@ export function streamConsumerName(name: string): string {
   return `${process.env['RXGEARS_CONSUMER'] || hostname()}:${name}`;
 }
 
-/** Per registration, what its shard consumers share (abort, retry status); dropped with the last of them. */
-const registrations = new Map<string, RegistrationState & { users: number }>();
+/**
+ * Per registration, what its shard consumers share (abort, retry status). Keyed by the options object, which
+ * the engine hands to every shard of one registration: registration ids alone can repeat across engines in
+ * one process (memory shards have fixed ids).
+ */
+const registrations = new WeakMap<object, RegistrationState>();
 
 /** SCAN MATCH pattern for a prefix: Redis glob characters in it are escaped. */
 function prefixGlob(prefix: string): string {
@@ -96,9 +100,8 @@ export function streamReaderEvents(
   };
 
   return new Observable<Trigger>((subscriber) => {
-    let shared = registrations.get(control.registrationId);
-    if (!shared) registrations.set(control.registrationId, (shared = { aborted: false, retrying: 0, users: 0 }));
-    shared.users++;
+    let shared = registrations.get(options);
+    if (!shared) registrations.set(options, (shared = { aborted: false, retrying: 0 }));
     const emit = (records: StreamRecord[], finished: Trigger['finished'], lagMs: number): void => {
       const trigger: Trigger = { shard, records: from(records), lagMs };
       if (finished) trigger.finished = finished;
@@ -131,7 +134,6 @@ export function streamReaderEvents(
       scanning = false;
       events.unsubscribe();
       consumer.stop();
-      if (--shared.users === 0) registrations.delete(control.registrationId);
     };
   });
 }

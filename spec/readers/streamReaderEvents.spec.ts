@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Gears, StreamRecord } from '../../lib/index.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { connect, type Gears, type StreamRecord } from '../../lib/index.ts';
 import { streamConsumerName } from '../../readers/index.ts';
 import { allBackends, deleteKeys, uniquePrefix } from '../support/backends.ts';
 import { until } from '../support/until.ts';
@@ -201,6 +201,7 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
       .forEach((r) => void slow.push(r.id))
       .register({ prefix: key, name: 'b' });
     await until(() => info(g, b).numSuccess === 1, 'b to read the first entry');
+    await until(async () => (await g.execute('XLEN', key)) === 0, 'b to trim it (trims run after the ack)');
     g.pauseRegistrations([b]);
     const a = await g
       .GB('StreamReader')
@@ -255,6 +256,7 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
       })
       .register({ prefix: key, batch: 2, onFailedPolicy: 'abort', name: 'ab' });
     await until(() => info(g, id).status === 'ABORTED', 'ABORTED');
+    await until(async () => (await ids(g, key))[0] === written[2], 'the first batch trimmed');
     expect(await pending(g, key, 'ab')).toEqual({ count: 2, ids: written.slice(2, 4) });
     const more = await xadd(g, key, 'i', '6');
     // Another registration on the stream sees the new entry: the aborted one had every chance to.
@@ -308,13 +310,13 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
       .register({ prefix: key, name: 'paused' });
     g.pauseRegistrations([id]);
     const written = [await xadd(g, key), await xadd(g, key), await xadd(g, key)];
+    await until(async () => (await groups(g, key))['rxgears:paused'] !== undefined, 'the paused group');
     const probe: string[] = [];
     await g
       .GB('StreamReader')
       .forEach((r) => void probe.push(r.id))
       .register({ prefix: key, name: 'probe' });
     await until(() => probe.length === 3, 'the probe to read everything');
-    await until(async () => (await groups(g, key))['rxgears:paused'] !== undefined, 'the paused group');
     expect(seen).toEqual([]);
     expect((await groups(g, key))['rxgears:paused']).toEqual({ pending: 0, last: '0-0' });
     expect(info(g, id).status).toBe('PAUSED');
@@ -392,5 +394,66 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
     expect(line.lastEstimatedLagMS).toBeLessThan(35_000);
     expect(line.avgEstimatedLagMS).toBeGreaterThanOrEqual(5000);
     expect(line.avgEstimatedLagMS).toBeLessThanOrEqual(line.lastEstimatedLagMS!);
+  });
+});
+
+describe('StreamReader registrations (embedded)', () => {
+  it("keeps engines apart: one engine's aborted registration does not stop another's with the same id", async () => {
+    const [a, b] = await Promise.all([connect(), connect()]);
+    try {
+      const failing = await a
+        .GB('StreamReader')
+        .forEach(() => {
+          throw new Error('fails');
+        })
+        .register({ prefix: 's', onFailedPolicy: 'abort' });
+      const seen: string[] = [];
+      const working = await b
+        .GB('StreamReader')
+        .forEach((r) => void seen.push(r.id))
+        .register({ prefix: 's', onFailedPolicy: 'abort' });
+      expect(working).toBe(failing);
+      await a.execute('XADD', 's', '*', 'f', 'v');
+      await until(() => info(a, failing).status === 'ABORTED', 'the abort');
+      await b.execute('XADD', 's', '*', 'f', 'v');
+      await b.execute('XADD', 's', '*', 'f', 'v');
+      await until(() => seen.length === 2, "the other engine's entries");
+      expect(info(b, working).status).toBe('OK');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('leaves no timer behind once closed, even with a batch waiting for its retry and one for its duration', async () => {
+    // Fake timers only: promises and I/O run as usual, timers are counted.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      const settle = async (condition: () => Promise<boolean> | boolean): Promise<void> => {
+        for (let i = 0; i < 1000 && !(await condition()); i++) await vi.advanceTimersByTimeAsync(5);
+        expect(await condition()).toBe(true);
+      };
+      const g = await connect();
+      const before = vi.getTimerCount();
+      await g
+        .GB('StreamReader')
+        .forEach(() => {
+          throw new Error('fails');
+        })
+        .register({ prefix: 'r', onFailedPolicy: 'retry', onFailedRetryInterval: 60 });
+      const id = await g.GB('StreamReader').register({ prefix: 'd', batch: 10, duration: 60_000, name: 'd' });
+      await g.execute('XADD', 'r', '*', 'f', 'v');
+      await g.execute('XADD', 'd', '*', 'f', 'v');
+      await settle(() => g.dumpRegistrations()[0]!.status === 'WAITING_FOR_RETRY_ON_FAILURE');
+      await settle(async () => (await pending(g, 'd', 'd')).count === 1);
+      // Two poll clocks, a retry timer and a duration timer.
+      expect(vi.getTimerCount() - before).toBe(4);
+      expect(info(g, id).numTriggered).toBe(0);
+      g.unregister(id);
+      expect(vi.getTimerCount() - before).toBe(2);
+      await g.close();
+      expect(vi.getTimerCount()).toBeLessThanOrEqual(before);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
