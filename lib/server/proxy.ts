@@ -1,4 +1,7 @@
 import type { Gears } from '../Gears.ts';
+import { exists, hasFlag } from '@ioredis/commands';
+import type { RunResult } from '../engine/Execution.ts';
+import { ReplyError } from '../errors.ts';
 import type { RedisReply } from '../store/ShardStore.ts';
 import { ErrorReply, type Reply } from './replies.ts';
 import { errorReply, valueReply } from './convert.ts';
@@ -84,11 +87,53 @@ async function onAllShards(gears: Gears, name: string, args: string[]): Promise<
   return valueReply(replies[0]); // FLUSHALL / FLUSHDB: OK from each
 }
 
+/** A CommandReader `hook`'s result as the command's reply: its one record as is, or its first error. */
+function hookReply(result: RunResult<unknown>): Reply {
+  if (result.errors.length > 0) return new ErrorReply(result.errors[0]!);
+  return result.results.length === 1 ? valueReply(result.results[0]) : result.results.map(valueReply);
+}
+
+/** The hook overriding `command`, run; undefined when none does. */
+async function runHook(gears: Gears, command: string, args: string[]): Promise<RunResult<unknown> | undefined> {
+  try {
+    return await gears.runHook(command, args);
+  } catch (error) {
+    // Keys of several slots: no one shard to run a hook on. The command goes on (split, or CROSSSLOT).
+    if (error instanceof ReplyError && error.message.startsWith('CROSSSLOT')) return undefined;
+    throw error;
+  }
+}
+
+/** What the command does to the data, before any sync registration it triggered ran. */
+async function forward(gears: Gears, upper: string, name: string, args: string[]): Promise<Reply> {
+  if (gears.shards.length > 1) {
+    if (ALL_SHARDS.has(upper)) return onAllShards(gears, upper, args);
+    if (args.length > 1 && PER_KEY_SUM.has(upper)) {
+      const counts = await Promise.all(args.map((key) => gears.execute(upper, key)));
+      return (counts as number[]).reduce((a, b) => a + b, 0);
+    }
+    if (args.length > 1 && upper === 'MGET') {
+      const values = await Promise.all(args.map((key) => gears.execute('MGET', key)));
+      return (values as RedisReply[][]).map((value) => valueReply(value[0]));
+    }
+  }
+  return valueReply(await gears.execute(name, ...args));
+}
+
+/** Read-only by Redis' command table: cannot trigger keyspace events, so no sync gear to wait for. */
+function readOnly(name: string): boolean {
+  const lower = name.toLowerCase();
+  return exists(lower) && hasFlag(lower, 'readonly');
+}
+
 /**
  * Runs a client's command on the store through the engine (which routes it by key slot) and maps the reply
- * to RESP. With several shards, the keyspace-wide commands (KEYS, SCAN, DBSIZE, FLUSHALL, FLUSHDB) ask every
- * shard, and DEL / UNLINK / EXISTS / TOUCH / MGET over keys of different slots are split per key — not atomic,
- * but what a user of one `redis-cli` prompt expects; other cross-slot commands get Redis Cluster's CROSSSLOT.
+ * to RESP. A CommandReader `hook` registered for the command runs instead (its `callNext` runs the command).
+ * After a command that may write, the reply waits for the `sync` registrations it triggered
+ * (`gears.settleSync()`), so they ran "before the reply" as in RedisGears. With several shards, the
+ * keyspace-wide commands (KEYS, SCAN, DBSIZE, FLUSHALL, FLUSHDB) ask every shard, and DEL / UNLINK / EXISTS /
+ * TOUCH / MGET over keys of different slots are split per key — not atomic, but what a user of one
+ * `redis-cli` prompt expects; other cross-slot commands get Redis Cluster's CROSSSLOT.
  *
  * @example
  * await proxyCommand(gears, 'HSET', ['person:1', 'name', 'Rick']) // 2
@@ -99,21 +144,16 @@ export async function proxyCommand(gears: Gears, name: string, args: string[]): 
   if ((upper === 'XREAD' || upper === 'XREADGROUP') && args.some((a) => a.toUpperCase() === 'BLOCK')) {
     return refusal(`${upper} BLOCK`);
   }
+  let reply: Reply;
   try {
-    if (gears.shards.length > 1) {
-      if (ALL_SHARDS.has(upper)) return await onAllShards(gears, upper, args);
-      if (args.length > 1 && PER_KEY_SUM.has(upper)) {
-        const counts = await Promise.all(args.map((key) => gears.execute(upper, key)));
-        return (counts as number[]).reduce((a, b) => a + b, 0);
-      }
-      if (args.length > 1 && upper === 'MGET') {
-        const values = await Promise.all(args.map((key) => gears.execute('MGET', key)));
-        return (values as RedisReply[][]).map((value) => valueReply(value[0]));
-      }
-    }
-    const reply: RedisReply = await gears.execute(name, ...args);
-    return valueReply(reply);
+    const hooked = await runHook(gears, name, args);
+    reply = hooked ? hookReply(hooked) : await forward(gears, upper, name, args);
   } catch (error) {
     return errorReply(error);
   }
+  if (!readOnly(name)) {
+    // The command's own reply stands even if waiting fails (the engine closing): its effect already happened.
+    await gears.settleSync().catch(() => undefined);
+  }
+  return reply;
 }

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
+import { deleteKeys, uniquePrefix } from '../support/backends.ts';
 
 /**
  * Registrations through the server: RG.JSEXECUTE of a script that registers, RG.DUMPREGISTRATIONS,
@@ -56,5 +57,57 @@ describe('registrations through the server', () => {
     expect(await call('RG.PAUSEREGISTRATIONS', registration![1]!)).toBe('OK');
     expect(await call('RG.UNPAUSEREGISTRATIONS', registration![1]!)).toBe('OK');
     expect(await call('RG.CLEARREGISTRATIONSSTATS')).toBe('OK');
+  });
+});
+
+describe.each([
+  { name: 'the embedded store with 3 shards', connect: () => connect({ shards: 3 }) },
+  { name: 'a real Redis', connect: () => connect({ redis: inject('redisUrl') }) },
+])('sync registrations and hooks through the proxy over $name', (backend) => {
+  const prefix = uniquePrefix('proxy-sync');
+  let gears: Gears;
+  let server: RxgearsServer;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    gears = await backend.connect();
+    server = await createServer(gears, { port: 0 });
+    redis = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  });
+  afterAll(async () => {
+    await redis?.quit();
+    if (gears) await deleteKeys(gears, `${prefix}*`);
+    await server?.close();
+    await gears?.close();
+  });
+
+  it('answers a write only after the sync registration it triggered ran', async () => {
+    // The gear takes its time, so only waiting for it (not luck with round trips) lets the GET see its write.
+    const script = `GB().forEach(async (r) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await execute('INCR', '${prefix}seen:' + r.key);
+      }).register({ prefix: '${prefix}in:*', mode: 'sync' })`;
+    expect(await redis.call('RG.JSEXECUTE', script)).toBe('OK');
+    for (let i = 0; i < 5; i++) {
+      await redis.set(`${prefix}in:${i}`, 'x');
+      // No waiting: the SET's reply came after the gear ran.
+      expect(await redis.get(`${prefix}seen:${prefix}in:${i}`)).toBe('1');
+    }
+  });
+
+  it('runs a CommandReader hook instead of the command; callNext runs the original', async () => {
+    const script = `GB('CommandReader').map(async ([, key, value]) => callNext(key, String(value).toUpperCase()))
+      .register({ hook: 'set', mode: 'async_local' })`;
+    expect(await redis.call('RG.JSEXECUTE', script, 'DESCRIPTION', `${prefix}hook`)).toBe('OK');
+    try {
+      expect(await redis.set(`${prefix}hooked`, 'quiet')).toBe('OK');
+      expect(await redis.get(`${prefix}hooked`)).toBe('QUIET');
+    } finally {
+      const dump = (await redis.call('RG.DUMPREGISTRATIONS')) as unknown[][];
+      const hook = dump.find((r) => r[5] === `${prefix}hook`);
+      await redis.call('RG.UNREGISTER', hook![1] as string);
+    }
+    expect(await redis.set(`${prefix}plain`, 'quiet')).toBe('OK');
+    expect(await redis.get(`${prefix}plain`)).toBe('quiet');
   });
 });
