@@ -11,6 +11,11 @@
  * it uses, so a baseline's RSS does not include rxgears' modules.
  */
 
+import { readdir, writeFile } from 'node:fs/promises';
+import { findSourceMap } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
 type Task = (target: string) => Promise<{ close: () => Promise<void>; once: () => Promise<number> }>;
 
 const TASKS: Record<string, Task> = {
@@ -66,6 +71,26 @@ async function main(argv: string[]): Promise<void> {
   await side.close();
   const maxRssMB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`${JSON.stringify({ task: name, records, ms, maxRssMB })}\n`);
+  if (process.env.BENCH_SOURCE_MAPS) await writeSourceMaps(process.env.BENCH_SOURCE_MAPS);
+}
+
+/**
+ * For bench/profile.ts: tsx compiles every file to one long line, so a CPU profile's positions mean nothing
+ * without the source maps. With `--enable-source-maps` Node keeps them; this writes those of the project's
+ * loaded files as `{ [fileUrl]: payload }`.
+ */
+async function writeSourceMaps(path: string): Promise<void> {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const maps: Record<string, unknown> = {};
+  for (const dir of ['lib', 'operators', 'readers', 'bench']) {
+    for (const file of await readdir(join(root, dir), { recursive: true })) {
+      if (!file.endsWith('.ts')) continue;
+      const url = pathToFileURL(join(root, dir, file)).href;
+      const map = findSourceMap(url);
+      if (map) maps[url] = map.payload;
+    }
+  }
+  await writeFile(path, JSON.stringify(maps));
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

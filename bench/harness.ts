@@ -58,35 +58,64 @@ export interface SideTimes {
   /** Milliseconds of each timed run, in the order they ran. */
   times: number[];
   median: number;
+  /**
+   * CPU milliseconds this process spent in each run (user + system, all its threads). For the embedded
+   * workload it is the cost without the other processes' noise; with Redis it is the client side's cost
+   * (Redis' own CPU is not in it).
+   */
+  cpu: number[];
+  cpuMedian: number;
   /** Records the side reported (the same every run, or `measure` throws). */
   records: number;
 }
 
 /**
  * Times the sides alternately — A, B, A, B, … — after one warm-up run of each (JIT, connection pools, Redis'
- * own caches), with a full GC before every run. Alternating spreads slow drifts (CPU frequency, the other
- * core's load, Redis' memory) over every side instead of loading them on whichever ran last. Returns the
- * median per side. A side that reports a different record count from its warm-up fails the benchmark: a fast
- * wrong answer is not a result.
+ * own caches; `warmup: false` skips it when the same code just ran on smaller data), with a full GC before
+ * every run. Alternating spreads slow drifts (CPU frequency, other processes' load, Redis' memory) over every
+ * side instead of loading them on whichever ran last. Returns the median per side. A side that reports a
+ * different record count from its first run fails the benchmark: a fast wrong answer is not a result.
  */
-export async function measure(sides: readonly Side[], runs: number, label: string): Promise<SideTimes[]> {
-  const out = sides.map((side) => ({ name: side.name, times: [] as number[], median: 0, records: -1 }));
-  for (let round = -1; round < runs; round++) {
+export async function measure(
+  sides: readonly Side[],
+  runs: number,
+  label: string,
+  options: { warmup?: boolean } = {},
+): Promise<SideTimes[]> {
+  const out: SideTimes[] = sides.map((side) => ({
+    name: side.name,
+    times: [],
+    median: 0,
+    cpu: [],
+    cpuMedian: 0,
+    records: -1,
+  }));
+  for (let round = options.warmup === false ? 0 : -1; round < runs; round++) {
     for (const [i, side] of sides.entries()) {
       collectGarbage();
+      const cpuBefore = process.cpuUsage();
       const started = performance.now();
       const records = await side.run();
       const elapsed = performance.now() - started;
+      const cpu = process.cpuUsage(cpuBefore);
       const entry = out[i]!;
       if (entry.records >= 0 && records !== entry.records) {
         throw new Error(`${label}: ${side.name} processed ${records} records, ${entry.records} before`);
       }
       entry.records = records;
-      if (round >= 0) entry.times.push(elapsed);
+      if (round >= 0) {
+        entry.times.push(elapsed);
+        entry.cpu.push((cpu.user + cpu.system) / 1000);
+      }
     }
   }
-  for (const entry of out) entry.median = median(entry.times);
-  const summary = out.map((e) => `${e.name} ${e.times.map((t) => t.toFixed(0)).join('/')} ms`).join(' | ');
+  for (const entry of out) {
+    entry.median = median(entry.times);
+    entry.cpuMedian = median(entry.cpu);
+  }
+  const summary = out
+    .map((e) => `${e.name} ${e.times.map((t) => t.toFixed(0)).join('/')} ms (cpu ${e.cpuMedian.toFixed(0)})`)
+    .join(' | ');
   log(`  ${label}: ${summary}`);
   return out;
 }
@@ -120,8 +149,13 @@ export interface ResultRow {
   met: boolean | null;
   /** Anything a reader needs to interpret the row: data size, shards, what each number includes. */
   notes?: string;
-  /** Every timed run, for whoever wants more than the median. */
+  /** Every timed run (ms, or MB for memory rows), for whoever wants more than the median. */
   samples?: { rxgears?: number[]; baseline?: number[] };
+  /**
+   * The same comparison on this process's CPU time instead of wall time (records per CPU-second, median):
+   * steadier than wall time on a loaded machine, and for Redis workloads the client side's cost alone.
+   */
+  cpu?: { rxgears: number; baseline: number; ratio: number };
 }
 
 /** What a throughput row must reach: a ratio to the baseline, an absolute rate, or nothing (informative). */
@@ -160,6 +194,11 @@ export function throughputRow(
     target: words.join(', '),
     met: checks.length === 0 ? null : checks.every(Boolean),
     samples: { rxgears: rx.times, baseline: base.times },
+    cpu: {
+      rxgears: perSecond(rx.records, rx.cpuMedian),
+      baseline: perSecond(base.records, base.cpuMedian),
+      ratio: perSecond(rx.records, rx.cpuMedian) / perSecond(base.records, base.cpuMedian),
+    },
   };
 }
 
@@ -217,20 +256,24 @@ export interface ChildReport {
   maxRssMB: number;
 }
 
+export interface ChildOptions {
+  /** Arguments for Node, e.g. `['--cpu-prof']`. */
+  nodeArgs?: string[];
+  /** Times the child runs the task (default 1). */
+  repeat?: number;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+}
+
 /**
  * Runs `bench/child.ts <task> <target> [repeat]` in a fresh Node process (through tsx's loader, like
- * `npm run bench` itself) and returns its report. `nodeArgs` go to Node, e.g. `['--cpu-prof']`.
+ * `npm run bench` itself) and returns its report.
  */
-export async function runChild(
-  task: string,
-  target: string,
-  nodeArgs: string[] = [],
-  repeat = 1,
-): Promise<ChildReport> {
+export async function runChild(task: string, target: string, options: ChildOptions = {}): Promise<ChildReport> {
   const { stdout } = await execFileAsync(
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', join(here, 'child.ts'), task, target, String(repeat)],
-    { cwd: join(here, '..'), maxBuffer: 1 << 20 },
+    [...(options.nodeArgs ?? []), '--import', 'tsx', join(here, 'child.ts'), task, target, String(options.repeat ?? 1)],
+    { cwd: join(here, '..'), maxBuffer: 1 << 20, env: { ...process.env, ...options.env } },
   );
   const line = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as ChildReport;

@@ -51,6 +51,8 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
         ),
         settings.runs,
         `scale ${label(size)}`,
+        // The first size warms the code up; at the larger ones a warm-up would only double the longest runs.
+        { warmup: size === sizes[0] },
       );
       measured.push({ size, rx: rx!, base: base! });
       rows.push(
@@ -89,7 +91,7 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
     });
 
     // Peak RSS at the largest size, each side in its own process; alternating, median of the runs.
-    const rssRuns = settings.quick ? 1 : 3;
+    const rssRuns = settings.quick ? 1 : 2;
     const rss = { rxgears: [] as number[], baseline: [] as number[], idle: [] as number[] };
     for (let i = 0; i < rssRuns; i++) {
       for (const side of ['rxgears', 'baseline'] as const) {
