@@ -16,7 +16,10 @@ import { hashCommands } from './hashes.ts';
 import { keyCommands, parseCursor, scanKeyspace } from './keys.ts';
 import { Keyspace } from './Keyspace.ts';
 import { listCommands } from './lists.ts';
+import { listMoveCommands } from './listMoves.ts';
 import { syntaxError } from './replies.ts';
+import { scanCommands } from './scans.ts';
+import { setOpCommands } from './setOps.ts';
 import { setCommands } from './sets.ts';
 import type { Stream } from './Stream.ts';
 import { claimCommands } from './streamClaim.ts';
@@ -57,7 +60,10 @@ const table = new CommandTable([
   ...keyCommands,
   ...hashCommands,
   ...listCommands,
+  ...listMoveCommands,
   ...setCommands,
+  ...setOpCommands,
+  ...scanCommands,
   ...zsetCommands,
   ...zsetRemoveCommands,
   ...streamCommands,

@@ -7,7 +7,7 @@ import { intArg, toInt64 } from './numbers.ts';
 import { arityError, ERR_NO_SUCH_KEY, ERR_OUT_OF_RANGE_POSITIVE, syntaxError } from './replies.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
-function readList(ks: Keyspace, key: string): Deque | undefined {
+export function readList(ks: Keyspace, key: string): Deque | undefined {
   return ks.get<Deque>(key, 'list');
 }
 

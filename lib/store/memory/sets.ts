@@ -8,9 +8,9 @@ import { toInt64 } from './numbers.ts';
 import { RSet, type CommandContext, type CommandDef } from './types.ts';
 
 /** Redis' `set-max-intset-entries` default. */
-const MAX_INTSET_ENTRIES = 512;
+export const MAX_INTSET_ENTRIES = 512;
 
-function readSet(ks: Keyspace, key: string): RSet | undefined {
+export function readSet(ks: Keyspace, key: string): RSet | undefined {
   return ks.get<RSet>(key, 'set');
 }
 

@@ -173,7 +173,47 @@ function msetnx(ctx: CommandContext, args: string[]): RedisReply {
   return 1;
 }
 
+/** GETRANGE: a byte range of the UTF-8 value, with Redis' index normalisation. */
+function getrange({ ks }: CommandContext, args: string[]): RedisReply {
+  let start = intArg(args[1]!);
+  let end = intArg(args[2]!);
+  const value = getString(ks, args[0]!);
+  if (value === undefined) return '';
+  const bytes = Buffer.from(value);
+  const length = bytes.length;
+  if (start < 0 && end < 0 && start > end) return '';
+  if (start < 0) start += length;
+  if (end < 0) end += length;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= length) end = length - 1;
+  if (start > end || length === 0) return '';
+  return bytes.subarray(start, end + 1).toString();
+}
+
+/** SETRANGE: overwrites bytes from an offset, padding with zero bytes (event `setrange`). */
+function setrange({ ks }: CommandContext, args: string[]): RedisReply {
+  const key = args[0]!;
+  const offset = intArg(args[1]!);
+  if (offset < 0) throw new ReplyError('ERR offset is out of range');
+  const patch = Buffer.from(args[2]!);
+  const current = getString(ks, key);
+  if (patch.length === 0) return current === undefined ? 0 : Buffer.byteLength(current);
+  if (offset + patch.length > 512 * 1024 * 1024) {
+    throw new ReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+  }
+  const old = Buffer.from(current ?? '');
+  const bytes = Buffer.alloc(Math.max(old.length, offset + patch.length));
+  old.copy(bytes);
+  patch.copy(bytes, offset);
+  ks.set(key, bytes.toString(), true);
+  ks.notify('setrange', key);
+  return bytes.length;
+}
+
 export const stringCommands: CommandDef[] = [
+  { name: 'getrange', arity: 4, handler: getrange },
+  { name: 'setrange', arity: 4, handler: setrange },
   { name: 'getex', arity: -2, handler: getex },
   { name: 'msetnx', arity: -3, handler: msetnx },
   { name: 'get', arity: 2, handler: (ctx, args) => getString(ctx.ks, args[0]!) ?? null },

@@ -95,12 +95,25 @@ export const randomStep: fc.Arbitrary<Step> = fc
       opt('JUSTID').map((o) => [...c, 'COUNT', '2', ...o]),
     ),
     cmd(lit('XINFO'), lit('GROUPS'), key),
+    cmd(fc.constantFrom('SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE'), key, key, key),
+    cmd(fc.constantFrom('SINTER', 'SUNION', 'SDIFF'), key, key),
+    cmd(lit('SMOVE'), key, key, word),
+    cmd(lit('RPOPLPUSH'), key, key),
+    cmd(lit('LMOVE'), key, key, fc.constantFrom('LEFT', 'RIGHT'), fc.constantFrom('LEFT', 'RIGHT', 'UP')),
+    cmd(lit('GETRANGE'), key, int, int),
+    cmd(lit('SETRANGE'), key, fc.constantFrom('0', '1', '3', '-1'), word),
+    cmd(lit('GETEX'), key, fc.constantFrom('PERSIST', 'EX', 'PXAT')).map((c) =>
+      c[2] === 'PERSIST' ? c : [...c, '100'],
+    ),
+    cmd(fc.constantFrom('SSCAN*', 'HSCAN*', 'ZSCAN*'), key),
     cmd(lit('XREAD'), lit('COUNT'), lit('2'), lit('STREAMS'), key, id),
     cmd(fc.constantFrom('EXPIRE', 'PEXPIRE'), key, fc.constantFrom('100', '-1', '0')).chain((c) =>
       opt('NX', 'XX', 'GT', 'LT').map((o) => [...c, ...o]),
     ),
   )
-  .map((c): Step => (c[0] === 'SMEMBERS' ? { cmd: c, norm: sorted } : { cmd: c }));
+  .map((c): Step =>
+    ['SMEMBERS', 'SINTER', 'SUNION', 'SDIFF'].includes(c[0]!) ? { cmd: c, norm: sorted } : { cmd: c },
+  );
 
 /** How many sequences a property tries (`CONTRACT_RUNS` raises it for a long hunt). */
 export const contractRuns = Number(process.env['CONTRACT_RUNS'] ?? 150);

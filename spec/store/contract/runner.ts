@@ -53,10 +53,35 @@ function roundHuge(reply: unknown): unknown {
   return Array.isArray(reply) ? reply.map(roundHuge) : reply;
 }
 
+/**
+ * `HSCAN*`, `SSCAN*`, `ZSCAN*` pseudo-commands: a full iteration of the key, elements (or field/value and
+ * member/score pairs) sorted, since how a collection is split into pages is up to each store.
+ */
+async function scanCollection(call: Caller, command: string, args: (string | number)[]): Promise<string[]> {
+  const [key, ...opts] = args;
+  const elements: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, page] = (await call(command, key!, cursor, ...opts)) as [string, string[]];
+    cursor = next;
+    elements.push(...page);
+  } while (cursor !== '0');
+  if (command === 'SSCAN') return [...new Set(elements)].sort();
+  const pairs = new Map<string, string>();
+  for (let i = 0; i < elements.length; i += 2) pairs.set(elements[i]!, elements[i + 1]!);
+  return [...pairs].map(([a, b]) => `${a}=${b}`).sort();
+}
+
 export async function runStep(call: Caller, step: Step, prefix: string): Promise<Outcome> {
   const [name, ...args] = step.cmd.map((a) => expand(a, prefix));
   try {
-    const reply = name === 'SCAN*' ? await scanAll(call, args) : await call(String(name), ...args);
+    const command = String(name);
+    const reply =
+      command === 'SCAN*'
+        ? await scanAll(call, args)
+        : command.endsWith('SCAN*')
+          ? await scanCollection(call, command.slice(0, -1), args)
+          : await call(command, ...args);
     return { reply: roundHuge(step.norm ? step.norm(reply) : reply) };
   } catch (error) {
     return { error: (error as Error).message };

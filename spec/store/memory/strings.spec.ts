@@ -102,3 +102,17 @@ describe('GETEX and MSETNX', () => {
     expect(run('MGET', 'a', 'b', 'c')).toEqual(['1', '2', null]);
   });
 });
+
+describe('GETRANGE and SETRANGE', () => {
+  it('work on UTF-8 bytes, padding with zero bytes', () => {
+    const { run, events } = clockedStore();
+    run('SET', 's', 'héllo');
+    expect(run('GETRANGE', 's', 0, 2)).toBe('hé');
+    expect(run('GETRANGE', 's', -3, -1)).toBe('llo');
+    expect(run('SETRANGE', 's', 7, 'x')).toBe(8);
+    expect(run('GET', 's')).toBe('héllo\u0000x');
+    expect(run('SETRANGE', 'new', 0, '')).toBe(0);
+    expect(run('EXISTS', 'new')).toBe(0);
+    expect(events()).toEqual(['set s', 'setrange s']);
+  });
+});
