@@ -108,7 +108,7 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
   it('batch: 3 runs waiting entries three at a time, and with a duration waits for a full batch', async () => {
     const g = (gears = await backend.connect());
     const p = fresh('sb');
-    const waiting = [];
+    const waiting: string[] = [];
     for (let i = 0; i < 7; i++) waiting.push(await xadd(g, `${p}old`, 'i', String(i)));
     const old = batches(g);
     await old.builder.register({ prefix: `${p}old`, batch: 3, name: 'old' });
@@ -121,7 +121,7 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
 
     const live = batches(g);
     await live.builder.register({ prefix: `${p}live`, batch: 3, duration: 60_000, name: 'live' });
-    const written = [];
+    const written: string[] = [];
     for (let i = 0; i < 6; i++) written.push(await xadd(g, `${p}live`, 'i', String(i)));
     await until(() => live.seen.length === 2, 'two full batches');
     expect(live.seen.map((b) => b.map((r) => r.id))).toEqual([written.slice(0, 3), written.slice(3)]);
@@ -161,7 +161,7 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
         .register({ prefix: `${p}*`, mode });
       const written = await Promise.all(
         ['x', 'y'].map(async (s) => {
-          const out = [];
+          const out: string[] = [];
           for (let i = 0; i < 8; i++) out.push(await xadd(g, `${p}${s}`, 'i', String(i)));
           return out;
         }),
@@ -176,7 +176,7 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
   it('acknowledges every batch and trims what it processed (trimStream: false keeps it)', async () => {
     const g = (gears = await backend.connect());
     const p = fresh('sa');
-    const written = [];
+    const written: string[] = [];
     for (let i = 0; i < 10; i++) written.push(await xadd(g, `${p}trim`, 'i', String(i)));
     for (let i = 0; i < 10; i++) await xadd(g, `${p}keep`, 'i', String(i));
     const trim = await g.GB('StreamReader').register({ prefix: `${p}trim`, batch: 4, name: 't' });
@@ -207,7 +207,7 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
       .GB('StreamReader')
       .forEach((r) => void fast.push(r.id))
       .register({ prefix: key, name: 'a' });
-    const written = [];
+    const written: string[] = [];
     for (let i = 0; i < 10; i++) written.push(await xadd(g, key, 'i', String(i)));
     await until(() => info(g, a).numSuccess === 10, 'a to process all of it');
     await until(async () => (await groups(g, key))['rxgears:a']?.pending === 0, 'a to acknowledge');
@@ -245,7 +245,7 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
     const g = (gears = await backend.connect());
     const p = fresh('sab');
     const key = `${p}s`;
-    const written = [];
+    const written: string[] = [];
     for (let i = 1; i <= 5; i++) written.push(await xadd(g, key, 'i', String(i)));
     const seen: string[] = [];
     const id = await g
@@ -354,7 +354,7 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
     const g = (gears = await backend.connect());
     const p = fresh('sh');
     const key = `${p}s`;
-    const written = [];
+    const written: string[] = [];
     for (let i = 0; i < 6; i++) written.push(await xadd(g, key, 'i', String(i)));
     const group = 'rxgears:crash';
     await g.execute('XGROUP', 'CREATE', key, group, '0');
