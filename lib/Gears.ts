@@ -311,6 +311,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
    */
   async runHook(command: string, args: string[]): Promise<RunResult<unknown> | undefined> {
     this.assertOpen();
+    if (!this.registrations.isHooked(command)) return undefined;
     const shards = this.shards;
     const slot = shards.length > 1 ? commandSlot(command, args) : undefined;
     const shard = slot === undefined ? shards[this.initiatorIndex()]! : this.shardOfSlot(slot);

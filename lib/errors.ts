@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 /**
  * Errors are classes with a fixed `name`, so callers use `instanceof` instead of matching messages.
  * Messages repeat RedisGears' own where RedisGears had one, so ported scripts and tests keep working.
@@ -39,7 +41,8 @@ export class ExecutionAbortedError extends GearsError {
 
 /** Formats any thrown value the way RedisGears lists errors: `"<ErrorName>: <message>"`. */
 export function formatError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  // isNativeError: errors thrown in a vm context (RG.JSEXECUTE scripts) come from another realm's Error.
+  if (error instanceof Error || types.isNativeError(error)) return `${(error as Error).name}: ${(error as Error).message}`;
   if (typeof error === 'string') return `Error: ${error}`;
   try {
     return `Error: ${JSON.stringify(error)}`;

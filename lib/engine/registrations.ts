@@ -140,6 +140,12 @@ export class Registrations {
     return [...execution.results];
   }
 
+  /** Whether an active hook registration overrides `command`. */
+  isHooked(command: string): boolean {
+    const registration = this.hooks.get(command.toLowerCase());
+    return registration !== undefined && !registration.paused;
+  }
+
   /**
    * Runs the hook registration overriding `command`, if there is one, with the record `[command, ...args]` on
    * the shard that owns the command's first key; `callNext(...args)` inside it runs the original command.

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connect, Gears } from '../../lib/index.ts';
+import type { Gears } from '../../lib/index.ts';
+import { connect } from '../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
 import { deleteKeys, uniquePrefix } from '../support/backends.ts';
 import { redisCli, runProcess, type ProcessResult } from '../server/helpers.ts';
@@ -147,8 +148,7 @@ describe('rxgears CLI', { timeout: 90_000 }, () => {
     });
   });
 
-  it('exec of a script that registers prints the registration id and runs until SIGTERM', async (context) => {
-    if (typeof (Gears.prototype as unknown as Record<string, unknown>).register !== 'function') context.skip();
+  it('exec of a script that registers prints the registration id and runs until SIGTERM', async () => {
     const file = join(dir, 'register.js');
     await writeFile(file, "GB().map(r => r.key).register('watched:*')\n");
     const child = spawn(process.execPath, [join(root, 'bin/rxgears.js'), 'exec', file], {

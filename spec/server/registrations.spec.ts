@@ -13,8 +13,6 @@ describe('registrations through the server', () => {
   let server: RxgearsServer;
   let redis: Redis;
   const call = (...args: string[]): Promise<unknown> => redis.call(args[0]!, ...args.slice(1));
-  const engineHas = (...names: string[]): boolean =>
-    names.every((name) => typeof (gears as unknown as Record<string, unknown>)[name] === 'function');
 
   beforeAll(async () => {
     gears = await connect({ shards: 3 });
@@ -27,8 +25,7 @@ describe('registrations through the server', () => {
     await gears?.close();
   });
 
-  it('a script that registers answers OK; the registration fires on events and is listed, then unregistered', async (context) => {
-    if (!engineHas('register', 'dumpRegistrations', 'unregister')) context.skip();
+  it('a script that registers answers OK; the registration fires on events and is listed, then unregistered', async () => {
     const script = `GB().map(r => r.key).forEach(key => execute('INCR', 'seen:' + key)).register('watched:*', { eventTypes: ['set'] })`;
     expect(await call('RG.JSEXECUTE', script, 'DESCRIPTION', 'counts sets')).toBe('OK');
     const dump = (await call('RG.DUMPREGISTRATIONS')) as unknown[][];
@@ -42,16 +39,14 @@ describe('registrations through the server', () => {
     expect(((await call('RG.DUMPREGISTRATIONS')) as unknown[][]).some((r) => r[1] === mine![1])).toBe(false);
   });
 
-  it('RG.TRIGGER runs a CommandReader registration and answers its records', async (context) => {
-    if (!engineHas('register', 'trigger')) context.skip();
+  it('RG.TRIGGER runs a CommandReader registration and answers its records', async () => {
     const script = `GB('CommandReader').map(([, who]) => 'hello ' + who).register({ trigger: 'greet', mode: 'async_local' })`;
     expect(await call('RG.JSEXECUTE', script)).toBe('OK');
     expect(await call('RG.TRIGGER', 'greet', 'Rick')).toEqual(['hello Rick']);
     await expect(call('RG.TRIGGER')).rejects.toThrow("ERR wrong number of arguments for 'rg.trigger' command");
   });
 
-  it('RG.PAUSEREGISTRATIONS, RG.UNPAUSEREGISTRATIONS and RG.CLEARREGISTRATIONSSTATS answer OK', async (context) => {
-    if (!engineHas('register', 'pauseRegistrations', 'unpauseRegistrations', 'clearRegistrationsStats')) context.skip();
+  it('RG.PAUSEREGISTRATIONS, RG.UNPAUSEREGISTRATIONS and RG.CLEARREGISTRATIONSSTATS answer OK', async () => {
     expect(await call('RG.JSEXECUTE', "GB().register('paused:*')", 'DESCRIPTION', 'to pause')).toBe('OK');
     const registration = ((await call('RG.DUMPREGISTRATIONS')) as string[][]).find((r) => r[5] === 'to pause');
     expect(await call('RG.PAUSEREGISTRATIONS', registration![1]!)).toBe('OK');

@@ -88,7 +88,8 @@ describe.each(backends)('rxgears server over $name', (backend) => {
     await expect(redis.call('BLPOP', k('list'), '0')).rejects.toThrow(/not supported/);
   });
 
-  it.runIf(!backend.shared)(
+  // On a shared server the keyspace holds other tests' keys too: arrayContaining checks ours are there.
+  it(
     'RG.JSEXECUTE "GB().run()" returns every key as RedisGears does: [[records], [errors]]',
     async () => {
       const [results, errors] = (await jsExecute('GB().run()')) as [string[], string[]];

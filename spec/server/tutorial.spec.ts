@@ -126,9 +126,7 @@ describe.each(targets)('the RedisGears tutorial through redis-cli against $name'
     ]);
   });
 
-  it('UNBLOCKING, then RG.DUMPEXECUTIONS and RG.GETRESULTSBLOCKING (once the engine has them)', async (context) => {
-    const engine = server.gears as unknown as Record<string, unknown>;
-    if (typeof engine.dumpExecutions !== 'function' || typeof engine.getResultsBlocking !== 'function') context.skip();
+  it('UNBLOCKING, then RG.DUMPEXECUTIONS and RG.GETRESULTSBLOCKING', async () => {
     const [id] = await cli('RG.JSEXECUTE', "GB().map(r => r.key).run('person:*')", 'UNBLOCKING');
     const lines = await cli('RG.GETRESULTSBLOCKING', id!);
     expect(sorted(lines.slice(0, -1))).toEqual(['person:1', 'person:2', 'person:3', 'person:4', 'person:5']);
