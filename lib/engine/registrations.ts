@@ -1,5 +1,6 @@
 import { concatMap, EMPTY, filter, finalize, from, mergeMap, tap, type Observable } from 'rxjs';
 import type { Shard } from '../cluster/topology.ts';
+import { isGlobalStep } from '../builder/steps.ts';
 import type { RedisArg, RedisReply } from '../store/ShardStore.ts';
 import { GearsError, formatError } from '../errors.ts';
 import { keysReaderEvents } from '../../readers/keysReaderEvents.ts';
@@ -264,6 +265,9 @@ export class Registrations {
   ): Execution {
     registration.numTriggered++;
     if (trigger.lagMs !== undefined) registration.recordLag(trigger.lagMs);
+    // Only the event's shard has input: without a global step the other shards could only idle, so the
+    // execution stays local (same results, a fraction of the cost per event).
+    if (everywhere && !recordsEverywhere && !registration.plan.steps.some(isGlobalStep)) everywhere = false;
     const execution = this.host.launch({
       plan: registration.plan,
       shards: everywhere ? this.host.shards : [trigger.shard],
