@@ -6,7 +6,8 @@ import { ReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg, isInt64Range, toBigInt64, toInt64 } from './numbers.ts';
-import { arityError, ERR_OVERFLOW } from './replies.ts';
+import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, ZERO_LD } from './longDouble.ts';
+import { arityError, ERR_NOT_FLOAT, ERR_OVERFLOW } from './replies.ts';
 import { Hash, type CommandContext, type CommandDef } from './types.ts';
 
 function readHash(ks: Keyspace, key: string): Hash | undefined {
@@ -72,7 +73,26 @@ function hdel({ ks }: CommandContext, args: string[]): RedisReply {
   return deleted;
 }
 
+/** HINCRBYFLOAT in Redis' long double arithmetic (event `hincrbyfloat`). */
+function hincrbyfloat({ ks }: CommandContext, args: string[]): RedisReply {
+  const [key, field] = [args[0]!, args[1]!];
+  const incr = parseLongDouble(args[2]!);
+  if (incr === undefined) throw new ReplyError(ERR_NOT_FLOAT);
+  if (!isFiniteLongDouble(incr)) throw new ReplyError('ERR value is NaN or Infinity');
+  const hash = writeHash(ks, key);
+  const current = hash.get(field);
+  const value = current === undefined ? ZERO_LD : parseLongDouble(current);
+  if (value === undefined) throw new ReplyError('ERR hash value is not a float');
+  const sum = addLongDouble(value, incr);
+  if (!isFiniteLongDouble(sum)) throw new ReplyError('ERR increment would produce NaN or Infinity');
+  const text = formatLongDouble(sum);
+  hash.set(field, text);
+  ks.notify('hincrbyfloat', key);
+  return text;
+}
+
 export const hashCommands: CommandDef[] = [
+  { name: 'hincrbyfloat', arity: 4, handler: hincrbyfloat },
   { name: 'hset', arity: -4, handler: hset('hset', 'count') },
   { name: 'hmset', arity: -4, handler: hset('hmset', 'ok') },
   {

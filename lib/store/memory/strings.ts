@@ -3,7 +3,8 @@ import { ReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { isInt64Range, toBigInt64, toInt64, intArg } from './numbers.ts';
-import { arityError, ERR_NOT_INTEGER, ERR_OVERFLOW, syntaxError } from './replies.ts';
+import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, ZERO_LD } from './longDouble.ts';
+import { arityError, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_OVERFLOW, syntaxError } from './replies.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
 function getString(ks: Keyspace, key: string): string | undefined {
@@ -211,7 +212,23 @@ function setrange({ ks }: CommandContext, args: string[]): RedisReply {
   return bytes.length;
 }
 
+/** INCRBYFLOAT in Redis' long double arithmetic, the TTL kept (event `incrbyfloat`). */
+function incrbyfloat({ ks }: CommandContext, args: string[]): RedisReply {
+  const key = args[0]!;
+  const current = getString(ks, key);
+  const value = current === undefined ? ZERO_LD : parseLongDouble(current);
+  const incr = parseLongDouble(args[1]!);
+  if (value === undefined || incr === undefined) throw new ReplyError(ERR_NOT_FLOAT);
+  const sum = addLongDouble(value, incr);
+  if (!isFiniteLongDouble(sum)) throw new ReplyError('ERR increment would produce NaN or Infinity');
+  const text = formatLongDouble(sum);
+  ks.set(key, text, true);
+  ks.notify('incrbyfloat', key);
+  return text;
+}
+
 export const stringCommands: CommandDef[] = [
+  { name: 'incrbyfloat', arity: 3, handler: incrbyfloat },
   { name: 'getrange', arity: 4, handler: getrange },
   { name: 'setrange', arity: 4, handler: setrange },
   { name: 'getex', arity: -2, handler: getex },

@@ -106,6 +106,8 @@ export const randomStep: fc.Arbitrary<Step> = fc
       c[2] === 'PERSIST' ? c : [...c, '100'],
     ),
     cmd(fc.constantFrom('SSCAN*', 'HSCAN*', 'ZSCAN*'), key),
+    cmd(lit('INCRBYFLOAT'), key, fc.oneof(word, score)),
+    cmd(lit('HINCRBYFLOAT'), key, word, fc.oneof(word, score)),
     cmd(lit('XREAD'), lit('COUNT'), lit('2'), lit('STREAMS'), key, id),
     cmd(fc.constantFrom('EXPIRE', 'PEXPIRE'), key, fc.constantFrom('100', '-1', '0')).chain((c) =>
       opt('NX', 'XX', 'GT', 'LT').map((o) => [...c, ...o]),
