@@ -14,15 +14,24 @@ export interface ExecutionSummary {
  * oldest finished executions are dropped; running ones are never dropped.
  */
 export class ExecutionRegistry {
+  /** Every kept execution, oldest first (Map keeps insertion order). */
   private readonly executions = new Map<string, Execution>();
+  /** Per registration, its kept executions, oldest first. */
+  private readonly byRegistration = new Map<string, Execution[]>();
 
   constructor(private readonly limits: () => { maxExecutions: number; maxPerRegistration: number }) {}
 
   add(execution: Execution): void {
     this.executions.set(execution.id, execution);
-    this.evict(execution.registrationId);
+    const registrationId = execution.registrationId;
+    if (registrationId !== undefined) {
+      let list = this.byRegistration.get(registrationId);
+      if (!list) this.byRegistration.set(registrationId, (list = []));
+      list.push(execution);
+    }
+    this.evict(registrationId);
     // Finishing may make room in a registry that was full of running executions.
-    execution.onFinish(() => this.evict(execution.registrationId));
+    execution.onFinish(() => this.evict(registrationId));
   }
 
   dump(): ExecutionSummary[] {
@@ -67,32 +76,46 @@ export class ExecutionRegistry {
     const execution = this.get(id);
     if (!execution.finished)
       throw new GearsError('can not drop a not yet finished execution, abort it first.', { executionId: id });
-    this.executions.delete(id);
+    this.remove(execution);
   }
 
   /** Executions of one registration, oldest first. */
   ofRegistration(registrationId: string): Execution[] {
-    return [...this.executions.values()].filter((e) => e.registrationId === registrationId);
+    return [...(this.byRegistration.get(registrationId) ?? [])];
   }
 
   running(): Execution[] {
     return [...this.executions.values()].filter((e) => !e.finished);
   }
 
+  /**
+   * Drops the oldest finished executions beyond the limits. Usually the oldest one is finished, so this
+   * looks at one or two entries per call, however many are kept.
+   */
   private evict(registrationId: string | undefined): void {
     const { maxExecutions, maxPerRegistration } = this.limits();
-    if (registrationId !== undefined) this.trim(this.ofRegistration(registrationId), maxPerRegistration);
-    this.trim([...this.executions.values()], maxExecutions);
+    const list = registrationId === undefined ? undefined : this.byRegistration.get(registrationId);
+    if (list) this.trim(list, list.length - maxPerRegistration);
+    this.trim(this.executions.values(), this.executions.size - maxExecutions);
   }
 
-  /** Drops the oldest finished executions of `list` (insertion order = age) until at most `max` remain. */
-  private trim(list: Execution[], max: number): void {
-    let excess = list.length - max;
-    for (const execution of list) {
-      if (excess <= 0) return;
-      if (!execution.finished) continue;
-      this.executions.delete(execution.id);
-      excess--;
+  private trim(oldestFirst: Iterable<Execution>, excess: number): void {
+    if (excess <= 0) return;
+    const victims: Execution[] = [];
+    for (const execution of oldestFirst) {
+      if (victims.length >= excess) break;
+      if (execution.finished) victims.push(execution);
     }
+    for (const execution of victims) this.remove(execution);
+  }
+
+  private remove(execution: Execution): void {
+    this.executions.delete(execution.id);
+    const registrationId = execution.registrationId;
+    if (registrationId === undefined) return;
+    const list = this.byRegistration.get(registrationId);
+    const index = list?.indexOf(execution) ?? -1;
+    if (list && index >= 0) list.splice(index, 1);
+    if (list?.length === 0) this.byRegistration.delete(registrationId);
   }
 }
