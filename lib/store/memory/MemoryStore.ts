@@ -123,6 +123,13 @@ export class MemoryStore implements ShardStore {
     return reply instanceof BlockRequest ? reply.onTimeout : reply;
   }
 
+  /**
+   * Runs one command; an error reply rejects with a `ReplyError`. `XREAD`/`XREADGROUP … BLOCK` park until an
+   * XADD (or a deletion) signals one of their keys, or until their timeout.
+   *
+   * @example
+   * const reply = await store.call('XREAD', 'BLOCK', 0, 'STREAMS', 'events', '$'); // resolves on the next XADD
+   */
   call(command: string, ...args: RedisArg[]): Promise<RedisReply> {
     let reply: RedisReply | BlockRequest;
     try {
@@ -134,6 +141,10 @@ export class MemoryStore implements ShardStore {
     return Promise.resolve(reply);
   }
 
+  /**
+   * One SCAN step over the keyspace's bucket table (Redis' reverse-binary cursor): a key present during a whole
+   * iteration is returned at least once however the keyspace changes in between; expired keys are dropped.
+   */
   scan(cursor: string, options: ScanOptions = {}): Promise<ScanPage> {
     try {
       this.ks.tick();
@@ -151,6 +162,7 @@ export class MemoryStore implements ShardStore {
     }
   }
 
+  /** Types and values of a batch of keys in one synchronous pass (one Promise per batch), as plain copies. */
   readKeys(keys: readonly string[], options: { readValue?: boolean } = {}): Promise<KeyData[]> {
     const readValue = options.readValue ?? true;
     this.ks.tick();
@@ -159,6 +171,7 @@ export class MemoryStore implements ShardStore {
     return Promise.resolve(out);
   }
 
+  /** XRANGE as entries with field objects; `-`, `+` and exclusive `(` bounds; a COUNT of 0 or less gives none. */
   xrange(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]> {
     try {
       this.ks.tick();
@@ -181,6 +194,10 @@ export class MemoryStore implements ShardStore {
     }
   }
 
+  /**
+   * The keyspace events Redis 7.0 would publish with `notify-keyspace-events KEA`, hot, delivered synchronously
+   * right after the command that raised them (so a listener's own commands never interleave with a command).
+   */
   keyspaceEvents(): Observable<KeyspaceEvent> {
     return new Observable<KeyspaceEvent>((subscriber) => {
       this.listeners++;
@@ -216,6 +233,7 @@ export class MemoryStore implements ShardStore {
     return count;
   }
 
+  /** Stops the expiry timer, fails reads still blocked and completes the keyspace events. Idempotent. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
