@@ -68,8 +68,9 @@ export interface TrimSpec {
 
 export class Stream {
   readonly type = 'stream';
-  /** Live entries in id order. */
-  readonly entries: StreamRecord[] = [];
+  /** Live entries in id order from `head` on (trimming advances `head` instead of shifting the array). */
+  private items: StreamRecord[] = [];
+  private head = 0;
   lastId: StreamId = ZERO_ID;
   firstId: StreamId = ZERO_ID;
   maxDeletedId: StreamId = ZERO_ID;
@@ -78,7 +79,17 @@ export class Stream {
   private tail: StreamNode | undefined;
 
   get length(): number {
-    return this.entries.length;
+    return this.items.length - this.head;
+  }
+
+  /** The entry at position `index` (0 = oldest). */
+  at(index: number): StreamRecord | undefined {
+    return index < 0 ? undefined : this.items[this.head + index];
+  }
+
+  /** The newest entry (Redis' last valid id, unlike `lastId` which survives deletions). */
+  last(): StreamRecord | undefined {
+    return this.length === 0 ? undefined : this.items[this.items.length - 1];
   }
 
   append(id: StreamId, fields: string[]): StreamRecord {
@@ -93,37 +104,37 @@ export class Stream {
     node.total++;
     node.bytes += entryBytes(node, id, fields);
     const record: StreamRecord = { ms: id.ms, seq: id.seq, id: formatId(id), fields, node };
-    this.entries.push(record);
+    this.items.push(record);
     this.lastId = id;
     this.entriesAdded++;
-    if (this.entries.length === 1) this.firstId = id;
+    if (this.length === 1) this.firstId = id;
     return record;
   }
 
-  /** Index of the first entry with id ≥ `id`. */
+  /** Position of the first entry with id ≥ `id`. */
   lowerBound(id: StreamId): number {
-    const entries = this.entries;
-    let lo = 0;
-    let hi = entries.length;
+    const items = this.items;
+    let lo = this.head;
+    let hi = items.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (compareIds(entries[mid] as StreamRecord, id) < 0) lo = mid + 1;
+      if (compareIds(items[mid] as StreamRecord, id) < 0) lo = mid + 1;
       else hi = mid;
     }
-    return lo;
+    return lo - this.head;
   }
 
   find(id: StreamId): StreamRecord | undefined {
-    const e = this.entries[this.lowerBound(id)];
+    const e = this.at(this.lowerBound(id));
     return e !== undefined && e.ms === id.ms && e.seq === id.seq ? e : undefined;
   }
 
   /** XDEL of one id; true when it existed. */
   delete(id: StreamId): boolean {
     const at = this.lowerBound(id);
-    const e = this.entries[at];
+    const e = this.at(at);
     if (e === undefined || e.ms !== id.ms || e.seq !== id.seq) return false;
-    this.entries.splice(at, 1);
+    this.items.splice(this.head + at, 1);
     e.node.live--;
     if (e.node.live === 0 && e.node === this.tail) this.tail = undefined;
     if (compareIds(id, this.maxDeletedId) > 0) this.maxDeletedId = { ms: id.ms, seq: id.seq };
@@ -133,17 +144,17 @@ export class Stream {
 
   /** `streamTrim`: drops whole nodes, then (unless approximate) single entries of the first node. */
   trim(spec: TrimSpec): number {
-    const entries = this.entries;
+    const length = this.length;
     let removed = 0;
     let i = 0;
-    while (i < entries.length) {
-      if (spec.strategy === 'maxlen' && entries.length - i <= spec.maxlen) break;
-      const node = (entries[i] as StreamRecord).node;
+    while (i < length) {
+      if (spec.strategy === 'maxlen' && length - i <= spec.maxlen) break;
+      const node = (this.at(i) as StreamRecord).node;
       const live = node.live;
       if (spec.limit && removed + live > spec.limit) break;
-      const last = entries[i + live - 1] as StreamRecord;
+      const last = this.at(i + live - 1) as StreamRecord;
       const removeNode =
-        spec.strategy === 'maxlen' ? entries.length - i - live >= spec.maxlen : compareIds(last, spec.minid) < 0;
+        spec.strategy === 'maxlen' ? length - i - live >= spec.maxlen : compareIds(last, spec.minid) < 0;
       if (removeNode) {
         node.live = 0;
         if (node === this.tail) this.tail = undefined;
@@ -153,21 +164,34 @@ export class Stream {
       }
       if (spec.approx) break;
       for (let j = 0; j < live; j++) {
-        const e = entries[i] as StreamRecord;
-        if (spec.strategy === 'maxlen' ? entries.length - i <= spec.maxlen : compareIds(e, spec.minid) >= 0) break;
+        const e = this.at(i) as StreamRecord;
+        if (spec.strategy === 'maxlen' ? length - i <= spec.maxlen : compareIds(e, spec.minid) >= 0) break;
         node.live--;
         i++;
         removed++;
       }
       break;
     }
-    if (i > 0) entries.splice(0, i);
+    if (i > 0) this.dropFront(i);
     this.refreshFirstId();
     return removed;
   }
 
+  private dropFront(count: number): void {
+    const items = this.items;
+    for (let k = this.head; k < this.head + count; k++) items[k] = undefined as unknown as StreamRecord;
+    this.head += count;
+    if (this.head === items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > items.length) {
+      this.items = items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
   private refreshFirstId(): void {
-    const first = this.entries[0];
+    const first = this.at(0);
     this.firstId = first === undefined ? ZERO_ID : { ms: first.ms, seq: first.seq };
   }
 }

@@ -98,18 +98,16 @@ export function entryReply(e: StreamRecord): RedisReply {
 /** Entries with start ≤ id ≤ end, ascending (or descending when `rev`), at most `count` (0 = all). */
 export function rangeRecords(s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): StreamRecord[] {
   const out: StreamRecord[] = [];
-  const entries = s.entries;
   if (!rev) {
-    for (let i = s.lowerBound(start); i < entries.length; i++) {
-      const e = entries[i]!;
+    for (let i = s.lowerBound(start); i < s.length; i++) {
+      const e = s.at(i)!;
       if (e.ms > end.ms || (e.ms === end.ms && e.seq > end.seq)) break;
       out.push(e);
       if (count && out.length === count) break;
     }
   } else {
-    const after = upperBound(s, end);
-    for (let i = after - 1; i >= 0; i--) {
-      const e = entries[i]!;
+    for (let i = upperBound(s, end) - 1; i >= 0; i--) {
+      const e = s.at(i)!;
       if (e.ms < start.ms || (e.ms === start.ms && e.seq < start.seq)) break;
       out.push(e);
       if (count && out.length === count) break;
@@ -121,5 +119,5 @@ export function rangeRecords(s: Stream, start: StreamId, end: StreamId, count: n
 /** Index just past the last entry with id ≤ `id`. */
 function upperBound(s: Stream, id: StreamId): number {
   const next = incrId(id);
-  return next === undefined ? s.entries.length : s.lowerBound(next);
+  return next === undefined ? s.length : s.lowerBound(next);
 }

@@ -176,7 +176,7 @@ function xread(xreadgroup: boolean) {
         }
         const id = ids[i]!;
         if (a.group === undefined) {
-          const last = s.entries[s.length - 1];
+          const last = s.last();
           if (id === '>' || last === undefined || compareIds(last, id) <= 0) continue;
           const start = incrId(id) ?? { ms: U64_MAX, seq: U64_MAX };
           out.push([key, rangeRecords(s, start, MAX_ID, a.count, false).map(entryReply)]);
@@ -187,7 +187,7 @@ function xread(xreadgroup: boolean) {
           throw new ReplyError('NOGROUP the consumer group this client was blocked on no longer exists');
         }
         const history = id !== '>';
-        const last = s.entries[s.length - 1];
+        const last = s.last();
         const hasNew = !history && last !== undefined && compareIds(last, group.lastId) > 0;
         if (!history && !hasNew) continue;
         // Redis creates the consumer only when it serves it (a read that blocks creates nobody yet).

@@ -59,6 +59,21 @@ describe('Stream', () => {
     expect(s.length).toBe(11);
   });
 
+  it('stays consistent when trimmed one entry at a time for thousands of entries', () => {
+    const s = new Stream();
+    for (let i = 1; i <= 5000; i++) {
+      s.append({ ms: i, seq: 0 }, ['f', String(i)]);
+      s.trim(maxlen(10));
+    }
+    expect(s.length).toBe(10);
+    expect(s.at(0)?.id).toBe('4991-0');
+    expect(s.last()?.id).toBe('5000-0');
+    expect(s.find({ ms: 4995, seq: 0 })?.fields).toEqual(['f', '4995']);
+    expect(s.lowerBound({ ms: 4995, seq: 1 })).toBe(5);
+    expect(s.delete({ ms: 4991, seq: 0 })).toBe(true);
+    expect(s.firstId).toEqual({ ms: 4992, seq: 0 });
+  });
+
   it('formats the 2^64-1 sentinel ids', () => {
     expect(formatId(MAX_ID)).toBe('18446744073709551615-18446744073709551615');
   });
