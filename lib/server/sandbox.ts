@@ -22,14 +22,23 @@ export interface ScriptOptions {
   filename?: string;
   /** Where the script's `console` writes (default: the process console). */
   console?: Console;
+  /**
+   * Called once the source compiled, just before it runs: a deployment upgrade unregisters the old
+   * registrations here, so a source that does not even compile leaves them untouched.
+   */
+  beforeRun?: () => unknown;
 }
 
-/** What a script did, decided by its last builder action. */
-export type ScriptOutcome =
+/**
+ * What a script did, decided by its last builder action; `registrations` lists every registration it made
+ * (in the order they were started), whatever its last action was.
+ */
+export type ScriptOutcome = (
   | { kind: 'run'; result: RunResult<unknown> }
   | { kind: 'unblocking'; executionId: string }
   | { kind: 'register'; registrationId: string }
-  | { kind: 'none' };
+  | { kind: 'none' }
+) & { registrations: string[] };
 
 /**
  * The runtime helpers scripts get as globals: one entry each, by their export name in `lib/index.ts`. A name
@@ -155,13 +164,28 @@ function trackingEngine(gears: Gears, actions: Action[], unblocking: boolean): G
   });
 }
 
+/** Unregisters what a failed script registered: a script registers all of its gears or none (as RedisGears). */
+async function rollBack(gears: Gears, actions: readonly Action[]): Promise<void> {
+  for (const action of actions) {
+    if (action.kind !== 'register') continue;
+    const id = await action.promise.then(String, () => undefined);
+    if (id === undefined) continue;
+    try {
+      gears.unregister(id, { abortPending: true });
+    } catch {
+      // already gone (the script unregistered it itself)
+    }
+  }
+}
+
 /**
  * Runs a gear script (JavaScript or TypeScript) in a `node:vm` context whose globals are the runtime: `GB`
  * bound to `gears`, `execute` and the other runtime helpers, `console`, timers — and no `require`, `process`
  * or `import()` unless `allowRequire`. The script's completion value is awaited when it is a Promise, then
  * every action the script started; the last one decides the outcome (`run` → its results, `run` with
  * `unblocking` → the execution id, `register` → the registration id). The first failed action, a thrown error
- * or a syntax error rejects.
+ * or a syntax error rejects — and then every registration the script made is unregistered again, so a
+ * script that fails half-way leaves nothing registered (RedisGears rolls a failed session back the same way).
  *
  * `node:vm` is not a security boundary: any engine object handed to the script leads back to the host realm
  * (`GB.constructor('return process')()`). The sandbox keeps scripts from reaching Node by accident; the
@@ -189,21 +213,45 @@ export async function runScript(gears: Gears, source: string, options: ScriptOpt
     filename,
     ...(options.allowRequire ? { importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER } : {}),
   });
-  const completion: unknown = runInContext(topLevelContext(gears), () =>
-    script.runInContext(context, { displayErrors: false }),
-  );
-  if (isThenable(completion)) await completion;
+  await options.beforeRun?.();
+  let thrown: { error: unknown } | undefined;
+  try {
+    const completion: unknown = runInContext(topLevelContext(gears), () =>
+      script.runInContext(context, { displayErrors: false }),
+    );
+    if (isThenable(completion)) await completion;
+  } catch (error) {
+    thrown = { error };
+  }
   // Actions may start actions (`.then(() => GB().run())`): wait until no new one appeared.
   for (let settled = 0; settled < actions.length;) {
     const batch = actions.slice(settled);
     await Promise.allSettled(batch.map((action) => action.promise));
     settled += batch.length;
   }
-  for (const action of actions) await action.promise; // the first failure, in the order they started
+  const failed = thrown ?? (await firstFailure(actions));
+  if (failed) {
+    await rollBack(gears, actions);
+    throw failed.error;
+  }
+  const registrations: string[] = [];
+  for (const action of actions) if (action.kind === 'register') registrations.push(String(await action.promise));
   const last = actions.at(-1);
-  if (!last) return { kind: 'none' };
+  if (!last) return { kind: 'none', registrations };
   const value = await last.promise;
-  if (last.kind === 'register') return { kind: 'register', registrationId: String(value) };
-  if (typeof value === 'string') return { kind: 'unblocking', executionId: value };
-  return { kind: 'run', result: value as RunResult<unknown> };
+  if (last.kind === 'register') return { kind: 'register', registrationId: String(value), registrations };
+  if (typeof value === 'string') return { kind: 'unblocking', executionId: value, registrations };
+  return { kind: 'run', result: value as RunResult<unknown>, registrations };
+}
+
+/** The first failed action, in the order they started (all have settled). */
+async function firstFailure(actions: readonly Action[]): Promise<{ error: unknown } | undefined> {
+  for (const action of actions) {
+    const failure = await action.promise.then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    if (failure) return failure;
+  }
+  return undefined;
 }

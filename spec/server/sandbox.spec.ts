@@ -18,12 +18,12 @@ describe('runScript', () => {
 
   it('lets the last builder action decide the outcome', async () => {
     const outcome = await runScript(gears, "GB().count().run(); GB().map(r => r.key).run('a')");
-    expect(outcome).toEqual({ kind: 'run', result: { results: ['a'], errors: [] } });
+    expect(outcome).toEqual({ kind: 'run', result: { results: ['a'], errors: [] }, registrations: [] });
   });
 
   it('waits for actions started by other actions', async () => {
     const outcome = await runScript(gears, "GB().count().run().then(() => GB().map(r => r.value).run('b'))");
-    expect(outcome).toEqual({ kind: 'run', result: { results: ['2'], errors: [] } });
+    expect(outcome).toEqual({ kind: 'run', result: { results: ['2'], errors: [] }, registrations: [] });
   });
 
   it('makes every run unblocking when asked, resolving with the execution id', async () => {
@@ -31,11 +31,12 @@ describe('runScript', () => {
     expect(outcome).toEqual({
       kind: 'unblocking',
       executionId: expect.stringMatching(/^[0-9a-f]{40}-\d+$/) as unknown,
+      registrations: [],
     });
   });
 
   it('reports no action for a script that only defines things', async () => {
-    expect(await runScript(gears, 'function helper() { return 1 }')).toEqual({ kind: 'none' });
+    expect(await runScript(gears, 'function helper() { return 1 }')).toEqual({ kind: 'none', registrations: [] });
   });
 
   it('rejects with the script’s own error when it throws after starting a failing action', async () => {
@@ -62,7 +63,40 @@ describe('runScript', () => {
       gears,
       "function first<T>(xs: T[]): T | undefined { return xs[0] }\nGB().map((r): string => first([r.key])!).run('a')",
     );
-    expect(outcome).toEqual({ kind: 'run', result: { results: ['a'], errors: [] } });
+    expect(outcome).toEqual({ kind: 'run', result: { results: ['a'], errors: [] }, registrations: [] });
+  });
+
+  it('lists every registration the script made, whatever its last action', async () => {
+    const outcome = await runScript(
+      gears,
+      "GB().register('listed:a:*'); GB().register('listed:b:*'); GB().count().run('a')",
+    );
+    expect(outcome).toEqual({
+      kind: 'run',
+      result: { results: [1], errors: [] },
+      registrations: [expect.any(String), expect.any(String)],
+    });
+    const ids = gears.dumpRegistrations().map((r) => r.id);
+    expect(ids).toEqual(expect.arrayContaining(outcome.registrations));
+    for (const id of outcome.registrations) gears.unregister(id);
+  });
+
+  it('unregisters what a failing script registered: all of its gears or none', async () => {
+    const before = gears.dumpRegistrations().length;
+    await expect(
+      runScript(gears, "GB().register('rolled:a:*'); GB().register('rolled:b:*'); nosuchfunction()"),
+    ).rejects.toThrow('nosuchfunction is not defined');
+    await expect(runScript(gears, "GB().register('rolled:c:*'); GB().run('*', { bogus: 1 })")).rejects.toThrow(
+      /unknown option 'bogus'/,
+    );
+    expect(gears.dumpRegistrations()).toHaveLength(before);
+  });
+
+  it('calls beforeRun once the source compiled, and not for a syntax error', async () => {
+    const calls: string[] = [];
+    await runScript(gears, "GB().count().run('a')", { beforeRun: () => calls.push('compiled') });
+    await expect(runScript(gears, 'GB(', { beforeRun: () => calls.push('broken') })).rejects.toThrow(SyntaxError);
+    expect(calls).toEqual(['compiled']);
   });
 
   it('names the line of a syntax error', async () => {
