@@ -59,8 +59,12 @@ export class PendingList {
   }
 
   last(): PendingEntry | undefined {
+    // The highest id ever added is the last one unless it was acked since: then walk the list once.
+    const max = this.max as PendingEntry | undefined;
+    if (max !== undefined && this.map.get(max.id) === max) return max;
     let last: PendingEntry | undefined;
     for (const e of this.ordered()) last = e;
+    this.max = last;
     return last;
   }
 }
