@@ -18,6 +18,7 @@ export const USAGE = `rxgears — RedisGears-style data processing for Redis, on
 
 Usage:
   rxgears serve [--redis URL | --shards N] [--port 6380] [--bind 127.0.0.1] [--requirepass P] [--allow-require]
+                [--deployments-key K]
   rxgears exec <file|-> [--redis URL | --shards N] [--unblocking] [--allow-require]
   rxgears load <file|-> [--redis URL | --port P] [--host H]
 

@@ -1,6 +1,6 @@
 import { integerFlag, parseCommandArgs, untilSignal, UsageError } from './args.ts';
 
-export const HELP = `Usage: rxgears serve [--redis URL | --shards N] [--port 6380] [--bind 127.0.0.1] [--requirepass P] [--allow-require]
+export const HELP = `Usage: rxgears serve [--redis URL | --shards N] [--port 6380] [--bind 127.0.0.1] [--requirepass P] [--allow-require] [--deployments-key K]
 
 A RESP server (RESP2, RESP3 after HELLO 3): RG.JSEXECUTE and the other RG.* commands, every other command
 proxied to the data. Talk to it with redis-cli -p <port> or any Redis client.
@@ -11,6 +11,8 @@ proxied to the data. Talk to it with redis-cli -p <port> or any Redis client.
   --bind ADDR       address to listen on (default 127.0.0.1: loopback only)
   --requirepass P   clients must AUTH with P first (or set RXGEARS_REQUIREPASS, kept out of the process list)
   --allow-require   give scripts require, process and import() (trusted scripts only)
+  --deployments-key K  with --redis: the hash keeping scripts that registered gears (default rxgears:deployments);
+                    they run again when a server starts on that Redis. The embedded store keeps nothing.
 
 Prints "rxgears listening on <addr>:<port>"; stops on SIGINT / SIGTERM.
 `;
@@ -23,6 +25,7 @@ export async function run(args: string[]): Promise<void> {
     bind: { type: 'string' },
     requirepass: { type: 'string' },
     'allow-require': { type: 'boolean' },
+    'deployments-key': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -36,6 +39,8 @@ export async function run(args: string[]): Promise<void> {
   const port = integerFlag('port', values.port, 0, 65535);
   const requirePass = values.requirepass ?? process.env.RXGEARS_REQUIREPASS;
   if (requirePass === '') throw new UsageError('serve: --requirepass needs a non-empty password');
+  const deploymentsKey = values['deployments-key'];
+  if (deploymentsKey === '') throw new UsageError('serve: --deployments-key needs a key name');
 
   const { serve } = await import('../server/Server.ts');
   const { describeError } = await import('../server/sandbox.ts');
@@ -46,6 +51,7 @@ export async function run(args: string[]): Promise<void> {
     ...(values.bind !== undefined ? { host: values.bind } : {}),
     ...(requirePass !== undefined ? { requirePass } : {}),
     allowRequire: values['allow-require'] ?? false,
+    ...(deploymentsKey !== undefined ? { deploymentsKey } : {}),
   });
   // A script's stray rejected Promise must not take the server down (Node's default is to exit).
   const onRejection = (error: unknown): void => {

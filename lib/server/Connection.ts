@@ -4,13 +4,15 @@ import { RespParser, RespProtocolError, type ParsedRequest, type RespLimits } fr
 import { ErrorReply, encodeReply, type Protocol, type Reply } from './replies.ts';
 import { builtin, CloseAfter, type ClientState, type ServerContext } from './builtins.ts';
 import { arityAccepts, rgCommand, wrongArity } from './rgCommands.ts';
-import { proxyCommand } from './proxy.ts';
+import { proxyCommand, readOnly } from './proxy.ts';
 import { errorReply } from './convert.ts';
+import type { Deployments } from './deployments.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost extends ServerContext {
   readonly gears: Gears;
   readonly allowRequire: boolean;
+  readonly deployments: Deployments;
   readonly limits: Partial<RespLimits>;
   /** Stop reading from a client whose unsent replies exceed this many bytes. */
   readonly maxPendingReplyBytes: number;
@@ -117,9 +119,11 @@ export class Connection implements ClientState {
       if (!arityAccepts(command.arity, args.length + 1)) return wrongArity(name);
       return command.run(this.host, this, args);
     }
-    if (upper.startsWith('RG.'))
-      return rgCommand({ gears: this.host.gears, allowRequire: this.host.allowRequire }, name, args);
-    return proxyCommand(this.host.gears, name, args);
+    const { gears, allowRequire, deployments } = this.host;
+    if (upper.startsWith('RG.')) return rgCommand({ gears, allowRequire, deployments }, name, args);
+    // A write waits while a deployment upgrade swaps registrations: it meets the old ones or the new, never neither.
+    if (readOnly(name)) return proxyCommand(gears, name, args);
+    return deployments.gate.shared(() => proxyCommand(gears, name, args));
   }
 
   private write(reply: Reply): void {

@@ -4,6 +4,7 @@ import { GearsError } from '../errors.ts';
 import type { RespLimits } from './resp.ts';
 import { Connection, type ConnectionHost } from './Connection.ts';
 import { parseRedisUrl } from './client.ts';
+import { deploymentsOf } from './deployments.ts';
 
 /** Options of the RESP server. */
 export interface ServerOptions {
@@ -21,6 +22,12 @@ export interface ServerOptions {
   limits?: Partial<RespLimits>;
   /** Stop reading from a client whose unsent replies exceed this many bytes (default 1 MB). */
   maxPendingReplyBytes?: number;
+  /**
+   * The Redis hash where scripts that registered gears through RG.JSEXECUTE are kept, to run again when a
+   * server starts on that Redis (default `rxgears:deployments`); `false` keeps them in memory only. Not used
+   * on the embedded store, where nothing outlives the process.
+   */
+  deploymentsKey?: string | false;
 }
 
 export const DEFAULT_SERVER_OPTIONS = {
@@ -41,7 +48,14 @@ export interface RxgearsServer {
 }
 
 function validate(options: ServerOptions): void {
-  const { port, host, requirePass, maxPendingReplyBytes } = options;
+  const { port, host, requirePass, maxPendingReplyBytes, deploymentsKey } = options;
+  if (
+    deploymentsKey !== undefined &&
+    deploymentsKey !== false &&
+    (typeof deploymentsKey !== 'string' || deploymentsKey === '')
+  ) {
+    throw new GearsError('deploymentsKey must be a non-empty string or false');
+  }
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new GearsError(`port must be an integer from 0 to 65535, got ${String(port)}`);
   }
@@ -69,7 +83,9 @@ function listen(server: NetServer, port: number, host: string): Promise<number> 
 
 /**
  * Serves `gears` over RESP: the RG commands, a few connection commands of its own, and every other command
- * proxied to the engine's store. The engine stays the caller's to close.
+ * proxied to the engine's store. The engine stays the caller's to close. Before it listens, the deployments
+ * stored in the engine's Redis (`deploymentsKey`) run again, so their registrations are back when the first
+ * client connects; one that fails is logged through the engine's logger and skipped.
  *
  * @example
  * const gears = await connect({ shards: 3 });
@@ -80,6 +96,11 @@ function listen(server: NetServer, port: number, host: string): Promise<number> 
 export async function createServer(gears: Gears, options: ServerOptions = {}): Promise<RxgearsServer> {
   validate(options);
   const settings = { ...DEFAULT_SERVER_OPTIONS, ...options };
+  const deployments = deploymentsOf(gears, {
+    ...(settings.deploymentsKey !== undefined ? { key: settings.deploymentsKey } : {}),
+    allowRequire: settings.allowRequire,
+  });
+  await deployments.ready;
   const connections = new Set<Connection>();
   let nextId = 0;
   let port: number = settings.port;
@@ -89,6 +110,7 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
     requirePass: settings.requirePass,
     requireUser: settings.requireUser ?? 'default',
     allowRequire: settings.allowRequire,
+    deployments,
     limits: settings.limits ?? {},
     maxPendingReplyBytes: settings.maxPendingReplyBytes,
     get port() {

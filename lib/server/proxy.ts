@@ -3,7 +3,7 @@ import { exists, hasFlag } from '@ioredis/commands';
 import type { RunResult } from '../engine/Execution.ts';
 import { ReplyError } from '../errors.ts';
 import type { RedisReply } from '../store/ShardStore.ts';
-import { ErrorReply, type Reply } from './replies.ts';
+import { ErrorReply, SimpleString, type Reply } from './replies.ts';
 import { errorReply, valueReply } from './convert.ts';
 
 /**
@@ -87,6 +87,38 @@ async function onAllShards(gears: Gears, name: string, args: string[]): Promise<
   return valueReply(replies[0]); // FLUSHALL / FLUSHDB: OK from each
 }
 
+/**
+ * Commands Redis answers with a status (`+OK`, `+string`) rather than a bulk string. The store's client hands
+ * both over as JS strings, so the proxy restores the status here: `redis-cli` then prints `OK`, not `"OK"`.
+ */
+const STATUS_REPLIES = new Set([
+  'SET',
+  'SETEX',
+  'PSETEX',
+  'MSET',
+  'HMSET',
+  'RENAME',
+  'LSET',
+  'LTRIM',
+  'TYPE',
+  'FLUSHALL',
+  'FLUSHDB',
+  'PFMERGE',
+  'RESTORE',
+  'SWAPDB',
+  'XSETID',
+  'XGROUP',
+  'CONFIG',
+]);
+
+/** The store's reply to `upper` as the client expects it: a status where Redis sends one. */
+function statusOrValue(upper: string, args: readonly string[], value: RedisReply): Reply {
+  if (typeof value !== 'string' || !STATUS_REPLIES.has(upper)) return valueReply(value);
+  // SET … GET answers the old value (a bulk string); XGROUP CREATECONSUMER / CONFIG GET are not statuses either.
+  if (upper === 'SET' && args.some((a, i) => i > 1 && a.toUpperCase() === 'GET')) return value;
+  return new SimpleString(value);
+}
+
 /** A CommandReader `hook`'s result as the command's reply: its one record as is, or its first error. */
 function hookReply(result: RunResult<unknown>): Reply {
   if (result.errors.length > 0) return new ErrorReply(result.errors[0]!);
@@ -117,11 +149,11 @@ async function forward(gears: Gears, upper: string, name: string, args: string[]
       return (values as RedisReply[][]).map((value) => valueReply(value[0]));
     }
   }
-  return valueReply(await gears.execute(name, ...args));
+  return statusOrValue(upper, args, await gears.execute(name, ...args));
 }
 
 /** Read-only by Redis' command table: cannot trigger keyspace events, so no sync gear to wait for. */
-function readOnly(name: string): boolean {
+export function readOnly(name: string): boolean {
   const lower = name.toLowerCase();
   return exists(lower) && hasFlag(lower, 'readonly');
 }

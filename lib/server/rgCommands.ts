@@ -3,12 +3,20 @@ import type { ExecutionInfo, RunResult } from '../engine/Execution.ts';
 import { ErrorReply, OK, type Reply } from './replies.ts';
 import { errorReply, recordReply, runResultReply, valueReply } from './convert.ts';
 import { clusterReply, executionReply, registrationReply } from './rgReplies.ts';
-import { describeError, runScript, type ScriptOptions } from './sandbox.ts';
+import { describeError } from './sandbox.ts';
+import { DeploymentError, Deployments, type DeployRequest } from './deployments.ts';
 
-/** What an RG command sees: the engine and the server's script settings. */
+/** What an RG command sees: the engine, the server's script settings and its deployments. */
 export interface RgContext {
   gears: Gears;
   allowRequire: boolean;
+  /** The server's deployments; without them (the bare facade) RG.JSEXECUTE keeps deployments in memory. */
+  deployments?: Deployments;
+}
+
+/** The context's deployments, or an in-memory table for this call (a context made without a server). */
+function deploymentsIn(context: RgContext): Deployments {
+  return context.deployments ?? new Deployments(context.gears, { key: false });
 }
 
 type Awaitable<T> = T | PromiseLike<T>;
@@ -62,27 +70,31 @@ interface RgCommand {
   run(context: RgContext, args: string[]): Promise<Reply>;
 }
 
-/** Parses `RG.JSEXECUTE "<source>" [UNBLOCKING] [ID id] [DESCRIPTION d] [UPGRADE]`. */
-function jsExecuteOptions(args: readonly string[]): ScriptOptions | ErrorReply {
-  const options: ScriptOptions = { filename: 'RG.JSEXECUTE' };
+/**
+ * Parses `RG.JSEXECUTE "<source>" [UNBLOCKING] [ID id] [DESCRIPTION d] [UPGRADE]`, with RedisGears' errors
+ * for a missing value (`ID is missing`).
+ */
+function jsExecuteRequest(args: readonly string[]): DeployRequest | ErrorReply {
+  const request: DeployRequest = { source: args[0]! };
   for (let i = 1; i < args.length; i++) {
     const word = args[i]!.toUpperCase();
-    if (word === 'UNBLOCKING') options.unblocking = true;
-    else if (word === 'UPGRADE')
-      continue; // named deployments come with registrations; accepted now
-    else if ((word === 'ID' || word === 'DESCRIPTION') && i + 1 < args.length) {
+    if (word === 'UNBLOCKING') request.unblocking = true;
+    else if (word === 'UPGRADE') request.upgrade = true;
+    else if (word === 'ID' || word === 'DESCRIPTION') {
+      if (i + 1 >= args.length) return new ErrorReply(`ERR ${word} is missing`);
       const value = args[++i]!;
-      if (word === 'DESCRIPTION') options.description = value;
+      if (word === 'ID') request.id = value;
+      else request.description = value;
     } else return new ErrorReply(`ERR unknown argument '${args[i]}' for RG.JSEXECUTE`);
   }
-  return options;
+  return request;
 }
 
 async function jsExecute(context: RgContext, args: string[]): Promise<Reply> {
-  const options = jsExecuteOptions(args);
-  if (options instanceof ErrorReply) return options;
+  const request = jsExecuteRequest(args);
+  if (request instanceof ErrorReply) return request;
   try {
-    const outcome = await runScript(context.gears, args[0]!, { ...options, allowRequire: context.allowRequire });
+    const outcome = await deploymentsIn(context).execute({ ...request, allowRequire: context.allowRequire });
     switch (outcome.kind) {
       case 'run':
         return runResultReply(outcome.result);
@@ -93,8 +105,30 @@ async function jsExecute(context: RgContext, args: string[]): Promise<Reply> {
         return OK;
     }
   } catch (error) {
+    if (error instanceof DeploymentError) return new ErrorReply(error.message);
     return new ErrorReply(describeError(error));
   }
+}
+
+/** RG.JSDUMPSESSIONS, shaped like RedisGears' RG.PYDUMPSESSIONS (plus the error of a failed restore). */
+function sessionsReply(deployments: Deployments): Reply {
+  return deployments
+    .dump()
+    .map((d) => [
+      'ID',
+      d.id,
+      'sessionDescription',
+      d.description,
+      'restoreError',
+      d.restoreError,
+      'registrations',
+      d.registrations,
+    ]);
+}
+
+/** Trigger commands wait while a deployment upgrade swaps registrations (a trigger in the gap is not lost). */
+function gated<T>(context: RgContext, work: () => Promise<T>): Promise<T> {
+  return context.deployments ? context.deployments.gate.shared(work) : work();
 }
 
 const id = (args: readonly string[]): string => args[0]!;
@@ -141,8 +175,13 @@ const RG_COMMANDS: Record<string, RgCommand> = {
   },
   'RG.UNREGISTER': {
     arity: 2,
-    run: async ({ gears }, args) => (await need(gears, 'unregister', 'RG.UNREGISTER')(id(args)), OK),
+    run: async (context, args) => {
+      need(context.gears, 'unregister', 'RG.UNREGISTER');
+      await deploymentsIn(context).unregister(id(args));
+      return OK;
+    },
   },
+  'RG.JSDUMPSESSIONS': { arity: 1, run: async (context) => sessionsReply(deploymentsIn(context)) },
   'RG.PAUSEREGISTRATIONS': {
     arity: -2,
     run: async ({ gears }, args) => (await need(gears, 'pauseRegistrations', 'RG.PAUSEREGISTRATIONS')(args), OK),
@@ -157,13 +196,15 @@ const RG_COMMANDS: Record<string, RgCommand> = {
   },
   'RG.TRIGGER': {
     arity: -2,
-    run: async ({ gears }, [name, ...rest]) =>
-      (await need(gears, 'trigger', 'RG.TRIGGER')(name!, ...rest)).map(recordReply),
+    run: async (context, [name, ...rest]) =>
+      (await gated(context, async () => need(context.gears, 'trigger', 'RG.TRIGGER')(name!, ...rest))).map(recordReply),
   },
   'RG.TRIGGERONKEY': {
     arity: -3,
-    run: async ({ gears }, [name, key, ...rest]) =>
-      (await need(gears, 'triggerOnKey', 'RG.TRIGGERONKEY')(name!, key!, ...rest)).map(recordReply),
+    run: async (context, [name, key, ...rest]) =>
+      (
+        await gated(context, async () => need(context.gears, 'triggerOnKey', 'RG.TRIGGERONKEY')(name!, key!, ...rest))
+      ).map(recordReply),
   },
   'RG.CONFIGGET': {
     arity: -2,

@@ -66,7 +66,8 @@ describe.each([
 
   beforeAll(async () => {
     gears = await backend.connect();
-    server = await createServer(gears, { port: 0 });
+    // Our own deployments hash: a shared Redis' default one would hand our scripts to other spec files' servers.
+    server = await createServer(gears, { port: 0, deploymentsKey: `${prefix}deployments` });
     redis = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
   });
   afterAll(async () => {
