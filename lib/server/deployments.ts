@@ -92,9 +92,30 @@ export class SwapGate {
 
 /** Where deployments are kept between server runs. */
 interface DeploymentStore {
-  load(): Promise<Map<string, StoredDeployment>>;
+  /** Every stored deployment; a value that is not one is a string saying why. */
+  load(): Promise<Map<string, StoredDeployment | string>>;
   save(id: string, deployment: StoredDeployment): Promise<void>;
   remove(id: string): Promise<void>;
+}
+
+/** A stored deployment's JSON, checked; a string saying what is wrong otherwise. */
+function parseStored(text: string): StoredDeployment | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'not a stored deployment (not JSON)';
+  }
+  const entry = value as Partial<StoredDeployment> | null;
+  if (entry === null || typeof entry !== 'object' || typeof entry.source !== 'string') {
+    return 'not a stored deployment (no source)';
+  }
+  return {
+    source: entry.source,
+    createdAt: typeof entry.createdAt === 'number' ? entry.createdAt : 0,
+    ...(typeof entry.description === 'string' ? { description: entry.description } : {}),
+    ...(entry.unblocking === true ? { unblocking: true } : {}),
+  };
 }
 
 /** Nothing survives the process: the embedded store, or persistence turned off. */
@@ -112,14 +133,8 @@ function redisHash(gears: Gears, key: string): DeploymentStore {
   return {
     async load() {
       const reply = (await gears.execute('HGETALL', key)) as string[] | null;
-      const stored = new Map<string, StoredDeployment>();
-      for (let i = 0; reply && i + 1 < reply.length; i += 2) {
-        try {
-          stored.set(reply[i]!, JSON.parse(reply[i + 1]!) as StoredDeployment);
-        } catch {
-          gears.logFrom(undefined, 'warning', `deployment ${reply[i]!} in ${key} is not JSON: skipped`);
-        }
-      }
+      const stored = new Map<string, StoredDeployment | string>();
+      for (let i = 0; reply && i + 1 < reply.length; i += 2) stored.set(reply[i]!, parseStored(reply[i + 1]!));
       return stored;
     },
     async save(id, deployment) {
@@ -285,6 +300,8 @@ export class Deployments {
   private async upgrade(existing: Deployment, request: DeployRequest): Promise<ScriptOutcome> {
     let outcome: ScriptOutcome;
     let swapped = false;
+    // A deployment whose script failed at start has nothing registered to give back.
+    const hadRegistrations = existing.registrations.size > 0;
     try {
       // Compiled first: a syntax error leaves the old registrations alone. Then the old go, the new come.
       outcome = await this.run(request, () => {
@@ -294,7 +311,7 @@ export class Deployments {
       });
     } catch (error) {
       // The failed script's own registrations were rolled back by runScript.
-      if (swapped) await this.reinstate(existing);
+      if (swapped && hadRegistrations) await this.reinstate(existing);
       throw error;
     }
     this.byId.delete(existing.id);
@@ -303,7 +320,7 @@ export class Deployments {
         await this.keep(existing.id, request, outcome, existing.createdAt);
       } catch (error) {
         this.byId.set(existing.id, existing);
-        await this.reinstate(existing);
+        if (hadRegistrations) await this.reinstate(existing);
         throw error;
       }
     } else await this.store.remove(existing.id);
@@ -351,7 +368,7 @@ export class Deployments {
    * restore it; `RG.UNREGISTER <deployment id>` removes it for good.
    */
   private async restore(): Promise<void> {
-    let stored: Map<string, StoredDeployment>;
+    let stored: Map<string, StoredDeployment | string>;
     try {
       stored = await this.store.load();
     } catch (error) {
@@ -362,9 +379,16 @@ export class Deployments {
       );
       return;
     }
-    const ordered = [...stored].sort(([a, x], [b, y]) => x.createdAt - y.createdAt || (a < b ? -1 : 1));
+    const createdAt = (entry: StoredDeployment | string): number => (typeof entry === 'string' ? 0 : entry.createdAt);
+    const ordered = [...stored].sort(([a, x], [b, y]) => createdAt(x) - createdAt(y) || (a < b ? -1 : 1));
     let restored = 0;
     for (const [id, entry] of ordered) {
+      if (typeof entry === 'string') {
+        // Listed with its error, so RG.UNREGISTER <id> can remove it.
+        this.byId.set(id, { id, source: '', createdAt: 0, registrations: new Set(), restoreError: entry });
+        this.gears.logFrom(undefined, 'warning', `deployment ${id} was not restored: ${entry}`);
+        continue;
+      }
       const deployment: Deployment = { ...entry, id, registrations: new Set() };
       this.byId.set(id, deployment);
       try {
