@@ -32,6 +32,7 @@ import { stringCommands } from './strings.ts';
 import { BlockedReaders } from './BlockedReaders.ts';
 import { keyData } from './keyData.ts';
 import { BlockRequest, type CommandContext } from './types.ts';
+import { lexCommands } from './zsetLex.ts';
 import { zsetRemoveCommands } from './zsetRemove.ts';
 import { zsetCommands } from './zsets.ts';
 import { MemoryTransaction } from './transaction.ts';
@@ -66,6 +67,7 @@ const table = new CommandTable([
   ...scanCommands,
   ...zsetCommands,
   ...zsetRemoveCommands,
+  ...lexCommands,
   ...streamCommands,
   ...streamReadCommands,
   ...groupCommands,

@@ -5,6 +5,7 @@ import type { Keyspace } from './Keyspace.ts';
 import { doubleArg, formatDouble, intArg, strtodRange } from './numbers.ts';
 import { syntaxError } from './replies.ts';
 import { SortedSet, type ZItem } from './SortedSet.ts';
+import { lexSelect, parseLexRange } from './zsetLex.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
 export function readZSet(ks: Keyspace, key: string): SortedSet | undefined {
@@ -123,9 +124,9 @@ export function emit(items: ZItem[], withScores: boolean): string[] {
   return out;
 }
 
-type RangeKind = 'rank' | 'score';
+type RangeKind = 'rank' | 'score' | 'lex';
 
-/** `zrangeGenericCommand` for ZRANGE, ZREVRANGE, ZRANGEBYSCORE and ZREVRANGEBYSCORE. */
+/** `zrangeGenericCommand` for ZRANGE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX and ZREVRANGEBYLEX. */
 function zrange(preset: { kind?: RangeKind; rev?: boolean }) {
   return ({ ks }: CommandContext, args: string[]): RedisReply => {
     let kind = preset.kind;
@@ -143,8 +144,7 @@ function zrange(preset: { kind?: RangeKind; rev?: boolean }) {
         j += 2;
       } else if (rev === undefined && opt === 'REV') rev = true;
       else if (kind === undefined && opt === 'BYSCORE') kind = 'score';
-      else if (kind === undefined && opt === 'BYLEX')
-        throw new ReplyError('ERR BYLEX is not supported by the memory store');
+      else if (kind === undefined && opt === 'BYLEX') kind = 'lex';
       else throw syntaxError();
     }
     kind ??= 'rank';
@@ -152,8 +152,16 @@ function zrange(preset: { kind?: RangeKind; rev?: boolean }) {
     if (limit !== -1 && kind === 'rank') {
       throw new ReplyError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
     }
+    if (withScores && kind === 'lex') {
+      throw new ReplyError('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
+    }
     let [minText, maxText] = [args[1]!, args[2]!];
-    if (rev && kind === 'score') [minText, maxText] = [maxText, minText];
+    if (rev && kind !== 'rank') [minText, maxText] = [maxText, minText];
+    if (kind === 'lex') {
+      const lex = parseLexRange(minText, maxText);
+      const zset = readZSet(ks, args[0]!);
+      return zset === undefined ? [] : emit(lexSelect(zset.toArray(), lex, rev, offset, limit), false);
+    }
     let start = 0;
     let end = 0;
     let range: ScoreRange | undefined;
@@ -256,4 +264,6 @@ export const zsetCommands: CommandDef[] = [
   { name: 'zrevrange', arity: -4, handler: zrange({ kind: 'rank', rev: true }) },
   { name: 'zrangebyscore', arity: -4, handler: zrange({ kind: 'score', rev: false }) },
   { name: 'zrevrangebyscore', arity: -4, handler: zrange({ kind: 'score', rev: true }) },
+  { name: 'zrangebylex', arity: -4, handler: zrange({ kind: 'lex', rev: false }) },
+  { name: 'zrevrangebylex', arity: -4, handler: zrange({ kind: 'lex', rev: true }) },
 ];

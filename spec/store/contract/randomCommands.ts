@@ -9,6 +9,7 @@ const key = fc.constantFrom('{p}a', '{p}b', '{p}c');
 const word = fc.constantFrom('x', 'y', 'abc', '', '1', '2', '-1', '0', '1.5', '10', 'inf');
 const int = fc.constantFrom('-2', '-1', '0', '1', '2', '3', 'x');
 const score = fc.constantFrom('1', '2', '2.5', '-1', '0', 'inf', '-inf', 'x', '(1', '1e3');
+const lex = fc.constantFrom('-', '+', '[x', '(x', '[1', '(abc', '[', 'y');
 const group = fc.constantFrom('g1', 'g2');
 const consumer = fc.constantFrom('c1', 'c2');
 const id = fc.constantFrom('1-1', '2', '2-*', '3-0', '0-1', '5-5', '-', '+', 'x');
@@ -107,6 +108,7 @@ export const randomStep: fc.Arbitrary<Step> = fc
     ),
     cmd(fc.constantFrom('SSCAN*', 'HSCAN*', 'ZSCAN*'), key),
     cmd(lit('INCRBYFLOAT'), key, fc.oneof(word, score)),
+    cmd(fc.constantFrom('ZRANGEBYLEX', 'ZREVRANGEBYLEX', 'ZLEXCOUNT', 'ZREMRANGEBYLEX'), key, lex, lex),
     cmd(lit('HINCRBYFLOAT'), key, word, fc.oneof(word, score)),
     cmd(lit('XREAD'), lit('COUNT'), lit('2'), lit('STREAMS'), key, id),
     cmd(fc.constantFrom('EXPIRE', 'PEXPIRE'), key, fc.constantFrom('100', '-1', '0')).chain((c) =>

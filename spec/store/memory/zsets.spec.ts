@@ -36,8 +36,12 @@ describe('sorted-set commands', () => {
     expect(errorOf(() => run('ZINCRBY', 'z', '-inf', 'a'))).toBe('ERR resulting score is not a number (NaN)');
   });
 
-  it('tells that BYLEX is not supported', () => {
+  it('ranges by lex with ZRANGE … BYLEX and refuses WITHSCORES there', () => {
     const { run } = clockedStore();
-    expect(errorOf(() => run('ZRANGE', 'z', '-', '+', 'BYLEX'))).toMatch(/BYLEX/);
+    run('ZADD', 'z', 0, 'a', 0, 'b', 0, 'c');
+    expect(run('ZRANGE', 'z', '(a', '+', 'BYLEX')).toEqual(['b', 'c']);
+    expect(errorOf(() => run('ZRANGE', 'z', '-', '+', 'BYLEX', 'WITHSCORES'))).toBe(
+      'ERR syntax error, WITHSCORES not supported in combination with BYLEX',
+    );
   });
 });
