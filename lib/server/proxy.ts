@@ -119,10 +119,15 @@ function statusOrValue(upper: string, args: readonly string[], value: RedisReply
   return new SimpleString(value);
 }
 
-/** A CommandReader `hook`'s result as the command's reply: its one record as is, or its first error. */
-function hookReply(result: RunResult<unknown>): Reply {
+/**
+ * A CommandReader `hook`'s result as the command's reply: its one record as is (a status where the command it
+ * stands in for answers one: `callNext`'s `OK` for SET reads `OK`), or its first error.
+ */
+function hookReply(upper: string, args: readonly string[], result: RunResult<unknown>): Reply {
   if (result.errors.length > 0) return new ErrorReply(result.errors[0]!);
-  return result.results.length === 1 ? valueReply(result.results[0]) : result.results.map(valueReply);
+  if (result.results.length !== 1) return result.results.map(valueReply);
+  const [record] = result.results;
+  return typeof record === 'string' ? statusOrValue(upper, args, record) : valueReply(record);
 }
 
 /** The hook overriding `command`, run; undefined when none does. */
@@ -179,7 +184,7 @@ export async function proxyCommand(gears: Gears, name: string, args: string[]): 
   let reply: Reply;
   try {
     const hooked = await runHook(gears, name, args);
-    reply = hooked ? hookReply(hooked) : await forward(gears, upper, name, args);
+    reply = hooked ? hookReply(upper, args, hooked) : await forward(gears, upper, name, args);
   } catch (error) {
     return errorReply(error);
   }

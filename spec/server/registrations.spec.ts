@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
 import { deleteKeys, uniquePrefix } from '../support/backends.ts';
+import { redisCli } from './helpers.ts';
 
 /**
  * Registrations through the server: RG.JSEXECUTE of a script that registers, RG.DUMPREGISTRATIONS,
@@ -98,6 +99,8 @@ describe.each([
     try {
       expect(await redis.set(`${prefix}hooked`, 'quiet')).toBe('OK');
       expect(await redis.get(`${prefix}hooked`)).toBe('QUIET');
+      // The hook stands in for SET: its reply is SET's status, as redis-cli shows it.
+      expect(await redisCli(server.port, ['--no-raw', 'SET', `${prefix}hooked`, 'loud'])).toEqual(['OK']);
     } finally {
       const dump = (await redis.call('RG.DUMPREGISTRATIONS')) as unknown[][];
       const hook = dump.find((r) => r[5] === `${prefix}hook`);

@@ -63,6 +63,13 @@ describe.each(backends)('rxgears server over $name', (backend) => {
     expect((await cli('GET', k('h')))[0]).toBe('WRONGTYPE Operation against a key holding the wrong kind of value');
   });
 
+  it('answers with a status where Redis does (redis-cli prints OK, not "OK"), bulk strings otherwise', async () => {
+    expect(await cli('--no-raw', 'SET', k('status'), 'OK')).toEqual(['OK']);
+    expect(await cli('--no-raw', 'GET', k('status'))).toEqual(['"OK"']);
+    expect(await cli('--no-raw', 'TYPE', k('status'))).toEqual(['string']);
+    expect(await cli('--no-raw', 'SET', k('status'), 'new', 'GET')).toEqual(['"OK"']);
+  });
+
   it('proxies ioredis commands, pipelined, answering in order', async () => {
     const replies = await redis.pipeline().set(k('n'), '1').incr(k('n')).incrby(k('n'), 10).get(k('n')).exec();
     expect(replies).toEqual([
