@@ -9,7 +9,7 @@ import { connect, type Gears } from '../lib/index.ts';
 import { startRedis, startRedisCluster } from '../lib/testing/index.ts';
 import { baselineClusterFamilies, baselineFamilies } from './baselines.ts';
 import { assertFamilyCounts, familyFromName, loadPeople, loadPeopleOnCluster, total } from './data.ts';
-import { log, measure, throughputRow, type BenchSettings, type ResultRow, type Side } from './harness.ts';
+import { log, measure, redisCpu, throughputRow, type BenchSettings, type ResultRow, type Side } from './harness.ts';
 
 export const TARGET_RATIO = 1.2;
 export const BASELINE_NAME = 'ioredis SCAN 1000 + pipelined HGETALL';
@@ -64,6 +64,7 @@ export async function standalone(settings: BenchSettings): Promise<ResultRow> {
       ),
       settings.runs,
       'standalone',
+      { serverCpu: redisCpu([redis]) },
     );
     return throughputRow(
       {
@@ -110,6 +111,7 @@ export async function cluster(settings: BenchSettings): Promise<ResultRow> {
       ),
       settings.runs,
       'cluster',
+      { serverCpu: redisCpu(client.nodes('master')) },
     );
     return throughputRow(
       {

@@ -65,8 +65,18 @@ export interface SideTimes {
    */
   cpu: number[];
   cpuMedian: number;
+  /** Redis' CPU milliseconds in each run (all nodes), when `measure` was given a `serverCpu` probe. */
+  serverCpu: number[];
+  serverCpuMedian: number;
   /** Records the side reported (the same every run, or `measure` throws). */
   records: number;
+}
+
+export interface MeasureOptions {
+  /** Run each side once untimed first (default true). */
+  warmup?: boolean;
+  /** Total CPU seconds Redis has used so far (INFO cpu, summed over nodes); read outside the timed span. */
+  serverCpu?: () => Promise<number>;
 }
 
 /**
@@ -80,7 +90,7 @@ export async function measure(
   sides: readonly Side[],
   runs: number,
   label: string,
-  options: { warmup?: boolean } = {},
+  options: MeasureOptions = {},
 ): Promise<SideTimes[]> {
   const out: SideTimes[] = sides.map((side) => ({
     name: side.name,
@@ -88,16 +98,20 @@ export async function measure(
     median: 0,
     cpu: [],
     cpuMedian: 0,
+    serverCpu: [],
+    serverCpuMedian: 0,
     records: -1,
   }));
   for (let round = options.warmup === false ? 0 : -1; round < runs; round++) {
     for (const [i, side] of sides.entries()) {
+      const serverBefore = options.serverCpu ? await options.serverCpu() : 0;
       collectGarbage();
       const cpuBefore = process.cpuUsage();
       const started = performance.now();
       const records = await side.run();
       const elapsed = performance.now() - started;
       const cpu = process.cpuUsage(cpuBefore);
+      const serverAfter = options.serverCpu ? await options.serverCpu() : 0;
       const entry = out[i]!;
       if (entry.records >= 0 && records !== entry.records) {
         throw new Error(`${label}: ${side.name} processed ${records} records, ${entry.records} before`);
@@ -106,15 +120,20 @@ export async function measure(
       if (round >= 0) {
         entry.times.push(elapsed);
         entry.cpu.push((cpu.user + cpu.system) / 1000);
+        if (options.serverCpu) entry.serverCpu.push((serverAfter - serverBefore) * 1000);
       }
     }
   }
   for (const entry of out) {
     entry.median = median(entry.times);
     entry.cpuMedian = median(entry.cpu);
+    entry.serverCpuMedian = options.serverCpu ? median(entry.serverCpu) : 0;
   }
   const summary = out
-    .map((e) => `${e.name} ${e.times.map((t) => t.toFixed(0)).join('/')} ms (cpu ${e.cpuMedian.toFixed(0)})`)
+    .map((e) => {
+      const redis = options.serverCpu ? `, redis cpu ${e.serverCpuMedian.toFixed(0)}` : '';
+      return `${e.name} ${e.times.map((t) => t.toFixed(0)).join('/')} ms (cpu ${e.cpuMedian.toFixed(0)}${redis})`;
+    })
     .join(' | ');
   log(`  ${label}: ${summary}`);
   return out;
@@ -156,6 +175,11 @@ export interface ResultRow {
    * steadier than wall time on a loaded machine, and for Redis workloads the client side's cost alone.
    */
   cpu?: { rxgears: number; baseline: number; ratio: number };
+  /**
+   * Redis' own CPU per run (median ms, all nodes) on each side: what the work costs the server. rxgears reads
+   * a page with one Lua script, the baseline with plain pipelined commands; this shows what that trade costs.
+   */
+  redisCpuMs?: { rxgears: number; baseline: number };
 }
 
 /** What a throughput row must reach: a ratio to the baseline, an absolute rate, or nothing (informative). */
@@ -199,6 +223,7 @@ export function throughputRow(
       baseline: perSecond(base.records, base.cpuMedian),
       ratio: perSecond(rx.records, rx.cpuMedian) / perSecond(base.records, base.cpuMedian),
     },
+    ...(rx.serverCpu.length > 0 ? { redisCpuMs: { rxgears: rx.serverCpuMedian, baseline: base.serverCpuMedian } } : {}),
   };
 }
 
@@ -215,6 +240,20 @@ export function unavailableRow(id: number, workload: string, why: string): Resul
     target: '',
     met: null,
     notes: `not yet available: ${why}`,
+  };
+}
+
+/** A `serverCpu` probe for `measure`: Redis' used_cpu_user + used_cpu_sys (seconds), summed over clients. */
+export function redisCpu(clients: readonly { info(section: 'cpu'): Promise<string> }[]): () => Promise<number> {
+  return async () => {
+    let total = 0;
+    for (const client of clients) {
+      const info = await client.info('cpu');
+      for (const field of ['used_cpu_user', 'used_cpu_sys']) {
+        total += Number(new RegExp(`^${field}:([0-9.]+)`, 'm').exec(info)?.[1] ?? 0);
+      }
+    }
+    return total;
   };
 }
 
@@ -292,9 +331,17 @@ function formatNumber(value: number | null, unit: string): string {
   return value.toFixed(2);
 }
 
-/** The results as a Markdown table (it reads in a terminal and pastes into README). */
+function metText(row: ResultRow): string {
+  if (row.met !== null) return row.met ? 'yes' : 'NO';
+  return row.notes?.startsWith('not yet available') ? 'not yet available' : '—';
+}
+
+/**
+ * The results as a Markdown table (it reads in a terminal and pastes into README). `cpu ratio` is the same
+ * ratio in records per CPU-second of the benchmark process (the client side alone for Redis workloads).
+ */
 export function formatTable(rows: readonly ResultRow[]): string {
-  const header = ['workload', 'rxgears', 'baseline', 'ratio', 'unit', 'target', 'met?'];
+  const header = ['workload', 'rxgears', 'baseline', 'ratio', 'unit', 'target', 'met?', 'cpu ratio'];
   const lines = rows.map((row) => [
     `${row.id}. ${row.workload}${row.baselineName ? ` (vs ${row.baselineName})` : ''}`,
     formatNumber(row.rxgears, row.unit),
@@ -302,16 +349,11 @@ export function formatTable(rows: readonly ResultRow[]): string {
     row.ratio === null ? '—' : `${row.ratio.toFixed(2)}×`,
     row.unit || '—',
     row.target || '—',
-    row.met === null
-      ? row.notes?.startsWith('not yet available')
-        ? 'not yet available'
-        : '—'
-      : row.met
-        ? 'yes'
-        : 'NO',
+    metText(row),
+    row.cpu ? `${row.cpu.ratio.toFixed(2)}×` : '—',
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
-  const numeric = new Set([1, 2, 3]);
+  const numeric = new Set([1, 2, 3, 7]);
   const fmt = (cells: string[]): string =>
     `| ${cells.map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join(' | ')} |`;
   const rule = `|${widths.map((w, c) => (numeric.has(c) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;

@@ -9,7 +9,7 @@ import { connect, type Gears } from '../lib/index.ts';
 import { startRedis } from '../lib/testing/index.ts';
 import { baselineCount } from './baselines.ts';
 import { dbSize, populateKeys } from './data.ts';
-import { log, measure, throughputRow, type BenchSettings, type ResultRow, type Side } from './harness.ts';
+import { log, measure, redisCpu, throughputRow, type BenchSettings, type ResultRow, type Side } from './harness.ts';
 
 export const TARGET_RATIO = 0.9;
 
@@ -47,6 +47,7 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
       ],
       settings.runs,
       'keys only',
+      { serverCpu: redisCpu([redis]) },
     );
     return [
       throughputRow(

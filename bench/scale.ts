@@ -14,6 +14,7 @@ import {
   log,
   measure,
   median,
+  redisCpu,
   runChild,
   throughputRow,
   type BenchSettings,
@@ -52,7 +53,7 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
         settings.runs,
         `scale ${label(size)}`,
         // The first size warms the code up; at the larger ones a warm-up would only double the longest runs.
-        { warmup: size === sizes[0] },
+        { warmup: size === sizes[0], serverCpu: redisCpu([redis]) },
       );
       measured.push({ size, rx: rx!, base: base! });
       rows.push(
