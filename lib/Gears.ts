@@ -18,6 +18,7 @@ import type { ReaderContext } from '../readers/types.ts';
 import { validateReaderArg, validateRunOptions } from './engine/options.ts';
 import type { Plan } from './engine/plan.ts';
 import { executionSteps, runPlan } from './engine/runPlan.ts';
+import { whileOpen } from '../operators/internal/options.ts';
 import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
 import type { RedisArg, RedisReply } from './store/ShardStore.ts';
 import { READER_NAMES, type ReaderName } from '../readers/types.ts';
@@ -329,7 +330,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
         return undefined;
       }
       const { execution, results } = prepared;
-      const subscription: Subscription = results.subscribe({
+      const subscription: Subscription = results.pipe(whileOpen(subscriber)).subscribe({
         next: (record) => subscriber.next(record),
         complete: () => {
           if (execution.errors.length > 0) {

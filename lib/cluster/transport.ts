@@ -1,4 +1,5 @@
 import { Observable, Subject, Subscription } from 'rxjs';
+import { whileOpen } from '../../operators/internal/options.ts';
 
 /**
  * Moves records between shards at a global step (`collect`, `repartition`): given each shard's output of the
@@ -61,10 +62,17 @@ export class InProcessTransport implements ShardTransport {
       }
       target?.next(payload);
     };
+    // Closed once no receiver listens: stops even a synchronous sender at its next record.
+    const listeners: { readonly closed: boolean }[] = [];
+    const receivers = {
+      get closed(): boolean {
+        return listening === 0 || listeners.every((listener) => listener.closed);
+      },
+    };
     const start = (): void => {
       for (const output of outputs) {
         senders.add(
-          output.subscribe({
+          output.pipe(whileOpen(receivers)).subscribe({
             next: send,
             error: (error: unknown) => {
               onError(error);
@@ -80,6 +88,7 @@ export class InProcessTransport implements ShardTransport {
       (inbox) =>
         new Observable<T>((subscriber) => {
           const subscription = inbox.subscribe(subscriber);
+          listeners.push(subscriber);
           if (++listening === count) start();
           return () => {
             subscription.unsubscribe();

@@ -5,7 +5,7 @@ import type { ShardTransport } from '../cluster/transport.ts';
 import { hashSlot } from '../cluster/slots.ts';
 import { stepOperator } from '../../operators/internal/stepOperator.ts';
 import { extractKey } from '../../operators/internal/keys.ts';
-import { isPromiseLike } from '../../operators/internal/options.ts';
+import { isPromiseLike, whileOpen } from '../../operators/internal/options.ts';
 import type { ReaderContext } from '../../readers/types.ts';
 import type { Plan } from './plan.ts';
 import { runInContext, type RuntimeContext } from './runtime.ts';
@@ -149,7 +149,7 @@ function initiatorResults(
       if (--open === 0) subscriber.complete();
     };
     const subscriptions = streams.map((stream, s) =>
-      stream.subscribe({
+      stream.pipe(whileOpen(subscriber)).subscribe({
         next: (record) => {
           if (s === initiator) subscriber.next(record);
         },
@@ -174,7 +174,7 @@ function count<T>(
 ): MonoTypeOperatorFunction<T> {
   return (source) =>
     new Observable<T>((subscriber) =>
-      source.subscribe({
+      source.pipe(whileOpen(subscriber)).subscribe({
         next: (record) => {
           stat[field]++;
           execution.activity++;
@@ -189,7 +189,7 @@ function count<T>(
 function onComplete<T>(callback: () => void): MonoTypeOperatorFunction<T> {
   return (source) =>
     new Observable<T>((subscriber) =>
-      source.subscribe({
+      source.pipe(whileOpen(subscriber)).subscribe({
         next: (record) => subscriber.next(record),
         error: (error: unknown) => subscriber.error(error),
         complete: () => {

@@ -1,3 +1,5 @@
+import { takeWhile, type MonoTypeOperatorFunction } from 'rxjs';
+
 /**
  * How an rxgears operator treats its callback. The engine passes `onError` so a throwing callback drops its
  * record and is reported instead of failing the run; used on its own in an RxJS pipeline, an operator without
@@ -18,4 +20,14 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as { then?: unknown }).then === 'function'
   );
+}
+
+/**
+ * Completes the source as soon as `subscriber` is closed. An operator built as `new Observable(s =>
+ * source.subscribe({...}))` only gets its teardown back once `subscribe` returns, so a synchronous source
+ * (a generator, `of(…)`) would otherwise run to its end after the consumer unsubscribed; `takeWhile` is
+ * linked to the source, and stops it at the next record.
+ */
+export function whileOpen<T>(subscriber: { readonly closed: boolean }): MonoTypeOperatorFunction<T> {
+  return takeWhile(() => !subscriber.closed);
 }

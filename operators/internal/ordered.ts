@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
-import { DEFAULT_STEP_CONCURRENCY, isPromiseLike, type StepOptions } from './options.ts';
+import { DEFAULT_STEP_CONCURRENCY, isPromiseLike, whileOpen, type StepOptions } from './options.ts';
 
 /**
  * The engine of the per-record operators (map, flatMap, forEach, filter): calls `project` on each record and
@@ -77,7 +77,7 @@ export function orderedStep<T, O>(
         );
       };
 
-      const subscription = source.subscribe({
+      const subscription = source.pipe(whileOpen(out)).subscribe({
         next: (record) => {
           // A synchronous source keeps emitting after an error or an unsubscribe downstream until `subscribe`
           // returns: call no more callbacks. A record arriving (re-entrantly) while others wait queues behind them.
@@ -147,7 +147,7 @@ export function sequentialStep<T, O>(
         if (!busy && sourceDone && !out.closed) end();
       };
 
-      const subscription = source.subscribe({
+      const subscription = source.pipe(whileOpen(out)).subscribe({
         next: (record) => {
           if (out.closed) return; // see orderedStep: no callbacks after an error or an unsubscribe
           if (busy) waiting.push(record);
