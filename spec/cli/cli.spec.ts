@@ -103,6 +103,7 @@ describe('rxgears CLI', { timeout: 90_000 }, () => {
     [['exec', '/no/such/file.js'], /^rxgears: cannot read \/no\/such\/file\.js: ENOENT\n$/],
     [['exec', '-', '--shards', 'many'], /^rxgears: --shards must be an integer from 1 to 16384, got 'many'\n$/],
     [['serve', '--redis', 'redis://x', '--shards', '2'], /^rxgears: serve: --redis and --shards exclude each other/],
+    [['serve', '--deployments-key', ''], /^rxgears: serve: --deployments-key needs a key name\n$/],
     [['frobnicate'], /^rxgears: unknown command 'frobnicate' \(see rxgears --help\)\n$/],
   ])('a user error (%j) prints one line on stderr and exits with 1', async (args, message) => {
     const result = await rxgears(args, '');
@@ -174,14 +175,23 @@ describe('rxgears CLI', { timeout: 90_000 }, () => {
     expect(await exited).toEqual([0, null]);
   });
 
-  it('serve listens on a free port with --port 0, answers redis-cli, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [join(root, 'bin/rxgears.js'), 'serve', '--port', '0', '--shards', '2'], {
+  /** `rxgears serve …` as a child process: resolves with its port once it printed the line it listens on. */
+  async function startServe(
+    args: string[],
+  ): Promise<{ port: number; stop(): Promise<[number | null, NodeJS.Signals | null]> }> {
+    const child = spawn(process.execPath, [join(root, 'bin/rxgears.js'), 'serve', '--port', '0', ...args], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
       child.on('exit', (code, signal) => resolve([code, signal])),
     );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const stop = async (): Promise<[number | null, NodeJS.Signals | null]> => {
+      child.kill('SIGTERM');
+      return exited;
+    };
     try {
       const port = await new Promise<number>((resolve, reject) => {
         let out = '';
@@ -190,13 +200,48 @@ describe('rxgears CLI', { timeout: 90_000 }, () => {
           const match = /rxgears listening on 127\.0\.0\.1:(\d+)\n/.exec(out);
           if (match) resolve(Number(match[1]));
         });
-        void exited.then(() => reject(new Error(`serve exited before listening: ${out}`)));
+        void exited.then(() => reject(new Error(`serve exited before listening: ${out} ${stderr}`)));
       });
-      expect(await redisCli(port, ['SET', 'k', 'v'])).toEqual(['OK']);
-      expect(await redisCli(port, ['RG.JSEXECUTE', 'GB().map(r => r.value).run()'])).toEqual(['v', '']);
-    } finally {
-      child.kill('SIGTERM');
+      return { port, stop };
+    } catch (error) {
+      await stop();
+      throw error;
     }
-    expect(await exited).toEqual([0, null]);
+  }
+
+  it('serve listens on a free port with --port 0, answers redis-cli, and stops cleanly on SIGTERM', async () => {
+    const served = await startServe(['--shards', '2']);
+    try {
+      expect(await redisCli(served.port, ['SET', 'k', 'v'])).toEqual(['OK']);
+      expect(await redisCli(served.port, ['RG.JSEXECUTE', 'GB().map(r => r.value).run()'])).toEqual(['v', '']);
+    } finally {
+      expect(await served.stop()).toEqual([0, null]);
+    }
+  });
+
+  it('serve --redis keeps registrations in --deployments-key: a new serve process brings them back', async () => {
+    const prefix = uniquePrefix('cli-serve');
+    const args = ['--redis', inject('redisUrl'), '--deployments-key', `${prefix}deployments`];
+    const gear = `GB().forEach(r => execute('SET', '${prefix}marker', r.value)).register({ prefix: '${prefix}in', mode: 'sync' })`;
+    const gears = await connect(inject('redisUrl'));
+    try {
+      let served = await startServe(args);
+      try {
+        expect(await redisCli(served.port, ['RG.JSEXECUTE', gear, 'ID', 'cli'])).toEqual(['OK']);
+      } finally {
+        expect(await served.stop()).toEqual([0, null]);
+      }
+      expect(await gears.execute('HKEYS', `${prefix}deployments`)).toEqual(['cli']);
+      served = await startServe(args);
+      try {
+        expect(await redisCli(served.port, ['SET', `${prefix}in`, 'back'])).toEqual(['OK']);
+        expect(await redisCli(served.port, ['GET', `${prefix}marker`])).toEqual(['back']);
+      } finally {
+        expect(await served.stop()).toEqual([0, null]);
+      }
+    } finally {
+      await deleteKeys(gears, `${prefix}*`);
+      await gears.close();
+    }
   });
 });
