@@ -67,10 +67,14 @@ describe.each(storesUnderTest)('the $name store raises the keyspace events Redis
       if (e.key.startsWith(prefix)) storeEvents.push(`${e.event} ${e.key.slice(prefix.length)}`);
     });
     try {
+      // A store may deliver events asynchronously (a subscriber connection): wait until they flow, and
+      // until every event of the steps has arrived, before comparing.
+      await store.keyspaceReady();
       for (const step of steps) {
         await runStep(redisCall, step, prefix);
         await runStep(storeCall, step, prefix);
       }
+      await store.keyspaceBarrier();
       return [storeEvents, await oracleEvents(prefix)];
     } finally {
       subscription.unsubscribe();

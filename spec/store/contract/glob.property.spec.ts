@@ -4,11 +4,12 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { compileGlob, globMatch } from '../../../lib/store/memory/index.ts';
 
 // Keys must be whole names (a prefix would change what a pattern matches), so the property works in a database
-// nobody else uses, and deletes exactly the keys it wrote.
+// nobody else uses (8 is the contract oracle's, 9 a Redis store's under test), and deletes exactly the keys it
+// wrote.
 let redis: Redis;
 
 beforeAll(async () => {
-  redis = new Redis(inject('redisUrl'), { db: 9, lazyConnect: true });
+  redis = new Redis(inject('redisUrl'), { db: 10, lazyConnect: true });
   await redis.connect();
 });
 
