@@ -3,7 +3,9 @@
  * the stores under test. New stores join the contract by adding a line to `storesUnderTest`.
  */
 import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
 import { MemoryStore } from '../../../lib/store/memory/index.ts';
+import { RedisStore } from '../../../lib/store/redis/index.ts';
 import type { ShardStore } from '../../../lib/store/ShardStore.ts';
 import type { Step } from './scripts.ts';
 
@@ -17,6 +19,8 @@ export interface StoreUnderTest {
 /** Every store that must pass the contract. */
 export const storesUnderTest: StoreUnderTest[] = [
   { name: 'memory', open: () => Promise.resolve(new MemoryStore({ activeExpireInterval: 0 })) },
+  // The Redis store on a database of its own: its reply conversion must not change what Redis said.
+  { name: 'redis', open: () => Promise.resolve(new RedisStore(`${inject('redisUrl')}/11`)) },
 ];
 
 export interface Outcome {
