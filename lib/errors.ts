@@ -42,7 +42,8 @@ export class ExecutionAbortedError extends GearsError {
 /** Formats any thrown value the way RedisGears lists errors: `"<ErrorName>: <message>"`. */
 export function formatError(error: unknown): string {
   // isNativeError: errors thrown in a vm context (RG.JSEXECUTE scripts) come from another realm's Error.
-  if (error instanceof Error || types.isNativeError(error)) return `${(error as Error).name}: ${(error as Error).message}`;
+  if (error instanceof Error || types.isNativeError(error))
+    return `${(error as Error).name}: ${(error as Error).message}`;
   if (typeof error === 'string') return `Error: ${error}`;
   try {
     return `Error: ${JSON.stringify(error)}`;
