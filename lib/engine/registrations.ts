@@ -1,4 +1,4 @@
-import { concatMap, EMPTY, filter, finalize, from, mergeMap, tap, type Observable } from 'rxjs';
+import { concatMap, defer, EMPTY, filter, finalize, from, mergeMap, tap, type Observable } from 'rxjs';
 import type { Shard } from '../cluster/topology.ts';
 import { isGlobalStep } from '../builder/steps.ts';
 import type { RedisArg, RedisReply } from '../store/ShardStore.ts';
@@ -224,10 +224,27 @@ export class Registrations {
       );
       const handled =
         registration.mode === 'sync'
-          ? triggers.pipe(
-              tap(() => this.syncPending++),
-              concatMap((t) => this.fireAndWait(registration, t).pipe(finalize(() => this.syncDone()))),
-            )
+          ? defer(() => {
+              // Triggers received and not finished; when the pipeline stops (unregister, close) the rest will
+              // never run, so they are un-counted at once and must not keep settleSync() waiting.
+              let queued = 0;
+              let stopped = false;
+              const finished = (count: number): void => {
+                queued -= count;
+                this.syncQueued(-count);
+              };
+              return triggers.pipe(
+                tap(() => {
+                  queued++;
+                  this.syncQueued(1);
+                }),
+                concatMap((t) => this.fireAndWait(registration, t).pipe(finalize(() => stopped || finished(1)))),
+                finalize(() => {
+                  stopped = true;
+                  finished(queued);
+                }),
+              );
+            })
           : triggers.pipe(mergeMap((t) => (this.fire(registration, t, registration.mode === 'async'), EMPTY)));
       registration.subscriptions.set(
         shard.id,
@@ -246,8 +263,9 @@ export class Registrations {
     await Promise.all(added.map((shard) => shard.store.keyspaceReady()));
   }
 
-  private syncDone(): void {
-    if (--this.syncPending > 0) return;
+  private syncQueued(delta: number): void {
+    this.syncPending += delta;
+    if (this.syncPending > 0) return;
     for (const resolve of this.syncWaiters.splice(0)) resolve();
   }
 

@@ -193,6 +193,26 @@ describe('registration modes and options (embedded, 3 shards)', () => {
     expect(maxInFlight).toBe(1);
   });
 
+  it('settleSync() does not wait for sync triggers that were still queued when the registration stopped', async () => {
+    gears = await connect();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    const id = await gears
+      .GB()
+      .forEach(async () => {
+        started++;
+        await gate;
+      })
+      .register({ prefix: 'q*', mode: 'sync' });
+    for (let i = 0; i < 3; i++) await gears.execute('SET', `q${i}`, '1'); // one runs, two wait in line
+    await until(() => started === 1, 'the first trigger to start');
+    gears.unregister(id);
+    release();
+    await gears.settleSync(); // would hang if the two queued triggers were still counted
+    expect(started).toBe(1);
+  });
+
   it('async mode runs global steps across shards, from the event’s shard', async () => {
     gears = await connect({ shards: 3 });
     const results: unknown[][] = [];
