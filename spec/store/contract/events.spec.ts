@@ -26,7 +26,7 @@ beforeAll(async () => {
     received.push({ key: channel.slice(channelPrefix.length), event: message });
   });
   subscriber.on('message', (_channel: string, token: string) => sentinels.get(token)?.());
-  await subscriber.psubscribe(`${channelPrefix}contract:*`);
+  await subscriber.psubscribe(`${channelPrefix}{contract}:*`);
   await subscriber.subscribe('contract-sentinel');
 });
 

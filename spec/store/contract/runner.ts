@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { MemoryStore } from '../../../lib/store/memory/index.ts';
-import { RedisStore } from '../../../lib/store/redis/index.ts';
+import { RedisStore, createRedisTopology } from '../../../lib/store/redis/index.ts';
+import { hashSlot } from '../../../lib/cluster/slots.ts';
 import type { ShardStore } from '../../../lib/store/ShardStore.ts';
 import type { Step } from './scripts.ts';
 
@@ -21,7 +22,19 @@ export const storesUnderTest: StoreUnderTest[] = [
   { name: 'memory', open: () => Promise.resolve(new MemoryStore({ activeExpireInterval: 0 })) },
   // The Redis store on a database of its own: its reply conversion must not change what Redis said.
   { name: 'redis', open: () => Promise.resolve(new RedisStore(`${inject('redisUrl')}/11`)) },
+  { name: 'cluster master', open: () => clusterStore() },
 ];
+
+/** The Redis store of the cluster master that owns the `{contract}` slot, over the real test cluster. */
+async function clusterStore(): Promise<ShardStore> {
+  const topology = await createRedisTopology(inject('clusterUrls')[0]!);
+  const slot = hashSlot('contract');
+  const owner = topology.shards.find((s) => s.slots.some(([a, b]) => slot >= a && slot <= b))!;
+  const others = topology.shards.filter((s) => s !== owner);
+  await Promise.all(others.map((s) => s.store.close()));
+  const store = owner.store;
+  return Object.assign(Object.create(store) as ShardStore, { close: () => topology.close() });
+}
 
 export interface Outcome {
   reply?: unknown;
@@ -29,7 +42,9 @@ export interface Outcome {
 }
 
 export function uniquePrefix(label: string): string {
-  return `contract:${label}:${randomUUID().slice(0, 8)}:`;
+  // One hashtag for every contract key: on a cluster they all live on one master (the one `clusterStore()`
+  // opens), and multi-key commands stay in one slot, as on standalone Redis.
+  return `{contract}:${label}:${randomUUID().slice(0, 8)}:`;
 }
 
 function expand(arg: string | number, prefix: string): string | number {
