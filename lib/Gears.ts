@@ -134,6 +134,9 @@ export class Gears implements RuntimeEngine, PlanRunner {
   /** Executions kept (unblocking runs, registration-triggered ones): `{ executionId, status, registered }`. */
   readonly dumpExecutions = (): ExecutionSummary[] => this.executions.dump();
 
+  /** Status and profile of every execution running now, newest first (what `rxgears exec` shows on a TTY). */
+  readonly runningExecutions = (): ExecutionInfo[] => [...this.running].reverse().map((e) => e.info());
+
   /** Results of a finished execution; throws `execution is still running` or `execution plan does not exist`. */
   readonly getResults = (id: string): RunResult<unknown> => this.executions.results(id);
 

@@ -1,3 +1,4 @@
+import { showProgress } from './progress.ts';
 import { basename } from 'node:path';
 import type { RunResult } from '../engine/Execution.ts';
 import { integerFlag, parseCommandArgs, readSource, untilSignal, UsageError } from './args.ts';
@@ -53,12 +54,15 @@ export async function run(args: string[]): Promise<void> {
   const { connect } = await import('../connect.ts');
   const { runScript } = await import('../server/sandbox.ts');
   const gears = await connect(values.redis !== undefined ? { redis: values.redis } : { shards: shards ?? 1 });
+  // Long batch runs on a terminal: a live line of records read / out / errors on stderr.
+  const stopProgress = showProgress(gears.runningExecutions);
   try {
     const outcome = await runScript(gears, source, {
       filename: file === '-' ? 'stdin' : basename(file),
       unblocking: values.unblocking ?? false,
       allowRequire: values['allow-require'] ?? false,
     });
+    if (outcome.kind !== 'unblocking') stopProgress();
     switch (outcome.kind) {
       case 'run':
         printResult(outcome.result);
@@ -66,7 +70,9 @@ export async function run(args: string[]): Promise<void> {
       case 'unblocking': {
         // The id first (a caller can RG.GETEXECUTION it elsewhere), then the results: the process owns the run.
         process.stdout.write(`${outcome.executionId}\n`);
-        printResult(await gears.getResultsBlocking(outcome.executionId));
+        const result = await gears.getResultsBlocking(outcome.executionId);
+        stopProgress();
+        printResult(result);
         break;
       }
       case 'register': {
@@ -79,6 +85,7 @@ export async function run(args: string[]): Promise<void> {
         break;
     }
   } finally {
+    stopProgress();
     await gears.close();
   }
 }
