@@ -374,6 +374,15 @@ export function currentLoad(): number {
   return Math.round(loadavg()[0]! * 100) / 100;
 }
 
+/** The line under the table: where and when the numbers were made. */
+export function formatMachine(file: ResultsFile): string {
+  const m = file.machine;
+  return (
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}; Node ${m.node}, Redis ${m.redis ?? '(not found)'}; ` +
+    `load average ${m.loadAverage.start} → ${m.loadAverage.end ?? '?'}; ${file.durationSeconds} s; ${file.generatedAt}`
+  );
+}
+
 export async function writeResults(path: string, file: ResultsFile): Promise<void> {
   await writeFile(path, `${JSON.stringify(file, null, 2)}\n`);
 }

@@ -8,12 +8,13 @@
  *   BENCH_ONLY=1,3 npm run bench       # some workloads        → bench/results.partial.json
  *   BENCH_RUNS=9 / BENCH_OUT=path      # more timed runs / another output file
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   currentLoad,
+  formatMachine,
   formatTable,
   log,
   machineInfo,
@@ -51,6 +52,7 @@ const WORKLOADS: readonly Workload[] = [
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
+const WORKLOAD_ENV = 'BENCH_WORKLOAD';
 
 async function redisVersion(): Promise<string | undefined> {
   try {
@@ -59,6 +61,37 @@ async function redisVersion(): Promise<string | undefined> {
   } catch {
     return undefined; // the Redis workloads will say redis-server is missing
   }
+}
+
+/**
+ * Each workload runs in a fresh Node process (its rxgears and baseline sides together, alternating): what one
+ * workload leaves behind — a JIT tuned to other records' shapes, a grown heap — must not tilt the next one,
+ * so a workload measures the same in a full run as with `BENCH_ONLY`.
+ */
+function inOwnProcess(id: number): Promise<ResultRow[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+      cwd: join(here, '..'),
+      env: { ...process.env, [WORKLOAD_ENV]: String(id) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = stdout.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('[')) resolve(JSON.parse(last) as ResultRow[]);
+      else reject(new Error(`workload ${id} exited with code ${code}${last ? `: ${last}` : ''}`));
+    });
+  });
+}
+
+/** The child side of `inOwnProcess`: runs one workload, prints its rows as one JSON line. */
+async function runOne(id: number): Promise<void> {
+  const workload = WORKLOADS.find((w) => w.id === id);
+  if (!workload?.run) throw new Error(`workload ${id} cannot run`);
+  const rows = await workload.run(readSettings());
+  process.stdout.write(`${JSON.stringify(rows)}\n`);
 }
 
 async function main(): Promise<void> {
@@ -83,11 +116,11 @@ async function main(): Promise<void> {
     log(`${workload.id}. ${workload.name}`);
     const t = performance.now();
     try {
-      rows.push(...(await workload.run(settings)));
+      rows.push(...(await inOwnProcess(workload.id)));
     } catch (error) {
       failed = true;
       const message = error instanceof Error ? error.message : String(error);
-      log(`  FAILED: ${error instanceof Error ? (error.stack ?? message) : message}`);
+      log(`  FAILED: ${message}`);
       rows.push({ ...unavailableRow(workload.id, workload.name, ''), notes: `failed: ${message}` });
     }
     log(`  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
@@ -97,19 +130,17 @@ async function main(): Promise<void> {
   const partial = settings.quick || settings.only.length > 0;
   const out = process.env.BENCH_OUT ?? join(here, partial ? 'results.partial.json' : 'results.json');
   const durationSeconds = Math.round((performance.now() - started) / 100) / 10;
-  await writeResults(out, { generatedAt: new Date().toISOString(), settings, machine, durationSeconds, results: rows });
+  const file = { generatedAt: new Date().toISOString(), settings, machine, durationSeconds, results: rows };
+  await writeResults(out, file);
 
   console.log(formatTable(rows));
-  console.log(
-    `\n${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.os}; Node ${machine.node}, ` +
-      `Redis ${machine.redis ?? '(not found)'}; load average ${machine.loadAverage.start} → ${machine.loadAverage.end}; ` +
-      `${durationSeconds} s`,
-  );
+  console.log(`\n${formatMachine(file)}`);
   log(`results written to ${relative(process.cwd(), out)}`);
   if (failed) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
+const child = process.env[WORKLOAD_ENV];
+(child ? runOne(Number(child)) : main()).catch((error: unknown) => {
   log(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exitCode = 1;
 });
