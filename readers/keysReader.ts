@@ -60,5 +60,6 @@ export function toKeysRecord(data: KeyData, readValue: boolean): KeysRecord | Ke
   // read the same on every store and shard count.
   if (data.type === 'set' && data.value)
     return { key: data.key, type: 'set', value: [...data.value].sort(), event: null };
-  return { ...data, event: null };
+  // No spread: this runs once per key read, and a literal with known fields is what V8 builds fastest.
+  return { key: data.key, type: data.type, value: data.value, event: null } as KeysRecord;
 }

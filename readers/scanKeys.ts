@@ -1,12 +1,16 @@
 import { Observable } from 'rxjs';
-import type { ShardStore } from '../lib/store/ShardStore.ts';
+import type { ScanPage, ShardStore } from '../lib/store/ShardStore.ts';
 
 export const DEFAULT_SCAN_COUNT = 1000;
 
+/** One turn of the event loop: lets queued (auto-pipelined) commands reach the socket first. */
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
- * SCANs a shard's keyspace and hands each page of keys to `consume`, which may read them. The next SCAN is
- * sent before `consume` of the current page is awaited, so scanning and reading overlap (one page ahead, no
- * more, so memory stays bounded). Stops when unsubscribed.
+ * SCANs a shard's keyspace and hands each page of keys to `consume`, which may read them. Page k's records are
+ * emitted while page k+1 is being read and page k+2 scanned: both are sent before the emission starts (a turn
+ * of the event loop lets an auto-pipelining client flush them), so Redis works while the steps run. At most
+ * two pages are held at once. Stops when unsubscribed.
  */
 export function scanPages<R>(
   store: ShardStore,
@@ -16,21 +20,31 @@ export function scanPages<R>(
 ): Observable<R> {
   return new Observable<R>((subscriber) => {
     let stopped = false;
+    const scan = (cursor: string): Promise<ScanPage> => store.scan(cursor, { match, count });
     const loop = async (): Promise<void> => {
-      let next = store.scan('0', { match, count });
-      for (;;) {
-        const page = await next;
-        if (stopped) return;
-        const more = page.cursor !== '0';
-        if (more) next = store.scan(page.cursor, { match, count });
-        if (page.keys.length > 0) {
-          const records = await consume(page.keys);
+      let scanning: Promise<ScanPage> | undefined = scan('0');
+      let reading: Promise<R[]> | undefined;
+      while (scanning || reading) {
+        let next: Promise<R[]> | undefined;
+        if (scanning) {
+          const page: ScanPage = await scanning;
+          if (stopped) return;
+          scanning = page.cursor !== '0' ? scan(page.cursor) : undefined;
+          scanning?.catch(() => undefined); // awaited after this page's emission
+          if (page.keys.length > 0) {
+            next = Promise.resolve(consume(page.keys));
+            next.catch(() => undefined); // awaited on the next turn; no unhandled rejection meanwhile
+          }
+        }
+        if (reading) {
+          const records = await reading;
+          if (next || scanning) await yieldToIo();
           for (const record of records) {
             if (stopped) return;
             subscriber.next(record);
           }
         }
-        if (!more) return;
+        reading = next;
       }
     };
     loop().then(
