@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, Subject, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { accumulate } from '../../operators/accumulate.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { scheduler, deferred, flush } from '../support/rx.ts';
 
 const sum = (total: number | undefined, n: number): number => (total ?? 0) + n;
 

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { concat, lastValueFrom, of, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { aggregateBy, aggregateBySteps } from '../../operators/aggregateBy.ts';
 import { stepsOperator } from '../../operators/internal/stepOperator.ts';
 import type { Step } from '../../lib/builder/steps.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler } from '../support/rx.ts';
 
 const letter = (r: string): string => r[0]!;
 const count = (_key: string, n: number): number => n + 1;

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { concat, lastValueFrom, of, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { avg, avgSteps } from '../../operators/avg.ts';
 import { stepsOperator } from '../../operators/internal/stepOperator.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler } from '../support/rx.ts';
 
 describe('avgSteps', () => {
   it('is accumulate, collect, accumulate, map, each named avg', () => {

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { concat, lastValueFrom, of, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { count, countSteps } from '../../operators/count.ts';
 import { stepsOperator } from '../../operators/internal/stepOperator.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler } from '../support/rx.ts';
 
 describe('countSteps', () => {
   it('is accumulate (emitting on empty input), collect, accumulate, each named count', () => {

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { countBy, countBySteps } from '../../operators/countBy.ts';
 import type { Step } from '../../lib/builder/steps.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler } from '../support/rx.ts';
 
 describe('countBySteps', () => {
   it('is localGroupBy, repartition, localGroupBy, each named countBy', () => {

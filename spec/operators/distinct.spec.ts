@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { distinct, distinctSteps } from '../../operators/distinct.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler } from '../support/rx.ts';
 
 const distinctOf = <T>(records: readonly T[]): Promise<T[]> =>
   lastValueFrom(of(...records).pipe(distinct(), toArray()));

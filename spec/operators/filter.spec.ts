@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, toArray, type Observable } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { filter } from '../../operators/filter.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler } from '../support/rx.ts';
 
 describe('filter (marbles)', () => {
   it('keeps the records whose predicate is truthy, in their own frames', () => {

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { flatMap } from '../../operators/flatMap.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler } from '../support/rx.ts';
 
 const collect = <T>(
   records: readonly unknown[],

@@ -1,17 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { forEach } from '../../operators/forEach.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler, flush } from '../support/rx.ts';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((res) => (resolve = res));
   return { promise, resolve };
 }
-
-const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('forEach (marbles)', () => {
   it('runs the effect for each record in order and passes the record on unchanged', () => {

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, Observable, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { limit } from '../../operators/limit.ts';
 import { GearsBuildError } from '../../lib/errors.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler } from '../support/rx.ts';
 
 /** Emits 0, 1, 2, … synchronously while subscribed, counting what it emitted. */
 function countingSource(total: number): {

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { localGroupBy, type Group } from '../../operators/localGroupBy.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-
-const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { scheduler, flush } from '../support/rx.ts';
 
 const count = (_key: string, n: number | undefined): number => (n ?? 0) + 1;
 

@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, lastValueFrom, of, Subject, take, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { map } from '../../operators/map.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Lets every queued promise callback run. */
-const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { scheduler, deferred, flush } from '../support/rx.ts';
 
 describe('map (marbles)', () => {
   it('emits the mapped record in the frame of its input and completes with the source', () => {

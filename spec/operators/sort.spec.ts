@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { defaultCompare, sort, sortOptions, sortSteps } from '../../operators/sort.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler } from '../support/rx.ts';
 
 const sorted = <T>(records: readonly T[], ...args: Parameters<typeof sort<T>>): Promise<T[]> =>
   lastValueFrom(of(...records).pipe(sort(...args), toArray()));

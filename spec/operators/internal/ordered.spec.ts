@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, Subject, take, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { orderedStep, sequentialStep } from '../../../operators/internal/ordered.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { scheduler, deferred, flush } from '../../support/rx.ts';
 
 /** An orderedStep that emits `[record, result]` pairs, to see what `emit` is handed. */
 const pairs = <T>(project: (record: T) => unknown, options = {}) =>

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, map as rxMap, filter as rxFilter, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { stepOperator, stepsOperator } from '../../../operators/internal/stepOperator.ts';
 import type { Step } from '../../../lib/builder/steps.ts';
-
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { scheduler } from '../../support/rx.ts';
 
 const through = <R>(records: readonly unknown[], step: Step, onError?: (e: unknown) => void): Promise<R[]> =>
   lastValueFrom(of(...records).pipe(stepOperator(step, onError ? { onError } : {}), toArray()));
