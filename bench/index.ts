@@ -40,15 +40,16 @@ const WORKLOADS: readonly Workload[] = [
   { id: 3, name: 'embedded engine overhead', run: async (s) => (await import('./embedded.ts')).run(s) },
   {
     id: 4,
-    name: 'keyspace events (KeysReader registration, p50/p99 latency vs raw PSUBSCRIBE)',
-    unavailable: 'benchmark not written yet (KeysReader register() exists since fe0657a; this workload is next)',
+    name: 'keyspace events',
+    run: async (s) => (await import('./keyspaceEvents.ts')).run(s),
   },
-  {
-    id: 5,
-    name: 'streams (StreamReader registration, batch 500, vs XREADGROUP + XACK loop)',
-    unavailable: 'benchmark not written yet (StreamReader register() exists since fed6f95; this workload is next)',
-  },
+  { id: 5, name: 'streams', run: async (s) => (await import('./streams.ts')).run(s) },
   { id: 6, name: 'scale', run: async (s) => (await import('./scale.ts')).run(s) },
+  {
+    id: 7,
+    name: 'sustained keyspace events (issue 5: 5 000 events/s for 30 s)',
+    run: async (s) => (await import('./eventsLoad.ts')).run(s),
+  },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const machine = machineInfo(await redisVersion());
   const chosen = WORKLOADS.filter((w) => settings.only.length === 0 || settings.only.includes(w.id));
-  if (chosen.length === 0) throw new Error(`BENCH_ONLY=${settings.only.join(',')} names no workload (1-6)`);
+  if (chosen.length === 0) throw new Error(`BENCH_ONLY=${settings.only.join(',')} names no workload (1-7)`);
   log(
     `rxgears bench: ${settings.quick ? 'quick' : 'full'}, ${settings.runs} timed runs per side after a warm-up; ` +
       `${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.start}`,
