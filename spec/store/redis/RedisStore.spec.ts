@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GearsError, ReplyError } from '../../../lib/errors.ts';
 import { RedisConnectionError, RedisStore } from '../../../lib/store/redis/index.ts';
@@ -99,6 +100,59 @@ describe.each(['script', 'pipeline'] as const)('readKeys with the %s strategy', 
 
   it('resolves an empty batch to an empty array', async () => {
     expect(await reader.readKeys([])).toEqual([]);
+  });
+});
+
+describe('readKeys: the script guesses each key has the type of the key before it', () => {
+  // The guess is checked by the read itself (WRONGTYPE → TYPE + read; empty reply → the key is gone), so any
+  // order of types must read exactly as the two-round pipeline of TYPE then typed reads does.
+  const p = `${prefix}guess:`;
+  let piped: RedisStore;
+  beforeAll(async () => {
+    piped = new RedisStore(inject('redisUrl'), { readStrategy: 'pipeline' });
+    await writeEveryType(p);
+    for (let i = 0; i < 3; i++) {
+      await store.call('HSET', `${p}hash${i}`, 'i', String(i));
+      await store.call('SET', `${p}string${i}`, String(i));
+      await store.call('RPUSH', `${p}list${i}`, String(i));
+    }
+  });
+  afterAll(() => piped.close());
+
+  const names = ['string', 'hash', 'list', 'set', 'zset', 'stream', 'missing', 'hash0', 'hash1', 'hash2']
+    .concat(['string0', 'string1', 'list0', 'list1', 'list2'])
+    .map((name) => p + name);
+  const sortSets = (data: KeyData[]): KeyData[] =>
+    data.map((d) => (d.type === 'set' && d.value ? { ...d, value: [...d.value].sort() } : d));
+
+  it('reads any sequence of types, runs and alternations, like TYPE + read', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...names), { maxLength: 25 }),
+        fc.boolean(),
+        async (keys, readValue) => {
+          const [script, pipeline] = await Promise.all([
+            store.readKeys(keys, { readValue }),
+            piped.readKeys(keys, { readValue }),
+          ]);
+          expect(sortSets(script)).toEqual(sortSets(pipeline));
+          expect(script.map((d) => d.type)).toEqual(
+            keys.map((k) => (k.endsWith('missing') ? 'none' : /(string|hash|list|set|zset|stream)\d*$/.exec(k)![1])),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('reports a key that was deleted as gone, after a guess of any type', async () => {
+    for (const type of ['string', 'hash', 'list']) {
+      const keys = [`${p}${type}0`, `${p}${type}-deleted`];
+      expect(await store.readKeys(keys)).toEqual([
+        expect.objectContaining({ key: keys[0], type }),
+        { key: keys[1], type: 'none', value: null },
+      ]);
+    }
   });
 });
 
