@@ -1,4 +1,4 @@
-import { catchError, EMPTY, Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { catchError, EMPTY, Observable, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { isGlobalStep, type GlobalStep, type Step } from '../builder/steps.ts';
 import type { Shard, Topology } from '../cluster/topology.ts';
 import type { ShardTransport } from '../cluster/transport.ts';
@@ -84,14 +84,19 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
     const stage = local;
     local = [];
     streams = streams.map((input, s) => {
+      if (stage.length === 0) return input;
       const context = setup.runtime(shards[s]!);
-      return stage.reduce((stream, { step: localStep, stat }) => {
-        const operator = stepOperator(bindStep(localStep, context, setup.profile ? stat : undefined), {
-          onError: report,
-          concurrency: setup.concurrency,
-        });
-        return stream.pipe(count(stat, 'recordsIn', execution), operator, count(stat, 'recordsOut', execution));
-      }, input);
+      // One counting layer between two steps: out of the one before, into the one after.
+      return stage.reduce(
+        (stream, { step: localStep, stat }, k) => {
+          const operator = stepOperator(bindStep(localStep, context, setup.profile ? stat : undefined), {
+            onError: report,
+            concurrency: setup.concurrency,
+          });
+          return stream.pipe(operator, count(execution, stat, stage[k + 1]?.stat));
+        },
+        input.pipe(count(execution, undefined, stage[0]!.stat)),
+      );
     });
     // In async_local mode global steps are no-ops.
     if (step && !setup.local) streams = exchange(streams, step as GlobalStep, i, setup);
@@ -166,38 +171,31 @@ function initiatorResults(
   });
 }
 
-/** Counts the records passing (and marks the execution active), without another Subscriber layer per record. */
-function count<T>(
-  stat: StepStats,
-  field: 'recordsIn' | 'recordsOut',
-  execution: Execution<unknown>,
-): MonoTypeOperatorFunction<T> {
-  return (source) =>
-    new Observable<T>((subscriber) =>
-      source.pipe(whileOpen(subscriber)).subscribe({
-        next: (record) => {
-          stat[field]++;
-          execution.activity++;
-          subscriber.next(record);
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      }),
-    );
+/**
+ * Counts the records passing between two local steps — `recordsOut` of the step before, `recordsIn` of the
+ * step after — and marks the execution active. One `tap` layer per step: counting in and out separately cost
+ * a third of the engine's time per record (workload 3).
+ */
+function count<T>(execution: Execution<unknown>, before?: StepStats, after?: StepStats): MonoTypeOperatorFunction<T> {
+  if (before && after)
+    return tap(() => {
+      before.recordsOut++;
+      after.recordsIn++;
+      execution.activity++;
+    });
+  if (before)
+    return tap(() => {
+      before.recordsOut++;
+      execution.activity++;
+    });
+  return tap(() => {
+    after!.recordsIn++;
+    execution.activity++;
+  });
 }
 
 function onComplete<T>(callback: () => void): MonoTypeOperatorFunction<T> {
-  return (source) =>
-    new Observable<T>((subscriber) =>
-      source.pipe(whileOpen(subscriber)).subscribe({
-        next: (record) => subscriber.next(record),
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => {
-          callback();
-          subscriber.complete();
-        },
-      }),
-    );
+  return tap({ complete: callback });
 }
 
 /**
