@@ -121,6 +121,37 @@ describe.each(allBackends())('KeysReader registrations on $name', (backend) => {
     await deleteKeys(gears, `${prefix}*`);
   });
 
+  it('runs at most MaxPendingCallbacks executions at once on a shard; later events wait and all run', async () => {
+    gears = await backend.connect();
+    gears.configSet({ MaxPendingCallbacks: 3 });
+    const prefix = uniquePrefix('bound');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let running = 0;
+    let most = 0;
+    const handled: string[] = [];
+    await gears
+      .GB()
+      .forEach(async (r) => {
+        most = Math.max(most, ++running);
+        await gate;
+        running--;
+        handled.push(r.key);
+      })
+      .register(`${prefix}*`);
+    // One hashtag: every key on one shard, so the bound applies to all of them.
+    for (let i = 0; i < 10; i++) await gears.execute('SET', `${prefix}{b}${i}`, '1');
+    await gears.settleSync(); // every event has reached the registration
+    await until(() => running === 3, 'three executions waiting on the gate');
+    expect(gears.dumpRegistrations()[0]!.numTriggered).toBe(3);
+    release();
+    await until(() => handled.length === 10, 'every event handled');
+    expect(most).toBe(3);
+    expect(new Set(handled).size).toBe(10);
+    expect(gears.dumpRegistrations()[0]).toMatchObject({ numTriggered: 10, numSuccess: 10 });
+    await deleteKeys(gears, `${prefix}*`);
+  });
+
   it('settleSync() resolves only after the sync registrations a write triggered have run', async () => {
     gears = await backend.connect();
     const prefix = uniquePrefix('sync');
