@@ -48,6 +48,12 @@ export class StreamConsumer {
   /** A stream was left unread because the registration was paused: read them all on unpause. */
   private heldByPause = false;
   private lastClaimCheck = Date.now();
+  /**
+   * Whether the next batch is read while one runs. Only with `continue`: a batch that is acknowledged whatever
+   * happens. With `abort` or `retry` a failed batch stops the stream, and entries read ahead would sit pending
+   * (and be claimed by other consumers after `claimMinIdleMs`) for as long as it does.
+   */
+  private readonly readsAhead: boolean;
 
   constructor(
     private readonly store: ShardStore,
@@ -55,7 +61,9 @@ export class StreamConsumer {
     private readonly control: EventControl,
     private readonly shared: RegistrationState,
     private readonly emit: (records: StreamRecord[], finished: Trigger['finished'], lagMs: number) => void,
-  ) {}
+  ) {
+    this.readsAhead = settings.onFailedPolicy === 'continue';
+  }
 
   /** Starts the pause / poll clock. */
   start(): void {
@@ -122,6 +130,12 @@ export class StreamConsumer {
       });
   }
 
+  /**
+   * Moves a stream on as far as it can: creates the group, hands out a batch when one is ready (and no other is
+   * in flight), reads otherwise. While a batch runs, the next one is read ahead (`continue` policy only), so
+   * Redis reads it while the gear runs instead of after it; it is handed out once the running batch is
+   * acknowledged.
+   */
   private async advance(s: StreamState): Promise<void> {
     const { batch, duration } = this.settings;
     for (;;) {
@@ -141,17 +155,20 @@ export class StreamConsumer {
           s.retryDue = false;
           this.fire(s, s.inFlight);
         }
-        return;
-      }
-      if (s.buffer.length >= batch || (s.buffer.length > 0 && (duration === 0 || s.flushDue))) {
+        if (!this.readsAhead || s.buffer.length >= batch) return;
+      } else if (s.buffer.length >= batch || (s.buffer.length > 0 && (duration === 0 || s.flushDue))) {
+        // Batches in order: the next one runs only once the XACK of the one before succeeded.
+        if (!(await this.acknowledged(s))) continue;
+        if (!this.live(s) || this.control.paused()) continue;
         this.fire(s, s.buffer.splice(0, batch));
-        return;
+        continue;
       }
       const entries = await readGroupBatch(this.store, this.settings, s, batch - s.buffer.length);
+      if (!(await this.acknowledged(s))) continue;
       s.buffer.push(...entries);
       if (!this.live(s)) return;
-      if (s.buffer.length >= batch || (s.buffer.length > 0 && duration === 0)) continue;
-      if (s.buffer.length > 0 && s.flushTimer === undefined && !s.flushDue) {
+      if (!s.inFlight && (s.buffer.length >= batch || (s.buffer.length > 0 && duration === 0))) continue;
+      if (duration > 0 && s.buffer.length > 0 && s.flushTimer === undefined && !s.flushDue) {
         s.flushTimer = setTimeout(() => {
           s.flushTimer = undefined;
           s.flushDue = true;
@@ -199,15 +216,19 @@ export class StreamConsumer {
     s.flushDue = false;
     s.inFlight = records;
     const lagMs = Math.max(0, Date.now() - idMs(records[0]!.id));
-    this.emit(copy(records), (outcome) => this.finished(s, records, outcome), lagMs);
+    // The ids to acknowledge, taken before the gear sees (and may change) the records.
+    const ids = records.map((r) => r.id);
+    // Only a batch that may run again needs copies: each attempt must see the entries as they were read.
+    const handed = this.settings.onFailedPolicy === 'retry' ? copy(records) : records;
+    this.emit(handed, (outcome) => this.finished(s, ids, outcome), lagMs);
   }
 
-  private async finished(s: StreamState, records: StreamRecord[], outcome: TriggerOutcome): Promise<void> {
+  private async finished(s: StreamState, ids: readonly string[], outcome: TriggerOutcome): Promise<void> {
     const failed = outcome.status === 'aborted' || outcome.errors.length > 0;
     const policy = failed ? this.settings.onFailedPolicy : 'continue';
     if (this.stopped) {
       // Unregistered meanwhile: keep what succeeded from being run again; the rest stays pending.
-      if (!failed) await this.acknowledge(s, records).catch(() => undefined);
+      if (!failed) await this.acknowledge(s, ids).catch(() => undefined);
       return;
     }
     if (policy === 'abort') {
@@ -230,25 +251,44 @@ export class StreamConsumer {
       s.retryTimer.unref();
       return;
     }
-    try {
-      await this.acknowledge(s, records);
-    } catch (error) {
-      // Not acknowledged: the entries stay pending; read them again from this consumer's history.
-      this.control.warn(`stream '${s.key}': acknowledging failed, the batch will run again: ${String(error)}`);
-      [s.phase, s.cursor] = ['history', '0'];
-      s.buffer = [];
-    }
+    // XACK, and read on at once: the XACK and the next XREADGROUP leave in one round trip (auto-pipelined, in
+    // that order). The read's entries are handed out only once the XACK succeeded (`acknowledged`).
+    const acked = this.acknowledge(s, ids).then(
+      () => true,
+      (error: unknown) => {
+        if (!this.stopped)
+          this.control.warn(`stream '${s.key}': acknowledging failed, the batch will run again: ${String(error)}`);
+        return false;
+      },
+    );
+    s.acked = acked;
     if (s.retrying) {
       s.retrying = false;
       if (--this.shared.retrying === 0 && !this.shared.aborted) this.control.setStatus('OK');
     }
     s.inFlight = undefined;
     this.kick(s);
+    await acked;
+  }
+
+  /**
+   * Waits for the XACK of the previous batch (sent along with the read that just came back). When it failed,
+   * its entries are still pending for this consumer: what was read is dropped, and reading starts again from
+   * this consumer's pending entries (they hold the failed batch and that read, in order). False then.
+   */
+  private async acknowledged(s: StreamState): Promise<boolean> {
+    const acked = s.acked;
+    if (acked === undefined) return true;
+    s.acked = undefined;
+    if (await acked) return true;
+    [s.phase, s.cursor] = ['history', '0'];
+    s.buffer = [];
+    return false;
   }
 
   /** XACK the batch; then, off the reading path, trim below the oldest entry some group still needs. */
-  private async acknowledge(s: StreamState, records: readonly StreamRecord[]): Promise<void> {
-    await this.store.call('XACK', s.key, this.settings.group, ...records.map((r) => r.id));
+  private async acknowledge(s: StreamState, ids: readonly string[]): Promise<void> {
+    await this.store.call('XACK', s.key, this.settings.group, ...ids);
     if (this.settings.trimStream && !this.stopped) this.trim(s);
   }
 

@@ -1,7 +1,7 @@
 /** A stream as a shard consumer follows it, and how it reads a batch from the registration's group. */
 import { ReplyError } from '../lib/errors.ts';
 import type { ShardStore } from '../lib/store/ShardStore.ts';
-import { autoclaimReply, readGroupEntries, type GroupEntry } from './streamGroupReplies.ts';
+import { autoclaimReply, isRecord, readGroupEntries, type GroupEntry } from './streamGroupReplies.ts';
 import type { StreamRecord } from './streamReader.ts';
 
 /** One followed stream: where its reading is, what is buffered, in flight, waiting to retry. */
@@ -29,6 +29,8 @@ export interface StreamState {
   /** A trim is running; another was asked for meanwhile. */
   trimming: boolean;
   trimAgain: boolean;
+  /** The last batch's XACK, sent with the next read: resolves false when it failed. */
+  acked: Promise<boolean> | undefined;
 }
 
 export function newStreamState(key: string): StreamState {
@@ -49,6 +51,7 @@ export function newStreamState(key: string): StreamState {
     failing: false,
     trimming: false,
     trimAgain: false,
+    acked: undefined,
   };
 }
 
@@ -69,15 +72,16 @@ export async function readGroupBatch(
 ): Promise<StreamRecord[]> {
   const { group, consumer, claimMinIdleMs } = who;
   const out: StreamRecord[] = [];
-  const held = new Set(s.buffer.map((r) => r.id));
+  // Entries already buffered are not taken twice (only a partial batch waiting for `duration` has any).
+  const held = s.buffer.length > 0 ? new Set(s.buffer.map((r) => r.id)) : undefined;
   const take = (entries: GroupEntry[]): void => {
-    for (const { id, value } of entries) if (value && !held.has(id)) out.push({ key: s.key, id, value });
+    for (const entry of entries) if (isRecord(entry) && !held?.has(entry.id)) out.push(entry);
   };
   while (out.length < want) {
     const count = want - out.length;
     if (s.phase === 'history') {
       const args = ['GROUP', group, consumer, 'COUNT', count, 'STREAMS', s.key, s.cursor] as const;
-      const entries = readGroupEntries(await store.call('XREADGROUP', ...args));
+      const entries = readGroupEntries(s.key, await store.call('XREADGROUP', ...args));
       const last = entries[entries.length - 1];
       if (!last) [s.phase, s.cursor] = ['claim', '0-0'];
       else s.cursor = last.id;
@@ -87,13 +91,13 @@ export async function readGroupBatch(
       if (gone.length > 0) await store.call('XACK', s.key, group, ...gone);
     } else if (s.phase === 'claim') {
       const args = [s.key, group, consumer, claimMinIdleMs, s.cursor, 'COUNT', count] as const;
-      const { next, entries } = autoclaimReply(await store.call('XAUTOCLAIM', ...args));
+      const { next, entries } = autoclaimReply(s.key, await store.call('XAUTOCLAIM', ...args));
       take(entries);
       if (next === '0-0') s.phase = 'new';
       s.cursor = next;
     } else {
       const args = ['GROUP', group, consumer, 'COUNT', count, 'STREAMS', s.key, '>'] as const;
-      const entries = readGroupEntries(await store.call('XREADGROUP', ...args));
+      const entries = readGroupEntries(s.key, await store.call('XREADGROUP', ...args));
       take(entries);
       if (entries.length < count) break;
     }

@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, type Gears, type StreamRecord } from '../../lib/index.ts';
+import { ReplyError } from '../../lib/errors.ts';
+import type { RedisArg, RedisReply, ShardStore } from '../../lib/store/ShardStore.ts';
+import { StreamConsumer, type StreamConsumerSettings } from '../../readers/streamConsumer.ts';
+import { STREAM_CONSUMER_TIMINGS } from '../../readers/streamReaderEvents.ts';
+import type { EventControl, TriggerOutcome } from '../../readers/types.ts';
+import { deferred, flush } from '../support/rx.ts';
+import { until } from '../support/until.ts';
+
+/** A store that forwards to `real`, letting a test hold or fail commands by name. */
+function interceptedStore(
+  real: ShardStore,
+  intercept: (command: string, args: RedisArg[], send: () => Promise<RedisReply>) => Promise<RedisReply>,
+): ShardStore {
+  return {
+    kind: real.kind,
+    scan: (cursor, options) => real.scan(cursor, options),
+    readKeys: (keys, options) => real.readKeys(keys, options),
+    xrange: (key, start, end, count) => real.xrange(key, start, end, count),
+    call: (command, ...args) => intercept(command.toUpperCase(), args, () => real.call(command, ...args)),
+    keyspaceEvents: () => real.keyspaceEvents(),
+    keyspaceReady: () => real.keyspaceReady(),
+    keyspaceBarrier: () => real.keyspaceBarrier(),
+    transaction: () => real.transaction(),
+    close: () => real.close(),
+  };
+}
+
+interface Handed {
+  ids: string[];
+  finish: (outcome?: TriggerOutcome) => Promise<void>;
+}
+
+/** A consumer on `store` with batches of `batch`, recording what it hands out and what it warns about. */
+function consumerOn(store: ShardStore, settings: Partial<StreamConsumerSettings> = {}) {
+  const handed: Handed[] = [];
+  const warnings: string[] = [];
+  const control: EventControl = {
+    registrationId: 'r',
+    name: 'spec',
+    paused: () => false,
+    setStatus: () => undefined,
+    warn: (message) => void warnings.push(message),
+  };
+  const consumer = new StreamConsumer(
+    store,
+    {
+      group: 'rxgears:spec',
+      consumer: 'me',
+      batch: 2,
+      duration: 0,
+      onFailedPolicy: 'continue',
+      retryIntervalMs: 5000,
+      trimStream: false,
+      ...STREAM_CONSUMER_TIMINGS,
+      ...settings,
+    },
+    control,
+    { aborted: false, retrying: 0 },
+    (records: StreamRecord[], finished) => {
+      handed.push({
+        ids: records.map((r) => r.id),
+        finish: async (outcome = { status: 'done', errors: [] }) => void (await finished?.(outcome)),
+      });
+    },
+  );
+  return { consumer, handed, warnings };
+}
+
+let gears: Gears | undefined;
+let stop: (() => void) | undefined;
+afterEach(async () => {
+  stop?.();
+  await gears?.close();
+  gears = stop = undefined;
+});
+
+async function memoryStreamOf(count: number): Promise<{ store: ShardStore; ids: string[] }> {
+  const g = (gears = await connect());
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) ids.push(String(await g.execute('XADD', 's', '*', 'i', String(i))));
+  return { store: g.shards[0]!.store, ids };
+}
+
+const pendingOf = async (store: ShardStore): Promise<number> =>
+  Number(((await store.call('XPENDING', 's', 'rxgears:spec')) as [number])[0]);
+
+describe('StreamConsumer', () => {
+  it('reads the next batch while one runs, and hands it out only once the running batch is acknowledged', async () => {
+    const { store: real, ids } = await memoryStreamOf(5);
+    const acks: ReturnType<typeof deferred<void>>[] = [];
+    const store = interceptedStore(real, async (command, _args, send) => {
+      if (command === 'XACK') {
+        const gate = deferred<void>();
+        acks.push(gate);
+        await gate.promise;
+      }
+      return send();
+    });
+    const { consumer, handed } = consumerOn(store);
+    stop = () => consumer.stop();
+    consumer.track('s');
+    await until(() => handed.length === 1, 'the first batch');
+    // Read ahead: delivered to this consumer (pending), not handed out while the first batch runs.
+    await until(async () => (await pendingOf(real)) === 4, 'the second batch read ahead');
+    expect(handed.map((h) => h.ids)).toEqual([ids.slice(0, 2)]);
+
+    const finishing = handed[0]!.finish();
+    await until(() => acks.length === 1, 'the XACK to be sent');
+    await flush();
+    expect(handed).toHaveLength(1); // the XACK has not answered yet
+    acks[0]!.resolve();
+    await finishing;
+    await until(() => handed.length === 2, 'the second batch');
+    expect(handed[1]!.ids).toEqual(ids.slice(2, 4));
+    acks.forEach((a) => a.resolve());
+  });
+
+  it('runs a batch whose XACK failed again, before the batch read after it', async () => {
+    const { store: real, ids } = await memoryStreamOf(5);
+    let failures = 1;
+    const store = interceptedStore(real, (command, _args, send) => {
+      if (command === 'XACK' && failures > 0) {
+        failures--;
+        return Promise.reject(new ReplyError('ERR injected'));
+      }
+      return send();
+    });
+    const { consumer, handed, warnings } = consumerOn(store);
+    stop = () => consumer.stop();
+    consumer.track('s');
+    for (let i = 0; ; i++) {
+      await until(() => handed.length > i, `batch ${i + 1}`);
+      await handed[i]!.finish();
+      if (handed[i]!.ids.includes(ids[4]!)) break;
+    }
+    expect(handed.map((h) => h.ids)).toEqual([ids.slice(0, 2), ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
+    expect(warnings).toEqual(["stream 's': acknowledging failed, the batch will run again: ReplyError: ERR injected"]);
+    await until(async () => (await pendingOf(real)) === 0, 'everything acknowledged');
+  });
+
+  it.each(['abort', 'retry'] as const)('reads nothing ahead with onFailedPolicy %s', async (onFailedPolicy) => {
+    const { store: real, ids } = await memoryStreamOf(5);
+    const reads: string[] = [];
+    const store = interceptedStore(real, (command, args, send) => {
+      if (command === 'XREADGROUP') reads.push(String(args[args.length - 1]));
+      return send();
+    });
+    const { consumer, handed } = consumerOn(store, { onFailedPolicy });
+    stop = () => consumer.stop();
+    consumer.track('s');
+    await until(() => handed.length === 1, 'the first batch');
+    for (let i = 0; i < 5; i++) await flush();
+    expect(await pendingOf(real)).toBe(2);
+    // This consumer's history ('0'), then new entries once ('>'): nothing after the batch was handed out.
+    expect(reads).toEqual(['0', '>']);
+    await handed[0]!.finish();
+    await until(() => handed.length === 2, 'the second batch');
+    expect(handed.map((h) => h.ids)).toEqual([ids.slice(0, 2), ids.slice(2, 4)]);
+  });
+});
