@@ -39,7 +39,11 @@ export function keysReaderEvents(context: ReaderContext, options: KeysReaderRegi
     return events.pipe(
       rxMap((e): Trigger => ({
         shard,
-        records: defer(() => from(read(e.key))).pipe(rxMap((data) => record(data, e.event))),
+        // Without the value the record is the key and the event, which the notification already carries:
+        // no read, so no round trip to Redis (and no script run on it) per event.
+        records: readValue
+          ? defer(() => from(read(e.key))).pipe(rxMap((data) => record(data, e.event)))
+          : of({ key: e.key, event: e.event }),
       })),
     );
   }
