@@ -8,7 +8,7 @@ import { extractKey } from '../../operators/internal/keys.ts';
 import { isPromiseLike, whileOpen } from '../../operators/internal/options.ts';
 import type { ReaderContext } from '../../readers/types.ts';
 import type { Plan } from './plan.ts';
-import { runInContext, type RuntimeContext } from './runtime.ts';
+import { bindToContext, runInContext, type RuntimeContext } from './runtime.ts';
 import type { Execution, StepStats } from './Execution.ts';
 
 /** Everything one execution of a plan needs to know. */
@@ -203,8 +203,8 @@ function onComplete<T>(callback: () => void): MonoTypeOperatorFunction<T> {
  * `profile`, each call's time (until its Promise settles, for async ones) is added to the step's duration.
  */
 function bindStep(step: Step, context: RuntimeContext, profile: StepStats | undefined): Step {
-  const bind = <F extends (...args: never[]) => unknown>(fn: F): F => {
-    if (!profile) return ((...args: Parameters<F>) => runInContext(context, fn, ...args)) as F;
+  const bind = <F extends (...args: never[]) => unknown>(fn: F, arity: 1 | 2 | 3 = 1): F => {
+    if (!profile) return bindToContext(context, fn, arity);
     return ((...args: Parameters<F>) => {
       const started = performance.now();
       const add = (): void => {
@@ -227,10 +227,11 @@ function bindStep(step: Step, context: RuntimeContext, profile: StepStats | unde
     case 'flatMap':
     case 'forEach':
     case 'filter':
-    case 'accumulate':
       return { ...step, fn: bind(step.fn) };
+    case 'accumulate':
+      return { ...step, fn: bind(step.fn, 2) };
     case 'localGroupBy':
-      return { ...step, extractor: bind(step.extractor), reducer: bind(step.reducer) };
+      return { ...step, extractor: bind(step.extractor), reducer: bind(step.reducer, 3) };
     case 'repartition':
       return { ...step, extractor: bind(step.extractor) };
     case 'limit':

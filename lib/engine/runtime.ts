@@ -38,6 +38,31 @@ export function runInContext<A extends unknown[], R>(context: RuntimeContext, fn
   return storage.run(context, fn, ...args);
 }
 
+/**
+ * `fn` bound to `context`: each call runs with `context` as the current runtime context. The engine calls a
+ * step's callback once per record, so this avoids what `runInContext` costs when the context is already the
+ * current one (records of a shard mostly arrive inside it) and keeps the callback's arity (`arity` arguments
+ * are passed, no rest arrays).
+ */
+export function bindToContext<F extends (...args: never[]) => unknown>(
+  context: RuntimeContext,
+  fn: F,
+  arity: 1 | 2 | 3,
+): F {
+  const call = fn as unknown as (a?: unknown, b?: unknown, c?: unknown) => unknown;
+  switch (arity) {
+    case 1:
+      return ((a: unknown) =>
+        storage.getStore() === context ? call(a) : storage.run(context, call, a)) as unknown as F;
+    case 2:
+      return ((a: unknown, b: unknown) =>
+        storage.getStore() === context ? call(a, b) : storage.run(context, call, a, b)) as unknown as F;
+    case 3:
+      return ((a: unknown, b: unknown, c: unknown) =>
+        storage.getStore() === context ? call(a, b, c) : storage.run(context, call, a, b, c)) as unknown as F;
+  }
+}
+
 /** The context of the callback that is running now, if any. */
 export function currentContext(): RuntimeContext | undefined {
   return storage.getStore();

@@ -13,7 +13,15 @@ import type {
   StoreTransaction,
   StreamEntry,
 } from '../ShardStore.ts';
-import { addressOf, closeClient, createClient, createClientFromUrl, lastErrorOf, watchErrors } from './connection.ts';
+import {
+  addressOf,
+  closeClient,
+  createClient,
+  createClientFromUrl,
+  lastErrorOf,
+  sendDirect,
+  watchErrors,
+} from './connection.ts';
 import { RedisConnectionError } from './errors.ts';
 import { keyspaceSource } from './keyspace.ts';
 import { READ_KEYS_SCRIPT, type ReadStrategy, readKeysByPipeline, readKeysByScript } from './readKeys.ts';
@@ -145,7 +153,7 @@ export class RedisStore implements ShardStore {
     if (options.match !== undefined) args.push('MATCH', options.match);
     if (options.count !== undefined) args.push('COUNT', String(options.count));
     if (options.type !== undefined) args.push('TYPE', options.type);
-    const reply = await this.run((client) => client.call('SCAN', ...args));
+    const reply = await this.run((client) => sendDirect(client, 'SCAN', args));
     const [next, keys] = Array.isArray(reply) ? reply : [];
     return { cursor: String(toReply(next)), keys: Array.isArray(keys) ? keys.map((key) => String(toReply(key))) : [] };
   }
