@@ -9,7 +9,7 @@ const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(res
 /**
  * SCANs a shard's keyspace and hands each page of keys to `consume`, which may read them. Page k's records are
  * emitted while page k+1 is being read and page k+2 scanned: both are sent before the emission starts (a turn
- * of the event loop lets an auto-pipelining client flush them), so Redis works while the steps run. At most
+ * of the event loop lets a client that auto-pipelines flush them), so Redis works while the steps run. At most
  * two pages are held at once. Stops when unsubscribed.
  */
 export function scanPages<R>(

@@ -85,8 +85,9 @@ function isScriptRefusal(error: unknown): boolean {
 
 /**
  * `ShardStore` over one Redis node — a standalone server or one Cluster master — with ioredis.
- * One auto-pipelined connection for commands, scans and reads; one subscriber connection, opened while
- * someone listens to `keyspaceEvents()`; one short-lived connection per blocking command.
+ * One auto-pipelined connection for commands, with scans and page reads sent on it directly (`sendDirect`:
+ * each waits for the one before, so auto-pipelining would only add cost); one subscriber connection, opened
+ * while someone listens to `keyspaceEvents()`; one short-lived connection per blocking command.
  *
  * @example
  * const store = new RedisStore('redis://127.0.0.1:6379');
