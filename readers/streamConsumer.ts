@@ -82,6 +82,11 @@ export class StreamConsumer {
     this.kick(s);
   }
 
+  /** Whether the stream is followed already. */
+  follows(key: string): boolean {
+    return this.streams.has(key);
+  }
+
   /** Stops reading, clears every timer. Batches in flight still get acknowledged when they succeed. */
   stop(): void {
     this.stopped = true;

@@ -19,6 +19,13 @@ export interface StreamReaderRegisterOptions {
   trimStream?: boolean;
   /** Names the consumer group: `rxgears:<name>` (default `rxgears:default`). */
   name?: string;
+  /**
+   * Seconds between two SCANs for matching streams not followed yet (default 30; 0 = only at registration).
+   * New streams are found by their first `xadd` notification; this finds those whose notification was lost
+   * (subscriber reconnecting, `notify-keyspace-events` turned off) or that appeared without one (RENAME, COPY,
+   * RESTORE). Each rescan walks the shard's whole keyspace: raise it on very large keyspaces.
+   */
+  rescanInterval?: number;
 }
 
 export const DEFAULT_STREAM_REGISTER_OPTIONS = {
@@ -28,6 +35,7 @@ export const DEFAULT_STREAM_REGISTER_OPTIONS = {
   onFailedPolicy: 'continue',
   onFailedRetryInterval: 5,
   trimStream: true,
+  rescanInterval: 30,
 } as const satisfies StreamReaderRegisterOptions;
 
 /**
@@ -118,20 +126,49 @@ export function streamReaderEvents(
         error: (error: unknown) => subscriber.error(error),
       });
     consumer.start();
+    const glob = prefixGlob(prefix);
+    const rescanMs = (options.rescanInterval ?? DEFAULT_STREAM_REGISTER_OPTIONS.rescanInterval) * 1000;
     let scanning = true;
-    void (async () => {
+    let rescan: NodeJS.Timeout | undefined;
+    let failing = false;
+    const retried = rescanMs > 0 ? ` (tried again every ${rescanMs / 1000} s)` : '';
+    /** One SCAN (TYPE stream) of the shard: every matching stream not followed yet is followed from now on. */
+    const scanOnce = async (): Promise<void> => {
       let cursor = '0';
       do {
-        const page = await shard.store.scan(cursor, { match: prefixGlob(prefix), type: 'stream', count: 1000 });
-        for (const key of page.keys) if (scanning && matches(key)) consumer.track(key);
+        const page = await shard.store.scan(cursor, { match: glob, type: 'stream', count: 1000 });
+        for (const key of page.keys) if (scanning && matches(key) && !consumer.follows(key)) consumer.track(key);
         cursor = page.cursor;
       } while (cursor !== '0' && scanning);
-    })().catch((error: unknown) => {
-      if (scanning) control.warn(`finding existing streams failed: ${String(error)}`);
-    });
+    };
+    /** Scans, then schedules the next scan; a failed scan is reported once (until one succeeds) and retried. */
+    const scan = (what: string): void => {
+      void scanOnce()
+        .then(
+          () => void (failing = false),
+          (error: unknown) => {
+            if (scanning && !failing) control.warn(`${what} failed${retried}: ${String(error)}`);
+            failing = true;
+          },
+        )
+        .finally(() => {
+          if (!scanning || rescanMs === 0) return;
+          rescan = setTimeout(() => scan('looking for new streams'), rescanMs);
+          rescan.unref();
+        });
+    };
+    // The first SCAN once the subscription receives events: a stream created before that is found by the
+    // SCAN, one created after it by its `xadd` event. (If the subscription fails, register() says so.)
+    void shard.store
+      .keyspaceReady()
+      .catch(() => undefined)
+      .then(() => {
+        if (scanning) scan('finding existing streams');
+      });
 
     return () => {
       scanning = false;
+      clearTimeout(rescan);
       events.unsubscribe();
       consumer.stop();
     };

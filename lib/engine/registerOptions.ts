@@ -24,6 +24,8 @@ export interface RegisterOptions {
   onFailedPolicy?: 'continue' | 'abort' | 'retry';
   onFailedRetryInterval?: number;
   trimStream?: boolean;
+  /** Seconds between SCANs for matching streams not followed yet (0 = only at registration). */
+  rescanInterval?: number;
   // CommandReader
   trigger?: string;
   hook?: string;
@@ -61,6 +63,10 @@ const BY_READER: Partial<Record<ReaderName, Record<string, Rule>>> = {
     onFailedPolicy: rule((v) => v === 'continue' || v === 'abort' || v === 'retry', "'continue', 'abort' or 'retry'"),
     onFailedRetryInterval: rule((v) => typeof v === 'number' && v > 0, 'a positive number of seconds'),
     trimStream: rule(isBoolean, 'a boolean'),
+    rescanInterval: rule(
+      (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+      'a non-negative number of seconds',
+    ),
   },
   CommandReader: {
     trigger: rule((v) => typeof v === 'string' && v.length > 0, 'a non-empty string'),

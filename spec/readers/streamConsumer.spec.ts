@@ -7,24 +7,16 @@ import { STREAM_CONSUMER_TIMINGS } from '../../readers/streamReaderEvents.ts';
 import type { EventControl, TriggerOutcome } from '../../readers/types.ts';
 import { deferred, flush } from '../support/rx.ts';
 import { until } from '../support/until.ts';
+import { storeWith } from './streamTestStore.ts';
 
-/** A store that forwards to `real`, letting a test hold or fail commands by name. */
+/** `real`, with `call` going through `intercept` (which may hold or fail a command before sending it). */
 function interceptedStore(
   real: ShardStore,
   intercept: (command: string, args: RedisArg[], send: () => Promise<RedisReply>) => Promise<RedisReply>,
 ): ShardStore {
-  return {
-    kind: real.kind,
-    scan: (cursor, options) => real.scan(cursor, options),
-    readKeys: (keys, options) => real.readKeys(keys, options),
-    xrange: (key, start, end, count) => real.xrange(key, start, end, count),
+  return storeWith(real, {
     call: (command, ...args) => intercept(command.toUpperCase(), args, () => real.call(command, ...args)),
-    keyspaceEvents: () => real.keyspaceEvents(),
-    keyspaceReady: () => real.keyspaceReady(),
-    keyspaceBarrier: () => real.keyspaceBarrier(),
-    transaction: () => real.transaction(),
-    close: () => real.close(),
-  };
+  });
 }
 
 interface Handed {

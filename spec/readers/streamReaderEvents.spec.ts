@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, type Gears, type StreamRecord } from '../../lib/index.ts';
-import { streamConsumerName } from '../../readers/index.ts';
+import { streamConsumerName, streamReaderEvents } from '../../readers/index.ts';
+import type { EventControl, ReaderContext, Trigger } from '../../readers/types.ts';
+import { deferred, flush } from '../support/rx.ts';
+import { storeWith } from './streamTestStore.ts';
 import { allBackends, deleteKeys, uniquePrefix } from '../support/backends.ts';
 import { until } from '../support/until.ts';
 
@@ -103,6 +106,29 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
     expect(all.sort()).toEqual([`${p}exact`, `${p}exactly`]);
     expect(exact).toEqual([`${p}exact`]);
     expect(Object.keys(await groups(g, `${p}exactly`))).toEqual(['rxgears:all']);
+  });
+
+  it('finds a matching stream that appeared without an xadd event (RENAME) on its next rescan', async () => {
+    const g = (gears = await backend.connect());
+    const p = fresh('sf');
+    const seen: StreamRecord[] = [];
+    await g
+      .GB('StreamReader')
+      .forEach((r) => void seen.push(r))
+      .register({ prefix: `${p}*`, rescanInterval: 0.05, name: 'found' });
+    // Written outside the prefix, then renamed into it (one slot, for the cluster): Redis notifies rename_from
+    // and rename_to, never xadd, so only a rescan can find it — as when an xadd notification is lost.
+    const built = `built{${p}}`;
+    const key = `${p}s{${p}}`;
+    const first = await xadd(g, built, 'n', '1');
+    await g.execute('RENAME', built, key);
+    await until(() => seen.length === 1, 'the renamed stream to be found');
+    expect(seen).toEqual([{ key, id: first, value: { n: '1' } }]);
+    const second = await xadd(g, key, 'n', '2');
+    await until(() => seen.length === 2, 'its next entry');
+    expect(seen[1]).toEqual({ key, id: second, value: { n: '2' } });
+    await until(async () => (await pending(g, key, 'found')).count === 0, 'both acknowledged');
+    expect(Object.keys(await groups(g, key))).toEqual(['rxgears:found']);
   });
 
   it('batch: 3 runs waiting entries three at a time, and with a duration waits for a full batch', async () => {
@@ -445,13 +471,87 @@ describe('StreamReader registrations (embedded)', () => {
       await g.execute('XADD', 'd', '*', 'f', 'v');
       await settle(() => g.dumpRegistrations()[0]!.status === 'WAITING_FOR_RETRY_ON_FAILURE');
       await settle(async () => (await pending(g, 'd', 'd')).count === 1);
-      // Two poll clocks, a retry timer and a duration timer.
-      expect(vi.getTimerCount() - before).toBe(4);
+      // Two poll clocks, two rescan timers, a retry timer and a duration timer.
+      expect(vi.getTimerCount() - before).toBe(6);
       expect(info(g, id).numTriggered).toBe(0);
       g.unregister(id);
-      expect(vi.getTimerCount() - before).toBe(2);
+      expect(vi.getTimerCount() - before).toBe(3);
       await g.close();
       expect(vi.getTimerCount()).toBeLessThanOrEqual(before);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('takes rescanInterval in seconds, 0 or more', async () => {
+    const g = (gears = await connect());
+    for (const bad of [-1, Number.NaN, Infinity, '5'] as unknown as number[]) {
+      await expect(g.GB('StreamReader').register({ prefix: 's', rescanInterval: bad })).rejects.toThrow(
+        "option 'rescanInterval' must be a non-negative number of seconds",
+      );
+    }
+    const id = await g.GB('StreamReader').register({ prefix: 's', rescanInterval: 0 });
+    expect(info(g, id).args).toEqual({ prefix: 's', rescanInterval: 0 });
+  });
+
+  it('reports a failing SCAN once, rescans every rescanInterval, and leaves no timer when stopped mid-scan', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      const g = (gears = await connect());
+      await g.execute('XADD', 's', '*', 'f', 'v');
+      const shard = g.shards[0]!;
+      let scans = 0;
+      let failures = 2;
+      const hold = deferred<void>();
+      let holding = false;
+      const store = storeWith(shard.store, {
+        scan: async (cursor, options) => {
+          scans++;
+          if (holding) await hold.promise;
+          if (failures-- > 0) throw new Error('connection lost');
+          return shard.store.scan(cursor, options);
+        },
+      });
+      const warnings: string[] = [];
+      const control: EventControl = {
+        registrationId: 'r',
+        name: 'rescan',
+        paused: () => false,
+        setStatus: () => undefined,
+        warn: (message) => void warnings.push(message),
+      };
+      const context: ReaderContext = {
+        shard: { ...shard, store },
+        topology: g.topology,
+        owns: () => true,
+        invoke: (fn) => fn(),
+      };
+      const before = vi.getTimerCount();
+      const triggers: Trigger[] = [];
+      const subscription = streamReaderEvents(context, { prefix: 's', rescanInterval: 10 }, control).subscribe(
+        (trigger) => void triggers.push(trigger),
+      );
+      const settle = async (condition: () => boolean): Promise<void> => {
+        for (let i = 0; i < 1000 && !condition(); i++) await flush();
+        expect(condition()).toBe(true);
+      };
+      await settle(() => warnings.length === 1);
+      expect(warnings).toEqual(['finding existing streams failed (tried again every 10 s): Error: connection lost']);
+      await vi.advanceTimersByTimeAsync(10_000);
+      await settle(() => scans === 2);
+      await vi.advanceTimersByTimeAsync(10_000);
+      await settle(() => triggers.length === 1);
+      expect(scans).toBe(3);
+      expect(warnings).toHaveLength(1); // the second failure was not reported again
+
+      holding = true;
+      await vi.advanceTimersByTimeAsync(10_000);
+      await settle(() => scans === 4);
+      subscription.unsubscribe();
+      hold.resolve();
+      for (let i = 0; i < 10; i++) await flush();
+      expect(vi.getTimerCount()).toBe(before);
+      expect(warnings).toHaveLength(1);
     } finally {
       vi.useRealTimers();
     }
