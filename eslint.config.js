@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', 'bench/results.json', '.rxgears-tmp/**'] },
+  { ignores: ['node_modules/**', 'coverage/**', 'dist/**', 'bench/results.json', '.rxgears-tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

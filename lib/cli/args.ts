@@ -15,7 +15,18 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * @example
  * const { values, positionals } = parseCommandArgs('exec', args, { shards: { type: 'string' } });
  */
-export function parseCommandArgs<O extends Options>(command: string, args: string[], options: O) {
+type CommandArgsConfig<O extends Options> = {
+  args: string[];
+  options: O & { help: { type: 'boolean'; short: string } };
+  strict: true;
+  allowPositionals: true;
+};
+
+export function parseCommandArgs<O extends Options>(
+  command: string,
+  args: string[],
+  options: O,
+): ReturnType<typeof parseArgs<CommandArgsConfig<O>>> {
   try {
     return parseArgs({
       args,

@@ -5,7 +5,9 @@ import { ErrorReply, MapReply, OK, SimpleString, VerbatimString, type Protocol, 
 import { wrongArity } from './rgCommands.ts';
 import { clusterCommand } from './clusterCommand.ts';
 
-const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+// The package's own package.json by name (a self-reference through its `exports`), so it resolves the same from
+// lib/server (the source) and from dist/lib/server (the compiled package).
+const VERSION = (createRequire(import.meta.url)('rxgears/package.json') as { version: string }).version;
 
 /** One client connection's state: kept small on purpose. */
 export interface ClientState {
