@@ -158,6 +158,8 @@ export class SeenKeys {
 export const RATE = 2_000;
 /** p99 may exceed the raw handler's by this much (ms). */
 export const TARGET_P99_SLACK_MS = 1;
+/** Latency rows print no ratio when the baseline is below this (ms): near zero or negative it means nothing. */
+const RATIO_FLOOR_MS = 0.1;
 
 interface RunStats {
   p50: number;
@@ -271,7 +273,8 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
         rxgears: rxSide[p],
         baseline: base[p],
         baselineName,
-        ratio: rxSide[p] / base[p],
+        // A ratio to a baseline within the measure's noise (or negative) would only mislead.
+        ratio: base[p] >= RATIO_FLOOR_MS ? rxSide[p] / base[p] : null,
         unit: 'ms',
         target: withTarget ? `≤ baseline + ${TARGET_P99_SLACK_MS} ms` : '',
         met: withTarget ? rxSide[p] <= base[p] + TARGET_P99_SLACK_MS : null,
