@@ -28,6 +28,8 @@ export interface StreamConsumerSettings {
   pollMs: number;
   /** How often the pause state is looked at, ms. */
   pauseCheckMs: number;
+  /** Trims of one stream start at most this often, ms (a trim asked for sooner waits for the clock). */
+  trimEveryMs: number;
 }
 
 /** State shared by the shard consumers of one registration. */
@@ -96,6 +98,7 @@ export class StreamConsumer {
 
   private tick(): void {
     if (this.stopped || this.shared.aborted) return;
+    for (const s of this.streams.values()) if (s.trimAgain) this.trim(s);
     if (this.control.paused()) return;
     const resumed = this.heldByPause;
     this.heldByPause = false;
@@ -298,16 +301,20 @@ export class StreamConsumer {
   }
 
   /**
-   * One trim at a time per stream, while the next batch is read and run: the floor is read from Redis when the
-   * trim runs, so it never covers an entry a group has not acknowledged, however late it runs.
+   * One trim at a time per stream, while the next batch is read and run, and at most one per `trimEveryMs`
+   * (a trim asked for sooner is left to the clock, `tick`): its three round trips share the connection with
+   * the reads, and on a busy stream a trim after every batch would hold every read up. The floor is read from
+   * Redis when the trim runs, so it never covers an entry a group has not acknowledged, however late it runs.
    */
   private trim(s: StreamState): void {
-    if (s.trimming) {
+    const now = Date.now();
+    if (s.trimming || now - s.trimmedAt < this.settings.trimEveryMs) {
       s.trimAgain = true;
       return;
     }
     s.trimming = true;
     s.trimAgain = false;
+    s.trimmedAt = now;
     void trimFloor(this.store, s.key)
       .then((floor) => (floor === undefined ? undefined : this.store.call('XTRIM', s.key, 'MINID', floor)))
       .catch((error: unknown) => {
@@ -316,7 +323,6 @@ export class StreamConsumer {
       })
       .finally(() => {
         s.trimming = false;
-        if (s.trimAgain && !this.stopped) this.trim(s);
       });
   }
 }

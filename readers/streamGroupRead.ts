@@ -29,6 +29,8 @@ export interface StreamState {
   /** A trim is running; another was asked for meanwhile. */
   trimming: boolean;
   trimAgain: boolean;
+  /** When the last trim started (ms since the epoch). */
+  trimmedAt: number;
   /** The last batch's XACK, sent with the next read: resolves false when it failed. */
   acked: Promise<boolean> | undefined;
 }
@@ -51,6 +53,7 @@ export function newStreamState(key: string): StreamState {
     failing: false,
     trimming: false,
     trimAgain: false,
+    trimmedAt: 0,
     acked: undefined,
   };
 }

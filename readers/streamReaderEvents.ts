@@ -42,13 +42,15 @@ export const DEFAULT_STREAM_REGISTER_OPTIONS = {
  * Timings of the consumers (not options: RedisGears has none of them). Entries another consumer left pending
  * for `claimMinIdleMs` are taken over — long enough that a live consumer's batch is not stolen, short enough
  * that a crashed one's entries do not wait long. `pollMs` bounds how long an entry waits when its `xadd`
- * notification was lost (pub/sub is fire-and-forget).
+ * notification was lost (pub/sub is fire-and-forget). `trimEveryMs`: at most one trim per stream that often —
+ * a trim is three round trips on the connection the reads share.
  */
 export const STREAM_CONSUMER_TIMINGS = {
   claimMinIdleMs: 30_000,
   claimCheckMs: 10_000,
   pollMs: 1_000,
   pauseCheckMs: 100,
+  trimEveryMs: 100,
 } as const;
 
 /**

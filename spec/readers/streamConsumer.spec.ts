@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, type Gears, type StreamRecord } from '../../lib/index.ts';
 import { ReplyError } from '../../lib/errors.ts';
 import type { RedisArg, RedisReply, ShardStore } from '../../lib/store/ShardStore.ts';
@@ -150,5 +150,39 @@ describe('StreamConsumer', () => {
     await handed[0]!.finish();
     await until(() => handed.length === 2, 'the second batch');
     expect(handed.map((h) => h.ids)).toEqual([ids.slice(0, 2), ids.slice(2, 4)]);
+  });
+
+  it('trims a busy stream at most once per trimEveryMs, and the rest on a later tick', async () => {
+    // Fake clock (Date included): every batch below is acknowledged within the same millisecond.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      const { store: real } = await memoryStreamOf(10);
+      let trims = 0;
+      const store = interceptedStore(real, (command, _args, send) => {
+        if (command === 'XTRIM') trims++;
+        return send();
+      });
+      const { consumer, handed } = consumerOn(store, { trimStream: true });
+      stop = () => consumer.stop();
+      const settle = async (condition: () => boolean | Promise<boolean>): Promise<void> => {
+        for (let i = 0; i < 1000 && !(await condition()); i++) await flush();
+        expect(await condition()).toBe(true);
+      };
+      consumer.start();
+      consumer.track('s');
+      for (let i = 0; i < 5; i++) {
+        await settle(() => handed.length > i);
+        await handed[i]!.finish();
+      }
+      await settle(async () => (await pendingOf(real)) === 0);
+      await settle(() => trims === 1);
+      for (let i = 0; i < 10; i++) await flush();
+      expect(trims).toBe(1); // the four trims asked for after it wait for the clock
+      await vi.advanceTimersByTimeAsync(STREAM_CONSUMER_TIMINGS.trimEveryMs);
+      await settle(async () => (await real.call('XLEN', 's')) === 0);
+      expect(trims).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
