@@ -6,7 +6,8 @@
  *   node --import tsx bench/child.ts <task> <redis-url | record count> [repeat]
  *
  * Tasks: `families-rxgears`, `families-baseline` (workload 1 on `person:*` of a Redis URL),
- * `keys-rxgears`, `keys-baseline` (workload 2 on a URL), `embedded-rxgears`, `embedded-loop` (workload 3 with
+ * `keys-rxgears`, `keys-baseline` (workload 2 on a URL), `streams-rxgears`, `streams-baseline` (workload 5 on
+ * `<url>|<n>`, the k-th run draining the preloaded `stream:<k>`), `embedded-rxgears`, `embedded-loop` (workload 3 with
  * a record count), `idle` (loads nothing: the floor every child's RSS includes). Each side imports only what
  * it uses, so a baseline's RSS does not include rxgears' modules.
  */
@@ -56,6 +57,31 @@ const TASKS: Record<string, Task> = {
     const { loopCounts } = await import('./embedded.ts');
     const n = Number(count);
     return { close: async () => undefined, once: async () => (loopCounts(n), n) };
+  },
+  // target: `<redis url>|<messages per stream>`; the n-th call drains the preloaded stream `stream:<n>`.
+  'streams-rxgears': async (target) => {
+    const [url = '', size = '0'] = target.split('|');
+    const { Redis } = await import('ioredis');
+    const { connect } = await import('../lib/index.ts');
+    const { rxgearsDrain } = await import('./streams.ts');
+    const gears = await connect(url);
+    const redis = new Redis(url);
+    let call = 0;
+    return {
+      close: async () => (await gears.close(), redis.disconnect()),
+      once: async () => (await rxgearsDrain(gears, redis, `stream:${call}`, Number(size), `p${call++}`)).count,
+    };
+  },
+  'streams-baseline': async (target) => {
+    const [url = ''] = target.split('|');
+    const { Redis } = await import('ioredis');
+    const { baselineDrain } = await import('./streams.ts');
+    const redis = new Redis(url);
+    let call = 0;
+    return {
+      close: async () => void redis.disconnect(),
+      once: async () => (await baselineDrain(redis, `stream:${call++}`, 'g')).count,
+    };
   },
 };
 

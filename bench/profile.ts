@@ -7,6 +7,7 @@
  *   npx tsx bench/profile.ts embedded-rxgears 1000000 3
  *   npx tsx bench/profile.ts families-rxgears 200000 2
  *   npx tsx bench/profile.ts keys-rxgears 1000000 2
+ *   npx tsx bench/profile.ts streams-rxgears 200000 3
  *
  * Tasks are those of bench/child.ts. The .cpuprofile stays in a temporary directory (printed) for Chrome
  * DevTools or speedscope.
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServerHandle } from '../lib/testing/index.ts';
 import { loadPeople, populateKeys } from './data.ts';
+import { loadStream } from './streams.ts';
 import { runChild } from './harness.ts';
 
 interface CallFrame {
@@ -115,6 +117,13 @@ async function main(argv: string[]): Promise<void> {
       else await loadPeople(redis, 0, size);
       redis.disconnect();
       target = server.url;
+    } else if (task.startsWith('streams-')) {
+      const size = Number(sizeArg ?? 200_000);
+      server = await startRedis();
+      const redis = new Redis(server.url);
+      for (let k = 0; k < Number(repeatArg); k++) await loadStream(redis, `stream:${k}`, size);
+      redis.disconnect();
+      target = `${server.url}|${size}`;
     }
     const dir = await mkdtemp(join(tmpdir(), 'rxgears-prof-'));
     const mapsFile = join(dir, 'source-maps.json');

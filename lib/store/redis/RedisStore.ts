@@ -19,6 +19,7 @@ import {
   createClient,
   createClientFromUrl,
   lastErrorOf,
+  send,
   sendDirect,
   watchErrors,
 } from './connection.ts';
@@ -203,7 +204,7 @@ export class RedisStore implements ShardStore {
         `${name} changes the state of the connection, which rxgears shares; it cannot be sent with call()`,
       );
     }
-    if (!isBlocking(upper, args)) return toReply(await this.run((client) => client.call(name, ...args)));
+    if (!isBlocking(upper, args)) return toReply(await this.run((client) => send(client, name, args)));
     return this.run(async () => {
       const options: RedisOptions = { ...this.client.options, enableAutoPipelining: false, lazyConnect: false };
       delete options.commandTimeout;

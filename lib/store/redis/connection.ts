@@ -1,5 +1,7 @@
 import { Command, Redis, type RedisOptions } from 'ioredis';
 
+type CommandOptions = ConstructorParameters<typeof Command>[2] & {};
+
 /**
  * ioredis settings for every connection rxgears opens itself (connections the user passes in keep theirs).
  *
@@ -127,5 +129,32 @@ export function createClientFromUrl(url: string, options: RedisOptions = {}): Re
  * `client.call`, and 30% less wall time.
  */
 export function sendDirect(client: Redis, name: string, args: (string | Buffer | number)[]): Promise<unknown> {
-  return client.sendCommand(new Command(name, args, { replyEncoding: 'utf8' })) as Promise<unknown>;
+  // The options ioredis' own `call` gives a command, so a client's keyPrefix and friendly stacks still apply.
+  const { keyPrefix, showFriendlyErrorStack } = client.options;
+  const options: CommandOptions = { replyEncoding: 'utf8' };
+  if (keyPrefix !== undefined) options.keyPrefix = keyPrefix;
+  if (showFriendlyErrorStack) options.errorStack = new Error();
+  return client.sendCommand(new Command(name, args, options)) as Promise<unknown>;
+}
+
+/** Clients that sent a command directly during the current turn of the event loop (see `send`). */
+const sentThisTurn = new WeakSet<Redis>();
+
+/**
+ * Sends a command the cheapest way that keeps the connection's order: directly (`sendDirect`) when it is the
+ * first command of this turn of the event loop and nothing waits in the auto-pipeline; otherwise through
+ * `client.call`, which auto-pipelines it with the others of the burst. A command issued alone — the next
+ * XREADGROUP after a batch, a callback's `execute()` one after another — costs 35 µs of client CPU instead of
+ * 60–75 µs; a burst of 64 concurrent commands still shares one write after its first (measured with GET on
+ * loopback: 64 concurrent direct sends cost 15 µs each, auto-pipelined 7–10 µs).
+ *
+ * Order: a direct send is written at once, so it may only go while the auto-pipeline is empty (anything
+ * queued there was issued earlier and must be written first).
+ */
+export function send(client: Redis, name: string, args: (string | Buffer | number)[]): Promise<unknown> {
+  if (!client.options.enableAutoPipelining) return sendDirect(client, name, args);
+  if (sentThisTurn.has(client) || client.autoPipelineQueueSize > 0) return client.call(name, ...args);
+  sentThisTurn.add(client);
+  setImmediate(() => sentThisTurn.delete(client));
+  return sendDirect(client, name, args);
 }

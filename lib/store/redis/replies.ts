@@ -21,7 +21,12 @@ export function toReply(value: unknown): RedisReply {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'number') return value;
   if (Buffer.isBuffer(value)) return value.toString('utf8');
-  if (Array.isArray(value)) return value.map(toReply);
+  if (Array.isArray(value)) {
+    // In place: the array is ioredis' fresh reply, owned by no one else, and a copy per reply (a 500-entry
+    // XREADGROUP is ~1 500 arrays) is garbage the stream reader measured.
+    for (let i = 0; i < value.length; i++) value[i] = toReply(value[i]);
+    return value as RedisReply;
+  }
   if (value instanceof Error) throw value;
   throw new GearsError(`unexpected reply of type ${typeof value} from ioredis`);
 }

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_CONNECTION_OPTIONS, sendDirect } from '../../../lib/store/redis/connection.ts';
+import { DEFAULT_CONNECTION_OPTIONS, send, sendDirect } from '../../../lib/store/redis/connection.ts';
 import { uniquePrefix } from './helpers.ts';
 
 const key = `${uniquePrefix('conn')}list`;
@@ -23,5 +23,44 @@ describe('sendDirect', () => {
     expect(await sendDirect(client, 'LRANGE', [key, 0, -1])).toEqual(['a', 'b']);
     await expect(sendDirect(client, 'GET', [key])).rejects.toThrow(/^WRONGTYPE/);
     await client.del(key);
+  });
+});
+
+describe('send', () => {
+  const client = new Redis(inject('redisUrl'), { ...DEFAULT_CONNECTION_OPTIONS });
+  afterAll(() => client.disconnect());
+  const next = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it('sends the first command of a turn directly and auto-pipelines the rest of the burst, in order', async () => {
+    await client.del(`${key}:order`);
+    await next();
+    const burst = Array.from({ length: 20 }, (_, i) => send(client, 'RPUSH', [`${key}:order`, String(i)]));
+    expect(client.autoPipelineQueueSize).toBe(19); // the first went straight to the socket
+    await Promise.all(burst);
+    expect(await client.lrange(`${key}:order`, 0, -1)).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+    await client.del(`${key}:order`);
+  });
+
+  it('never overtakes commands still waiting in the auto-pipeline', async () => {
+    await next();
+    const queued = client.call('SET', `${key}:x`, 'queued'); // auto-pipelined: written on a later turn
+    expect(client.autoPipelineQueueSize).toBe(1);
+    const after = send(client, 'GET', [`${key}:x`]); // first send of the turn, but must queue behind the SET
+    await queued;
+    expect(await after).toBe('queued');
+    await client.del(`${key}:x`);
+  });
+
+  it("keeps the client's keyPrefix, like ioredis' call", async () => {
+    const prefixed = new Redis(inject('redisUrl'), { ...DEFAULT_CONNECTION_OPTIONS, keyPrefix: `${key}:p:` });
+    try {
+      await next();
+      await send(prefixed, 'SET', ['k', 'v']);
+      expect(await client.get(`${key}:p:k`)).toBe('v');
+      expect(await sendDirect(prefixed, 'GET', ['k'])).toBe('v');
+    } finally {
+      await client.del(`${key}:p:k`);
+      prefixed.disconnect();
+    }
   });
 });
