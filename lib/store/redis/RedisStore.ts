@@ -20,7 +20,6 @@ import {
   createClientFromUrl,
   lastErrorOf,
   send,
-  sendDirect,
   watchErrors,
 } from './connection.ts';
 import { RedisConnectionError } from './errors.ts';
@@ -86,9 +85,10 @@ function isScriptRefusal(error: unknown): boolean {
 
 /**
  * `ShardStore` over one Redis node — a standalone server or one Cluster master — with ioredis.
- * One auto-pipelined connection for commands, with scans and page reads sent on it directly (`sendDirect`:
- * each waits for the one before, so auto-pipelining would only add cost); one subscriber connection, opened
- * while someone listens to `keyspaceEvents()`; one short-lived connection per blocking command.
+ * One auto-pipelined connection for commands — a command alone in its turn of the event loop (a SCAN page, a
+ * page read, the next stream batch) is written at once, past the auto-pipeline (`send`); one subscriber
+ * connection, opened while someone listens to `keyspaceEvents()`; one short-lived connection per blocking
+ * command.
  *
  * @example
  * const store = new RedisStore('redis://127.0.0.1:6379');
@@ -156,7 +156,7 @@ export class RedisStore implements ShardStore {
     if (options.match !== undefined && options.match !== '*') args.push('MATCH', options.match);
     if (options.count !== undefined) args.push('COUNT', String(options.count));
     if (options.type !== undefined) args.push('TYPE', options.type);
-    const reply = await this.run((client) => sendDirect(client, 'SCAN', args));
+    const reply = await this.run((client) => send(client, 'SCAN', args));
     const [next, keys] = Array.isArray(reply) ? reply : [];
     return { cursor: String(toReply(next)), keys: Array.isArray(keys) ? keys.map((key) => String(toReply(key))) : [] };
   }

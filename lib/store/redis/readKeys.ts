@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { KeyData, KeyType } from '../ShardStore.ts';
-import { sendDirect } from './connection.ts';
+import { send } from './connection.ts';
 import { pairsToRecord, toReply, toStrings, toZSetMembers } from './replies.ts';
 
 /**
@@ -114,10 +114,10 @@ export async function readKeysByScript(
   const args = [readValue ? '1' : '0', ...keys];
   let reply: unknown;
   try {
-    reply = await sendDirect(client, 'EVALSHA', [sha, '0', ...args]);
+    reply = await send(client, 'EVALSHA', [sha, '0', ...args]);
   } catch (error) {
     if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-    reply = await sendDirect(client, 'EVAL', [READ_KEYS_SCRIPT, '0', ...args]);
+    reply = await send(client, 'EVAL', [READ_KEYS_SCRIPT, '0', ...args]);
   }
   const flat = Array.isArray(reply) ? reply : [];
   return keys.map((key, i) => {
