@@ -5,7 +5,8 @@
  * on every master, all masters in parallel). On standalone Redis and on a 3-master Cluster.
  */
 import { Cluster, Redis } from 'ioredis';
-import { connect, type Gears } from '../lib/index.ts';
+import type { Gears } from '../lib/index.ts';
+import { connect } from './engine.ts';
 import { startRedis, startRedisCluster } from '../lib/testing/index.ts';
 import { baselineClusterFamilies, baselineFamilies } from './baselines.ts';
 import { assertFamilyCounts, familyFromName, loadPeople, loadPeopleOnCluster, total } from './data.ts';

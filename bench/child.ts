@@ -22,7 +22,7 @@ type Task = (target: string) => Promise<{ close: () => Promise<void>; once: () =
 const TASKS: Record<string, Task> = {
   idle: async () => ({ close: async () => undefined, once: async () => 0 }),
   'families-rxgears': async (url) => {
-    const { connect } = await import('../lib/index.ts');
+    const { connect } = await import('./engine.ts');
     const { rxgearsFamilies } = await import('./batchMapReduce.ts');
     const { total } = await import('./data.ts');
     const gears = await connect(url);
@@ -35,7 +35,7 @@ const TASKS: Record<string, Task> = {
     return { close: async () => void redis.disconnect(), once: async () => total(await baselineFamilies(redis)) };
   },
   'keys-rxgears': async (url) => {
-    const { connect } = await import('../lib/index.ts');
+    const { connect } = await import('./engine.ts');
     const { rxgearsCount } = await import('./keysOnly.ts');
     const gears = await connect(url);
     return { close: () => gears.close(), once: () => rxgearsCount(gears) };
@@ -47,7 +47,7 @@ const TASKS: Record<string, Task> = {
     return { close: async () => void redis.disconnect(), once: () => baselineCount(redis) };
   },
   'embedded-rxgears': async (count) => {
-    const { connect } = await import('../lib/index.ts');
+    const { connect } = await import('./engine.ts');
     const { rxgearsCounts } = await import('./embedded.ts');
     const gears = await connect();
     const n = Number(count);
@@ -62,7 +62,7 @@ const TASKS: Record<string, Task> = {
   'streams-rxgears': async (target) => {
     const [url = '', size = '0'] = target.split('|');
     const { Redis } = await import('ioredis');
-    const { connect } = await import('../lib/index.ts');
+    const { connect } = await import('./engine.ts');
     const { rxgearsDrain } = await import('./streams.ts');
     const gears = await connect(url);
     const redis = new Redis(url);
@@ -81,6 +81,37 @@ const TASKS: Record<string, Task> = {
     return {
       close: async () => void redis.disconnect(),
       once: async () => (await baselineDrain(redis, `stream:${call++}`, 'g')).count,
+    };
+  },
+  // target: `<redis url>|<events>`: a KeysReader registration handling `events` HSETs written 100 at a time.
+  'events-rxgears': async (target) => {
+    const [url = '', size = '0'] = target.split('|');
+    const { Redis } = await import('ioredis');
+    const { connect } = await import('./engine.ts');
+    const gears = await connect(url);
+    const writer = new Redis(url);
+    let seen = 0;
+    let wake: () => void = () => undefined;
+    await gears
+      .GB()
+      .forEach(() => {
+        if (++seen % Number(size) === 0) wake();
+      })
+      .register({ prefix: 'ev:*' });
+    let call = 0;
+    return {
+      close: async () => (await gears.close(), writer.disconnect()),
+      once: async () => {
+        const done = new Promise<void>((resolve) => (wake = resolve));
+        const run = call++;
+        for (let i = 0; i < Number(size); i += 100) {
+          const pipeline = writer.pipeline();
+          for (let k = i; k < Math.min(i + 100, Number(size)); k++) pipeline.hset(`ev:${run}:${k}`, 'f', 'v');
+          await pipeline.exec();
+        }
+        await done;
+        return Number(size);
+      },
     };
   },
 };

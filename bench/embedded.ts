@@ -4,7 +4,8 @@
  * with the data split between them) against a plain JS loop and against the same pipeline in raw RxJS.
  */
 import { filter as rxFilter, from, lastValueFrom, map as rxMap, reduce } from 'rxjs';
-import { connect, type Gears } from '../lib/index.ts';
+import type { Gears } from '../lib/index.ts';
+import { connect } from './engine.ts';
 import { measure, throughputRow, type BenchSettings, type ResultRow, type Side } from './harness.ts';
 
 export const TARGET_RATE = 1_000_000;

@@ -7,7 +7,8 @@
  * a forced GC, RSS), so growth shows; at the end every write must have been handled exactly once.
  */
 import { Redis } from 'ioredis';
-import { connect, type Gears } from '../lib/index.ts';
+import type { Gears } from '../lib/index.ts';
+import { connect } from './engine.ts';
 import { startRedis } from '../lib/testing/index.ts';
 import { collectGarbage, log, type BenchSettings, type ResultRow } from './harness.ts';
 import {

@@ -362,6 +362,8 @@ export function formatTable(rows: readonly ResultRow[]): string {
 
 export interface ResultsFile {
   generatedAt: string;
+  /** What was measured: the compiled package (dist/, the default) or the TypeScript source (`BENCH_SOURCE=1`). */
+  engine?: string;
   settings: BenchSettings;
   machine: MachineInfo;
   /** Wall time of the whole run, seconds. */
@@ -379,7 +381,8 @@ export function formatMachine(file: ResultsFile): string {
   const m = file.machine;
   return (
     `${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}; Node ${m.node}, Redis ${m.redis ?? '(not found)'}; ` +
-    `load average ${m.loadAverage.start} → ${m.loadAverage.end ?? '?'}; ${file.durationSeconds} s; ${file.generatedAt}`
+    `load average ${m.loadAverage.start} → ${m.loadAverage.end ?? '?'}; ${file.durationSeconds} s; ${file.generatedAt}` +
+    (file.engine ? `; rxgears: ${file.engine}` : '')
   );
 }
 

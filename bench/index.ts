@@ -7,6 +7,7 @@
  *   BENCH_QUICK=1 npm run bench        # small sizes, 3 runs   → bench/results.partial.json
  *   BENCH_ONLY=1,3 npm run bench       # some workloads        → bench/results.partial.json
  *   BENCH_RUNS=9 / BENCH_OUT=path      # more timed runs / another output file
+ *   BENCH_SOURCE=1 npm run bench       # measure the TypeScript source through tsx instead of dist/ (bench/engine.ts)
  */
 import { execFile, spawn } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
@@ -131,7 +132,9 @@ async function main(): Promise<void> {
   const partial = settings.quick || settings.only.length > 0;
   const out = process.env.BENCH_OUT ?? join(here, partial ? 'results.partial.json' : 'results.json');
   const durationSeconds = Math.round((performance.now() - started) / 100) / 10;
-  const file = { generatedAt: new Date().toISOString(), settings, machine, durationSeconds, results: rows };
+  const engine =
+    process.env.BENCH_SOURCE === '1' ? 'TypeScript source through tsx (BENCH_SOURCE=1)' : 'compiled package (dist/)';
+  const file = { generatedAt: new Date().toISOString(), engine, settings, machine, durationSeconds, results: rows };
   await writeResults(out, file);
 
   console.log(formatTable(rows));

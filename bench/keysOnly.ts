@@ -5,7 +5,8 @@
  * what rxgears adds per key on top of SCAN.
  */
 import { Redis } from 'ioredis';
-import { connect, type Gears } from '../lib/index.ts';
+import type { Gears } from '../lib/index.ts';
+import { connect } from './engine.ts';
 import { startRedis } from '../lib/testing/index.ts';
 import { baselineCount } from './baselines.ts';
 import { dbSize, populateKeys } from './data.ts';

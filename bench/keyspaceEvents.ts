@@ -7,7 +7,8 @@
  * exactly once, or the run fails. Also exports the pieces workload 7 (bench/eventsLoad.ts) reuses.
  */
 import { Redis } from 'ioredis';
-import { connect, type Gears } from '../lib/index.ts';
+import type { Gears } from '../lib/index.ts';
+import { connect } from './engine.ts';
 import { startRedis } from '../lib/testing/index.ts';
 import { collectGarbage, log, median, type BenchSettings, type ResultRow } from './harness.ts';
 

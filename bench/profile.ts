@@ -117,6 +117,9 @@ async function main(argv: string[]): Promise<void> {
       else await loadPeople(redis, 0, size);
       redis.disconnect();
       target = server.url;
+    } else if (task.startsWith('events-')) {
+      server = await startRedis();
+      target = `${server.url}|${Number(sizeArg ?? 20_000)}`;
     } else if (task.startsWith('streams-')) {
       const size = Number(sizeArg ?? 200_000);
       server = await startRedis();

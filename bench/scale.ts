@@ -5,7 +5,8 @@
  * measured in child processes, one per run and side, so neither side's memory counts against the other.
  */
 import { Redis } from 'ioredis';
-import { connect, type Gears } from '../lib/index.ts';
+import type { Gears } from '../lib/index.ts';
+import { connect } from './engine.ts';
 import { startRedis } from '../lib/testing/index.ts';
 import { baselineFamilies } from './baselines.ts';
 import { BASELINE_NAME, rxgearsFamilies, sides } from './batchMapReduce.ts';

@@ -9,7 +9,8 @@
  * both sides find the same data, fresh, and neither side's leftovers (groups, pending entries) touch the other.
  */
 import { Redis } from 'ioredis';
-import { connect, type Gears } from '../lib/index.ts';
+import type { Gears } from '../lib/index.ts';
+import { connect } from './engine.ts';
 import { startRedis } from '../lib/testing/index.ts';
 import { log, measure, redisCpu, throughputRow, type BenchSettings, type ResultRow, type Side } from './harness.ts';
 
