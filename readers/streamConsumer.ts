@@ -259,8 +259,9 @@ export class StreamConsumer {
       s.retryTimer.unref();
       return;
     }
-    // XACK, and read on at once: the XACK and the next XREADGROUP leave in one round trip (auto-pipelined, in
-    // that order). The read's entries are handed out only once the XACK succeeded (`acknowledged`).
+    // XACK, and read on at once: the XACK and the next XREADGROUP are in flight together, in that order (one
+    // connection keeps it), so one round trip. The read's entries are handed out only once the XACK succeeded
+    // (`acknowledged`).
     const acked = this.acknowledge(s, ids).then(
       () => true,
       (error: unknown) => {
