@@ -18,6 +18,7 @@ import type { ReaderContext } from '../readers/types.ts';
 import { validateReaderArg, validateRunOptions } from './engine/options.ts';
 import type { Plan } from './engine/plan.ts';
 import { executionSteps, runPlan } from './engine/runPlan.ts';
+import { finishedEvent, type GearsEvent, type GearsObserver } from './engine/observer.ts';
 import { whileOpen } from '../operators/internal/options.ts';
 import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
 import type { RedisArg, RedisReply } from './store/ShardStore.ts';
@@ -87,6 +88,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
   private readonly running = new Set<Execution>();
   private readonly hashtags = new Map<string, string>();
   private readonly untrack: () => void;
+  private readonly observers = new Set<GearsObserver>();
   private closed = false;
 
   constructor(
@@ -222,6 +224,18 @@ export class Gears implements RuntimeEngine, PlanRunner {
   readonly triggerOnKey = (name: string, key: string, ...args: unknown[]): Promise<unknown[]> => {
     this.assertOpen();
     return this.registrations.trigger(name, args, key);
+  };
+
+  /**
+   * Calls `observer` with every execution this engine starts and finishes (what the metrics count).
+   * Returns the function that stops it.
+   *
+   * @example
+   * const stop = gears.addObserver((e) => e.type === 'executionFinished' && console.log(e.status, e.durationMs));
+   */
+  readonly addObserver = (observer: GearsObserver): (() => void) => {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   };
 
   /** @internal the runtime's `execute()`: keyed commands by slot, keyless ones on `shard`. */
@@ -364,9 +378,11 @@ export class Gears implements RuntimeEngine, PlanRunner {
     const tracked = execution as Execution;
     this.running.add(tracked);
     const stopWatchdog = this.watchIdle(tracked);
+    this.notify({ type: 'executionStarted', execution: tracked });
     execution.onFinish(() => {
       this.running.delete(tracked);
       stopWatchdog();
+      this.notify(finishedEvent(tracked));
     });
     execution.start(results);
     return execution;
@@ -505,6 +521,17 @@ export class Gears implements RuntimeEngine, PlanRunner {
   /** The shard that owns slot 0: the default initiator. */
   private initiatorIndex(): number {
     return Math.max(0, this.shards.indexOf(this.shardOfSlot(0)));
+  }
+
+  /** Observers must not break an execution: one that throws is logged and the others still run. */
+  private notify(event: GearsEvent): void {
+    for (const observer of this.observers) {
+      try {
+        observer(event);
+      } catch (error) {
+        this.logFrom(undefined, 'warning', `an observer failed: ${String(error)}`);
+      }
+    }
   }
 
   private assertOpen(): void {

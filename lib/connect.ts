@@ -3,6 +3,7 @@ import { GearsError } from './errors.ts';
 import { createMemoryTopology } from './cluster/memoryTopology.ts';
 import { SLOT_COUNT } from './cluster/slots.ts';
 import { createRedisTopology } from './store/redis/index.ts';
+import type { Registry } from 'prom-client';
 
 /** An ioredis `Redis` or `Cluster` client rxgears can run on; it stays yours to close. */
 export type RedisClient = Exclude<Parameters<typeof createRedisTopology>[0], string>;
@@ -13,6 +14,11 @@ export interface ConnectOptions extends GearsOptions {
   shards?: number;
   /** A `redis://` / `rediss://` URL (standalone or Cluster, detected) or an ioredis `Redis` / `Cluster` you own. */
   redis?: string | RedisClient;
+  /**
+   * Prometheus metrics from the start: `true` for a registry of their own, or your prom-client `Registry`.
+   * Read them with `metricsOf(gears).registry.metrics()`.
+   */
+  metrics?: boolean | Registry;
 }
 
 /**
@@ -28,14 +34,34 @@ export async function connect(target: string | ConnectOptions = {}): Promise<Gea
   const options: ConnectOptions = typeof target === 'string' ? { redis: target } : target;
   if (options === null || typeof options !== 'object')
     throw new GearsError('connect() takes a URL or an options object');
-  const { shards, redis, ...engineOptions } = options;
+  const { shards, redis, metrics, ...engineOptions } = options;
   if (redis !== undefined && shards !== undefined) {
     throw new GearsError("connect(): 'shards' is for the embedded store; a Redis Cluster brings its own shards");
   }
-  if (redis !== undefined) return new Gears(await createRedisTopology(redis), engineOptions);
+  if (metrics !== undefined && typeof metrics !== 'boolean' && !isRegistry(metrics)) {
+    throw new GearsError("connect(): 'metrics' must be true or a prom-client Registry");
+  }
   const count = shards ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > SLOT_COUNT) {
+  if (redis === undefined && (!Number.isInteger(count) || count < 1 || count > SLOT_COUNT)) {
     throw new GearsError(`connect(): 'shards' must be an integer from 1 to ${SLOT_COUNT}`);
   }
-  return new Gears(createMemoryTopology(count), engineOptions);
+  const gears = new Gears(
+    redis !== undefined ? await createRedisTopology(redis) : createMemoryTopology(count),
+    engineOptions,
+  );
+  if (metrics) {
+    // Loaded only when asked for: prom-client is not needed by an engine without metrics.
+    const { metricsOf } = await import('./metrics/GearsMetrics.ts');
+    try {
+      metricsOf(gears, metrics === true ? {} : { registry: metrics });
+    } catch (error) {
+      await gears.close();
+      throw error;
+    }
+  }
+  return gears;
+}
+
+function isRegistry(value: unknown): value is Registry {
+  return typeof value === 'object' && value !== null && typeof (value as Registry).metrics === 'function';
 }

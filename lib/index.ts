@@ -21,6 +21,7 @@ export {
   type ShardProgress,
 } from './engine/Execution.ts';
 export type { ExecutionSummary } from './engine/ExecutionRegistry.ts';
+export type { GearsEvent, GearsObserver } from './engine/observer.ts';
 export { DEFAULT_CONFIG, type GearsConfig, type ConfigValue, type LogLevel } from './engine/config.ts';
 export { execute, atomic, log, configGet, hashtag, callNext } from './engine/runtime.ts';
 export {

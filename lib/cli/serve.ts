@@ -1,6 +1,7 @@
 import { integerFlag, parseCommandArgs, untilSignal, UsageError } from './args.ts';
+import { httpFlag } from './httpFlag.ts';
 
-export const HELP = `Usage: rxgears serve [--redis URL | --shards N] [--port 6380] [--bind 127.0.0.1] [--requirepass P] [--allow-require] [--deployments-key K]
+export const HELP = `Usage: rxgears serve [--redis URL | --shards N] [--port 6380] [--bind 127.0.0.1] [--requirepass P] [--allow-require] [--deployments-key K] [--http [ADDR:]PORT]
 
 A RESP server (RESP2, RESP3 after HELLO 3): RG.JSEXECUTE and the other RG.* commands, every other command
 proxied to the data. Talk to it with redis-cli -p <port> or any Redis client.
@@ -13,6 +14,8 @@ proxied to the data. Talk to it with redis-cli -p <port> or any Redis client.
   --allow-require   give scripts require, process and import() (trusted scripts only)
   --deployments-key K  with --redis: the hash keeping scripts that registered gears (default rxgears:deployments);
                     they run again when a server starts on that Redis. The embedded store keeps nothing.
+  --http [ADDR:]PORT  also serve /metrics (Prometheus), /healthz, /readyz and the dashboard over HTTP, on
+                    127.0.0.1 unless ADDR says otherwise (any other address needs --requirepass)
 
 Prints "rxgears listening on <addr>:<port>"; stops on SIGINT / SIGTERM.
 `;
@@ -26,6 +29,7 @@ export async function run(args: string[]): Promise<void> {
     requirepass: { type: 'string' },
     'allow-require': { type: 'boolean' },
     'deployments-key': { type: 'string' },
+    http: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -41,6 +45,7 @@ export async function run(args: string[]): Promise<void> {
   if (requirePass === '') throw new UsageError('serve: --requirepass needs a non-empty password');
   const deploymentsKey = values['deployments-key'];
   if (deploymentsKey === '') throw new UsageError('serve: --deployments-key needs a key name');
+  const http = httpFlag(values.http);
 
   const { serve } = await import('../server/Server.ts');
   const { describeError } = await import('../server/sandbox.ts');
@@ -53,6 +58,8 @@ export async function run(args: string[]): Promise<void> {
     allowRequire: values['allow-require'] ?? false,
     ...(deploymentsKey !== undefined ? { deploymentsKey } : {}),
   });
+  const { serveHttpBeside } = await import('../http/serveBeside.ts');
+  const web = http && (await serveHttpBeside(server, { ...http, requirePass, redis: values.redis, deploymentsKey }));
   // A script's stray rejected Promise must not take the server down (Node's default is to exit).
   const onRejection = (error: unknown): void => {
     process.stderr.write(`rxgears: unhandled rejection in a script: ${describeError(error)}\n`);
@@ -61,9 +68,11 @@ export async function run(args: string[]): Promise<void> {
   // Listening for signals before saying we are up: whoever reads the line may signal at once.
   const stopped = untilSignal();
   process.stdout.write(`rxgears listening on ${server.host}:${server.port}\n`);
+  if (web) process.stdout.write(`rxgears dashboard on http://${web.host}:${web.port}/\n`);
   try {
     await stopped;
   } finally {
+    await web?.close();
     await server.close();
     process.off('unhandledRejection', onRejection);
   }
