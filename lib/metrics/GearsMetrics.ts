@@ -3,6 +3,7 @@ import { exists } from '@ioredis/commands';
 import type { Gears } from '../Gears.ts';
 import { GearsError } from '../errors.ts';
 import type { GearsEvent } from '../engine/observer.ts';
+import { proxyCounters } from './proxyCount.ts';
 
 /** Options of an engine's metrics. */
 export interface MetricsOptions {
@@ -30,7 +31,7 @@ export class GearsMetrics {
   /** Running totals the dashboard's chart samples: registration events and finished executions. */
   readonly totals = { events: 0, executions: 0 };
   private readonly executions: Counter<'status'>;
-  private readonly duration: Histogram<'kind'>;
+  private readonly duration: Histogram;
   private readonly records: Counter<'registration' | 'step' | 'op' | 'direction'>;
   private readonly events: Counter<'registration'>;
   private readonly failures: Counter<'registration'>;
@@ -63,8 +64,7 @@ export class GearsMetrics {
     });
     this.duration = new Histogram({
       name: 'rxgears_execution_duration_seconds',
-      help: 'How long executions ran, from start to finish; kind is run (an action) or registration (an event).',
-      labelNames: ['kind'],
+      help: 'How long executions ran, from start to finish (runs and registration-triggered ones).',
       buckets: [...(options.durationBuckets ?? DEFAULT_METRICS_OPTIONS.durationBuckets)],
       registers,
     });
@@ -119,6 +119,7 @@ export class GearsMetrics {
     this.stop();
     for (const name of METRIC_NAMES) this.registry.removeSingleMetric(name);
     attached.delete(this.gears);
+    proxyCounters.delete(this.gears);
   }
 
   private gauges(registers: Registry[]): void {
@@ -196,7 +197,7 @@ export class GearsMetrics {
     if (left > 0) this.inFlight.set(registration, left);
     else this.inFlight.delete(registration);
     this.executions.inc({ status: event.status });
-    this.duration.observe({ kind: registration === '' ? 'run' : 'registration' }, event.durationMs / 1000);
+    this.duration.observe(event.durationMs / 1000);
     if (event.status === 'failed' && registration !== '') this.failures.inc(this.track({ registration }));
     execution.steps.forEach((step, index) => {
       const labels = { registration, step: String(index), op: step.op };
@@ -276,10 +277,6 @@ export function metricsOf(gears: Gears, options: MetricsOptions = {}): GearsMetr
   }
   const metrics = new GearsMetrics(gears, options);
   attached.set(gears, metrics);
+  proxyCounters.set(gears, metrics);
   return metrics;
-}
-
-/** Counts a proxied command in the engine's metrics, if it has any (the RESP server's one call site). */
-export function countProxied(gears: Gears, command: string, failed: boolean): void {
-  attached.get(gears)?.countProxied(command, failed);
 }

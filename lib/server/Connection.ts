@@ -7,6 +7,7 @@ import { arityAccepts, rgCommand, wrongArity } from './rgCommands.ts';
 import { proxyCommand, readOnly } from './proxy.ts';
 import { errorReply } from './convert.ts';
 import type { Deployments } from './deployments.ts';
+import { countProxied } from '../metrics/proxyCount.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost extends ServerContext {
@@ -122,8 +123,11 @@ export class Connection implements ClientState {
     const { gears, allowRequire, deployments } = this.host;
     if (upper.startsWith('RG.')) return rgCommand({ gears, allowRequire, deployments }, name, args);
     // A write waits while a deployment upgrade swaps registrations: it meets the old ones or the new, never neither.
-    if (readOnly(name)) return proxyCommand(gears, name, args);
-    return deployments.gate.shared(() => proxyCommand(gears, name, args));
+    const reply = await (readOnly(name)
+      ? proxyCommand(gears, name, args)
+      : deployments.gate.shared(() => proxyCommand(gears, name, args)));
+    countProxied(gears, upper, reply instanceof ErrorReply);
+    return reply;
   }
 
   private write(reply: Reply): void {
