@@ -4,7 +4,7 @@
 // tab's sessionStorage only.
 
 const POLL_MS = 1000;
-const CHART_WINDOW_MS = 10 * 60 * 1000;
+const CHART_WINDOW_MS = 5 * 60 * 1000;
 const TOKEN_KEY = 'rxgears-token';
 
 let selected = null;
@@ -69,8 +69,10 @@ async function act(path, method) {
 const fmt = {
   int: (n) => Number(n).toLocaleString('en-US'),
   rate: (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)),
-  ms: (n) => (n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${Number(n).toFixed(n < 10 ? 2 : 0)} ms`),
-  shortId: (id) => (id.length > 44 ? `${id.slice(0, 8)}…${id.slice(40)}` : id),
+  ms: (n) =>
+    n >= 1000 ? `${(n / 1000).toFixed(2)} s` : n < 1 ? `${n > 0 ? n.toFixed(2) : '<1'} ms` : `${+n.toFixed(1)} ms`,
+  // Ids are `<40-hex shard id>-<n>`: the shard's first 8 hex digits tell shards apart, as redis-cli shows node ids.
+  shortId: (id) => id.replace(/^([0-9a-f]{8})[0-9a-f]{32}(?=-|$)/, '$1…'),
 };
 
 function badge(status) {
@@ -106,8 +108,10 @@ function recentRate(samples, key, seconds = 5) {
 
 function drawChart(state) {
   const chart = $('chart');
-  const W = 800;
+  // Drawn at the element's own pixel size, so text and lines are not stretched.
+  const W = Math.max(300, Math.round(chart.getBoundingClientRect().width));
   const H = 180;
+  chart.setAttribute('viewBox', `0 0 ${W} ${H}`);
   const pad = { l: 36, r: 6, t: 8, b: 18 };
   const points = rates(state.activity).filter((p) => state.now - p.t <= CHART_WINDOW_MS);
   const max = Math.max(1, ...points.map((p) => Math.max(p.events, p.executions))) * 1.15;
@@ -118,7 +122,7 @@ function drawChart(state) {
     chart.append(svg('line', { class: 'grid-line', x1: pad.l, x2: W - pad.r, y1: y(max * f), y2: y(max * f) }));
     chart.append(svg('text', { class: 'axis', x: 2, y: y(max * f) + 3 }, fmt.rate(max * f)));
   }
-  for (const minutes of [10, 5, 0]) {
+  for (const minutes of [5, 4, 3, 2, 1, 0]) {
     const t = state.now - minutes * 60000;
     chart.append(
       svg('text', { class: 'axis', x: Math.min(x(t), W - 30), y: H - 3 }, minutes ? `-${minutes} min` : 'now'),
@@ -131,7 +135,7 @@ function drawChart(state) {
     chart.append(svg('polyline', { class: 'events', points: line('events') }));
     chart.append(svg('polyline', { class: 'executions', points: line('executions') }));
   }
-  $('chart-window').textContent = '· last 10 minutes';
+  $('chart-window').textContent = '· last 5 minutes';
 }
 
 function drawRegistrations(state) {
@@ -276,14 +280,20 @@ async function drawDetail() {
   $('detail-id').title = detail.executionId;
   $('detail-abort').disabled = finished;
   $('detail-drop').disabled = !finished;
-  $('detail-meta').replaceChildren(
+  const meta = [
     el('span', {}, badge(detail.status === 'done' && detail.errors.length > 0 ? 'failed' : detail.status)),
-    el('span', {}, 'registration ', el('b', {}, detail.registrationId ?? 'none (run)')),
+    el(
+      'span',
+      {},
+      'registration ',
+      el('b', {}, detail.registrationId ? fmt.shortId(detail.registrationId) : 'none (run)'),
+    ),
     el('span', {}, 'duration ', el('b', {}, fmt.ms(detail.totalDurationMs))),
     el('span', {}, 'read ', el('b', {}, fmt.ms(detail.readDurationMs))),
     el('span', {}, 'shards ', el('b', {}, `${detail.shardsCompleted}/${detail.shards.length}`)),
-    detail.desc ? el('span', {}, el('b', {}, detail.desc)) : null,
-  );
+  ];
+  if (detail.desc) meta.push(el('span', {}, el('b', {}, detail.desc)));
+  $('detail-meta').replaceChildren(...meta);
   drawPlan(detail);
   const more = detail.results - detail.resultsShown.length;
   $('results-count').textContent =
