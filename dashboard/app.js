@@ -75,6 +75,29 @@ const fmt = {
   shortId: (id) => id.replace(/^([0-9a-f]{8})[0-9a-f]{32}(?=-|$)/, '$1…'),
 };
 
+/**
+ * Puts `rows` (fresh <tr>s keyed by `keyAttr`) into `tbody`, keeping the rows and cells that did not change:
+ * a button under the pointer is not replaced by an identical one each second, so no click is lost.
+ */
+function syncRows(tbody, rows, keyAttr) {
+  const existing = new Map([...tbody.children].map((tr) => [tr.getAttribute(keyAttr), tr]));
+  const ordered = rows.map((fresh) => {
+    const old = existing.get(fresh.getAttribute(keyAttr));
+    if (!old) return fresh;
+    old.className = fresh.className;
+    [...fresh.children].forEach((cell, i) => {
+      const current = old.children[i];
+      if (!current) old.append(cell);
+      else if (current.outerHTML !== cell.outerHTML) current.replaceWith(cell);
+    });
+    return old;
+  });
+  ordered.forEach((tr, i) => {
+    if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] ?? null);
+  });
+  while (tbody.children.length > ordered.length) tbody.lastElementChild.remove();
+}
+
 function badge(status) {
   return el('span', { class: `badge ${status}` }, status);
 }
@@ -174,7 +197,7 @@ function drawRegistrations(state) {
       ),
     );
   });
-  $('registrations').tBodies[0].replaceChildren(...rows);
+  syncRows($('registrations').tBodies[0], rows, 'data-registration');
   $('registrations-empty').hidden = rows.length > 0;
 }
 
@@ -196,7 +219,7 @@ function drawExecutions(state) {
       el('td', { class: 'num' }, fmt.int(e.errors)),
     );
   });
-  $('executions').tBodies[0].replaceChildren(...rows);
+  syncRows($('executions').tBodies[0], rows, 'data-execution');
   $('executions-empty').hidden = rows.length > 0;
 }
 
