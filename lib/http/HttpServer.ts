@@ -74,6 +74,15 @@ function validate(options: HttpOptions): void {
   }
 }
 
+/** A path segment, decoded; a malformed escape (`%zz`) is the client's mistake, not a server error. */
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `malformed path segment '${part}'`);
+  }
+}
+
 function send(response: ServerResponse, status: number, body: string | Buffer, type: string): void {
   response.writeHead(status, {
     'content-type': type,
@@ -135,7 +144,7 @@ export async function serveHttp(gears: Gears, options: HttpOptions = {}): Promis
       return sendJson(response, 200, await dashboardState(gears, activity, settings.probeTimeoutMs));
     }
     const [, , kind, rawId, action] = pathname.split('/');
-    const id = decodeURIComponent(rawId ?? '');
+    const id = decodePart(rawId ?? '');
     if (kind === 'executions' && method === 'GET' && action === undefined) {
       return sendJson(response, 200, executionDetail(gears, activity, id));
     }

@@ -102,6 +102,8 @@ describe('the HTTP port', () => {
     expect(detail.resultsShown).toHaveLength(1);
     expect(detail.resultsShown[0]).toMatch(/^person:\d$/);
     expect(detail.steps).toEqual([{ type: 'map', op: 'map', recordsIn: 1, recordsOut: 1, durationMs: 0 }]);
+    const malformed = await fetch(`${base}/api/executions/%zz`);
+    expect([malformed.status, await json(malformed)]).toEqual([400, { error: "malformed path segment '%zz'" }]);
     const unknown = await fetch(`${base}/api/executions/nope`);
     expect([unknown.status, await json(unknown)]).toEqual([404, { error: 'execution plan does not exist' }]);
   });
