@@ -37,9 +37,12 @@ export class GearsMetrics {
   private readonly failures: Counter<'registration'>;
   private readonly proxyCommands: Counter<'command'>;
   private readonly proxyErrors: Counter<'command'>;
-  /** Per registration, the label sets of its series (to remove them when it is gone). */
-  private readonly series = new Map<string, Record<string, string>[]>();
-  private readonly seriesKeys = new Set<string>();
+  /**
+   * Every counter series, with what it counted since the last scrape. prom-client hashes and validates the
+   * labels on each `inc()` (measured: 20-40 µs an event with per-step series, more than the event itself),
+   * so the event path adds to plain numbers here and a scrape hands them over (`flush`).
+   */
+  private readonly pending = new Map<string, PendingCount>();
   /** Per registration, its executions started and not finished. */
   private readonly inFlight = new Map<string, number>();
   private lastPrune = 0;
@@ -55,12 +58,13 @@ export class GearsMetrics {
       if (registry.getSingleMetric(name)) throw new GearsError(`the registry already has a metric ${name}`);
     }
     const registers = [registry];
-    const prune = (): void => this.prune();
+    const prune = (): void => this.flush();
     this.executions = new Counter({
       name: 'rxgears_executions_total',
       help: 'Executions finished, by status: done, failed (done with errors) or aborted.',
       labelNames: ['status'],
       registers,
+      collect: prune,
     });
     this.duration = new Histogram({
       name: 'rxgears_execution_duration_seconds',
@@ -94,12 +98,14 @@ export class GearsMetrics {
       help: 'Commands the RESP server proxied to the data, by command (other for names Redis does not know).',
       labelNames: ['command'],
       registers,
+      collect: prune,
     });
     this.proxyErrors = new Counter({
       name: 'rxgears_proxy_errors_total',
       help: 'Proxied commands answered with an error, by command.',
       labelNames: ['command'],
       registers,
+      collect: prune,
     });
     this.gauges(registers);
     this.stop = gears.addObserver((event) => this.count(event));
@@ -109,9 +115,9 @@ export class GearsMetrics {
   countProxied(command: string, failed: boolean): void {
     const lower = command.toLowerCase();
     // A client can send any name: unknown ones share one series instead of making one each.
-    const labels = { command: exists(lower) ? lower : 'other' };
-    this.proxyCommands.inc(labels);
-    if (failed) this.proxyErrors.inc(labels);
+    const name = exists(lower) ? lower : 'other';
+    this.add(this.proxyCommands, `p\0${name}`, '', () => ({ command: name }), 1);
+    if (failed) this.add(this.proxyErrors, `q\0${name}`, '', () => ({ command: name }), 1);
   }
 
   /** Stops counting and takes rxgears' metrics out of the registry. */
@@ -189,56 +195,84 @@ export class GearsMetrics {
       if (registration === '') return;
       this.totals.events++;
       this.inFlight.set(registration, (this.inFlight.get(registration) ?? 0) + 1);
-      this.events.inc(this.track({ registration }));
+      this.add(this.events, `e\0${registration}`, registration, () => ({ registration }), 1);
       return;
     }
     this.totals.executions++;
     const left = (this.inFlight.get(registration) ?? 0) - 1;
     if (left > 0) this.inFlight.set(registration, left);
     else this.inFlight.delete(registration);
-    this.executions.inc({ status: event.status });
+    const { status } = event;
+    this.add(this.executions, `x\0${status}`, '', () => ({ status }), 1);
     this.duration.observe(event.durationMs / 1000);
-    if (event.status === 'failed' && registration !== '') this.failures.inc(this.track({ registration }));
-    execution.steps.forEach((step, index) => {
-      const labels = { registration, step: String(index), op: step.op };
-      if (step.recordsIn > 0) this.records.inc(this.track({ ...labels, direction: 'in' }), step.recordsIn);
-      if (step.recordsOut > 0) this.records.inc(this.track({ ...labels, direction: 'out' }), step.recordsOut);
-    });
-  }
-
-  /** Remembers a registration's label set, so its series can be removed with it. */
-  private track<L extends Record<string, string>>(labels: L & { registration: string }): L {
-    if (labels.registration === '') return labels;
-    const key = JSON.stringify(labels);
-    if (!this.seriesKeys.has(key)) {
-      this.seriesKeys.add(key);
-      const list = this.series.get(labels.registration) ?? [];
-      list.push(labels);
-      this.series.set(labels.registration, list);
+    if (status === 'failed' && registration !== '') {
+      this.add(this.failures, `f\0${registration}`, registration, () => ({ registration }), 1);
     }
-    return labels;
-  }
-
-  /** Removes the series of registrations that no longer exist. */
-  private prune(): void {
-    const now = Date.now();
-    if (now - this.lastPrune < PRUNE_INTERVAL_MS || this.series.size === 0) return;
-    this.lastPrune = now;
-    const live = new Set(this.gears.dumpRegistrations().map((r) => r.id));
-    for (const [registration, list] of this.series) {
-      if (live.has(registration)) continue;
-      for (const labels of list) {
-        this.seriesKeys.delete(JSON.stringify(labels));
-        const metric = 'step' in labels ? this.records : undefined;
-        if (metric) metric.remove(labels);
-        else {
-          this.events.remove(labels);
-          this.failures.remove(labels);
-        }
+    const steps = execution.steps;
+    for (let index = 0; index < steps.length; index++) {
+      const { op, recordsIn, recordsOut } = steps[index]!;
+      const step = String(index);
+      const key = `${registration}\0${index}\0${op}`;
+      if (recordsIn > 0) {
+        this.add(
+          this.records,
+          `i\0${key}`,
+          registration,
+          () => ({ registration, step, op, direction: 'in' }),
+          recordsIn,
+        );
       }
-      this.series.delete(registration);
+      if (recordsOut > 0) {
+        this.add(
+          this.records,
+          `o\0${key}`,
+          registration,
+          () => ({ registration, step, op, direction: 'out' }),
+          recordsOut,
+        );
+      }
     }
   }
+
+  /** Adds to a series; its labels are made once, when the series first counts. */
+  private add(
+    counter: Counter<string>,
+    key: string,
+    registration: string,
+    labels: () => Record<string, string>,
+    value: number,
+  ): void {
+    const entry = this.pending.get(key);
+    if (entry) entry.value += value;
+    else this.pending.set(key, { counter, labels: labels(), registration, value });
+  }
+
+  /** Hands the counts over to prom-client (at scrape), and removes the series of registrations gone. */
+  private flush(): void {
+    const now = Date.now();
+    const live =
+      now - this.lastPrune >= PRUNE_INTERVAL_MS
+        ? ((this.lastPrune = now), new Set(this.gears.dumpRegistrations().map((r) => r.id)))
+        : undefined;
+    for (const [key, entry] of this.pending) {
+      if (live && entry.registration !== '' && !live.has(entry.registration)) {
+        entry.counter.remove(entry.labels);
+        this.pending.delete(key);
+      } else if (entry.value > 0) {
+        entry.counter.inc(entry.labels, entry.value);
+        entry.value = 0;
+      }
+    }
+  }
+}
+
+/** A counter series and what it counted since the last scrape. */
+interface PendingCount {
+  counter: Counter<string>;
+  labels: Record<string, string>;
+  /** The registration it belongs to ('' for none): its series go when it does. */
+  registration: string;
+  value: number;
 }
 
 const METRIC_NAMES = [
