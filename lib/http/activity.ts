@@ -18,7 +18,7 @@ export interface ActivityOptions {
   executions: number;
 }
 
-export const DEFAULT_ACTIVITY_OPTIONS: ActivityOptions = { intervalMs: 1000, samples: 600, executions: 5000 };
+export const DEFAULT_ACTIVITY_OPTIONS: ActivityOptions = { intervalMs: 1000, samples: 300, executions: 5000 };
 
 /**
  * Samples `metrics.totals` on a timer (unref'd: it never keeps the process alive) and remembers the
