@@ -64,7 +64,7 @@ describe('the dashboard in Chromium', () => {
     return (await handle.jsonValue()) as string;
   }
 
-  it('shows a registration counting events as they come, pauses it with its button, draws an execution’s plan', async () => {
+  it('shows a registration counting events as they come, pauses it with its button, draws and drops an execution', async () => {
     const gear = "GB().map(r => r.value.name).register({ prefix: 'person:*', desc: 'names' })";
     expect(await redisCli(server.port, ['RG.JSEXECUTE', gear])).toEqual(['OK']);
     const [registration] = server.gears.dumpRegistrations();
@@ -88,12 +88,23 @@ describe('the dashboard in Chromium', () => {
     await redisCli(server.port, ['HSET', 'person:4', 'name', 'Person 4']);
     expect(await waitForText(`${row} .triggered`, '4')).toBe('4');
 
-    await page.click('#executions tbody tr[data-execution]');
+    const clicked = await page.$eval('#executions tbody tr[data-execution]', (row) =>
+      row.getAttribute('data-execution'),
+    );
+    await page.click(`#executions tbody tr[data-execution="${clicked}"]`);
     const counts = await waitForText('#plan .node[data-step="0"] .counts', '1 → 1');
     expect(counts).toBe('1 → 1');
     expect(await waitForText('#plan .node.reader .op', /./)).toBe('KeysReader');
     expect(await waitForText('#results li', /^Person/)).toMatch(/^Person \d$/);
     expect(await waitForText('#stat-registrations', '1')).toBe('1');
+
+    await page.click('#detail-drop');
+    await page.waitForFunction(
+      (id: string) => document.querySelector(`#executions tr[data-execution="${id}"]`) === null,
+      { timeout: 15_000 },
+      clicked!,
+    );
+    expect(server.gears.dumpExecutions().map((e) => e.executionId)).not.toContain(clicked);
   });
 
   it('asks for the password when the server has one, then shows the data', async () => {
