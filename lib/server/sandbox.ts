@@ -197,7 +197,11 @@ function evaluateCopy(script: Script, copy: ShardCopy, setup: CopySetup): void {
 }
 
 /** Waits for every action, then decides: the first failure (after rolling back), else the last action's outcome. */
-async function outcome(gears: Gears, actions: Action[], thrown: { error: unknown } | undefined): Promise<ScriptOutcome> {
+async function outcome(
+  gears: Gears,
+  actions: Action[],
+  thrown: { error: unknown } | undefined,
+): Promise<ScriptOutcome> {
   // Actions may start actions (`.then(() => GB().run())`): wait until no new one appeared.
   for (let settled = 0; settled < actions.length;) {
     const batch = actions.slice(settled);

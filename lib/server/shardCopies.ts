@@ -140,7 +140,9 @@ export class ShardCopy {
 
 /** Same reader and the same kinds of steps: the copy built the plan the primary did. */
 function sameShape(a: Plan, b: Plan): boolean {
-  return a.reader === b.reader && a.steps.length === b.steps.length && a.steps.every((s, i) => s.kind === b.steps[i]!.kind);
+  return (
+    a.reader === b.reader && a.steps.length === b.steps.length && a.steps.every((s, i) => s.kind === b.steps[i]!.kind)
+  );
 }
 
 /** The copies of one script run, one per shard other than the primary's. */
