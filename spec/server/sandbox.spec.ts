@@ -105,4 +105,52 @@ describe('runScript', () => {
     );
     await expect(runScript(gears, 'const ok = 1;\nlet x = ;')).rejects.toThrow('Expression expected. (line 2)');
   });
+
+  it('gives scripts the runtime, console, timers and web globals; no require, process, Buffer or module', async () => {
+    const expected: Record<string, string> = {
+      GB: 'function',
+      execute: 'function',
+      atomic: 'function',
+      log: 'function',
+      configGet: 'function',
+      hashtag: 'function',
+      callNext: 'function',
+      setTimeout: 'function',
+      setInterval: 'function',
+      setImmediate: 'function',
+      queueMicrotask: 'function',
+      structuredClone: 'function',
+      TextEncoder: 'function',
+      URL: 'function',
+      console: 'object',
+      performance: 'object',
+      Math: 'object',
+      JSON: 'object',
+      require: 'undefined',
+      process: 'undefined',
+      Buffer: 'undefined',
+      module: 'undefined',
+    };
+    const names = JSON.stringify(Object.keys(expected));
+    const outcome = await runScript(
+      gears,
+      `GB('ShardsIDReader').map(() => Object.fromEntries(${names}.map((n) => [n, typeof globalThis[n]]))).run()`,
+    );
+    expect(outcome.kind === 'run' && outcome.result.results).toEqual([expected, expected]);
+  });
+
+  it('gives each script globals of its own: one deployment cannot see or change another’s', async () => {
+    await runScript(gears, "globalThis.shared = 'first'; var declared = 1");
+    const outcome = await runScript(gears, "GB('ShardsIDReader').map(() => typeof shared + typeof declared).run()");
+    expect(outcome.kind === 'run' && outcome.result.results).toEqual(['undefinedundefined', 'undefinedundefined']);
+  });
+
+  it('library closures share one state across shards (the Differences table): only source text is per shard', async () => {
+    let c = 0;
+    const { results } = await gears
+      .GB('ShardsIDReader')
+      .map(() => ++c)
+      .run();
+    expect([...results].sort()).toEqual([1, 2]);
+  });
 });
