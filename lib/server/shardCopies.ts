@@ -69,8 +69,10 @@ export class EffectLog {
  * Its top level reaches nothing: `run`/`register`/`execute`/`atomic` there answer with the primary's outcome.
  */
 export class ShardCopy {
-  /** The plan of each `run()`/`register()`, in call order. */
-  readonly plans: Plan[] = [];
+  /** The plans of its `run()`/`register()` calls by call number, until the primary takes them. */
+  private readonly plans = new Map<number, Plan>();
+  /** How many `run()`/`register()` calls it made. */
+  private actions = 0;
   /** Its top level threw or rejected, or answered unlike the primary: no more plans are waited for. */
   stopped = false;
   readonly top: RuntimeContext;
@@ -108,7 +110,14 @@ export class ShardCopy {
 
   /** Whether the copy built plan number `index`, or never will. */
   reached(index: number): boolean {
-    return this.stopped || this.plans.length > index;
+    return this.stopped || this.actions > index;
+  }
+
+  /** Its plan number `index`, handed over once (a script with a timer that runs gears must not pile them up). */
+  take(index: number): Plan | undefined {
+    const plan = this.plans.get(index);
+    this.plans.delete(index);
+    return plan;
   }
 
   onChange(listener: () => void): () => void {
@@ -117,7 +126,7 @@ export class ShardCopy {
   }
 
   private action(kind: EffectKind, plan: Plan): Promise<unknown> {
-    this.plans.push(plan);
+    this.plans.set(this.actions++, plan);
     this.changed();
     return this.mirror(kind);
   }
@@ -182,12 +191,12 @@ export class ShardCopies {
     if (this.copies.length === 0) return plan;
     const shardSteps = new Map<string, readonly Step[]>();
     for (const copy of this.copies) {
-      const theirs = copy.plans[index];
+      const theirs = copy.take(index);
       if (theirs && sameShape(theirs, plan)) shardSteps.set(copy.shard.id, theirs.steps);
       else {
         this.warn(
-          `the script built another gear on shard ${copy.shard.id} (its top level depends on the shard): ` +
-            'that shard runs the gear with the initiator’s copy of the script',
+          `the script's top level did not build the same gear on shard ${copy.shard.id} (it depends on the ` +
+            'shard, or failed there): that shard runs the gear with the initiator’s callbacks',
         );
       }
     }

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { Console } from 'node:console';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gears } from '../../lib/index.ts';
+import { connect, type Gears } from '../../lib/index.ts';
 import { runScript } from '../../lib/server/sandbox.ts';
 import { allBackends, deleteKeys, uniquePrefix } from '../support/backends.ts';
 
@@ -63,5 +63,48 @@ describe.each(allBackends())('per-shard script state on $name', (backend) => {
     expect(outcome.kind === 'run' && outcome.result.results).toEqual(
       Array.from({ length: backend.shards }, () => 2 + backend.shards),
     );
+  });
+});
+
+describe('a script whose top level depends on the shard', () => {
+  let gears: Gears;
+  const warnings: string[] = [];
+
+  beforeAll(async () => {
+    gears = await connect({ shards: 3, logger: (level, message) => level === 'warning' && warnings.push(message) });
+  });
+  afterAll(() => gears.close());
+
+  /** The initiator's hashtag: what the script's real (primary) top level sees. */
+  async function initiatorTag(): Promise<string> {
+    await runScript(gears, "execute('SET', 'tag', hashtag())");
+    return String(await gears.execute('GET', 'tag'));
+  }
+
+  it('runs a gear built differently on another shard with the initiator’s callbacks, and warns', async () => {
+    warnings.length = 0;
+    const tag = await initiatorTag();
+    const outcome = await runScript(
+      gears,
+      `(hashtag() === '${tag}'
+         ? GB('ShardsIDReader').map(() => 'initiator')
+         : GB('ShardsIDReader').filter(() => true).map(() => 'copy')).run()`,
+    );
+    expect(outcome.kind === 'run' && outcome.result.results).toEqual(['initiator', 'initiator', 'initiator']);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/did not build the same gear on shard [0-9a-f]{40}/);
+  });
+
+  it('does not wait for ever on a copy that never gets to the gear', async () => {
+    warnings.length = 0;
+    const tag = await initiatorTag();
+    const outcome = await runScript(
+      gears,
+      `if (hashtag() !== '${tag}') await new Promise(() => {});
+       let c = 0; GB('ShardsIDReader').map(() => ++c).run()`,
+    );
+    // One closure for the three shards: the state is shared, as with a library closure.
+    expect(outcome.kind === 'run' && [...outcome.result.results].sort()).toEqual([1, 2, 3]);
+    expect(warnings).toHaveLength(2);
   });
 });
