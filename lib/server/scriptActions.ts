@@ -51,7 +51,7 @@ export function trackingEngine(gears: Gears, setup: TrackingSetup): Gears {
   const { actions, unblocking, copies, effects } = setup;
   const runListed = async (plan: Plan, arg: unknown, options: Record<string, unknown>): Promise<unknown> => {
     const id = (await gears.run(plan, arg, { ...options, unblocking: true })) as string;
-    if (unblocking) return id;
+    if (unblocking || options.unblocking === true) return id;
     try {
       return await gears.getResultsBlocking(id);
     } finally {

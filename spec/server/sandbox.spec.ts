@@ -35,6 +35,14 @@ describe('runScript', () => {
     });
   });
 
+  it('keeps a run the script itself makes unblocking unblocking: its id, and nothing dropped', async () => {
+    const outcome = await runScript(gears, "GB().map((r) => r.key).run('a', { unblocking: true })");
+    expect(outcome.kind).toBe('unblocking');
+    if (outcome.kind !== 'unblocking') return;
+    expect(await gears.getResultsBlocking(outcome.executionId)).toEqual({ results: ['a'], errors: [] });
+    gears.dropExecution(outcome.executionId);
+  });
+
   it('reports no action for a script that only defines things', async () => {
     expect(await runScript(gears, 'function helper() { return 1 }')).toEqual({ kind: 'none', registrations: [] });
   });
