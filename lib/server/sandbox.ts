@@ -184,9 +184,8 @@ function evaluateCopy(script: Script, copy: ShardCopy, setup: CopySetup): void {
     ...extra,
     GB: copy.builder(gears, options.description),
   };
-  for (const name of [...EFFECT_HELPERS, 'log']) {
-    if (typeof globals[name] === 'function') globals[name] = copy.helper(globals[name] as (...a: never[]) => unknown);
-  }
+  for (const name of EFFECT_HELPERS) globals[name] = copy.helper(globals[name] as (...a: never[]) => unknown);
+  globals.log = copy.quiet(globals.log as (...a: never[]) => unknown);
   try {
     const completion = evaluate(script, newContext(globals, filename), copy.top, timeout);
     if (isThenable(completion)) completion.then(undefined, () => copy.stop());

@@ -103,6 +103,11 @@ export class ShardCopy {
     return (...args) => (currentContext() === this.top ? this.mirror('call') : real(...args));
   }
 
+  /** A helper with no outcome (`log`): silent at this copy's top level, itself inside gear callbacks. */
+  quiet(real: (...args: never[]) => unknown): (...args: never[]) => unknown {
+    return (...args) => (currentContext() === this.top ? undefined : real(...args));
+  }
+
   stop(): void {
     this.stopped = true;
     this.changed();

@@ -43,14 +43,14 @@ describe.each(allBackends())('per-shard script state on $name', (backend) => {
     stream.on('data', (d: Buffer) => (printed += d.toString()));
     const outcome = await runScript(
       gears,
-      `const n = await execute('INCR', '${key}'); console.log('top', n);
-       GB('ShardsIDReader').map(() => n).run()`,
+      `let c = 0; log('top level', 'debug'); const n = await execute('INCR', '${key}'); console.log('top', n);
+       GB('ShardsIDReader').map(() => ++c + n).run()`,
       { console: new Console({ stdout: stream, stderr: stream }) },
     );
     expect(await gears.execute('GET', key)).toBe('1');
     expect(printed).toBe('top 1\n');
-    // Every copy got the primary's answer (1), not its own INCR.
-    expect(outcome.kind === 'run' && outcome.result.results).toEqual(Array.from({ length: backend.shards }, () => 1));
+    // Every copy got the primary's answer (1), not its own INCR, and kept its own c.
+    expect(outcome.kind === 'run' && outcome.result.results).toEqual(Array.from({ length: backend.shards }, () => 2));
   });
 
   it('a script that awaits a run before building its next gear still gets per-shard state', async () => {
