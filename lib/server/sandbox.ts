@@ -57,7 +57,7 @@ function topLevelContext(gears: Gears): RuntimeContext {
   };
 }
 
-/** A script's synchronous code ran longer than `ScriptMaxBlockTime`: it was stopped, and nothing it started is left. */
+/** A script's synchronous top level ran longer than `ScriptMaxBlockTime`: it was stopped, its registrations undone. */
 export class ScriptTimeoutError extends GearsError {
   override readonly name = 'ScriptTimeoutError';
 }
@@ -99,6 +99,11 @@ function evaluate(script: Script, context: object, top: RuntimeContext, timeout:
  * `unblocking` → the execution id, `register` → the registration id). The first failed action, a thrown error
  * or a syntax error rejects — and then every registration the script made is unregistered again, so a
  * script that fails half-way leaves nothing registered (RedisGears rolls a failed session back the same way).
+ *
+ * The script is compiled once and evaluated once per shard (`ShardCopy`), so its top-level bindings are per
+ * shard as in RedisGears; only the initiator's evaluation acts. Each evaluation's synchronous part is stopped
+ * after `ScriptMaxBlockTime` ms with a `ScriptTimeoutError`. Every `run()` is listed in `dumpExecutions()`
+ * while it runs (so it can be aborted) and dropped once a blocking one has its results.
  *
  * `node:vm` is not a security boundary: any engine object handed to the script leads back to the host realm
  * (`GB.constructor('return process')()`). The sandbox keeps scripts from reaching Node by accident; the
