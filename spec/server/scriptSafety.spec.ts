@@ -47,6 +47,20 @@ describe.each([1, 3])('a runaway script on %i shard(s)', (shards) => {
   });
 });
 
+describe('a script that allocates without bound', () => {
+  it('is stopped by the same limit; the server goes on', async () => {
+    const { a, b } = await start(1, { ScriptMaxBlockTime: 300 });
+    const runaway = a.call(
+      'RG.JSEXECUTE',
+      'const kept = []; for (;;) kept.push({ n: kept.length, s: `x${kept.length}` })',
+    );
+    const pong = b.ping();
+    await expect(runaway).rejects.toThrow('ScriptMaxBlockTime (300 ms)');
+    expect(await pong).toBe('PONG');
+    expect(await a.call('RG.JSEXECUTE', "GB('ShardsIDReader').count().run()")).toEqual([[1], []]);
+  });
+});
+
 describe('ScriptMaxBlockTime', () => {
   it('is set with RG.CONFIGSET and stops a loop in a script that registered first, rolling it back', async () => {
     const { a } = await start(1, {});
