@@ -3,6 +3,9 @@ import { request as httpRequest } from 'node:http';
 import { NEVER } from 'rxjs';
 import { connect, GearsError, type Gears } from '../../../lib/index.ts';
 import { serveHttp, type HttpOptions, type HttpServer } from '../../../lib/http/index.ts';
+import { createServer } from '../../../lib/server/index.ts';
+import { deploymentsOf } from '../../../lib/server/deployments.ts';
+import { redisCli } from '../../server/helpers.ts';
 import { parseMetrics, sample } from '../../support/prometheus.ts';
 import { until } from '../../support/until.ts';
 
@@ -139,6 +142,22 @@ describe('the HTTP port', () => {
     expect(gears.getExecution(execution).status).toBe('aborted');
     await fetch(`${base}/api/executions/${execution}`, { method: 'DELETE', headers: change });
     expect(gears.dumpExecutions()).toEqual([]);
+  });
+
+  it('unregisters through the deployments, like RG.UNREGISTER: the script is forgotten with its last registration', async () => {
+    gears = await connect();
+    const server = await createServer(gears, { port: 0 });
+    try {
+      http = await serveHttp(gears, { port: 0, deployments: deploymentsOf(gears) });
+      expect(await redisCli(server.port, ['RG.JSEXECUTE', "GB().register('d:*')", 'ID', 'mine'])).toEqual(['OK']);
+      const [registration] = gears.dumpRegistrations();
+      const base = `http://127.0.0.1:${http.port}`;
+      await fetch(`${base}/api/registrations/${registration!.id}`, { method: 'DELETE', headers: change });
+      expect(gears.dumpRegistrations()).toEqual([]);
+      expect(await redisCli(server.port, ['RG.JSDUMPSESSIONS'])).toEqual(['']);
+    } finally {
+      await server.close();
+    }
   });
 
   it('refuses requests addressed to a name that is not loopback when it has no password (DNS rebinding)', async () => {
