@@ -125,13 +125,13 @@ export class ScriptGuard {
       case 'filter':
         return { ...step, fn: this.wrap(step.fn) };
       case 'accumulate':
-        return { ...step, fn: this.wrap(step.fn), ...(step.zero ? { zero: this.wrap(step.zero) } : {}) };
+        return { ...step, fn: this.wrap(step.fn, 2), ...(step.zero ? { zero: this.wrap(step.zero, 0) } : {}) };
       case 'localGroupBy':
         return {
           ...step,
           extractor: this.wrap(step.extractor),
-          reducer: this.wrap(step.reducer),
-          ...(step.zero ? { zero: this.wrap(step.zero) } : {}),
+          reducer: this.wrap(step.reducer, 3),
+          ...(step.zero ? { zero: this.wrap(step.zero, 0) } : {}),
         };
       case 'repartition':
         return { ...step, extractor: this.wrap(step.extractor) };
@@ -142,26 +142,89 @@ export class ScriptGuard {
     }
   }
 
-  /** `fn` entered through the guard; its arity is kept (a callback may look at `arguments.length`). */
-  private wrap<F extends Fn>(fn: F): F {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrapper must pass the engine's `this` on
-    const guard = this;
-    return function guarded(this: unknown) {
-      if (guard.depth++ === 0) {
-        guard.since = 0;
-        guard.tripped = undefined;
-        if (guard.stopped.size > 0) guard.refuseStopped();
+  /**
+   * `fn` entered through the guard, called with `arity` arguments as the engine calls step callbacks (no `this`,
+   * no `arguments` object: this runs once per record).
+   */
+  private wrap<F extends Fn>(fn: F, arity: 0 | 1 | 2 | 3 = 1): F {
+    const enter = (): void => {
+      if (this.depth++ === 0) {
+        this.since = 0;
+        this.tripped = undefined;
+        if (this.stopped.size > 0) this.refuseStopped();
       }
-      let result: unknown;
-      try {
-        // eslint-disable-next-line prefer-rest-params -- `arguments` keeps the caller's argument count, no array
-        result = fn.apply(this, arguments as unknown as unknown[]);
-      } finally {
-        guard.depth--;
+    };
+    const leave = (): void => {
+      // Code after the callback (an `await` continuation, a timer) starts a time budget of its own.
+      if (--this.depth === 0) {
+        this.since = 0;
+        if (this.tripped) throw this.tripped.error;
       }
-      if (guard.depth === 0 && guard.tripped) throw guard.tripped.error;
-      return result;
-    } as F;
+    };
+    const fail = (): void => {
+      if (--this.depth === 0) this.since = 0;
+    };
+    const call = fn as (a?: unknown, b?: unknown, c?: unknown) => unknown;
+    let wrapped: (a?: unknown, b?: unknown, c?: unknown) => unknown;
+    switch (arity) {
+      case 0:
+        wrapped = () => {
+          enter();
+          let result: unknown;
+          try {
+            result = call();
+          } catch (error) {
+            fail();
+            throw error;
+          }
+          leave();
+          return result;
+        };
+        break;
+      case 1:
+        wrapped = (a: unknown) => {
+          enter();
+          let result: unknown;
+          try {
+            result = call(a);
+          } catch (error) {
+            fail();
+            throw error;
+          }
+          leave();
+          return result;
+        };
+        break;
+      case 2:
+        wrapped = (a: unknown, b: unknown) => {
+          enter();
+          let result: unknown;
+          try {
+            result = call(a, b);
+          } catch (error) {
+            fail();
+            throw error;
+          }
+          leave();
+          return result;
+        };
+        break;
+      case 3:
+        wrapped = (a: unknown, b: unknown, c: unknown) => {
+          enter();
+          let result: unknown;
+          try {
+            result = call(a, b, c);
+          } catch (error) {
+            fail();
+            throw error;
+          }
+          leave();
+          return result;
+        };
+        break;
+    }
+    return wrapped as F;
   }
 
   private trip(error: GearsError): never {

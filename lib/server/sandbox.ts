@@ -107,7 +107,9 @@ function evaluate(script: Script, context: object, top: RuntimeContext, timeout:
  *
  * The script is compiled once and evaluated once per shard (`ShardCopy`), so its top-level bindings are per
  * shard as in RedisGears; only the initiator's evaluation acts. Each evaluation's synchronous part is stopped
- * after `ScriptMaxBlockTime` ms with a `ScriptTimeoutError`. Every `run()` is listed in `dumpExecutions()`
+ * after `ScriptMaxBlockTime` ms with a `ScriptTimeoutError`; its gear callbacks are compiled with budget checks
+ * (instrument.ts) and entered through the script's `ScriptGuard`, which stops one that runs longer than
+ * `ScriptMaxBlockTime` or grows the heap past `ScriptMaxMemory`. Every `run()` is listed in `dumpExecutions()`
  * while it runs (so it can be aborted) and dropped once a blocking one has its results.
  *
  * `node:vm` is not a security boundary: any engine object handed to the script leads back to the host realm

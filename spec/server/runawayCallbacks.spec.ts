@@ -117,6 +117,17 @@ describe.each([1, 3])('a runaway gear callback on %i shard(s)', (shards) => {
   });
 });
 
+describe('the time limit', () => {
+  it('is per callback call: an async callback that loops briefly on both sides of a long await is not stopped', async () => {
+    const { a } = await start(1, { ScriptMaxBlockTime: LIMIT });
+    const gear =
+      "GB('ShardsIDReader').map(async () => { let s = 0; for (let i = 0; i < 100000; i++) s += 1; " +
+      `await new Promise((resolve) => setTimeout(resolve, ${LIMIT * 2})); ` +
+      'for (let i = 0; i < 100000; i++) s += 1; return s }).run()';
+    expect(await a.call('RG.JSEXECUTE', gear)).toEqual([[200000], []]);
+  });
+});
+
 describe('ScriptMaxMemory', () => {
   it('stops a callback that allocates without bound, even with a long ScriptMaxBlockTime; the next run works', async () => {
     const { a, b } = await start(1, { ScriptMaxBlockTime: 600_000 });
