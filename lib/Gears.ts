@@ -148,6 +148,15 @@ export class Gears implements RuntimeEngine, PlanRunner {
   /** Stops an execution on every shard; results so far are kept. Aborting a finished one does nothing. */
   readonly abortExecution = (id: string): void => this.executions.abort(id);
 
+  /**
+   * @internal stops a running execution, kept or not (a blocking run is kept only once it started), with
+   * `reason` as its last error; false when none with that id runs.
+   */
+  abortRunning(id: string, reason: string): boolean {
+    for (const execution of this.running) if (execution.id === id) return execution.abort(reason);
+    return false;
+  }
+
   /** Forgets a finished execution; a running one must be aborted first. */
   readonly dropExecution = (id: string): void => this.executions.drop(id);
 

@@ -143,8 +143,12 @@ export class Execution<T = unknown> {
     });
   }
 
-  /** Appends `"<Name>: <message>"` to `errors`. */
+  /**
+   * Appends `"<Name>: <message>"` to `errors` — while it runs: an aborted execution's errors end with the
+   * reason it was aborted for, not with what its callbacks threw as they were unwound.
+   */
   reportError(error: unknown): void {
+    if (this.finished) return;
     this.errors.push(formatError(error));
   }
 

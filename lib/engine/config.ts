@@ -20,6 +20,11 @@ export interface GearsConfig {
    * synchronous top-level code: past it the script is stopped and fails with `Execution timed out`.
    */
   ScriptMaxBlockTime: number;
+  /**
+   * MB of JavaScript heap in use past which gear code of a script sent as source text is stopped (its
+   * execution fails with `ScriptMemoryError`); never more than 80% of V8's own heap limit.
+   */
+  ScriptMaxMemory: number;
   /** Least level `log()` prints: `debug`, `verbose`, `notice` or `warning`. */
   LogLevel: string;
   /** Records crossing shards are structured-cloned (set by `connect({ cloneRecords })`; read-only). */
@@ -33,6 +38,7 @@ export const DEFAULT_CONFIG: Readonly<GearsConfig> = {
   ProfileExecutions: 0,
   MaxPendingCallbacks: 64,
   ScriptMaxBlockTime: 5000,
+  ScriptMaxMemory: 2048,
   LogLevel: 'notice',
   CloneRecords: 0,
 };
@@ -59,6 +65,7 @@ const RULES: Record<keyof GearsConfig, Rule> = {
   ExecutionMaxIdleTime: { check: positiveInteger('ExecutionMaxIdleTime'), modifiable: true },
   MaxPendingCallbacks: { check: positiveInteger('MaxPendingCallbacks'), modifiable: true },
   ScriptMaxBlockTime: { check: positiveInteger('ScriptMaxBlockTime'), modifiable: true },
+  ScriptMaxMemory: { check: positiveInteger('ScriptMaxMemory'), modifiable: true },
   ProfileExecutions: {
     check: (value) => {
       const n = Number(value);

@@ -1,5 +1,6 @@
 import { Script, type ScriptOptions as VmScriptOptions } from 'node:vm';
 import type * as TypeScript from 'typescript';
+import { instrument } from './instrument.ts';
 
 type TypeScriptModule = typeof TypeScript;
 
@@ -25,19 +26,40 @@ function located(error: Error, filename: string): Error {
   return error;
 }
 
+/** What compiling a script needs: `node:vm`'s options, the name in traces, the guard's global name. */
+export type CompileOptions = VmScriptOptions & {
+  filename: string;
+  /** The global the inserted budget checks call (`instrument()`); no checks without it. */
+  guard?: string;
+};
+
+/** V8's own SyntaxError for `source` (its message and line are what users know), if V8 rejects it too. */
+function v8SyntaxError(source: string, options: VmScriptOptions): Error | undefined {
+  try {
+    new Script(source, options);
+    return undefined;
+  } catch (error) {
+    return isSyntaxError(error) ? error : undefined;
+  }
+}
+
 /**
  * Compiles JavaScript as a script; when it does not parse, as the body of an async function, so a script can
- * `await` at top level (its completion value is then lost, the actions it starts are still tracked).
+ * `await` at top level (its completion value is then lost, the actions it starts are still tracked). With
+ * `guard`, the code compiled is the source with budget checks inserted (instrument.ts).
  */
-function compileJavaScript(source: string, options: VmScriptOptions & { filename: string }): Script {
+function compileJavaScript(source: string, options: CompileOptions): Script {
+  const { guard, ...vmOptions } = options;
+  const code = (text: string): string => (guard === undefined ? text : instrument(text, guard));
   try {
-    return new Script(source, options);
+    return new Script(code(source), vmOptions);
   } catch (error) {
     if (!isSyntaxError(error)) throw error;
     try {
-      return new Script(`(async () => {\n${source}\n})()`, { ...options, lineOffset: -1 });
+      return new Script(code(`(async () => {\n${source}\n})()`), { ...vmOptions, lineOffset: -1 });
     } catch {
-      throw located(error, options.filename);
+      // acorn's error is the last resort: V8's names the line the way users know it.
+      throw located(v8SyntaxError(source, vmOptions) ?? error, options.filename);
     }
   }
 }
@@ -53,7 +75,7 @@ function compileJavaScript(source: string, options: VmScriptOptions & { filename
  * @example
  * const script = await compileScript('GB().map((r: { key: string }) => r.key).run()', { filename: 'rg.js' });
  */
-export async function compileScript(source: string, options: VmScriptOptions & { filename: string }): Promise<Script> {
+export async function compileScript(source: string, options: CompileOptions): Promise<Script> {
   let javascriptError: Error;
   try {
     return compileJavaScript(source, options);

@@ -5,13 +5,21 @@ import type { Gears, GBFunction } from '../Gears.ts';
 import { GearsBuilder } from '../builder/GearsBuilder.ts';
 import type { RunResult } from '../engine/Execution.ts';
 import { currentContext, runInContext, type RuntimeContext } from '../engine/runtime.ts';
-import { GearsError } from '../errors.ts';
 import { compileScript } from './compile.ts';
+import { ScriptGuard, ScriptTimeoutError } from './guard.ts';
+import { guardName } from './instrument.ts';
 import { rollBack, trackingEngine, type Action } from './scriptActions.ts';
 import { baseGlobals, EFFECT_HELPERS, isThenable, quietAtTopLevel, runtimeGlobals } from './scriptGlobals.ts';
 import { EffectLog, ShardCopies, ShardCopy } from './shardCopies.ts';
 
 export { describeError } from './scriptGlobals.ts';
+export { ScriptMemoryError, ScriptTimeoutError } from './guard.ts';
+
+/** A script's guard and the global name its inserted checks call it by. */
+interface Guarded {
+  name: string;
+  guard: ScriptGuard;
+}
 
 /** How a script runs: the same for `RG.JSEXECUTE` and `rxgears exec`. */
 export interface ScriptOptions {
@@ -57,13 +65,8 @@ function topLevelContext(gears: Gears): RuntimeContext {
   };
 }
 
-/** A script's synchronous top level ran longer than `ScriptMaxBlockTime`: it was stopped, its registrations undone. */
-export class ScriptTimeoutError extends GearsError {
-  override readonly name = 'ScriptTimeoutError';
-}
-
-/** The globals a script evaluation gets, in a fresh context. */
-function newContext(globals: Record<string, unknown>, filename: string): object {
+/** The globals a script evaluation gets, in a fresh context, and its guard under the name the checks use. */
+function newContext(globals: Record<string, unknown>, filename: string, guard: Guarded): object {
   // DONT_CONTEXTIFY: an ordinary global object, not one behind interceptors; with interceptors every global
   // lookup (`Math`, `Number`, …) in a gear's hot loop cost ~60× (issue 18: 123× slower than a library closure).
   const context = createContext(vmConstants.DONT_CONTEXTIFY, {
@@ -71,6 +74,8 @@ function newContext(globals: Record<string, unknown>, filename: string): object 
     codeGeneration: { strings: true, wasm: false },
   });
   Object.assign(context, globals);
+  // Read-only and hidden: a script cannot replace the guard by assigning to it, nor list it.
+  Object.defineProperty(context, guard.name, { value: guard.guard, writable: false, enumerable: false });
   return context;
 }
 
@@ -102,7 +107,9 @@ function evaluate(script: Script, context: object, top: RuntimeContext, timeout:
  *
  * The script is compiled once and evaluated once per shard (`ShardCopy`), so its top-level bindings are per
  * shard as in RedisGears; only the initiator's evaluation acts. Each evaluation's synchronous part is stopped
- * after `ScriptMaxBlockTime` ms with a `ScriptTimeoutError`. Every `run()` is listed in `dumpExecutions()`
+ * after `ScriptMaxBlockTime` ms with a `ScriptTimeoutError`; its gear callbacks are compiled with budget checks
+ * (instrument.ts) and entered through the script's `ScriptGuard`, which stops one that runs longer than
+ * `ScriptMaxBlockTime` or grows the heap past `ScriptMaxMemory`. Every `run()` is listed in `dumpExecutions()`
  * while it runs (so it can be aborted) and dropped once a blocking one has its results.
  *
  * `node:vm` is not a security boundary: any engine object handed to the script leads back to the host realm
@@ -115,8 +122,10 @@ function evaluate(script: Script, context: object, top: RuntimeContext, timeout:
  */
 export async function runScript(gears: Gears, source: string, options: ScriptOptions = {}): Promise<ScriptOutcome> {
   const filename = options.filename ?? 'script.js';
+  const guarded: Guarded = { name: guardName(source), guard: new ScriptGuard(gears) };
   const script = await compileScript(source, {
     filename,
+    guard: guarded.name,
     ...(options.allowRequire ? { importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER } : {}),
   });
   await options.beforeRun?.();
@@ -131,7 +140,7 @@ export async function runScript(gears: Gears, source: string, options: ScriptOpt
   try {
     // The copies first: for a script that builds its gears synchronously, every copy has built its plans
     // by the time the primary's first run() or register() needs them.
-    for (const copy of copies) evaluateCopy(script, copy, { gears, log, extra, filename, timeout, options });
+    for (const copy of copies) evaluateCopy(script, copy, { gears, log, extra, filename, timeout, options, guarded });
     const actions: Action[] = [];
     const shardCopies = new ShardCopies(copies, (message) => gears.logFrom(undefined, 'warning', message));
     const engine = trackingEngine(gears, {
@@ -139,6 +148,7 @@ export async function runScript(gears: Gears, source: string, options: ScriptOpt
       unblocking: options.unblocking ?? false,
       copies: shardCopies,
       effects,
+      guard: guarded.guard,
     });
     const GB: GBFunction = (reader, defaultArg, desc) =>
       new GearsBuilder(engine, gears.GB(reader, defaultArg, desc ?? options.description).plan);
@@ -146,7 +156,7 @@ export async function runScript(gears: Gears, source: string, options: ScriptOpt
     for (const name of EFFECT_HELPERS) globals[name] = recorded(globals[name], top, effects);
     let thrown: { error: unknown } | undefined;
     try {
-      const completion = evaluate(script, newContext(globals, filename), top, timeout);
+      const completion = evaluate(script, newContext(globals, filename, guarded), top, timeout);
       if (isThenable(completion)) await completion;
     } catch (error) {
       thrown = { error };
@@ -174,6 +184,7 @@ interface CopySetup {
   filename: string;
   timeout: number;
   options: ScriptOptions;
+  guarded: Guarded;
 }
 
 /**
@@ -182,7 +193,7 @@ interface CopySetup {
  * so the run fails at once instead of after one more limit per shard.
  */
 function evaluateCopy(script: Script, copy: ShardCopy, setup: CopySetup): void {
-  const { gears, log, extra, filename, timeout, options } = setup;
+  const { gears, log, extra, filename, timeout, options, guarded } = setup;
   const globals: Record<string, unknown> = {
     ...baseGlobals(quietAtTopLevel(log, copy.top)),
     ...runtimeGlobals(),
@@ -192,7 +203,7 @@ function evaluateCopy(script: Script, copy: ShardCopy, setup: CopySetup): void {
   for (const name of EFFECT_HELPERS) globals[name] = copy.helper(globals[name] as (...a: never[]) => unknown);
   globals.log = copy.quiet(globals.log as (...a: never[]) => unknown);
   try {
-    const completion = evaluate(script, newContext(globals, filename), copy.top, timeout);
+    const completion = evaluate(script, newContext(globals, filename, guarded), copy.top, timeout);
     if (isThenable(completion)) completion.then(undefined, () => copy.stop());
   } catch (error) {
     copy.stop();

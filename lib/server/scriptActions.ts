@@ -1,5 +1,6 @@
 import type { Gears } from '../Gears.ts';
 import type { Plan } from '../engine/plan.ts';
+import type { ScriptGuard } from './guard.ts';
 import type { EffectLog, ShardCopies } from './shardCopies.ts';
 
 /** A `run()` or `register()` a script started. */
@@ -38,6 +39,8 @@ export interface TrackingSetup {
   copies: ShardCopies;
   /** Where the primary records its top-level effects for the copies. */
   effects: EffectLog;
+  /** Every plan's callbacks are entered through it (a runaway callback is stopped). */
+  guard: ScriptGuard;
 }
 
 /**
@@ -48,7 +51,7 @@ export interface TrackingSetup {
  * Everything else is the engine itself.
  */
 export function trackingEngine(gears: Gears, setup: TrackingSetup): Gears {
-  const { actions, unblocking, copies, effects } = setup;
+  const { actions, unblocking, copies, effects, guard } = setup;
   const runListed = async (plan: Plan, arg: unknown, options: Record<string, unknown>): Promise<unknown> => {
     const id = (await gears.run(plan, arg, { ...options, unblocking: true })) as string;
     if (unblocking || options.unblocking === true) return id;
@@ -69,7 +72,7 @@ export function trackingEngine(gears: Gears, setup: TrackingSetup): Gears {
       const method = value as (...args: unknown[]) => unknown;
       if (property === 'run') {
         return (plan: Plan, arg: unknown, options: Record<string, unknown> = {}) => {
-          const promise = when(copies.planFor(plan), (own) => runListed(own, arg, options), true);
+          const promise = when(copies.planFor(plan), (own) => runListed(guard.plan(own), arg, options), true);
           track(actions, 'run', promise);
           effects.record('run', promise);
           return promise;
@@ -77,7 +80,7 @@ export function trackingEngine(gears: Gears, setup: TrackingSetup): Gears {
       }
       if (property === 'register') {
         return (plan: Plan, ...rest: unknown[]) => {
-          const promise = when(copies.planFor(plan), (own) => method.call(target, own, ...rest));
+          const promise = when(copies.planFor(plan), (own) => method.call(target, guard.plan(own), ...rest));
           track(actions, 'register', promise);
           effects.record('register', promise);
           return promise;
