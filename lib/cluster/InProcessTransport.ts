@@ -68,11 +68,11 @@ class LocalExchange<T> {
     if (!Number.isInteger(self) || self < 0 || self >= this.count || this.opened.has(self))
       throw new RangeError(`exchange link ${self} of ${this.count} is out of range or already open`);
     this.opened.add(self);
-    const exchange = this;
+    const isClosed = (): boolean => this.closed;
     return {
       inbox: this.inbox(self),
       get closed() {
-        return exchange.closed;
+        return isClosed();
       },
       run: (sender) => {
         if (this.started) this.senders.add(sender.subscribe());
