@@ -23,7 +23,12 @@ function exchange<T>(
 
 describe('InProcessTransport', () => {
   it('delivers each record to the inbox the route names; each inbox completes when every sender is done', async () => {
-    const inboxes = exchange(new InProcessTransport(), [of(1, 2, 3), of(4, 5)], (n) => n % 2, () => undefined);
+    const inboxes = exchange(
+      new InProcessTransport(),
+      [of(1, 2, 3), of(4, 5)],
+      (n) => n % 2,
+      () => undefined,
+    );
     expect(await collectAll(inboxes)).toEqual([
       [2, 4],
       [1, 3, 5],
@@ -34,8 +39,22 @@ describe('InProcessTransport', () => {
     const transport = new InProcessTransport();
     const a = transport.open<number>({ id: 'a', self: 0, shards: 1 });
     const b = transport.open<number>({ id: 'b', self: 0, shards: 1 });
-    a.run(sender(a, of(1), () => 0, () => undefined));
-    b.run(sender(b, of(2), () => 0, () => undefined));
+    a.run(
+      sender(
+        a,
+        of(1),
+        () => 0,
+        () => undefined,
+      ),
+    );
+    b.run(
+      sender(
+        b,
+        of(2),
+        () => 0,
+        () => undefined,
+      ),
+    );
     expect(await collectAll([a.inbox, b.inbox])).toEqual([[1], [2]]);
   });
 
@@ -46,7 +65,12 @@ describe('InProcessTransport', () => {
       subscribed++;
       return source.subscribe(s);
     });
-    const [a, b] = exchange(new InProcessTransport(), [counted, of<number>()], () => 1, () => undefined);
+    const [a, b] = exchange(
+      new InProcessTransport(),
+      [counted, of<number>()],
+      () => 1,
+      () => undefined,
+    );
     const received: number[] = [];
     a!.subscribe();
     expect(subscribed).toBe(0);
@@ -81,7 +105,12 @@ describe('InProcessTransport', () => {
 
   it('reports a send to a shard outside the exchange', async () => {
     const errors: unknown[] = [];
-    const [only] = exchange(new InProcessTransport(), [of(1)], () => 4, (e) => errors.push(e));
+    const [only] = exchange(
+      new InProcessTransport(),
+      [of(1)],
+      () => 4,
+      (e) => errors.push(e),
+    );
     expect(await firstValueFrom(only!.pipe(toArray()))).toEqual([]);
     expect(errors).toEqual([new RangeError('no shard 4 in this exchange')]);
   });
@@ -104,7 +133,12 @@ describe('InProcessTransport', () => {
   it('stops the senders when every receiver unsubscribes', () => {
     let torn = 0;
     const source = new Observable<number>(() => () => void torn++);
-    const [a, b] = exchange(new InProcessTransport(), [source, NEVER], () => 0, () => undefined);
+    const [a, b] = exchange(
+      new InProcessTransport(),
+      [source, NEVER],
+      () => 0,
+      () => undefined,
+    );
     const first = a!.subscribe();
     const second = b!.subscribe();
     first.unsubscribe();
