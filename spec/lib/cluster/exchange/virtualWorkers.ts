@@ -6,6 +6,7 @@ import { Execution, type RunResult } from '../../../../lib/engine/Execution.ts';
 import type { Plan } from '../../../../lib/engine/plan.ts';
 import { executionSteps, runPlan } from '../../../../lib/engine/runPlan.ts';
 import type { GBFunction, Gears } from '../../../../lib/Gears.ts';
+import type { ReaderName } from '../../../../readers/types.ts';
 
 let sequence = 0;
 
@@ -68,6 +69,7 @@ export function workersGB(gears: Gears, workers: number, transportFor: (worker: 
       throw new Error('not in this harness');
     },
   };
-  return ((reader = 'KeysReader', defaultArg = '*', desc?: string) =>
-    new GearsBuilder(runner, { reader, defaultArg, desc, steps: [] })) as GBFunction;
+  const GB = (reader: ReaderName = 'KeysReader', defaultArg: unknown = '*', desc?: string) =>
+    new GearsBuilder(runner, { reader, defaultArg, desc, steps: [] });
+  return GB as GBFunction;
 }
