@@ -76,7 +76,7 @@ class RedisLink<T> implements ShardLink<T> {
     const batch = this.pending[to];
     if (!batch) throw new RangeError(`no shard ${to} in this exchange`);
     // Serialized at once, record by record: one that cannot travel fails here, alone, as in process.
-    batch.push(serialize(record));
+    batch.push(serializeRecord(record));
     this.counts[to]!++;
     if (batch.length >= this.options.batchSize) this.enqueueData(to);
     else this.scheduleFlush();
@@ -157,5 +157,14 @@ class RedisLink<T> implements ShardLink<T> {
     } finally {
       this.pumping = false;
     }
+  }
+}
+
+/** v8.serialize, failing as `structuredClone` does (a `DataCloneError`), so errors read the same in both modes. */
+function serializeRecord(record: unknown): Buffer {
+  try {
+    return serialize(record);
+  } catch (error) {
+    throw new DOMException((error as Error).message, 'DataCloneError');
   }
 }
