@@ -47,10 +47,9 @@ describe('RedisTransport', () => {
   it('errors the inbox when a sender’s end-of-stage count does not match what arrived', async () => {
     let dropped = false;
     const store = hooked(new MemoryStore(), (command, args) => {
-      if (command === 'XADD' && args.includes('d') && !dropped) {
-        dropped = true;
-        return 'skip';
-      }
+      if (command !== 'XADD' || !args.includes('d') || dropped) return undefined;
+      dropped = true;
+      return 'skip';
     });
     const link = transport(store).open<number>({ id: 'lost', self: 0, shards: 1 });
     const received = all(link.inbox);
@@ -78,7 +77,7 @@ describe('RedisTransport', () => {
     link.run(
       sender(
         link,
-        of<unknown>(1, () => 2, 3),
+        of<unknown[]>(1, () => 2, 3),
         () => 0,
         (e) => errors.push(e),
       ),
