@@ -1,5 +1,8 @@
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, inject, it } from 'vitest';
+import { hashSlot } from '../../../../lib/cluster/slots.ts';
+import type { Gears } from '../../../../lib/index.ts';
 import { RedisTransport } from '../../../../lib/cluster/exchange/RedisTransport.ts';
 import { connect } from '../../../../lib/index.ts';
 import { MemoryStore } from '../../../../lib/store/memory/index.ts';
@@ -66,5 +69,52 @@ describe('RedisTransport between virtual workers', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  describe.each([
+    ['standalone Redis', () => inject('redisUrl')],
+    ['the 3-master Redis Cluster', () => inject('clusterUrls')[0]!],
+  ])('with the exchange streams on %s (polled reads)', (_name, url) => {
+    let redis: Gears | undefined;
+    afterAll(() => redis?.close());
+
+    it('gives the in-process results for random pipelines, and leaves no stream behind', async () => {
+      const host = (redis = await connect({ redis: url() }));
+      const run = randomBytes(4).toString('hex');
+      const storeFor = (key: string) => {
+        const slot = hashSlot(key);
+        return host.shards.find((s) => s.slots.some(([a, b]) => slot >= a && slot <= b))!.store;
+      };
+      await fc.assert(
+        fc.asyncProperty(
+          redisDataSet({ maxKeys: 12, hashtags: true }),
+          pipeline,
+          fc.integer({ min: 1, max: 3 }),
+          async (data, { gear }, workers) => {
+            const gears = await connect({ shards: 3, cloneRecords: true });
+            try {
+              await writeDataSet(gears.execute, data, 'inv:');
+              const outcome = async (topology: string, GB: typeof gears.GB): Promise<Outcome> => {
+                const { results, errors } = await gear(GB, { GB, pattern: 'inv:*', prefix: 'inv:' }).run(
+                  'inv:*' as never,
+                );
+                return { topology, results: results.map(canonicalJson).sort(), errors: [...errors].sort() };
+              };
+              const transport = () =>
+                new RedisTransport({ storeFor, streamKey: (x, to) => `rxg:{xt:${run}:${x}:${to}}`, batchSize: 4 });
+              assertSameOutcomes([
+                await outcome('in process', gears.GB),
+                await outcome(`${workers} workers`, workersGB(gears, workers, transport)),
+              ]);
+            } finally {
+              await gears.close();
+            }
+          },
+        ),
+        { numRuns: 15 },
+      );
+      const { results: left } = await host.GB('KeysOnlyReader').run(`rxg:{xt:${run}:*`);
+      if (left.length > 0) throw new Error(`streams left: ${left.join(', ')}`);
+    });
   });
 });
