@@ -1,10 +1,8 @@
 import { GearsBuilder, type PlanRunner } from '../../../../lib/builder/GearsBuilder.ts';
-import { slotTable } from '../../../../lib/cluster/topology.ts';
 import type { ShardTransport } from '../../../../lib/cluster/transport.ts';
-import { BATCH_READERS } from '../../../../lib/engine/batchReaders.ts';
-import { Execution, type RunResult } from '../../../../lib/engine/Execution.ts';
+import type { Execution, RunResult } from '../../../../lib/engine/Execution.ts';
 import type { Plan } from '../../../../lib/engine/plan.ts';
-import { executionSteps, runPlan } from '../../../../lib/engine/runPlan.ts';
+import { runPart } from '../../../../lib/worker/runPart.ts';
 import type { GBFunction, Gears } from '../../../../lib/Gears.ts';
 import type { ReaderName } from '../../../../readers/types.ts';
 
@@ -12,8 +10,8 @@ let sequence = 0;
 
 /**
  * Runs a plan the way N worker processes would, in this process: worker w runs the shards s with
- * s % N == w, each worker with a transport of its own (`transportFor(w)`), each with its own Execution.
- * The results are the initiator's worker's; the errors are every worker's.
+ * s % N == w (`runPart`), each with a transport of its own (`transportFor(w)`). The results are the
+ * initiator's worker's; the errors are every worker's.
  */
 export async function runOnWorkers(
   gears: Gears,
@@ -22,39 +20,13 @@ export async function runOnWorkers(
   workers: number,
   transportFor: (worker: number) => ShardTransport,
 ): Promise<RunResult<unknown>> {
-  const shards = gears.shards;
-  const table = slotTable(shards);
-  const initiator = table[0]!;
-  const id = `${shards[initiator]!.id}-v${++sequence}`;
-  const read = BATCH_READERS[plan.reader]!;
+  const executionId = `${gears.shards[0]!.id}-v${++sequence}`;
   const parts: Execution[] = [];
   for (let w = 0; w < workers; w++) {
-    const owned = shards.map((_, s) => s).filter((s) => s % workers === w);
+    const owned = gears.shards.map((_, s) => s).filter((s) => s % workers === w);
     if (owned.length === 0) continue;
-    const execution = new Execution(
-      id,
-      plan,
-      shards.map((s) => s.id),
-      executionSteps(plan, true, false),
-    );
-    const results = runPlan({
-      plan,
-      topology: gears.topology,
-      shards,
-      initiator,
-      collect: true,
-      local: false,
-      transport: transportFor(w),
-      owned,
-      slotOwner: (slot) => table[slot] ?? -1,
-      read: (context) => read(context, arg ?? plan.defaultArg, {}),
-      runtime: (shard) => ({ engine: gears, shard, executionId: id }),
-      execution,
-      profile: false,
-      concurrency: 64,
-    });
-    execution.start(results);
-    parts.push(execution);
+    const transport = transportFor(w);
+    parts.push(runPart({ executionId, plan, arg, topology: gears.topology, engine: gears, owned, transport }));
   }
   await Promise.all(parts.map((part) => part.done));
   return { results: parts.flatMap((p) => p.results), errors: parts.flatMap((p) => p.errors) };
