@@ -38,7 +38,7 @@ export class LeaseWorker {
   readonly held = new Map<string, HeldTask>();
   private readonly stopped = new Set<string>();
   private readonly leaseMs: number;
-  private readonly tickMs: number;
+  readonly tickMs: number;
   private readonly now: () => number;
 
   constructor(

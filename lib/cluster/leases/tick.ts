@@ -131,3 +131,41 @@ export async function leaseTick(store: ShardStore, input: TickInput): Promise<Ti
 function strings(reply: unknown): (string | null)[] {
   return Array.isArray(reply) ? (reply as (string | null)[]) : [];
 }
+
+/** Task ids for shards: `s<firstSlot>-<lastSlot>` of each shard's first range (slots survive a failover, node ids not). */
+export function shardTasks(shards: readonly Shard[]): string[] {
+  return shards.map((shard) => {
+    const [first] = shard.slots;
+    return first ? `s${first[0]}-${first[1]}` : `node-${shard.id}`;
+  });
+}
+
+/**
+ * A clean leave: deletes the worker's heartbeat and every lease that is still its own, in one transaction,
+ * so other workers take its tasks at their next tick instead of after the lease. The caller stopped them.
+ */
+export async function leaseLeave(
+  store: ShardStore,
+  app: string,
+  self: string,
+  tasks: readonly string[],
+): Promise<void> {
+  const keys = controlKeys(app);
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const tx = await store.transaction();
+    let values: (string | null)[];
+    const leaseKeys = tasks.map((t) => keys.lease(t));
+    try {
+      values = strings(await tx.read(leaseKeys, 'MGET', leaseKeys));
+    } catch (error) {
+      await tx.discard();
+      throw error;
+    }
+    const mine = leaseKeys.filter((_, i) => parseLease(values[i] ?? null)?.owner === self);
+    const writes: [string, ...RedisArg[]][] = [
+      ['DEL', keys.alive(self), ...mine],
+      ['SREM', keys.members, self],
+    ];
+    if ((await tx.commit(writes)) !== null) return;
+  }
+}
