@@ -90,5 +90,6 @@ describe('lease loops in worker processes (real Redis Cluster)', () => {
       await deleteKeys(gears, `rxg:{rxg:${app}}*`);
       await gears.close();
     }
-  });
+    // Four child processes start (each compiling through tsx) on a shared 2-core machine.
+  }, 120_000);
 });
