@@ -51,6 +51,11 @@ const WORKLOADS: readonly Workload[] = [
     name: 'sustained keyspace events (issue 5: 5 000 events/s for 30 s)',
     run: async (s) => (await import('./eventsLoad.ts')).run(s),
   },
+  {
+    id: 8,
+    name: 'gears as source text (issue 18: RG.JSEXECUTE through the server vs the library closure)',
+    run: async (s) => (await import('./sourceText.ts')).run(s),
+  },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -101,7 +106,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const machine = machineInfo(await redisVersion());
   const chosen = WORKLOADS.filter((w) => settings.only.length === 0 || settings.only.includes(w.id));
-  if (chosen.length === 0) throw new Error(`BENCH_ONLY=${settings.only.join(',')} names no workload (1-7)`);
+  if (chosen.length === 0) throw new Error(`BENCH_ONLY=${settings.only.join(',')} names no workload (1-8)`);
   log(
     `rxgears bench: ${settings.quick ? 'quick' : 'full'}, ${settings.runs} timed runs per side after a warm-up; ` +
       `${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.start}`,

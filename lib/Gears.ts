@@ -374,16 +374,16 @@ export class Gears implements RuntimeEngine, PlanRunner {
   }
 
   /**
-   * `ExecutionMaxIdleTime`: while some shards are done and wait on others, an execution in which no record
-   * moved for that long is aborted with `Execution max idle reached`, keeping its partial results.
+   * `ExecutionMaxIdleTime`: while shards wait on each other, or every reader is done and records wait in
+   * callbacks (on one shard too: a callback that never settles), an execution in which no record moved for
+   * that long is aborted with `Execution max idle reached`, keeping its partial results.
    */
   private watchIdle(execution: Execution): () => void {
-    if (execution.shards.length < 2) return () => undefined;
     let lastActivity = execution.activity;
     let idleSince = Date.now();
     const tick = (): void => {
       const idleTime = this.config.get('ExecutionMaxIdleTime');
-      if (execution.activity !== lastActivity || !execution.waiting) {
+      if (execution.activity !== lastActivity || !execution.stalled) {
         lastActivity = execution.activity;
         idleSince = Date.now();
       } else if (Date.now() - idleSince >= idleTime) {

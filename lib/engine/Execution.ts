@@ -112,6 +112,14 @@ export class Execution<T = unknown> {
     return partly(done) || partly(read) || [...this.sendersDone.values()].some(partly);
   }
 
+  /**
+   * Waiting on something no reader will end: shards wait on each other, or every reader is done and records
+   * are still in callbacks (an async one that has not settled). A reader still reading is not waiting.
+   */
+  get stalled(): boolean {
+    return this.state === 'running' && (this.waiting || this.shards.every((s) => s.readDone));
+  }
+
   /** A shard finished sending at the global step with index `stepIndex`. */
   senderDone(stepIndex: number): void {
     this.sendersDone.set(stepIndex, (this.sendersDone.get(stepIndex) ?? 0) + 1);

@@ -15,6 +15,11 @@ export interface GearsConfig {
   ProfileExecutions: number;
   /** Most async callbacks pending at once per step and shard. */
   MaxPendingCallbacks: number;
+  /**
+   * Longest (ms) a script sent as source text (RG.JSEXECUTE, deployments, `rxgears exec`) may run its
+   * synchronous top-level code: past it the script is stopped and fails with `Execution timed out`.
+   */
+  ScriptMaxBlockTime: number;
   /** Least level `log()` prints: `debug`, `verbose`, `notice` or `warning`. */
   LogLevel: string;
   /** Records crossing shards are structured-cloned (set by `connect({ cloneRecords })`; read-only). */
@@ -27,6 +32,7 @@ export const DEFAULT_CONFIG: Readonly<GearsConfig> = {
   ExecutionMaxIdleTime: 5000,
   ProfileExecutions: 0,
   MaxPendingCallbacks: 64,
+  ScriptMaxBlockTime: 5000,
   LogLevel: 'notice',
   CloneRecords: 0,
 };
@@ -52,6 +58,7 @@ const RULES: Record<keyof GearsConfig, Rule> = {
   MaxExecutionsPerRegistration: { check: positiveInteger('MaxExecutionsPerRegistration'), modifiable: true },
   ExecutionMaxIdleTime: { check: positiveInteger('ExecutionMaxIdleTime'), modifiable: true },
   MaxPendingCallbacks: { check: positiveInteger('MaxPendingCallbacks'), modifiable: true },
+  ScriptMaxBlockTime: { check: positiveInteger('ScriptMaxBlockTime'), modifiable: true },
   ProfileExecutions: {
     check: (value) => {
       const n = Number(value);

@@ -8,6 +8,11 @@ export interface Plan {
   readonly defaultArg: unknown;
   readonly desc: string | undefined;
   readonly steps: readonly Step[];
+  /**
+   * The same steps with another shard's own closures, by shard id: a script sent as source text is evaluated
+   * once per shard, so its top-level bindings are per shard as in RedisGears. A shard not listed uses `steps`.
+   */
+  readonly shardSteps?: ReadonlyMap<string, readonly Step[]>;
 }
 
 /** The plan as text, one step a line: `KeysReader('person:*')`, `map`, `localGroupBy (countBy)`, … */

@@ -83,11 +83,11 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
   });
 
   const steps = executionSteps(setup.plan, setup.collect, setup.local);
-  let local: { step: Step; stat: StepStats }[] = [];
+  let local: { step: Step; stat: StepStats; index: number }[] = [];
   for (let i = 0; i <= steps.length; i++) {
     const step = steps[i];
     if (step && !isGlobalStep(step)) {
-      local.push({ step, stat: stats[i]! });
+      local.push({ step, stat: stats[i]!, index: i });
       continue;
     }
     // A stage ends here: its local steps run on every shard.
@@ -95,11 +95,14 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
     local = [];
     streams = streams.map((input, o) => {
       if (stage.length === 0) return input;
-      const context = setup.runtime(shards[owned[o]!]!);
+      const shard = shards[owned[o]!]!;
+      const context = setup.runtime(shard);
+      const own = setup.plan.shardSteps?.get(shard.id);
       // One counting layer between two steps: out of the one before, into the one after.
       return stage.reduce(
-        (stream, { step: localStep, stat }, k) => {
-          const operator = stepOperator(bindStep(localStep, context, setup.profile ? stat : undefined), {
+        (stream, { step: localStep, stat, index }, k) => {
+          const shardStep = own?.[index] ?? localStep;
+          const operator = stepOperator(bindStep(shardStep, context, setup.profile ? stat : undefined), {
             onError: report,
             concurrency: setup.concurrency,
           });

@@ -1,14 +1,17 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { types } from 'node:util';
-import { constants as vmConstants, createContext } from 'node:vm';
-import * as rxgears from '../index.ts';
+import { constants as vmConstants, createContext, type Script } from 'node:vm';
 import type { Gears, GBFunction } from '../Gears.ts';
 import { GearsBuilder } from '../builder/GearsBuilder.ts';
 import type { RunResult } from '../engine/Execution.ts';
-import { runInContext, type RuntimeContext } from '../engine/runtime.ts';
-import { formatError } from '../errors.ts';
+import { currentContext, runInContext, type RuntimeContext } from '../engine/runtime.ts';
+import { GearsError } from '../errors.ts';
 import { compileScript } from './compile.ts';
+import { rollBack, trackingEngine, type Action } from './scriptActions.ts';
+import { baseGlobals, EFFECT_HELPERS, isThenable, quietAtTopLevel, runtimeGlobals } from './scriptGlobals.ts';
+import { EffectLog, ShardCopies, ShardCopy } from './shardCopies.ts';
+
+export { describeError } from './scriptGlobals.ts';
 
 /** How a script runs: the same for `RG.JSEXECUTE` and `rxgears exec`. */
 export interface ScriptOptions {
@@ -41,73 +44,6 @@ export type ScriptOutcome = (
 ) & { registrations: string[] };
 
 /**
- * The runtime helpers scripts get as globals: one entry each, by their export name in `lib/index.ts`. A name
- * the engine does not export yet (`callNext`, with command hooks) is skipped until it does.
- */
-const RUNTIME_HELPERS = ['execute', 'atomic', 'log', 'configGet', 'hashtag', 'callNext'] as const;
-
-/** `"<Name>: <message>"` for any thrown value, also errors made in the script's realm (not `instanceof Error`). */
-export function describeError(error: unknown): string {
-  if (types.isNativeError(error) || error instanceof Error) return `${error.name}: ${error.message}`;
-  if (error !== null && typeof error === 'object' && typeof (error as Error).message === 'string') {
-    const name = typeof (error as Error).name === 'string' ? (error as Error).name : 'Error';
-    return `${name}: ${(error as Error).message}`;
-  }
-  return formatError(error);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-/** A timer callback that cannot take the process down: a throw or rejection is logged, as Redis logs script errors. */
-function guarded(callback: unknown, log: Console): (...args: unknown[]) => void {
-  if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be of type function');
-  return (...args) => {
-    try {
-      const result: unknown = (callback as (...a: unknown[]) => unknown)(...args);
-      if (isThenable(result)) result.then(undefined, (error: unknown) => log.error(describeError(error)));
-    } catch (error) {
-      log.error(describeError(error));
-    }
-  };
-}
-
-function baseGlobals(log: Console): Record<string, unknown> {
-  return {
-    console: log,
-    setTimeout: (fn: unknown, ms?: number, ...args: unknown[]) => setTimeout(guarded(fn, log), ms, ...args),
-    setInterval: (fn: unknown, ms?: number, ...args: unknown[]) => setInterval(guarded(fn, log), ms, ...args),
-    setImmediate: (fn: unknown, ...args: unknown[]) => setImmediate(guarded(fn, log), ...args),
-    clearTimeout,
-    clearInterval,
-    clearImmediate,
-    queueMicrotask: (fn: unknown) => queueMicrotask(guarded(fn, log)),
-    structuredClone,
-    TextEncoder,
-    TextDecoder,
-    URL,
-    URLSearchParams,
-    AbortController,
-    AbortSignal,
-    atob,
-    btoa,
-    performance,
-  };
-}
-
-function runtimeGlobals(): Record<string, unknown> {
-  const globals: Record<string, unknown> = {};
-  const exported = rxgears as unknown as Record<string, unknown>;
-  for (const name of RUNTIME_HELPERS) if (typeof exported[name] === 'function') globals[name] = exported[name];
-  return globals;
-}
-
-/**
  * The runtime context of a script's top level: this engine and its default shard (the owner of slot 0), so
  * `execute`, `atomic`, `log`, … called outside gear callbacks mean this engine even when the process has
  * several open (tests, an app embedding the server). Callbacks get their own shard's context from the engine.
@@ -121,60 +57,37 @@ function topLevelContext(gears: Gears): RuntimeContext {
   };
 }
 
-interface Action {
-  kind: 'run' | 'register';
-  promise: Promise<unknown>;
+/** A script's synchronous top level ran longer than `ScriptMaxBlockTime`: it was stopped, its registrations undone. */
+export class ScriptTimeoutError extends GearsError {
+  override readonly name = 'ScriptTimeoutError';
 }
 
-function track(actions: Action[], kind: Action['kind'], promise: Promise<unknown>): void {
-  // Observed here so a failure is never an unhandled rejection, even when the script never awaits it and
-  // fails before runScript gets to it; runScript still sees the failure through `promise`.
-  promise.catch(() => undefined);
-  actions.push({ kind, promise });
+/** The globals a script evaluation gets, in a fresh context. */
+function newContext(globals: Record<string, unknown>, filename: string): object {
+  // DONT_CONTEXTIFY: an ordinary global object, not one behind interceptors; with interceptors every global
+  // lookup (`Math`, `Number`, …) in a gear's hot loop cost ~60× (issue 18: 123× slower than a library closure).
+  const context = createContext(vmConstants.DONT_CONTEXTIFY, {
+    name: `rxgears ${filename}`,
+    codeGeneration: { strings: true, wasm: false },
+  });
+  Object.assign(context, globals);
+  return context;
 }
 
 /**
- * The engine as the script's builders see it: `run` and `register` are recorded (so the last action decides
- * the reply) and `run` is made unblocking when asked; everything else is the engine itself.
+ * Evaluates the script's top level in `context` as `top`, its synchronous part stopped after `timeout` ms
+ * (Node's own `vm` watchdog: it unwinds the script and throws a catchable error, leaving the process sound).
  */
-function trackingEngine(gears: Gears, actions: Action[], unblocking: boolean): Gears {
-  return new Proxy(gears, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      const method = value as (...args: unknown[]) => unknown;
-      if (property === 'run') {
-        return (plan: unknown, arg: unknown, options: Record<string, unknown> = {}) => {
-          const promise = Promise.resolve(
-            method.call(target, plan, arg, unblocking ? { ...options, unblocking: true } : options),
-          );
-          track(actions, 'run', promise);
-          return promise;
-        };
-      }
-      if (property === 'register') {
-        return (...args: unknown[]) => {
-          const promise = Promise.resolve(method.apply(target, args));
-          track(actions, 'register', promise);
-          return promise;
-        };
-      }
-      return method.bind(target);
-    },
-  });
-}
-
-/** Unregisters what a failed script registered: a script registers all of its gears or none (as RedisGears). */
-async function rollBack(gears: Gears, actions: readonly Action[]): Promise<void> {
-  for (const action of actions) {
-    if (action.kind !== 'register') continue;
-    const id = await action.promise.then(String, () => undefined);
-    if (id === undefined) continue;
-    try {
-      gears.unregister(id, { abortPending: true });
-    } catch {
-      // already gone (the script unregistered it itself)
+function evaluate(script: Script, context: object, top: RuntimeContext, timeout: number): unknown {
+  try {
+    return runInContext(top, () => script.runInContext(context, { displayErrors: false, timeout }));
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      throw new ScriptTimeoutError(
+        `Execution timed out: the script ran longer than ScriptMaxBlockTime (${timeout} ms) without yielding`,
+      );
     }
+    throw error;
   }
 }
 
@@ -187,6 +100,11 @@ async function rollBack(gears: Gears, actions: readonly Action[]): Promise<void>
  * or a syntax error rejects — and then every registration the script made is unregistered again, so a
  * script that fails half-way leaves nothing registered (RedisGears rolls a failed session back the same way).
  *
+ * The script is compiled once and evaluated once per shard (`ShardCopy`), so its top-level bindings are per
+ * shard as in RedisGears; only the initiator's evaluation acts. Each evaluation's synchronous part is stopped
+ * after `ScriptMaxBlockTime` ms with a `ScriptTimeoutError`. Every `run()` is listed in `dumpExecutions()`
+ * while it runs (so it can be aborted) and dropped once a blocking one has its results.
+ *
  * `node:vm` is not a security boundary: any engine object handed to the script leads back to the host realm
  * (`GB.constructor('return process')()`). The sandbox keeps scripts from reaching Node by accident; the
  * server's defence against hostile users is loopback binding and `--requirepass`.
@@ -197,32 +115,97 @@ async function rollBack(gears: Gears, actions: readonly Action[]): Promise<void>
  */
 export async function runScript(gears: Gears, source: string, options: ScriptOptions = {}): Promise<ScriptOutcome> {
   const filename = options.filename ?? 'script.js';
-  const actions: Action[] = [];
-  const engine = trackingEngine(gears, actions, options.unblocking ?? false);
-  const GB: GBFunction = (reader, defaultArg, desc) =>
-    new GearsBuilder(engine, gears.GB(reader, defaultArg, desc ?? options.description).plan);
-  const globals: Record<string, unknown> = { ...baseGlobals(options.console ?? console), ...runtimeGlobals(), GB };
-  if (options.allowRequire) {
-    Object.assign(globals, { require: createRequire(join(process.cwd(), 'rxgears-script.js')), process, Buffer });
-  }
-  const context = createContext(globals, {
-    name: `rxgears ${filename}`,
-    codeGeneration: { strings: true, wasm: false },
-  });
   const script = await compileScript(source, {
     filename,
     ...(options.allowRequire ? { importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER } : {}),
   });
   await options.beforeRun?.();
-  let thrown: { error: unknown } | undefined;
+  const log = options.console ?? console;
+  const timeout = Number(gears.configGet('ScriptMaxBlockTime')[0]);
+  const top = topLevelContext(gears);
+  const effects = new EffectLog();
+  const copies = gears.shards.filter((shard) => shard !== top.shard).map((s) => new ShardCopy(s, effects, gears));
+  const extra = options.allowRequire
+    ? { require: createRequire(join(process.cwd(), 'rxgears-script.js')), process, Buffer }
+    : {};
   try {
-    const completion: unknown = runInContext(topLevelContext(gears), () =>
-      script.runInContext(context, { displayErrors: false }),
-    );
-    if (isThenable(completion)) await completion;
-  } catch (error) {
-    thrown = { error };
+    // The copies first: for a script that builds its gears synchronously, every copy has built its plans
+    // by the time the primary's first run() or register() needs them.
+    for (const copy of copies) evaluateCopy(script, copy, { gears, log, extra, filename, timeout, options });
+    const actions: Action[] = [];
+    const shardCopies = new ShardCopies(copies, (message) => gears.logFrom(undefined, 'warning', message));
+    const engine = trackingEngine(gears, {
+      actions,
+      unblocking: options.unblocking ?? false,
+      copies: shardCopies,
+      effects,
+    });
+    const GB: GBFunction = (reader, defaultArg, desc) =>
+      new GearsBuilder(engine, gears.GB(reader, defaultArg, desc ?? options.description).plan);
+    const globals: Record<string, unknown> = { ...baseGlobals(log), ...runtimeGlobals(), GB, ...extra };
+    for (const name of EFFECT_HELPERS) globals[name] = recorded(globals[name], top, effects);
+    let thrown: { error: unknown } | undefined;
+    try {
+      const completion = evaluate(script, newContext(globals, filename), top, timeout);
+      if (isThenable(completion)) await completion;
+    } catch (error) {
+      thrown = { error };
+    }
+    return await outcome(gears, actions, thrown);
+  } finally {
+    effects.close();
   }
+}
+
+/** The runtime helper `real`, its calls at the primary's top level recorded for the copies. */
+function recorded(real: unknown, top: RuntimeContext, effects: EffectLog): unknown {
+  const call = real as (...args: unknown[]) => Promise<unknown>;
+  return (...args: unknown[]) => {
+    const result = call(...args);
+    if (currentContext() === top) effects.record('call', result);
+    return result;
+  };
+}
+
+interface CopySetup {
+  gears: Gears;
+  log: Console;
+  extra: Record<string, unknown>;
+  filename: string;
+  timeout: number;
+  options: ScriptOptions;
+}
+
+/**
+ * Evaluates the script for one more shard. A copy that throws or rejects only stops (the primary decides
+ * the outcome) — unless it ran out of time: a script that loops at top level would loop in the primary too,
+ * so the run fails at once instead of after one more limit per shard.
+ */
+function evaluateCopy(script: Script, copy: ShardCopy, setup: CopySetup): void {
+  const { gears, log, extra, filename, timeout, options } = setup;
+  const globals: Record<string, unknown> = {
+    ...baseGlobals(quietAtTopLevel(log, copy.top)),
+    ...runtimeGlobals(),
+    ...extra,
+    GB: copy.builder(gears, options.description),
+  };
+  for (const name of EFFECT_HELPERS) globals[name] = copy.helper(globals[name] as (...a: never[]) => unknown);
+  globals.log = copy.quiet(globals.log as (...a: never[]) => unknown);
+  try {
+    const completion = evaluate(script, newContext(globals, filename), copy.top, timeout);
+    if (isThenable(completion)) completion.then(undefined, () => copy.stop());
+  } catch (error) {
+    copy.stop();
+    if (error instanceof ScriptTimeoutError) throw error;
+  }
+}
+
+/** Waits for every action, then decides: the first failure (after rolling back), else the last action's outcome. */
+async function outcome(
+  gears: Gears,
+  actions: Action[],
+  thrown: { error: unknown } | undefined,
+): Promise<ScriptOutcome> {
   // Actions may start actions (`.then(() => GB().run())`): wait until no new one appeared.
   for (let settled = 0; settled < actions.length;) {
     const batch = actions.slice(settled);

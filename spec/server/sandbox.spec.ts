@@ -35,6 +35,14 @@ describe('runScript', () => {
     });
   });
 
+  it('keeps a run the script itself makes unblocking unblocking: its id, and nothing dropped', async () => {
+    const outcome = await runScript(gears, "GB().map((r) => r.key).run('a', { unblocking: true })");
+    expect(outcome.kind).toBe('unblocking');
+    if (outcome.kind !== 'unblocking') return;
+    expect(await gears.getResultsBlocking(outcome.executionId)).toEqual({ results: ['a'], errors: [] });
+    gears.dropExecution(outcome.executionId);
+  });
+
   it('reports no action for a script that only defines things', async () => {
     expect(await runScript(gears, 'function helper() { return 1 }')).toEqual({ kind: 'none', registrations: [] });
   });
@@ -104,5 +112,53 @@ describe('runScript', () => {
       "')' expected. (line 2)",
     );
     await expect(runScript(gears, 'const ok = 1;\nlet x = ;')).rejects.toThrow('Expression expected. (line 2)');
+  });
+
+  it('gives scripts the runtime, console, timers and web globals; no require, process, Buffer or module', async () => {
+    const expected: Record<string, string> = {
+      GB: 'function',
+      execute: 'function',
+      atomic: 'function',
+      log: 'function',
+      configGet: 'function',
+      hashtag: 'function',
+      callNext: 'function',
+      setTimeout: 'function',
+      setInterval: 'function',
+      setImmediate: 'function',
+      queueMicrotask: 'function',
+      structuredClone: 'function',
+      TextEncoder: 'function',
+      URL: 'function',
+      console: 'object',
+      performance: 'object',
+      Math: 'object',
+      JSON: 'object',
+      require: 'undefined',
+      process: 'undefined',
+      Buffer: 'undefined',
+      module: 'undefined',
+    };
+    const names = JSON.stringify(Object.keys(expected));
+    const outcome = await runScript(
+      gears,
+      `GB('ShardsIDReader').map(() => Object.fromEntries(${names}.map((n) => [n, typeof globalThis[n]]))).run()`,
+    );
+    expect(outcome.kind === 'run' && outcome.result.results).toEqual([expected, expected]);
+  });
+
+  it('gives each script globals of its own: one deployment cannot see or change another’s', async () => {
+    await runScript(gears, "globalThis.shared = 'first'; var declared = 1");
+    const outcome = await runScript(gears, "GB('ShardsIDReader').map(() => typeof shared + typeof declared).run()");
+    expect(outcome.kind === 'run' && outcome.result.results).toEqual(['undefinedundefined', 'undefinedundefined']);
+  });
+
+  it('library closures share one state across shards (the Differences table): only source text is per shard', async () => {
+    let c = 0;
+    const { results } = await gears
+      .GB('ShardsIDReader')
+      .map(() => ++c)
+      .run();
+    expect([...results].sort()).toEqual([1, 2]);
   });
 });

@@ -166,4 +166,41 @@ describe('executions', () => {
     expect(errors).toEqual(['Execution max idle reached']);
     expect(results.sort()).toEqual([gears.shards[0]!.id, gears.shards[2]!.id].sort());
   });
+
+  it("ends a run whose only shard's callback never settles with 'Execution max idle reached'", async () => {
+    gears = await connect({ shards: 1, config: { ExecutionMaxIdleTime: 100 } });
+    await gears.execute('SET', 'a', '1');
+    await gears.execute('SET', 'b', '2');
+    const never = new Promise<never>(() => undefined);
+    const { results, errors } = await gears
+      .GB()
+      .map((r) => (r.key === 'b' ? never : r.key))
+      .run('*');
+    expect(errors).toEqual(['Execution max idle reached']);
+    expect(results).toEqual(['a']);
+  });
+
+  it("ends a run in which every shard's callback hangs, listed as aborted when unblocking", async () => {
+    gears = await connect({ shards: 3, config: { ExecutionMaxIdleTime: 100 } });
+    const never = new Promise<never>(() => undefined);
+    const id = (await gears
+      .GB('ShardsIDReader')
+      .map(() => never)
+      .run(undefined, { unblocking: true })) as string;
+    const { results, errors } = await gears.getResultsBlocking(id);
+    expect(errors).toEqual(['Execution max idle reached']);
+    expect(results).toEqual([]);
+    expect(gears.getExecution(id).status).toBe('aborted');
+  });
+
+  it('never calls a reader that is still reading idle: a slow reader with no records yet is not aborted', async () => {
+    gears = await connect({ shards: 1, config: { ExecutionMaxIdleTime: 50 } });
+    async function* slow(): AsyncGenerator<number> {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      yield 1;
+    }
+    const { results, errors } = await gears.GB('GeneratorReader').run(slow);
+    expect(errors).toEqual([]);
+    expect(results).toEqual([1]);
+  });
 });
