@@ -1,5 +1,4 @@
-import { Observable } from 'rxjs';
-import { whileOpen } from '../../operators/internal/options.ts';
+import { Observable, takeWhile } from 'rxjs';
 
 /**
  * One shard's part in one exchange: the records a global step (`collect`, `repartition`) of one execution
@@ -64,7 +63,9 @@ export function sender<T>(
       onDone();
       subscriber.complete();
     };
-    return output.pipe(whileOpen(link)).subscribe({
+    // takeWhile, linked to the source, stops even a synchronous one at its next record once the link closes
+    // (operators' `whileOpen`, not imported: cluster sits below operators).
+    return output.pipe(takeWhile(() => !link.closed)).subscribe({
       next: (record) => {
         try {
           link.send(route(record), record);
