@@ -4,7 +4,8 @@ import type { ReaderArg, ReaderRecord, RunOptions } from './builder/readerTypes.
 import { commandSlot } from './cluster/routing.ts';
 import { hashSlot } from './cluster/slots.ts';
 import { slotTable, type Shard, type Topology } from './cluster/topology.ts';
-import { InProcessTransport, type ShardTransport } from './cluster/transport.ts';
+import { InProcessTransport } from './cluster/InProcessTransport.ts';
+import type { ShardTransport } from './cluster/transport.ts';
 import { GearsBuildError, GearsError, ExecutionFailedError } from './errors.ts';
 import { AtomicScope, runAtomic } from './engine/atomic.ts';
 import { BATCH_READERS } from './engine/batchReaders.ts';

@@ -1,100 +1,83 @@
-import { Observable, Subject, Subscription } from 'rxjs';
-import { whileOpen } from '../../operators/internal/options.ts';
+import { Observable, takeWhile } from 'rxjs';
 
 /**
- * Moves records between shards at a global step (`collect`, `repartition`): given each shard's output of the
- * stage that ends there, it returns each shard's input of the next stage — the merge of what it receives.
- * Each input completes once every sender is done. The in-process transport is the first implementation; a
- * Redis-backed one between worker processes will take the same shape.
+ * One shard's part in one exchange: the records a global step (`collect`, `repartition`) of one execution
+ * moves. Every shard taking part is both a sender and a receiver.
+ */
+export interface ExchangeSpec {
+  /** Unique per execution and global step (`<executionId>:<stepIndex>`): the shards of one exchange meet by it. */
+  readonly id: string;
+  /** This shard's index among the shards taking part. */
+  readonly self: number;
+  /** How many shards take part. */
+  readonly shards: number;
+}
+
+/**
+ * Moves records between shards at a global step. It is per shard, so a process opens links only for the
+ * shards it runs: the in-process transport, where one process runs every shard, is one implementation; a
+ * transport between worker processes (Redis streams per destination) is another (README "Scaling out").
  */
 export interface ShardTransport {
-  exchange<T>(
-    outputs: readonly Observable<T>[],
-    route: (record: T) => number,
-    onError: (error: unknown) => void,
-  ): Observable<T>[];
+  /** This shard's end of an exchange. Opening starts nothing. */
+  open<T>(spec: ExchangeSpec): ShardLink<T>;
 }
 
-export interface InProcessTransportOptions {
+/** One shard's end of an exchange. */
+export interface ShardLink<T> {
   /**
-   * Send a `structuredClone` of each record instead of the reference, so a record that could not cross a
-   * process boundary (a function, a class instance with private state) fails here rather than in production.
-   * The test suites and `rxgears/testing` turn it on.
+   * What this shard receives from every sender (itself included). Completes once every sender is `done`;
+   * errors with `ExecutionAbortedError` when a sender aborts, or when the transport finds records lost.
    */
-  clone?: boolean;
+  readonly inbox: Observable<T>;
+  /** No receiver wants more records: the sender stops at its next record. */
+  readonly closed: boolean;
+  /**
+   * Runs this shard's sender — its output wired to `send` and `done` (see `sender()`) — once records may
+   * flow, and stops it when no receiver wants more or the link aborts. Nothing is subscribed before.
+   */
+  run(sender: Observable<never>): void;
+  /** Sends a record to shard `to`; throws when the record cannot travel (a `DataCloneError`). */
+  send(to: number, record: T): void;
+  /** This shard sent everything (after an error too: the error is reported by the engine, not carried). */
+  done(): void;
+  /** This shard's part stopped before it was done: every receiver's inbox errors with `reason`. */
+  abort(reason: string): void;
 }
 
 /**
- * One Node process drives all shards: an exchange is a set of Subjects. The senders are subscribed only when
- * every receiver is, so nothing is emitted before someone listens; unsubscribing all receivers stops the senders.
+ * A shard's sender as the engine runs it: each record of `output` goes to `route(record)`, and a record
+ * whose route or send throws is reported and dropped; an error of `output` itself is reported and ends the
+ * sending. Either way `done` follows, then `onDone`.
  */
-export class InProcessTransport implements ShardTransport {
-  private readonly clone: boolean;
-
-  constructor(options: InProcessTransportOptions = {}) {
-    this.clone = options.clone ?? false;
-  }
-
-  exchange<T>(
-    outputs: readonly Observable<T>[],
-    route: (record: T) => number,
-    onError: (error: unknown) => void,
-  ): Observable<T>[] {
-    const count = outputs.length;
-    const inboxes = outputs.map(() => new Subject<T>());
-    const senders = new Subscription();
-    let listening = 0;
-    let sendersDone = 0;
-    const clone = this.clone;
-
-    const senderDone = (): void => {
-      if (++sendersDone === count) for (const inbox of inboxes) inbox.complete();
+export function sender<T>(
+  link: ShardLink<T>,
+  output: Observable<T>,
+  route: (record: T) => number,
+  onError: (error: unknown) => void,
+  onDone: () => void = () => undefined,
+): Observable<never> {
+  return new Observable<never>((subscriber) => {
+    const finish = (): void => {
+      link.done();
+      onDone();
+      subscriber.complete();
     };
-    const send = (record: T): void => {
-      let target: Subject<T> | undefined;
-      let payload = record;
-      try {
-        target = inboxes[route(record)];
-        if (clone) payload = structuredClone(record);
-      } catch (error) {
-        onError(error);
-        return;
-      }
-      target?.next(payload);
-    };
-    // Closed once no receiver listens: stops even a synchronous sender at its next record.
-    const listeners: { readonly closed: boolean }[] = [];
-    const receivers = {
-      get closed(): boolean {
-        return listening === 0 || listeners.every((listener) => listener.closed);
+    // takeWhile, linked to the source, stops even a synchronous one at its next record once the link closes
+    // (operators' `whileOpen`, not imported: cluster sits below operators).
+    return output.pipe(takeWhile(() => !link.closed)).subscribe({
+      next: (record) => {
+        try {
+          link.send(route(record), record);
+        } catch (error) {
+          onError(error);
+        }
       },
-    };
-    const start = (): void => {
-      for (const output of outputs) {
-        senders.add(
-          output.pipe(whileOpen(receivers)).subscribe({
-            next: send,
-            error: (error: unknown) => {
-              onError(error);
-              senderDone();
-            },
-            complete: senderDone,
-          }),
-        );
-      }
-    };
-
-    return inboxes.map(
-      (inbox) =>
-        new Observable<T>((subscriber) => {
-          const subscription = inbox.subscribe(subscriber);
-          listeners.push(subscriber);
-          if (++listening === count) start();
-          return () => {
-            subscription.unsubscribe();
-            if (--listening === 0) senders.unsubscribe();
-          };
-        }),
-    );
-  }
+      error: (error: unknown) => {
+        onError(error);
+        finish();
+      },
+      complete: finish,
+    });
+  });
 }

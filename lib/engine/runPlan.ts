@@ -1,7 +1,7 @@
 import { catchError, EMPTY, Observable, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { isGlobalStep, type GlobalStep, type Step } from '../builder/steps.ts';
 import type { Shard, Topology } from '../cluster/topology.ts';
-import type { ShardTransport } from '../cluster/transport.ts';
+import { sender, type ShardLink, type ShardTransport } from '../cluster/transport.ts';
 import { hashSlot } from '../cluster/slots.ts';
 import { stepOperator } from '../../operators/internal/stepOperator.ts';
 import { extractKey } from '../../operators/internal/keys.ts';
@@ -23,7 +23,13 @@ export interface PlanRunSetup {
   collect: boolean;
   /** Mode `async_local`: global steps are no-ops. */
   local: boolean;
+  /** Moves records at global steps; this process opens a link for each shard it runs. */
   transport: ShardTransport;
+  /**
+   * The shards (indices in `shards`) this process runs; default all of them. A worker process runs the shards
+   * it holds leases for, and the transport carries records to and from the others.
+   */
+  owned?: readonly number[];
   /** The shard index (in `shards`) that owns a hash slot, or -1. */
   slotOwner(slot: number): number;
   /** A shard's stage-0 input: the reader on that shard. */
@@ -54,8 +60,12 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
   const { shards, initiator, execution } = setup;
   const report = (error: unknown): void => execution.reportError(error);
   const stats = execution.steps;
+  const owned = setup.owned ?? shards.map((_, s) => s);
+  const links: ShardLink<unknown>[] = [];
 
-  let streams: Observable<unknown>[] = shards.map((shard, s) => {
+  // One stream per owned shard, in `owned` order.
+  let streams: Observable<unknown>[] = owned.map((s) => {
+    const shard = shards[s]!;
     const context = setup.runtime(shard);
     const readerContext: ReaderContext = {
       shard,
@@ -83,10 +93,11 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
     // A stage ends here: its local steps run on every shard.
     const stage = local;
     local = [];
-    streams = streams.map((input, s) => {
+    streams = streams.map((input, o) => {
       if (stage.length === 0) return input;
-      const context = setup.runtime(shards[s]!);
-      const own = setup.plan.shardSteps?.get(shards[s]!.id);
+      const shard = shards[owned[o]!]!;
+      const context = setup.runtime(shard);
+      const own = setup.plan.shardSteps?.get(shard.id);
       // One counting layer between two steps: out of the one before, into the one after.
       return stage.reduce(
         (stream, { step: localStep, stat, index }, k) => {
@@ -101,17 +112,22 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
       );
     });
     // In async_local mode global steps are no-ops.
-    if (step && !setup.local) streams = exchange(streams, step as GlobalStep, i, setup);
+    if (step && !setup.local) streams = exchange(streams, owned, step as GlobalStep, i, setup, links);
   }
-  return initiatorResults(streams, initiator, execution);
+  return initiatorResults(streams, owned, initiator, execution, links);
 }
 
-/** Sends each shard's output through the transport to the shard a global step names. */
+/**
+ * Opens this process's links of the exchange at a global step: each owned shard's output is sent to the shard
+ * the step names, and its next stage reads its inbox.
+ */
 function exchange(
   streams: Observable<unknown>[],
+  owned: readonly number[],
   step: GlobalStep,
   stepIndex: number,
   setup: PlanRunSetup,
+  links: ShardLink<unknown>[],
 ): Observable<unknown>[] {
   const { execution, initiator } = setup;
   const stat = execution.steps[stepIndex]!;
@@ -131,23 +147,26 @@ function exchange(
     execution.activity++;
     return to;
   };
-  const outputs = streams.map((stream) =>
-    stream.pipe(
-      catchError((error: unknown) => {
-        report(error);
-        return EMPTY;
-      }),
-      onComplete(() => execution.senderDone(stepIndex)),
-    ),
-  );
-  return setup.transport.exchange(outputs, route, report);
+  const id = `${execution.id}:${stepIndex}`;
+  return streams.map((output, o) => {
+    const link = setup.transport.open<unknown>({ id, self: owned[o]!, shards: setup.shards.length });
+    links.push(link);
+    link.run(sender(link, output, route, report, () => execution.senderDone(stepIndex)));
+    return link.inbox;
+  });
 }
 
-/** Subscribes every shard's last stage, forwards the initiator's records and completes when all are done. */
+/**
+ * Subscribes every owned shard's last stage, forwards the initiator's records (when this process runs it)
+ * and completes when all are done. Unsubscribed before that (an abort), it aborts this process's links so
+ * shards elsewhere stop waiting for them.
+ */
 function initiatorResults(
   streams: Observable<unknown>[],
+  owned: readonly number[],
   initiator: number,
   execution: Execution<unknown>,
+  links: readonly ShardLink<unknown>[],
 ): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
     let open = streams.length;
@@ -155,8 +174,9 @@ function initiatorResults(
       execution.shardDone(s);
       if (--open === 0) subscriber.complete();
     };
-    const subscriptions = streams.map((stream, s) =>
-      stream.pipe(whileOpen(subscriber)).subscribe({
+    const subscriptions = streams.map((stream, o) => {
+      const s = owned[o]!;
+      return stream.pipe(whileOpen(subscriber)).subscribe({
         next: (record) => {
           if (s === initiator) subscriber.next(record);
         },
@@ -165,10 +185,12 @@ function initiatorResults(
           finished(s);
         },
         complete: () => finished(s),
-      }),
-    );
+      });
+    });
+    if (open === 0) subscriber.complete();
     return () => {
       for (const subscription of subscriptions) subscription.unsubscribe();
+      if (open > 0) for (const link of links) link.abort(`execution ${execution.id} aborted`);
     };
   });
 }

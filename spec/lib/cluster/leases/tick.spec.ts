@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { LeaseWorker } from '../../../../lib/cluster/leases/LeaseWorker.ts';
+import { controlKeys, controlShard, leaseTick } from '../../../../lib/cluster/leases/tick.ts';
+import { connect, GearsError, type Gears } from '../../../../lib/index.ts';
+import { deleteKeys } from '../../../support/backends.ts';
+
+const TASKS = ['s0-5460', 's5461-10922', 's10923-16383', 'extra'];
+
+/** The tick against real Redis: standalone and the 3-master cluster (control keys in one slot, one master). */
+describe.each([
+  ['standalone Redis', () => inject('redisUrl')],
+  ['Redis Cluster', () => inject('clusterUrls')[0]!],
+])('lease tick on %s', (_name, url) => {
+  const opened: Gears[] = [];
+  afterAll(async () => {
+    for (const gears of opened) {
+      await deleteKeys(gears, 'rxg:{rxg:tick-*');
+      await gears.close();
+    }
+  });
+
+  async function setup() {
+    const gears = await connect({ redis: url() });
+    opened.push(gears);
+    const app = `tick-${randomBytes(4).toString('hex')}`;
+    const store = controlShard(gears.shards, app).store;
+    const worker = (id: string) => new LeaseWorker(store, { app, id, tasks: TASKS, leaseMs: 30_000 });
+    return { gears, app, store, worker };
+  }
+
+  it('splits the tasks between two workers, break before make, with epochs from the counter', async () => {
+    const { app, store, worker } = await setup();
+    const a = worker('a');
+    const b = worker('b');
+    await a.tick();
+    expect([...a.validTasks()]).toEqual(TASKS.map((t) => [t, 1]));
+    await b.tick(); // b joins: nothing free yet
+    expect(b.validTasks().size).toBe(0);
+    const marking = await a.tick(); // a gives up two: marked releasing, stopped
+    expect(marking!.decision.release).toEqual(['s10923-16383', 'extra']);
+    expect(await store.call('GET', controlKeys(app).lease('extra'))).toBe('a:1:r');
+    expect((await b.tick())!.decision.acquire).toEqual([]); // releasing is not free yet
+    expect((await a.tick())!.decision.drop).toEqual(['s10923-16383', 'extra']);
+    await b.tick();
+    expect([...a.validTasks().keys()]).toEqual(['s0-5460', 's5461-10922']);
+    expect([...b.validTasks()]).toEqual([
+      ['s10923-16383', 2],
+      ['extra', 2],
+    ]);
+    expect(Number(await store.call('PTTL', controlKeys(app).lease('extra')))).toBeGreaterThan(20_000);
+  });
+
+  it('concurrent ticks conflict and retry, and never give a task to two workers', async () => {
+    const { worker } = await setup();
+    const workers = ['a', 'b', 'c'].map(worker);
+    for (let round = 0; round < 6; round++) {
+      const outcomes = await Promise.all(workers.map((w) => w.tick()));
+      expect(outcomes.every((o) => o !== undefined)).toBe(true);
+      const held = workers.flatMap((w) => [...w.validTasks().keys()]);
+      expect(new Set(held).size).toBe(held.length);
+    }
+    const counts = workers.map((w) => w.validTasks().size).sort();
+    expect(counts).toEqual([1, 1, 2]);
+  });
+
+  it('refuses an app name that could escape its hash tag', async () => {
+    const { store } = await setup();
+    await expect(
+      leaseTick(store, { app: 'a}b', self: 'w', tasks: TASKS, stopped: new Set(), leaseMs: 1000 }),
+    ).rejects.toThrow(GearsError);
+    expect(() => new LeaseWorker(store, { app: 'x', id: 'w', tasks: TASKS, leaseMs: 100, tickMs: 60 })).toThrow(
+      'lease workers need 0 < 2 × tick < lease',
+    );
+  });
+});
