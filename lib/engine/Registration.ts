@@ -55,6 +55,8 @@ export class Registration {
     readonly mode: RegistrationMode,
     readonly collect: boolean,
     readonly args: Record<string, unknown>,
+    /** Stream registrations report their lag (`lastEstimatedLagMS`, `avgEstimatedLagMS`). */
+    private readonly reportsLag = false,
   ) {}
 
   get paused(): boolean {
@@ -112,7 +114,7 @@ export class Registration {
         Object.entries(this.args).map(([k, v]) => [k, typeof v === 'function' ? '[function]' : v]),
       ),
     };
-    if (this.plan.reader === 'StreamReader') {
+    if (this.reportsLag) {
       info.lastEstimatedLagMS = this.lastLagMS;
       info.avgEstimatedLagMS = this.lagSamples === 0 ? 0 : this.totalLagMS / this.lagSamples;
     }
