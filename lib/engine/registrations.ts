@@ -7,7 +7,7 @@ import type { EventControl, ReaderContext, Trigger } from '../../readers/types.t
 import type { Execution, RunResult } from './Execution.ts';
 import type { ExecutionRegistry } from './ExecutionRegistry.ts';
 import type { Plan } from './plan.ts';
-import { Registration, type RegistrationInfo } from './Registration.ts';
+import { isPauseError, Registration, type RegistrationInfo } from './Registration.ts';
 import { validateRegisterOptions, type RegisterOptions } from './registerOptions.ts';
 import { readerFor } from './options.ts';
 import { DEFAULT_CONFIG } from './config.ts';
@@ -90,7 +90,11 @@ export class Registrations {
   unregister(id: string, options: { abortPending?: boolean } = {}): void {
     const registration = this.get(id);
     this.remove(registration);
-    if (options.abortPending) for (const execution of this.host.executions.ofRegistration(id)) execution.abort();
+    if (options.abortPending) {
+      for (const execution of this.host.executions.ofRegistration(id)) execution.abort();
+      // As RedisGears: the registration's executions leave dumpExecutions() with it.
+      this.host.executions.dropRegistration(id);
+    }
   }
 
   dump(): RegistrationInfo[] {
@@ -306,14 +310,18 @@ export class Registrations {
     });
     execution.onFinish(() => {
       const status = execution.status === 'aborted' ? 'aborted' : 'done';
-      registration.recordRun({
-        status,
-        errors: execution.errors,
-        durationMS: (execution.finishedAt ?? Date.now()) - (execution.startedAt ?? Date.now()),
-      });
+      // The gear paused its own registration: paused from now on, and the trigger runs again on unpause.
+      const paused = registration.active && execution.errors.some(isPauseError);
+      if (paused) registration.status = 'PAUSED';
+      else
+        registration.recordRun({
+          status,
+          errors: execution.errors,
+          durationMS: (execution.finishedAt ?? Date.now()) - (execution.startedAt ?? Date.now()),
+        });
       if (trigger.finished) {
         Promise.resolve()
-          .then(() => trigger.finished?.({ status, errors: execution.errors }))
+          .then(() => trigger.finished?.({ status, errors: execution.errors, paused }))
           .catch((error: unknown) => {
             registration.lastError = formatError(error);
             this.host.log(trigger.shard, `registration ${registration.id}: ${formatError(error)}`, {
