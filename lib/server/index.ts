@@ -13,7 +13,14 @@ export {
   type ServeOptions,
   type RxgearsServer,
 } from './Server.ts';
-export { runScript, describeError, ScriptMemoryError, ScriptTimeoutError, type ScriptOptions, type ScriptOutcome } from './sandbox.ts';
+export {
+  runScript,
+  describeError,
+  ScriptMemoryError,
+  ScriptTimeoutError,
+  type ScriptOptions,
+  type ScriptOutcome,
+} from './sandbox.ts';
 export { RespParser, RespProtocolError, DEFAULT_RESP_LIMITS, type RespLimits, type ParsedRequest } from './resp.ts';
 export {
   encodeReply,
