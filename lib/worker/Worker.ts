@@ -220,6 +220,7 @@ export class GearsWorker {
     }
     await this.writeResults(id, result.results);
     await this.writeDone(id, tasks, result.errors);
+    this.log(`run ${id}: ended, ${result.results.length} results, ${result.errors.length} errors${result.errors.length ? ` (last: ${result.errors.at(-1)})` : ''}`);
   }
 
   /** Claims a task for a run, if this worker's lease on it still reads `<self>:<epoch>`. */
