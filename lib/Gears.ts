@@ -8,7 +8,6 @@ import { InProcessTransport } from './cluster/InProcessTransport.ts';
 import type { ShardTransport } from './cluster/transport.ts';
 import { GearsBuildError, GearsError, ExecutionFailedError } from './errors.ts';
 import { AtomicScope, runAtomic } from './engine/atomic.ts';
-import { BATCH_READERS } from './engine/batchReaders.ts';
 import { ConfigStore, LOG_LEVELS, type ConfigValue, type GearsConfig, type LogLevel } from './engine/config.ts';
 import { Execution, type ExecutionInfo, type RunResult } from './engine/Execution.ts';
 import { ExecutionRegistry, type ExecutionSummary } from './engine/ExecutionRegistry.ts';
@@ -16,14 +15,14 @@ import { Registrations, type LaunchSpec, type RegistrationHost } from './engine/
 import type { RegistrationInfo } from './engine/Registration.ts';
 import type { RegisterOptions } from './engine/registerOptions.ts';
 import type { ReaderContext } from '../readers/types.ts';
-import { validateReaderArg, validateRunOptions } from './engine/options.ts';
+import { readerFor, validateRun } from './engine/options.ts';
 import type { Plan } from './engine/plan.ts';
 import { executionSteps, runPlan } from './engine/runPlan.ts';
 import { finishedEvent, type GearsEvent, type GearsObserver } from './engine/observer.ts';
 import { whileOpen } from '../operators/internal/options.ts';
 import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
 import type { RedisArg, RedisReply } from './store/ShardStore.ts';
-import { READER_NAMES, type ReaderName } from '../readers/types.ts';
+import { readerOf, type ReaderName } from '../readers/index.ts';
 
 /** Writes a log line; the default prints `[rxgears <shard>] <level>: <message>` to stderr. */
 export type GearsLogger = (level: LogLevel, message: string, shardId: string | undefined) => void;
@@ -60,8 +59,6 @@ interface Prepared<T> {
   execution: Execution<T>;
   results: Observable<T>;
 }
-
-const DEFAULT_ARGS: Partial<Record<ReaderName, unknown>> = { KeysReader: '*', KeysOnlyReader: '*', StreamReader: '*' };
 
 const defaultLogger: GearsLogger = (level, message, shardId) => {
   console.error(`[rxgears${shardId ? ` ${shardId.slice(0, 8)}` : ''}] ${level}: ${message}`);
@@ -119,9 +116,11 @@ export class Gears implements RuntimeEngine, PlanRunner {
    */
   readonly GB: GBFunction = (reader, defaultArg, desc) => {
     const name = reader ?? 'KeysReader';
-    if (!READER_NAMES.includes(name)) throw new GearsBuildError('reader does not exists');
+    if (typeof name !== 'string') throw new GearsBuildError('reader argument must be a string');
+    const descriptor = readerOf(name);
+    if (!descriptor) throw new GearsBuildError('reader does not exists');
     if (desc !== undefined && typeof desc !== 'string') throw new GearsBuildError('description must be a string');
-    const plan: Plan = { reader: name, defaultArg: defaultArg ?? DEFAULT_ARGS[name], desc, steps: [] };
+    const plan: Plan = { reader: name, defaultArg: defaultArg ?? descriptor.defaultArg, desc, steps: [] };
     return new GearsBuilder(this, plan);
   };
 
@@ -422,10 +421,10 @@ export class Gears implements RuntimeEngine, PlanRunner {
 
   private prepare<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Prepared<T> {
     this.assertOpen();
-    const read = BATCH_READERS[plan.reader];
+    const reader = readerFor(plan.reader);
+    const read = reader.run;
     if (!read) throw new GearsError('reader do not support run');
-    validateRunOptions(plan.reader, options);
-    validateReaderArg(plan.reader, arg);
+    validateRun(reader, options, arg);
     const {
       collect = true,
       mode = 'async',

@@ -1,6 +1,6 @@
 import type { Step } from '../builder/steps.ts';
 import { describeStep, isGlobalStep } from '../builder/steps.ts';
-import type { ReaderName } from '../../readers/types.ts';
+import type { ReaderName } from '../../readers/index.ts';
 
 /** What a builder has recorded: where records come from and the primitive steps they go through. */
 export interface Plan {

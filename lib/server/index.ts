@@ -12,6 +12,7 @@ export {
   type ServerOptions,
   type ServeOptions,
   type RxgearsServer,
+  type ShutdownReport,
 } from './Server.ts';
 export {
   runScript,

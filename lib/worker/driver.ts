@@ -4,10 +4,9 @@ import type { RunOptions } from '../builder/readerTypes.ts';
 import { shardTasks } from '../cluster/leases/tick.ts';
 import { controlShard } from '../cluster/leases/tick.ts';
 import type { Topology } from '../cluster/topology.ts';
-import { BATCH_READERS } from '../engine/batchReaders.ts';
 import { Execution, type ExecutionInfo, type RunResult } from '../engine/Execution.ts';
 import { ExecutionRegistry, type ExecutionSummary } from '../engine/ExecutionRegistry.ts';
-import { validateReaderArg, validateRunOptions } from '../engine/options.ts';
+import { readerFor, validateRun } from '../engine/options.ts';
 import type { Plan } from '../engine/plan.ts';
 import type { RegisterOptions } from '../engine/registerOptions.ts';
 import { executionSteps } from '../engine/runPlan.ts';
@@ -173,9 +172,9 @@ export class DriverGears extends Gears {
           '(defineGears) that every worker loads with --gears and run it with gears.gear(name)',
       );
     }
-    if (!BATCH_READERS[plan.reader]) throw new GearsError('reader do not support run');
-    validateRunOptions(plan.reader, options);
-    validateReaderArg(plan.reader, arg);
+    const reader = readerFor(plan.reader);
+    if (!reader.run) throw new GearsError('reader do not support run');
+    validateRun(reader, options, arg);
     const { collect, mode, unblocking: _unblocking, initiator, ...readerOptions } = options;
     if (collect === false || mode === 'async_local' || initiator !== undefined) {
       throw new GearsError(
