@@ -27,7 +27,7 @@ Usage:
 Run "rxgears <command> --help" for the details of a command.
 `;
 
-/** One line for any failure; the error's name where it says something (SyntaxError, ReplyError, …). */
+/** One line for any failure; the error's name where it says something (SyntaxError, RedisReplyError, …). */
 function describe(error: unknown): string {
   if (error instanceof UsageError) return error.message;
   if (error instanceof GearsError && error.name === 'GearsError') return error.message;
