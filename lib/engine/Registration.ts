@@ -1,6 +1,14 @@
 import type { Subscription } from 'rxjs';
 import type { Plan } from './plan.ts';
 
+/**
+ * Whether an execution's error is a gear pausing its own registration: RedisGears' gears raise an error whose
+ * message is `PAUSE`; here any error whose message is `PAUSE` (`throw new Error('PAUSE')`).
+ */
+export function isPauseError(error: string): boolean {
+  return /^(?:[A-Za-z_$][\w$]*: )?PAUSE$/.test(error);
+}
+
 /** How a registration runs its executions. */
 export type RegistrationMode = 'async' | 'async_local' | 'sync';
 
@@ -55,6 +63,8 @@ export class Registration {
     readonly mode: RegistrationMode,
     readonly collect: boolean,
     readonly args: Record<string, unknown>,
+    /** Stream registrations report their lag (`lastEstimatedLagMS`, `avgEstimatedLagMS`). */
+    private readonly reportsLag = false,
   ) {}
 
   get paused(): boolean {
@@ -112,7 +122,7 @@ export class Registration {
         Object.entries(this.args).map(([k, v]) => [k, typeof v === 'function' ? '[function]' : v]),
       ),
     };
-    if (this.plan.reader === 'StreamReader') {
+    if (this.reportsLag) {
       info.lastEstimatedLagMS = this.lastLagMS;
       info.avgEstimatedLagMS = this.lagSamples === 0 ? 0 : this.totalLagMS / this.lagSamples;
     }

@@ -3,14 +3,13 @@ import type { Shard } from '../cluster/topology.ts';
 import { isGlobalStep } from '../builder/steps.ts';
 import type { RedisArg, RedisReply } from '../store/ShardStore.ts';
 import { GearsError, formatError } from '../errors.ts';
-import { keysReaderEvents } from '../../readers/keysReaderEvents.ts';
-import { streamReaderEvents } from '../../readers/streamReaderEvents.ts';
-import type { EventControl, EventSource, ReaderContext, ReaderName, Trigger } from '../../readers/types.ts';
+import type { EventControl, ReaderContext, Trigger } from '../../readers/types.ts';
 import type { Execution, RunResult } from './Execution.ts';
 import type { ExecutionRegistry } from './ExecutionRegistry.ts';
 import type { Plan } from './plan.ts';
-import { Registration, type RegistrationInfo } from './Registration.ts';
+import { isPauseError, Registration, type RegistrationInfo } from './Registration.ts';
 import { validateRegisterOptions, type RegisterOptions } from './registerOptions.ts';
+import { readerFor } from './options.ts';
 import { DEFAULT_CONFIG } from './config.ts';
 import { runInContext, type RuntimeContext } from './runtime.ts';
 
@@ -25,7 +24,7 @@ export interface RegistrationHost {
   runtime(shard: Shard): RuntimeContext;
   /** Creates and starts an execution. */
   launch(spec: LaunchSpec): Execution;
-  log(shard: Shard | undefined, message: string): void;
+  log(shard: Shard | undefined, message: string, fields?: Record<string, unknown>): void;
 }
 
 export interface LaunchSpec {
@@ -38,18 +37,6 @@ export interface LaunchSpec {
   registrationId?: string;
   /** Extra runtime context for the callbacks (a hook's `callNext`). */
   callNext?: (...args: RedisArg[]) => Promise<RedisReply>;
-}
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- event sources are typed per reader; the table is not. */
-const EVENT_SOURCES: Partial<Record<ReaderName, EventSource<any>>> = {
-  KeysReader: keysReaderEvents,
-  StreamReader: streamReaderEvents,
-};
-/* eslint-enable @typescript-eslint/no-explicit-any */
-
-/** Registers a reader's event source (used by readers that live in their own module, e.g. StreamReader). */
-export function defineEventSource<O>(reader: ReaderName, source: EventSource<O>): void {
-  EVENT_SOURCES[reader] = source as EventSource<unknown>;
 }
 
 /**
@@ -69,7 +56,7 @@ export class Registrations {
   constructor(private readonly host: RegistrationHost) {}
 
   async register(plan: Plan, options: RegisterOptions): Promise<string> {
-    validateRegisterOptions(plan.reader, options);
+    validateRegisterOptions(readerFor(plan.reader), options);
     const trigger = options.trigger;
     const hook = options.hook?.toLowerCase();
     if (trigger !== undefined && this.triggers.has(trigger)) throw new GearsError('trigger already registered');
@@ -79,7 +66,9 @@ export class Registrations {
       prefix: options.prefix ?? (plan.defaultArg as string | undefined) ?? '*',
       ...options,
     };
-    const registration = new Registration(id, plan, options.mode ?? 'async', options.collect ?? true, args);
+    const mode = options.mode ?? 'async';
+    const reportsLag = readerFor(plan.reader).reportsLag === true;
+    const registration = new Registration(id, plan, mode, options.collect ?? true, args, reportsLag);
 
     if (options.onRegistered) {
       const onRegistered = options.onRegistered;
@@ -101,7 +90,11 @@ export class Registrations {
   unregister(id: string, options: { abortPending?: boolean } = {}): void {
     const registration = this.get(id);
     this.remove(registration);
-    if (options.abortPending) for (const execution of this.host.executions.ofRegistration(id)) execution.abort();
+    if (options.abortPending) {
+      for (const execution of this.host.executions.ofRegistration(id)) execution.abort();
+      // As RedisGears: the registration's executions leave dumpExecutions() with it.
+      this.host.executions.dropRegistration(id);
+    }
   }
 
   dump(): RegistrationInfo[] {
@@ -198,7 +191,8 @@ export class Registrations {
 
   /** Subscribes the reader's event source on every shard not yet listened to (and drops gone shards). */
   private async listen(registration: Registration): Promise<void> {
-    const source = EVENT_SOURCES[registration.plan.reader];
+    const reader = readerFor(registration.plan.reader);
+    const source = reader.events;
     if (!source) return; // CommandReader: runs on trigger()
     const shards = this.host.shards;
     const current = new Set(shards.map((s) => s.id));
@@ -218,10 +212,11 @@ export class Registrations {
         setStatus: (status) => {
           if (registration.status !== 'PAUSED' || status === 'ABORTED') registration.status = status;
         },
-        warn: (message) => this.host.log(shard, `registration ${registration.id}: ${message}`),
+        warn: (message) =>
+          this.host.log(shard, `registration ${registration.id}: ${message}`, { registrationId: registration.id }),
       };
       const triggers = source(this.host.readerContext(shard), registration.args, control).pipe(
-        filter(() => !registration.paused || registration.plan.reader === 'StreamReader'),
+        filter(() => !registration.paused || !reader.pauseDropsEvents),
       );
       const handled =
         registration.mode === 'sync'
@@ -261,6 +256,7 @@ export class Registrations {
             this.host.log(
               shard,
               `registration ${registration.id} stopped listening on this shard: ${formatError(error)}`,
+              { registrationId: registration.id, err: error },
             );
           },
         }),
@@ -314,17 +310,24 @@ export class Registrations {
     });
     execution.onFinish(() => {
       const status = execution.status === 'aborted' ? 'aborted' : 'done';
-      registration.recordRun({
-        status,
-        errors: execution.errors,
-        durationMS: (execution.finishedAt ?? Date.now()) - (execution.startedAt ?? Date.now()),
-      });
+      // The gear paused its own registration: paused from now on, and the trigger runs again on unpause.
+      const paused = registration.active && execution.errors.some(isPauseError);
+      if (paused) registration.status = 'PAUSED';
+      else
+        registration.recordRun({
+          status,
+          errors: execution.errors,
+          durationMS: (execution.finishedAt ?? Date.now()) - (execution.startedAt ?? Date.now()),
+        });
       if (trigger.finished) {
         Promise.resolve()
-          .then(() => trigger.finished?.({ status, errors: execution.errors }))
+          .then(() => trigger.finished?.({ status, errors: execution.errors, paused }))
           .catch((error: unknown) => {
             registration.lastError = formatError(error);
-            this.host.log(trigger.shard, `registration ${registration.id}: ${formatError(error)}`);
+            this.host.log(trigger.shard, `registration ${registration.id}: ${formatError(error)}`, {
+              registrationId: registration.id,
+              err: error,
+            });
           });
       }
     });

@@ -8,6 +8,7 @@ import { proxyCommand, readOnly } from './proxy.ts';
 import { errorReply } from './convert.ts';
 import type { Deployments } from './deployments.ts';
 import { countProxied } from '../metrics/proxyCount.ts';
+import { ATTACK_WARNING, isCrossProtocolAttack } from './exposure.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost extends ServerContext {
@@ -17,8 +18,13 @@ export interface ConnectionHost extends ServerContext {
   readonly limits: Partial<RespLimits>;
   /** Stop reading from a client whose unsent replies exceed this many bytes. */
   readonly maxPendingReplyBytes: number;
+  /** Set once the server stops: requests that were not started yet are refused. */
+  readonly stopping: boolean;
   forget(connection: Connection): void;
 }
+
+/** The reply to a request that arrives, or is cut off, while the server stops. */
+export const SHUTTING_DOWN = new ErrorReply('ERR the server is shutting down');
 
 /** Requests parsed but not yet answered, beyond which a client is not read from until it catches up. */
 const MAX_QUEUED_REQUESTS = 1024;
@@ -43,6 +49,8 @@ export class Connection implements ClientState {
   private closed = false;
   /** The client closed its side: answer what is queued, then close ours. */
   private ended = false;
+  /** Called whenever the connection has no request in progress (server shutdown waits on it). */
+  private onIdle: (() => void) | undefined;
 
   constructor(
     readonly id: number,
@@ -64,6 +72,7 @@ export class Connection implements ClientState {
       this.closed = true;
       this.queue.length = 0;
       host.forget(this);
+      this.onIdle?.();
     });
   }
 
@@ -71,6 +80,29 @@ export class Connection implements ClientState {
   destroy(): void {
     this.closed = true;
     this.socket.destroy();
+  }
+
+  /** True while a request is being answered. */
+  get inFlight(): boolean {
+    return this.busy && !this.closed;
+  }
+
+  /** Resolves once no request is in progress (at once when none is). */
+  idle(): Promise<void> {
+    if (!this.inFlight) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.onIdle;
+      this.onIdle = () => {
+        previous?.();
+        if (!this.inFlight) resolve();
+      };
+    });
+  }
+
+  /** Server shutdown: answers the request in progress (a blocked client) with `reply`, and closes. */
+  cutOff(reply: Reply): void {
+    if (this.closed) return;
+    this.closeAfter(reply);
   }
 
   private receive(chunk: Buffer): void {
@@ -91,6 +123,16 @@ export class Connection implements ClientState {
           this.closeAfter(new ErrorReply(request.message));
           break;
         }
+        if (isCrossProtocolAttack(request[0])) {
+          // Redis' answer to HTTP on its port: a log line and a closed connection, nothing after it runs.
+          this.host.gears.logFrom(undefined, 'warning', ATTACK_WARNING);
+          this.destroy();
+          break;
+        }
+        if (this.host.stopping) {
+          this.closeAfter(SHUTTING_DOWN);
+          break;
+        }
         let reply: Reply | CloseAfter;
         try {
           reply = await this.dispatch(request);
@@ -108,6 +150,7 @@ export class Connection implements ClientState {
       this.busy = false;
       this.flowControl();
       if (this.ended) this.finish();
+      this.onIdle?.();
     }
   }
 

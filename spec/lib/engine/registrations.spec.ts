@@ -293,7 +293,7 @@ describe('registration modes and options (embedded, 3 shards)', () => {
   });
 
   it.each([
-    [{ prefix: 3 }, "option 'prefix' must be a string"],
+    [{ prefix: 3 }, 'regex argument must be a string'],
     [{ mode: 'fast' }, "option 'mode' must be 'async', 'async_local' or 'sync'"],
     [{ eventTypes: 'set' }, "option 'eventTypes' must be a list of strings"],
     [{ batch: 5 }, "unknown option 'batch' for KeysReader.register()"],
