@@ -8,6 +8,7 @@
  */
 export { connect, type ConnectOptions, type RedisClient } from './connect.ts';
 export { Gears, type GearsOptions, type GBFunction, type GearsLogger, type ClusterInfo } from './Gears.ts';
+export { stderrLogger, silentLogger, type Logger, type LogFields, type LogMethod } from './logger.ts';
 export { GearsBuilder } from './builder/GearsBuilder.ts';
 export type { RunOptions, ReaderTypes, ReaderRecord, ReaderArg, ReaderOptions } from './builder/readerTypes.ts';
 export type { Step, StepKind } from './builder/steps.ts';
@@ -27,7 +28,8 @@ export { execute, atomic, log, configGet, hashtag, callNext } from './engine/run
 export {
   GearsError,
   GearsBuildError,
-  ReplyError,
+  RedisReplyError,
+  RedisConnectionError,
   ExecutionAbortedError,
   ExecutionFailedError,
   formatError,

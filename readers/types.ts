@@ -30,6 +30,11 @@ export interface Trigger<R = unknown> {
 export interface TriggerOutcome {
   status: 'done' | 'aborted';
   errors: readonly string[];
+  /**
+   * The gear paused its registration (RedisGears: an error whose message is `PAUSE`): the registration is
+   * paused now, and what triggered the execution must run again after unpause (a stream batch stays pending).
+   */
+  paused?: boolean;
 }
 
 /** What an event source may know and change of its registration. */

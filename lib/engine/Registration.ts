@@ -1,6 +1,14 @@
 import type { Subscription } from 'rxjs';
 import type { Plan } from './plan.ts';
 
+/**
+ * Whether an execution's error is a gear pausing its own registration: RedisGears' gears raise an error whose
+ * message is `PAUSE`; here any error whose message is `PAUSE` (`throw new Error('PAUSE')`).
+ */
+export function isPauseError(error: string): boolean {
+  return /^(?:[A-Za-z_$][\w$]*: )?PAUSE$/.test(error);
+}
+
 /** How a registration runs its executions. */
 export type RegistrationMode = 'async' | 'async_local' | 'sync';
 

@@ -7,7 +7,7 @@ import type { EventControl, ReaderContext, Trigger } from '../../readers/types.t
 import type { Execution, RunResult } from './Execution.ts';
 import type { ExecutionRegistry } from './ExecutionRegistry.ts';
 import type { Plan } from './plan.ts';
-import { Registration, type RegistrationInfo } from './Registration.ts';
+import { isPauseError, Registration, type RegistrationInfo } from './Registration.ts';
 import { validateRegisterOptions, type RegisterOptions } from './registerOptions.ts';
 import { readerFor } from './options.ts';
 import { DEFAULT_CONFIG } from './config.ts';
@@ -24,7 +24,7 @@ export interface RegistrationHost {
   runtime(shard: Shard): RuntimeContext;
   /** Creates and starts an execution. */
   launch(spec: LaunchSpec): Execution;
-  log(shard: Shard | undefined, message: string): void;
+  log(shard: Shard | undefined, message: string, fields?: Record<string, unknown>): void;
 }
 
 export interface LaunchSpec {
@@ -90,7 +90,11 @@ export class Registrations {
   unregister(id: string, options: { abortPending?: boolean } = {}): void {
     const registration = this.get(id);
     this.remove(registration);
-    if (options.abortPending) for (const execution of this.host.executions.ofRegistration(id)) execution.abort();
+    if (options.abortPending) {
+      for (const execution of this.host.executions.ofRegistration(id)) execution.abort();
+      // As RedisGears: the registration's executions leave dumpExecutions() with it.
+      this.host.executions.dropRegistration(id);
+    }
   }
 
   dump(): RegistrationInfo[] {
@@ -208,7 +212,8 @@ export class Registrations {
         setStatus: (status) => {
           if (registration.status !== 'PAUSED' || status === 'ABORTED') registration.status = status;
         },
-        warn: (message) => this.host.log(shard, `registration ${registration.id}: ${message}`),
+        warn: (message) =>
+          this.host.log(shard, `registration ${registration.id}: ${message}`, { registrationId: registration.id }),
       };
       const triggers = source(this.host.readerContext(shard), registration.args, control).pipe(
         filter(() => !registration.paused || !reader.pauseDropsEvents),
@@ -251,6 +256,7 @@ export class Registrations {
             this.host.log(
               shard,
               `registration ${registration.id} stopped listening on this shard: ${formatError(error)}`,
+              { registrationId: registration.id, err: error },
             );
           },
         }),
@@ -304,17 +310,24 @@ export class Registrations {
     });
     execution.onFinish(() => {
       const status = execution.status === 'aborted' ? 'aborted' : 'done';
-      registration.recordRun({
-        status,
-        errors: execution.errors,
-        durationMS: (execution.finishedAt ?? Date.now()) - (execution.startedAt ?? Date.now()),
-      });
+      // The gear paused its own registration: paused from now on, and the trigger runs again on unpause.
+      const paused = registration.active && execution.errors.some(isPauseError);
+      if (paused) registration.status = 'PAUSED';
+      else
+        registration.recordRun({
+          status,
+          errors: execution.errors,
+          durationMS: (execution.finishedAt ?? Date.now()) - (execution.startedAt ?? Date.now()),
+        });
       if (trigger.finished) {
         Promise.resolve()
-          .then(() => trigger.finished?.({ status, errors: execution.errors }))
+          .then(() => trigger.finished?.({ status, errors: execution.errors, paused }))
           .catch((error: unknown) => {
             registration.lastError = formatError(error);
-            this.host.log(trigger.shard, `registration ${registration.id}: ${formatError(error)}`);
+            this.host.log(trigger.shard, `registration ${registration.id}: ${formatError(error)}`, {
+              registrationId: registration.id,
+              err: error,
+            });
           });
       }
     });
