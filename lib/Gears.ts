@@ -350,6 +350,11 @@ export class Gears implements RuntimeEngine, PlanRunner {
     await this.registrations.syncIdle();
   }
 
+  /** @internal whether a CommandReader `hook` overrides `command` now (the raw proxy then leaves it to `runHook`). */
+  isHooked(command: string): boolean {
+    return this.registrations.isHooked(command);
+  }
+
   /**
    * The server's proxy: runs the CommandReader `hook` registration overriding `command` (on the shard of its
    * first key), where `callNext(...args)` runs the original command. `undefined` when no hook overrides it.
