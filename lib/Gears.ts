@@ -23,9 +23,18 @@ import { whileOpen } from '../operators/internal/options.ts';
 import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
 import type { RedisArg, RedisReply } from './store/ShardStore.ts';
 import { readerOf, type ReaderName } from '../readers/index.ts';
+import { stderrLogger, validateLogger, writeLog, type LogFields, type Logger, type LoggerLevel } from './logger.ts';
 
-/** Writes a log line; the default prints `[rxgears <shard>] <level>: <message>` to stderr. */
-export type GearsLogger = (level: LogLevel, message: string, shardId: string | undefined) => void;
+/** The engine's logger: pino-style `{ debug, info, warn, error }(fields, message)` (see `Logger`). */
+export type GearsLogger = Logger;
+
+/** RedisGears' log levels (the `LogLevel` setting, `log(msg, level)`) as a pino-style logger's methods. */
+const LOGGER_LEVEL: Record<LogLevel, LoggerLevel> = {
+  debug: 'debug',
+  verbose: 'debug',
+  notice: 'info',
+  warning: 'warn',
+};
 
 /** Options of the engine itself (the backend is chosen by `connect()`). */
 export interface GearsOptions {
@@ -36,8 +45,11 @@ export interface GearsOptions {
   cloneRecords?: boolean;
   /** Initial values of the built-in settings (`MaxExecutions`, `ExecutionMaxIdleTime`, …). */
   config?: Partial<Omit<GearsConfig, 'CloneRecords'>>;
-  /** Where `log()` writes. */
-  logger?: GearsLogger;
+  /**
+   * Where the engine and `log()` write: a pino-style logger (`{ debug, info, warn, error }`, called as
+   * `logger.warn({ shardId, … }, message)`; pino, a pino child, `console`). Default: one line per entry on stderr.
+   */
+  logger?: Logger;
 }
 
 /** `GB` as bound to an engine: `GB(reader = 'KeysReader', defaultArg = '*', desc?)`. */
@@ -68,9 +80,6 @@ interface Prepared<T> {
   results: Observable<T>;
 }
 
-const defaultLogger: GearsLogger = (level, message, shardId) => {
-  console.error(`[rxgears${shardId ? ` ${shardId.slice(0, 8)}` : ''}] ${level}: ${message}`);
-};
 
 /**
  * The engine: a topology of shards, the builder bound to it, and the RedisGears command surface. Get one from
@@ -87,7 +96,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
   private readonly config: ConfigStore;
   private readonly executions: ExecutionRegistry;
   private readonly registrations: Registrations;
-  private readonly logger: GearsLogger;
+  private readonly sink: Logger;
   private slotsOf: readonly Shard[] = [];
   private slotIndex: Int32Array = new Int32Array(0);
   private sequence = 0;
@@ -108,7 +117,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       maxExecutions: this.config.get('MaxExecutions'),
       maxPerRegistration: this.config.get('MaxExecutionsPerRegistration'),
     }));
-    this.logger = options.logger ?? defaultLogger;
+    this.sink = options.logger === undefined ? stderrLogger : validateLogger(options.logger, 'connect()');
     this.registrations = new Registrations(this.registrationHost());
     this.untrack = trackEngine(this);
   }
@@ -282,10 +291,19 @@ export class Gears implements RuntimeEngine, PlanRunner {
     );
   }
 
-  /** @internal the runtime's `log()`. */
-  logFrom(shard: Shard | undefined, level: LogLevel, message: string): void {
+  /**
+   * @internal the runtime's `log()` and the engine's own log lines: written when `level` is at or above the
+   * `LogLevel` setting, with the shard's id and `fields` as structured fields.
+   */
+  logFrom(shard: Shard | undefined, level: LogLevel, message: string, fields: LogFields = {}): void {
     const threshold = LOG_LEVELS.indexOf(this.config.get('LogLevel') as LogLevel);
-    if (LOG_LEVELS.indexOf(level) >= threshold) this.logger(level, message, shard?.id);
+    if (LOG_LEVELS.indexOf(level) < threshold) return;
+    writeLog(this.sink, LOGGER_LEVEL[level], shard ? { shardId: shard.id, ...fields } : fields, message);
+  }
+
+  /** The logger this engine writes to, for the server and CLI to share (`connect({ logger })`). */
+  get logger(): Logger {
+    return this.sink;
   }
 
   /** @internal the runtime's `configGet()`. */
@@ -518,7 +536,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
         this.executions.add(execution as Execution);
         return execution as Execution;
       },
-      log: (shard, message) => this.logFrom(shard, 'warning', message),
+      log: (shard, message, fields) => this.logFrom(shard, 'warning', message, fields),
     };
   }
 
@@ -556,7 +574,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       try {
         observer(event);
       } catch (error) {
-        this.logFrom(undefined, 'warning', `an observer failed: ${String(error)}`);
+        this.logFrom(undefined, 'warning', `an observer failed: ${String(error)}`, { err: error });
       }
     }
   }

@@ -15,6 +15,7 @@ export {
   type ClusterInfo,
   type RunHookOptions,
 } from './Gears.ts';
+export { stderrLogger, silentLogger, type Logger, type LogFields, type LogMethod } from './logger.ts';
 export { GearsBuilder } from './builder/GearsBuilder.ts';
 export type { RunOptions, ReaderTypes, ReaderRecord, ReaderArg, ReaderOptions } from './builder/readerTypes.ts';
 export type { Step, StepKind } from './builder/steps.ts';
@@ -34,7 +35,8 @@ export { execute, atomic, log, configGet, hashtag, callNext, overrideReply } fro
 export {
   GearsError,
   GearsBuildError,
-  ReplyError,
+  RedisReplyError,
+  RedisConnectionError,
   ExecutionAbortedError,
   ExecutionFailedError,
   formatError,

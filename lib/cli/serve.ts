@@ -2,7 +2,7 @@ import { integerFlag, parseCommandArgs, untilSignal, UsageError } from './args.t
 import { httpFlag } from './httpFlag.ts';
 
 export const HELP = `Usage: rxgears serve [--redis URL | --shards N] [--port 6380] [--bind 127.0.0.1] [--requirepass P] [--allow-require] [--deployments-key K] [--http [ADDR:]PORT]
-       [--protected-mode yes|no] [--shutdown-timeout S]
+       [--protected-mode yes|no] [--shutdown-timeout S] [--app NAME]
 
 A RESP server (RESP2, RESP3 after HELLO 3): RG.JSEXECUTE and the other RG.* commands, every other command
 proxied to the data. Talk to it with redis-cli -p <port> or any Redis client.
@@ -18,6 +18,8 @@ proxied to the data. Talk to it with redis-cli -p <port> or any Redis client.
   --allow-require   give scripts require, process and import() (trusted scripts only)
   --deployments-key K  with --redis: the hash keeping scripts that registered gears (default rxgears:deployments);
                     they run again when a server starts on that Redis. The embedded store keeps nothing.
+  --app NAME        with --redis: run scripts (RG.JSEXECUTE) on the worker processes of this app
+                    (rxgears worker --app NAME) instead of in this process
   --http [ADDR:]PORT  also serve /metrics (Prometheus), /healthz, /readyz and the dashboard over HTTP, on
                     127.0.0.1 unless ADDR says otherwise (any other address needs --requirepass)
 
@@ -37,6 +39,7 @@ export async function run(args: string[]): Promise<void> {
     http: { type: 'string' },
     'protected-mode': { type: 'string' },
     'shutdown-timeout': { type: 'string' },
+    app: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -46,6 +49,8 @@ export async function run(args: string[]): Promise<void> {
   if (values.redis !== undefined && values.shards !== undefined) {
     throw new UsageError('serve: --redis and --shards exclude each other (a Redis Cluster brings its own shards)');
   }
+  if (values.app !== undefined && values.redis === undefined)
+    throw new UsageError('serve: --app needs --redis (the workers meet in Redis)');
   const shards = integerFlag('shards', values.shards, 1, 16384);
   const port = integerFlag('port', values.port, 0, 65535);
   const requirePass = values.requirepass ?? process.env.RXGEARS_REQUIREPASS;
@@ -70,6 +75,7 @@ export async function run(args: string[]): Promise<void> {
     allowRequire: values['allow-require'] ?? false,
     ...(deploymentsKey !== undefined ? { deploymentsKey } : {}),
     ...(protectedMode !== undefined ? { protectedMode: protectedMode === 'yes' } : {}),
+    ...(values.app !== undefined ? { app: values.app } : {}),
   });
   const { serveHttpBeside } = await import('../http/serveBeside.ts');
   const web = http && (await serveHttpBeside(server, { ...http, requirePass, redis: values.redis, deploymentsKey }));

@@ -10,7 +10,7 @@ import { exists, hasFlag } from '@ioredis/commands';
 import { defer, filter, from, map, type Observable } from 'rxjs';
 import { commandKeys, isReadOnlyCommand } from '../cluster/routing.ts';
 import type { Shard } from '../cluster/topology.ts';
-import { GearsError, ReplyError, formatError } from '../errors.ts';
+import { GearsError, RedisReplyError, formatError } from '../errors.ts';
 import type { KeyspaceEvent, RedisArg, RedisReply } from '../store/ShardStore.ts';
 import { toKeysRecord } from '../../readers/keysReader.ts';
 import { prefixMatcher } from '../../readers/types.ts';
@@ -118,7 +118,7 @@ export class CommandHooks {
     try {
       return { results: [await this.step(chain, 0, call, call.args)], errors: [] };
     } catch (error) {
-      return { results: [], errors: [error instanceof ReplyError ? error.message : formatError(error)] };
+      return { results: [], errors: [error instanceof RedisReplyError ? error.message : formatError(error)] };
     }
   }
 
@@ -139,11 +139,11 @@ export class CommandHooks {
     const record = [call.command, ...args.map(String)];
     const execution = this.host.launch(hook.registration, call.shard, from([record]), { callNext: next });
     if (call.inTransaction && hook.registration.mode !== 'sync')
-      throw new ReplyError('ERR Blocking module command called from transaction');
+      throw new RedisReplyError('ERR Blocking module command called from transaction');
     await execution.done;
     const { results, errors } = execution.result();
-    if (errors.length > 0) throw new ReplyError(errors[0]!);
-    if (results.length !== 1) throw new ReplyError('Command hook must return exactly one result');
+    if (errors.length > 0) throw new RedisReplyError(errors[0]!);
+    if (results.length !== 1) throw new RedisReplyError('Command hook must return exactly one result');
     return results[0] as RedisReply;
   }
 
@@ -208,7 +208,7 @@ export class CommandHooks {
     await Promise.all(executions.map((e) => e.done));
     if (!override) return reply;
     const value = override.value;
-    if (typeof value === 'string' && value.startsWith('-')) throw new ReplyError(value.slice(1));
+    if (typeof value === 'string' && value.startsWith('-')) throw new RedisReplyError(value.slice(1));
     return value;
   }
 

@@ -24,7 +24,7 @@ export interface RegistrationHost {
   runtime(shard: Shard): RuntimeContext;
   /** Creates and starts an execution. */
   launch(spec: LaunchSpec): Execution;
-  log(shard: Shard | undefined, message: string): void;
+  log(shard: Shard | undefined, message: string, fields?: Record<string, unknown>): void;
 }
 
 export interface LaunchSpec {
@@ -213,7 +213,8 @@ export class Registrations {
         setStatus: (status) => {
           if (registration.status !== 'PAUSED' || status === 'ABORTED') registration.status = status;
         },
-        warn: (message) => this.host.log(shard, `registration ${registration.id}: ${message}`),
+        warn: (message) =>
+          this.host.log(shard, `registration ${registration.id}: ${message}`, { registrationId: registration.id }),
       };
       const triggers = source(this.host.readerContext(shard), registration.args, control).pipe(
         filter(() => !registration.paused || !reader.pauseDropsEvents),
@@ -256,6 +257,7 @@ export class Registrations {
             this.host.log(
               shard,
               `registration ${registration.id} stopped listening on this shard: ${formatError(error)}`,
+              { registrationId: registration.id, err: error },
             );
           },
         }),
@@ -323,7 +325,10 @@ export class Registrations {
           .then(() => trigger.finished?.({ status, errors: execution.errors, paused }))
           .catch((error: unknown) => {
             registration.lastError = formatError(error);
-            this.host.log(trigger.shard, `registration ${registration.id}: ${formatError(error)}`);
+            this.host.log(trigger.shard, `registration ${registration.id}: ${formatError(error)}`, {
+              registrationId: registration.id,
+              err: error,
+            });
           });
       }
     });

@@ -91,7 +91,7 @@ function engineOf(helper: string): { engine: RuntimeEngine; context: RuntimeCont
 /**
  * Runs a Redis command from inside a gear function, on the current execution's engine: keyed commands go to
  * the shard that owns the key, keyless ones run on the current shard. Replies are strings, numbers, null or
- * arrays; an error reply rejects with a `ReplyError`. Inside `atomic()`, reads are WATCHed and writes queued
+ * arrays; an error reply rejects with a `RedisReplyError`. Inside `atomic()`, reads are WATCHed and writes queued
  * (they resolve to `'QUEUED'`). Outside a gear function it works when exactly one engine is open.
  *
  * @example

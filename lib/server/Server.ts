@@ -182,6 +182,8 @@ export interface ServeOptions extends ServerOptions {
   redis?: string;
   /** Embedded store shards (default 1). */
   shards?: number;
+  /** With `redis`: run scripts on this app's worker processes (`connect(url, { app })`, README "Scaling out"). */
+  app?: string;
 }
 
 /**
@@ -194,7 +196,7 @@ export interface ServeOptions extends ServerOptions {
  * console.log(`listening on ${server.port}`);
  */
 export async function serve(options: ServeOptions = {}): Promise<RxgearsServer> {
-  const { redis, shards, ...serverOptions } = options;
+  const { redis, shards, app, ...serverOptions } = options;
   if (redis !== undefined && serverOptions.requirePass === undefined) {
     const { username, password } = parseRedisUrl(redis);
     if (password !== undefined) {
@@ -207,6 +209,7 @@ export async function serve(options: ServeOptions = {}): Promise<RxgearsServer> 
   const gears = await connect({
     ...(redis !== undefined ? { redis } : {}),
     ...(shards !== undefined ? { shards } : {}),
+    ...(app !== undefined ? { app } : {}),
   });
   let server: RxgearsServer;
   try {

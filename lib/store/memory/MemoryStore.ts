@@ -1,5 +1,5 @@
 import { Observable, Subject } from 'rxjs';
-import { GearsBuildError, ReplyError } from '../../errors.ts';
+import { GearsBuildError, RedisReplyError } from '../../errors.ts';
 import type {
   KeyData,
   KeyspaceEvent,
@@ -84,7 +84,7 @@ const table = new CommandTable([
  * const store = new MemoryStore();
  * store.callSync('SET', 'user:1', 'ada');          // 'OK'
  * await store.call('GET', 'user:1');                // 'ada'
- * store.callSync('INCR', 'user:1');                 // throws ReplyError('ERR value is not an integer or out of range')
+ * store.callSync('INCR', 'user:1');                 // throws RedisReplyError('ERR value is not an integer or out of range')
  * await store.close();
  */
 export class MemoryStore implements ShardStore {
@@ -117,7 +117,7 @@ export class MemoryStore implements ShardStore {
   }
 
   /**
-   * Runs one command synchronously and returns its reply; an error reply throws a `ReplyError`. Blocking
+   * Runs one command synchronously and returns its reply; an error reply throws a `RedisReplyError`. Blocking
    * options (`XREAD … BLOCK`) act as non-blocking reads here, as Redis does inside MULTI.
    */
   callSync(command: string, ...args: RedisArg[]): RedisReply {
@@ -126,7 +126,7 @@ export class MemoryStore implements ShardStore {
   }
 
   /**
-   * Runs one command; an error reply rejects with a `ReplyError`. `XREAD`/`XREADGROUP … BLOCK` park until an
+   * Runs one command; an error reply rejects with a `RedisReplyError`. `XREAD`/`XREADGROUP … BLOCK` park until an
    * XADD (or a deletion) signals one of their keys, or until their timeout.
    *
    * @example
@@ -254,8 +254,8 @@ export class MemoryStore implements ShardStore {
     try {
       return handler(ctx, argv);
     } catch (error) {
-      if (error instanceof ReplyError) throw error;
-      throw new ReplyError(`ERR memory store internal error: ${(error as Error).message}`, { cause: error });
+      if (error instanceof RedisReplyError) throw error;
+      throw new RedisReplyError(`ERR memory store internal error: ${(error as Error).message}`, { cause: error });
     } finally {
       this.afterCommand();
     }

@@ -1,5 +1,5 @@
 /** Sorted-set removals by range and pops: ZREMRANGEBYSCORE, ZREMRANGEBYRANK, ZPOPMIN, ZPOPMAX. */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { intArg, toInt64 } from './numbers.ts';
 import { ERR_OUT_OF_RANGE_POSITIVE, syntaxError } from './replies.ts';
@@ -50,7 +50,7 @@ function zpop(where: 'min' | 'max') {
     let count = 1;
     if (args.length === 2) {
       const n = toInt64(args[1]!);
-      if (n === undefined || n < 0) throw new ReplyError(ERR_OUT_OF_RANGE_POSITIVE);
+      if (n === undefined || n < 0) throw new RedisReplyError(ERR_OUT_OF_RANGE_POSITIVE);
       if (n === 0) return [];
       count = n;
     }
