@@ -358,6 +358,11 @@ export class Gears implements RuntimeEngine, PlanRunner {
     await this.registrations.syncIdle();
   }
 
+  /** @internal whether a CommandReader `hook` overrides `command` now (the raw proxy then leaves it to `runHook`). */
+  isHooked(command: string): boolean {
+    return this.registrations.isHooked(command);
+  }
+
   /**
    * The server's proxy: runs the hooks chain on `command` (CommandReader `hook`s, KeysReader `commands`
    * registrations; see README "Command hooks") on the shard of its first key. Resolves with the reply as the
