@@ -9,6 +9,7 @@ import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
 import { ATTACK_WARNING } from '../../lib/server/exposure.ts';
 import { until } from '../support/until.ts';
 import { redisCli, runProcess, sendRaw } from './helpers.ts';
+import { recordingLogger } from '../support/logger.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -19,18 +20,18 @@ const slowRun = (ms: number): string =>
 describe('rxgears server exposed to the network', () => {
   let gears: Gears | undefined;
   let server: RxgearsServer | undefined;
-  const logged: string[] = [];
+  const log = recordingLogger();
 
   afterEach(async () => {
     await server?.close();
     await gears?.close();
     server = undefined;
     gears = undefined;
-    logged.length = 0;
+    log.entries.length = 0;
   });
 
   async function start(options: Parameters<typeof createServer>[1] = {}): Promise<RxgearsServer> {
-    gears = await connect({ logger: (_level, message) => logged.push(message) });
+    gears = await connect({ logger: log.logger });
     server = await createServer(gears, { port: 0, ...options });
     return server;
   }
@@ -49,7 +50,7 @@ describe('rxgears server exposed to the network', () => {
         'RG.JSEXECUTE "GB().run()"\r\n',
       ];
       expect((await sendRaw(port, http)).toString()).toBe('');
-      expect(logged).toContain(ATTACK_WARNING);
+      expect(log.messages()).toContain(ATTACK_WARNING);
       expect(await gears!.execute('EXISTS', 'attacked')).toBe(0);
       expect(await redisCli(port, ['PING'])).toEqual(['PONG']);
     });
@@ -58,7 +59,7 @@ describe('rxgears server exposed to the network', () => {
       const { port } = await start({ requirePass: 'secret' });
       const reply = await sendRaw(port, ['host: evil.example\r\n', body]);
       expect(reply.toString()).toBe('');
-      expect(logged).toEqual([ATTACK_WARNING]);
+      expect(log.messages()).toEqual([ATTACK_WARNING]);
       expect(await gears!.execute('EXISTS', 'attacked')).toBe(0);
     });
 
@@ -73,7 +74,7 @@ describe('rxgears server exposed to the network', () => {
       const { port } = await start();
       expect(await redisCli(port, ['SET', 'post', 'x'])).toEqual(['OK']);
       expect(await redisCli(port, ['GET', 'post'])).toEqual(['x']);
-      expect(logged).toEqual([]);
+      expect(log.messages()).toEqual([]);
     });
   });
 
