@@ -4,6 +4,7 @@ import { GearsError } from '../errors.ts';
 import type { RespLimits } from './resp.ts';
 import { Connection, SHUTTING_DOWN, type ConnectionHost } from './Connection.ts';
 import { checkProtectedMode } from './exposure.ts';
+import { WireProxy } from './wireProxy.ts';
 import { parseRedisUrl } from './client.ts';
 import { deploymentsOf } from './deployments.ts';
 
@@ -127,6 +128,7 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
   let nextId = 0;
   let port: number = settings.port;
   let stopping = false;
+  const wire = WireProxy.for(gears);
   const net = createNetServer({ allowHalfOpen: true, noDelay: true });
   const host: ConnectionHost = {
     gears,
@@ -140,6 +142,7 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
       return port;
     },
     startedAt: Date.now(),
+    wire,
     get stopping() {
       return stopping;
     },
@@ -157,6 +160,7 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
       stopping = true;
       net.close(() => resolve());
       for (const connection of connections) connection.destroy();
+      wire?.close();
     }));
   const shutdown = async (timeoutMs: number): Promise<ShutdownReport> => {
     stopping = true;
