@@ -18,6 +18,7 @@ import type { ReaderContext } from '../readers/types.ts';
 import { readerFor, validateRun } from './engine/options.ts';
 import type { Plan } from './engine/plan.ts';
 import { executionSteps, runPlan } from './engine/runPlan.ts';
+import { registerTimeEventVia, type RegisterTimeEvent } from './engine/timeEvents.ts';
 import { finishedEvent, type GearsEvent, type GearsObserver } from './engine/observer.ts';
 import { whileOpen } from '../operators/internal/options.ts';
 import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
@@ -79,7 +80,6 @@ interface Prepared<T> {
   execution: Execution<T>;
   results: Observable<T>;
 }
-
 
 /**
  * The engine: a topology of shards, the builder bound to it, and the RedisGears command surface. Get one from
@@ -251,6 +251,16 @@ export class Gears implements RuntimeEngine, PlanRunner {
     this.assertOpen();
     return this.registrations.trigger(name, args, key);
   };
+
+  /**
+   * Runs `callback` every `period` seconds on one shard (RedisGears' `registerTE`); with `key` the timer is
+   * stored as that key (deleting it stops the timer). Resolves with the registration id.
+   *
+   * @example
+   * await gears.registerTimeEvent(60, () => execute('INCR', 'minutes'), 'timer:minutes')
+   */
+  readonly registerTimeEvent: RegisterTimeEvent = (period, callback, key) =>
+    registerTimeEventVia({ GB: (reader) => this.GB(reader), execute: this.execute })(period, callback, key);
 
   /**
    * Calls `observer` with every execution this engine starts and finishes (what the metrics count).
