@@ -25,6 +25,7 @@ import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } fr
 import type { RedisArg, RedisReply } from './store/ShardStore.ts';
 import { readerOf, type ReaderName } from '../readers/index.ts';
 import { stderrLogger, validateLogger, writeLog, type LogFields, type Logger, type LoggerLevel } from './logger.ts';
+import { IdleWatch } from './engine/IdleWatch.ts';
 
 /** The engine's logger: pino-style `{ debug, info, warn, error }(fields, message)` (see `Logger`). */
 export type GearsLogger = Logger;
@@ -101,6 +102,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
   private slotIndex: Int32Array = new Int32Array(0);
   private sequence = 0;
   private readonly running = new Set<Execution>();
+  private readonly idleWatch = new IdleWatch(() => this.config.get('ExecutionMaxIdleTime'));
   private readonly hashtags = new Map<string, string>();
   private readonly untrack: () => void;
   private readonly observers = new Set<GearsObserver>();
@@ -440,37 +442,14 @@ export class Gears implements RuntimeEngine, PlanRunner {
   private begin<T>({ execution, results }: Prepared<T>): Execution<T> {
     const tracked = execution as Execution;
     this.running.add(tracked);
-    const stopWatchdog = this.watchIdle(tracked);
+    this.idleWatch.add(tracked);
     this.notify({ type: 'executionStarted', execution: tracked });
     execution.onFinish(() => {
       this.running.delete(tracked);
-      stopWatchdog();
       this.notify(finishedEvent(tracked));
     });
     execution.start(results);
     return execution;
-  }
-
-  /**
-   * `ExecutionMaxIdleTime`: while shards wait on each other, or every reader is done and records wait in
-   * callbacks (on one shard too: a callback that never settles), an execution in which no record moved for
-   * that long is aborted with `Execution max idle reached`, keeping its partial results.
-   */
-  private watchIdle(execution: Execution): () => void {
-    let lastActivity = execution.activity;
-    let idleSince = Date.now();
-    const tick = (): void => {
-      const idleTime = this.config.get('ExecutionMaxIdleTime');
-      if (execution.activity !== lastActivity || !execution.stalled) {
-        lastActivity = execution.activity;
-        idleSince = Date.now();
-      } else if (Date.now() - idleSince >= idleTime) {
-        execution.abort('Execution max idle reached');
-      }
-    };
-    const timer = setInterval(tick, Math.max(10, Math.min(1000, this.config.get('ExecutionMaxIdleTime') / 5)));
-    timer.unref();
-    return () => clearInterval(timer);
   }
 
   private prepare<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Prepared<T> {
