@@ -8,7 +8,6 @@ import { InProcessTransport } from './cluster/InProcessTransport.ts';
 import type { ShardTransport } from './cluster/transport.ts';
 import { GearsBuildError, GearsError, ExecutionFailedError } from './errors.ts';
 import { AtomicScope, runAtomic } from './engine/atomic.ts';
-import { BATCH_READERS } from './engine/batchReaders.ts';
 import { ConfigStore, LOG_LEVELS, type ConfigValue, type GearsConfig, type LogLevel } from './engine/config.ts';
 import { Execution, type ExecutionInfo, type RunResult } from './engine/Execution.ts';
 import { ExecutionRegistry, type ExecutionSummary } from './engine/ExecutionRegistry.ts';
@@ -16,17 +15,26 @@ import { Registrations, type LaunchSpec, type RegistrationHost } from './engine/
 import type { RegistrationInfo } from './engine/Registration.ts';
 import type { RegisterOptions } from './engine/registerOptions.ts';
 import type { ReaderContext } from '../readers/types.ts';
-import { validateReaderArg, validateRunOptions } from './engine/options.ts';
+import { readerFor, validateRun } from './engine/options.ts';
 import type { Plan } from './engine/plan.ts';
 import { executionSteps, runPlan } from './engine/runPlan.ts';
 import { finishedEvent, type GearsEvent, type GearsObserver } from './engine/observer.ts';
 import { whileOpen } from '../operators/internal/options.ts';
 import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
 import type { RedisArg, RedisReply } from './store/ShardStore.ts';
-import { READER_NAMES, type ReaderName } from '../readers/types.ts';
+import { readerOf, type ReaderName } from '../readers/index.ts';
+import { stderrLogger, validateLogger, writeLog, type LogFields, type Logger, type LoggerLevel } from './logger.ts';
 
-/** Writes a log line; the default prints `[rxgears <shard>] <level>: <message>` to stderr. */
-export type GearsLogger = (level: LogLevel, message: string, shardId: string | undefined) => void;
+/** The engine's logger: pino-style `{ debug, info, warn, error }(fields, message)` (see `Logger`). */
+export type GearsLogger = Logger;
+
+/** RedisGears' log levels (the `LogLevel` setting, `log(msg, level)`) as a pino-style logger's methods. */
+const LOGGER_LEVEL: Record<LogLevel, LoggerLevel> = {
+  debug: 'debug',
+  verbose: 'debug',
+  notice: 'info',
+  warning: 'warn',
+};
 
 /** Options of the engine itself (the backend is chosen by `connect()`). */
 export interface GearsOptions {
@@ -37,8 +45,11 @@ export interface GearsOptions {
   cloneRecords?: boolean;
   /** Initial values of the built-in settings (`MaxExecutions`, `ExecutionMaxIdleTime`, …). */
   config?: Partial<Omit<GearsConfig, 'CloneRecords'>>;
-  /** Where `log()` writes. */
-  logger?: GearsLogger;
+  /**
+   * Where the engine and `log()` write: a pino-style logger (`{ debug, info, warn, error }`, called as
+   * `logger.warn({ shardId, … }, message)`; pino, a pino child, `console`). Default: one line per entry on stderr.
+   */
+  logger?: Logger;
 }
 
 /** `GB` as bound to an engine: `GB(reader = 'KeysReader', defaultArg = '*', desc?)`. */
@@ -47,6 +58,14 @@ export type GBFunction = <N extends ReaderName = 'KeysReader'>(
   defaultArg?: ReaderArg<N>,
   desc?: string,
 ) => GearsBuilder<ReaderRecord<N>, N>;
+
+/** Options of `runHook()`. */
+export interface RunHookOptions {
+  /** The command was queued in MULTI and runs at EXEC. */
+  inTransaction?: boolean;
+  /** Runs the command itself at the end of the chain (e.g. on the client's transaction connection). */
+  call?: (...args: RedisArg[]) => Promise<RedisReply>;
+}
 
 /** `infoCluster()`: the shards and which one this engine initiates from. */
 export interface ClusterInfo {
@@ -61,11 +80,6 @@ interface Prepared<T> {
   results: Observable<T>;
 }
 
-const DEFAULT_ARGS: Partial<Record<ReaderName, unknown>> = { KeysReader: '*', KeysOnlyReader: '*', StreamReader: '*' };
-
-const defaultLogger: GearsLogger = (level, message, shardId) => {
-  console.error(`[rxgears${shardId ? ` ${shardId.slice(0, 8)}` : ''}] ${level}: ${message}`);
-};
 
 /**
  * The engine: a topology of shards, the builder bound to it, and the RedisGears command surface. Get one from
@@ -82,7 +96,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
   private readonly config: ConfigStore;
   private readonly executions: ExecutionRegistry;
   private readonly registrations: Registrations;
-  private readonly logger: GearsLogger;
+  private readonly sink: Logger;
   private slotsOf: readonly Shard[] = [];
   private slotIndex: Int32Array = new Int32Array(0);
   private sequence = 0;
@@ -103,7 +117,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       maxExecutions: this.config.get('MaxExecutions'),
       maxPerRegistration: this.config.get('MaxExecutionsPerRegistration'),
     }));
-    this.logger = options.logger ?? defaultLogger;
+    this.sink = options.logger === undefined ? stderrLogger : validateLogger(options.logger, 'connect()');
     this.registrations = new Registrations(this.registrationHost());
     this.untrack = trackEngine(this);
   }
@@ -119,9 +133,11 @@ export class Gears implements RuntimeEngine, PlanRunner {
    */
   readonly GB: GBFunction = (reader, defaultArg, desc) => {
     const name = reader ?? 'KeysReader';
-    if (!READER_NAMES.includes(name)) throw new GearsBuildError('reader does not exists');
+    if (typeof name !== 'string') throw new GearsBuildError('reader argument must be a string');
+    const descriptor = readerOf(name);
+    if (!descriptor) throw new GearsBuildError('reader does not exists');
     if (desc !== undefined && typeof desc !== 'string') throw new GearsBuildError('description must be a string');
-    const plan: Plan = { reader: name, defaultArg: defaultArg ?? DEFAULT_ARGS[name], desc, steps: [] };
+    const plan: Plan = { reader: name, defaultArg: defaultArg ?? descriptor.defaultArg, desc, steps: [] };
     return new GearsBuilder(this, plan);
   };
 
@@ -275,10 +291,19 @@ export class Gears implements RuntimeEngine, PlanRunner {
     );
   }
 
-  /** @internal the runtime's `log()`. */
-  logFrom(shard: Shard | undefined, level: LogLevel, message: string): void {
+  /**
+   * @internal the runtime's `log()` and the engine's own log lines: written when `level` is at or above the
+   * `LogLevel` setting, with the shard's id and `fields` as structured fields.
+   */
+  logFrom(shard: Shard | undefined, level: LogLevel, message: string, fields: LogFields = {}): void {
     const threshold = LOG_LEVELS.indexOf(this.config.get('LogLevel') as LogLevel);
-    if (LOG_LEVELS.indexOf(level) >= threshold) this.logger(level, message, shard?.id);
+    if (LOG_LEVELS.indexOf(level) < threshold) return;
+    writeLog(this.sink, LOGGER_LEVEL[level], shard ? { shardId: shard.id, ...fields } : fields, message);
+  }
+
+  /** The logger this engine writes to, for the server and CLI to share (`connect({ logger })`). */
+  get logger(): Logger {
+    return this.sink;
   }
 
   /** @internal the runtime's `configGet()`. */
@@ -333,17 +358,35 @@ export class Gears implements RuntimeEngine, PlanRunner {
     await this.registrations.syncIdle();
   }
 
+  /** @internal whether a CommandReader `hook` overrides `command` now (the raw proxy then leaves it to `runHook`). */
+  isHooked(command: string): boolean {
+    return this.registrations.isHooked(command);
+  }
+
   /**
-   * The server's proxy: runs the CommandReader `hook` registration overriding `command` (on the shard of its
-   * first key), where `callNext(...args)` runs the original command. `undefined` when no hook overrides it.
+   * The server's proxy: runs the hooks chain on `command` (CommandReader `hook`s, KeysReader `commands`
+   * registrations; see README "Command hooks") on the shard of its first key. Resolves with the reply as the
+   * one result (or the error as the one error), `undefined` when nothing hooks the command (run it as usual).
+   * `inTransaction`: the command was queued in MULTI and runs at EXEC (only sync registrations hold the reply);
+   * `call` runs the command itself at the end of the chain (default: on its shard, outside any transaction).
    */
-  async runHook(command: string, args: string[]): Promise<RunResult<unknown> | undefined> {
+  async runHook(
+    command: string,
+    args: string[],
+    options: RunHookOptions = {},
+  ): Promise<RunResult<unknown> | undefined> {
     this.assertOpen();
     if (!this.registrations.isHooked(command)) return undefined;
     const shards = this.shards;
     const slot = shards.length > 1 ? commandSlot(command, args) : undefined;
     const shard = slot === undefined ? shards[this.initiatorIndex()]! : this.shardOfSlot(slot);
-    return this.registrations.runHook(command, args, shard, (...next) => this.executeOn(shard, command, next));
+    return this.registrations.runHook({
+      command,
+      args,
+      shard,
+      inTransaction: options.inTransaction === true,
+      original: options.call ?? ((...next) => this.executeOn(shard, command, next)),
+    });
   }
 
   /** @internal the results of a plan as an Observable; one execution per subscription. */
@@ -422,10 +465,10 @@ export class Gears implements RuntimeEngine, PlanRunner {
 
   private prepare<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Prepared<T> {
     this.assertOpen();
-    const read = BATCH_READERS[plan.reader];
+    const reader = readerFor(plan.reader);
+    const read = reader.run;
     if (!read) throw new GearsError('reader do not support run');
-    validateRunOptions(plan.reader, options);
-    validateReaderArg(plan.reader, arg);
+    validateRun(reader, options, arg);
     const {
       collect = true,
       mode = 'async',
@@ -460,10 +503,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       spec.registrationId,
     );
     const contexts = new Map<Shard, RuntimeContext>(
-      shards.map((shard) => [
-        shard,
-        { engine: this, shard, executionId: id, ...(spec.callNext ? { callNext: spec.callNext } : {}) },
-      ]),
+      shards.map((shard) => [shard, { engine: this, shard, executionId: id, ...spec.hook }]),
     );
     const results = runPlan({
       plan,
@@ -501,7 +541,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
         this.executions.add(execution as Execution);
         return execution as Execution;
       },
-      log: (shard, message) => this.logFrom(shard, 'warning', message),
+      log: (shard, message, fields) => this.logFrom(shard, 'warning', message, fields),
     };
   }
 
@@ -539,7 +579,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       try {
         observer(event);
       } catch (error) {
-        this.logFrom(undefined, 'warning', `an observer failed: ${String(error)}`);
+        this.logFrom(undefined, 'warning', `an observer failed: ${String(error)}`, { err: error });
       }
     }
   }

@@ -4,12 +4,13 @@ import { createMemoryTopology } from './cluster/memoryTopology.ts';
 import { SLOT_COUNT } from './cluster/slots.ts';
 import { createRedisTopology } from './store/redis/index.ts';
 import type { Registry } from 'prom-client';
+import type { DriverOptions } from './worker/driver.ts';
 
 /** An ioredis `Redis` or `Cluster` client rxgears can run on; it stays yours to close. */
 export type RedisClient = Exclude<Parameters<typeof createRedisTopology>[0], string>;
 
 /** Where the data is: the embedded store (default, `shards` of them) or a Redis / Redis Cluster. */
-export interface ConnectOptions extends GearsOptions {
+export interface ConnectOptions extends GearsOptions, DriverOptions {
   /** Embedded memory store with this many shards (default 1), slots split like `redis-cli --cluster create`. */
   shards?: number;
   /** A `redis://` / `rediss://` URL (standalone or Cluster, detected) or an ioredis `Redis` / `Cluster` you own. */
@@ -30,11 +31,13 @@ export interface ConnectOptions extends GearsOptions {
  * const gears = await connect({ shards: 3 });             // embedded cluster of 3
  * const gears = await connect('redis://127.0.0.1:6379');  // Redis or Redis Cluster
  */
-export async function connect(target: string | ConnectOptions = {}): Promise<Gears> {
-  const options: ConnectOptions = typeof target === 'string' ? { redis: target } : target;
+export async function connect(target: string | ConnectOptions = {}, more: ConnectOptions = {}): Promise<Gears> {
+  const options: ConnectOptions = typeof target === 'string' ? { ...more, redis: target } : target;
   if (options === null || typeof options !== 'object')
     throw new GearsError('connect() takes a URL or an options object');
-  const { shards, redis, metrics, ...engineOptions } = options;
+  const { shards, redis, metrics, app, gears: gearModule, ...engineOptions } = options;
+  if ((app !== undefined || gearModule !== undefined) && redis === undefined)
+    throw new GearsError("connect(): 'app' and 'gears' need Redis (workers meet there): connect(url, { app })");
   if (redis !== undefined && shards !== undefined) {
     throw new GearsError("connect(): 'shards' is for the embedded store; a Redis Cluster brings its own shards");
   }
@@ -45,10 +48,17 @@ export async function connect(target: string | ConnectOptions = {}): Promise<Gea
   if (redis === undefined && (!Number.isInteger(count) || count < 1 || count > SLOT_COUNT)) {
     throw new GearsError(`connect(): 'shards' must be an integer from 1 to ${SLOT_COUNT}`);
   }
-  const gears = new Gears(
-    redis !== undefined ? await createRedisTopology(redis) : createMemoryTopology(count),
-    engineOptions,
-  );
+  const topology = redis !== undefined ? await createRedisTopology(redis) : createMemoryTopology(count);
+  // With `app`, runs go to the app's worker processes (README "Scaling out").
+  const gears =
+    app !== undefined || gearModule !== undefined
+      ? await (
+          await import('./worker/driver.ts')
+        ).createDriver(topology, engineOptions, {
+          ...(app !== undefined ? { app } : {}),
+          ...(gearModule !== undefined ? { gears: gearModule } : {}),
+        })
+      : new Gears(topology, engineOptions);
   if (metrics) {
     // Loaded only when asked for: prom-client is not needed by an engine without metrics.
     const { metricsOf } = await import('./metrics/GearsMetrics.ts');

@@ -28,10 +28,30 @@ export class GearsBuildError extends GearsError {
 
 /**
  * An error reply from a store, real Redis or the embedded one (`WRONGTYPE …`, `ERR …`). The message is the
- * reply text exactly as Redis sends it.
+ * reply text exactly as Redis sends it. Named apart from ioredis' own `ReplyError`, which rxgears wraps
+ * (it is the `cause` when the reply came from ioredis).
  */
-export class ReplyError extends GearsError {
-  override readonly name = 'ReplyError';
+export class RedisReplyError extends GearsError {
+  override readonly name = 'RedisReplyError';
+}
+
+/**
+ * A Redis node could not be reached or did not answer in time: refused connection, too many reconnection
+ * attempts, command timeout, a closed store. Distinct from `RedisReplyError` (the node answered with an error),
+ * so callers can retry on this one and not on that one.
+ *
+ * @example
+ * try { await gears.execute('GET', 'k') } catch (e) { if (e instanceof RedisConnectionError) scheduleRetry() }
+ */
+export class RedisConnectionError extends GearsError {
+  override readonly name = 'RedisConnectionError';
+  /** `host:port` of the node. */
+  readonly address: string;
+
+  constructor(address: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.address = address;
+  }
 }
 
 /** An execution was aborted (by `abortExecution`, by `ExecutionMaxIdleTime`, or because the engine closed). */

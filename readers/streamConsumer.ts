@@ -14,7 +14,7 @@ export interface StreamConsumerSettings {
   group: string;
   consumer: string;
   batch: number;
-  /** ms; 0 = run with whatever was read. */
+  /** ms: run a partial batch after this long; 0 = wait for a full batch. */
   duration: number;
   onFailedPolicy: 'continue' | 'abort' | 'retry';
   /** ms */
@@ -164,7 +164,7 @@ export class StreamConsumer {
           this.fire(s, s.inFlight);
         }
         if (!this.readsAhead || s.buffer.length >= batch) return;
-      } else if (s.buffer.length >= batch || (s.buffer.length > 0 && (duration === 0 || s.flushDue))) {
+      } else if (s.buffer.length >= batch || (s.buffer.length > 0 && s.flushDue)) {
         // Batches in order: the next one runs only once the XACK of the one before succeeded.
         if (!(await this.acknowledged(s))) continue;
         if (!this.live(s) || this.control.paused()) continue;
@@ -175,7 +175,8 @@ export class StreamConsumer {
       if (!(await this.acknowledged(s))) continue;
       s.buffer.push(...entries);
       if (!this.live(s)) return;
-      if (!s.inFlight && (s.buffer.length >= batch || (s.buffer.length > 0 && duration === 0))) continue;
+      // As RedisGears: a batch runs once full, or with what is there when `duration` ms passed.
+      if (!s.inFlight && s.buffer.length >= batch) continue;
       if (duration > 0 && s.buffer.length > 0 && s.flushTimer === undefined && !s.flushDue) {
         s.flushTimer = setTimeout(() => {
           s.flushTimer = undefined;
@@ -226,8 +227,9 @@ export class StreamConsumer {
     const lagMs = Math.max(0, Date.now() - idMs(records[0]!.id));
     // The ids to acknowledge, taken before the gear sees (and may change) the records.
     const ids = records.map((r) => r.id);
-    // Only a batch that may run again needs copies: each attempt must see the entries as they were read.
-    const handed = this.settings.onFailedPolicy === 'retry' ? copy(records) : records;
+    // Any batch may run again (`retry`, or a gear that pauses its registration): each attempt gets its own
+    // copy of the entries as they were read.
+    const handed = copy(records);
     this.emit(handed, (outcome) => this.finished(s, ids, outcome), lagMs);
   }
 
@@ -235,8 +237,17 @@ export class StreamConsumer {
     const failed = outcome.status === 'aborted' || outcome.errors.length > 0;
     const policy = failed ? this.settings.onFailedPolicy : 'continue';
     if (this.stopped) {
-      // Unregistered meanwhile: keep what succeeded from being run again; the rest stays pending.
-      if (!failed) await this.acknowledge(s, ids).catch(() => undefined);
+      // Unregistered meanwhile: the batch is acknowledged and the stream trimmed as after any batch (a batch
+      // aborted by `abortPending`, or failed under `abort`/`retry`, stays pending).
+      if (outcome.paused || outcome.status === 'aborted' || policy !== 'continue') return;
+      await this.acknowledge(s, ids).catch(() => undefined);
+      if (this.settings.trimStream) await this.trimNow(s.key).catch(() => undefined);
+      return;
+    }
+    if (outcome.paused) {
+      // The gear paused the registration: the batch stays pending and runs again once unpaused.
+      s.retryDue = true;
+      this.kick(s);
       return;
     }
     if (policy === 'abort') {
@@ -316,8 +327,7 @@ export class StreamConsumer {
     s.trimming = true;
     s.trimAgain = false;
     s.trimmedAt = now;
-    void trimFloor(this.store, s.key)
-      .then((floor) => (floor === undefined ? undefined : this.store.call('XTRIM', s.key, 'MINID', floor)))
+    void this.trimNow(s.key)
       .catch((error: unknown) => {
         if (!this.stopped && !isReply(error, 'ERR no such key'))
           this.control.warn(`trimming '${s.key}' failed: ${String(error)}`);
@@ -325,5 +335,11 @@ export class StreamConsumer {
       .finally(() => {
         s.trimming = false;
       });
+  }
+
+  /** XTRIM MINID below the oldest entry any group of the stream has not acknowledged. */
+  private async trimNow(key: string): Promise<void> {
+    const floor = await trimFloor(this.store, key);
+    if (floor !== undefined) await this.store.call('XTRIM', key, 'MINID', floor);
   }
 }

@@ -1,5 +1,5 @@
 /** A stream as a shard consumer follows it, and how it reads a batch from the registration's group. */
-import { ReplyError } from '../lib/errors.ts';
+import { RedisReplyError } from '../lib/errors.ts';
 import type { ShardStore } from '../lib/store/ShardStore.ts';
 import { autoclaimReply, isRecord, readGroupEntries, type GroupEntry } from './streamGroupReplies.ts';
 import type { StreamRecord } from './streamReader.ts';
@@ -60,7 +60,7 @@ export function newStreamState(key: string): StreamState {
 
 /** Whether `error` is a Redis error reply starting with one of `prefixes`. */
 export const isReply = (error: unknown, ...prefixes: string[]): boolean =>
-  error instanceof ReplyError && prefixes.some((p) => error.message.startsWith(p));
+  error instanceof RedisReplyError && prefixes.some((p) => error.message.startsWith(p));
 
 /**
  * Up to `want` entries of one stream for this consumer: its own pending entries first (a restarted process

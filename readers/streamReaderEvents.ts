@@ -7,9 +7,9 @@ import { prefixMatcher, type EventControl, type ReaderContext, type Trigger } fr
 export interface StreamReaderRegisterOptions {
   /** Streams to consume: trailing `*` = starts-with, otherwise the exact key (default `*`). */
   prefix?: string;
-  /** Entries per execution (default 1). */
+  /** Entries per execution (default 1): as RedisGears, an execution runs once `batch` entries are pending. */
   batch?: number;
-  /** ms: run a partial batch once its first entry waited this long; 0 (default) = run with what was read. */
+  /** ms: run a partial batch once its first entry waited this long; 0 (default) = wait for a full batch. */
   duration?: number;
   /** When an execution had errors: `continue` (acknowledge, go on), `abort` (stop, status ABORTED), `retry`. */
   onFailedPolicy?: 'continue' | 'abort' | 'retry';

@@ -14,19 +14,6 @@ export interface ReaderContext {
 /** A batch reader: a cold Observable of records per shard; unsubscribing stops the read. */
 export type BatchRead<A, O, R> = (context: ReaderContext, arg: A, options: O) => Observable<R>;
 
-/** The names `GB()` accepts. */
-export type ReaderName =
-  'KeysReader' | 'KeysOnlyReader' | 'StreamReader' | 'ShardsIDReader' | 'GeneratorReader' | 'CommandReader';
-
-export const READER_NAMES: readonly ReaderName[] = [
-  'KeysReader',
-  'KeysOnlyReader',
-  'StreamReader',
-  'ShardsIDReader',
-  'GeneratorReader',
-  'CommandReader',
-];
-
 /** One event's worth of work for a registration: the records its execution reads on the event's shard. */
 export interface Trigger<R = unknown> {
   /** The shard the event happened on: the execution's initiator. */
@@ -43,6 +30,11 @@ export interface Trigger<R = unknown> {
 export interface TriggerOutcome {
   status: 'done' | 'aborted';
   errors: readonly string[];
+  /**
+   * The gear paused its registration (RedisGears: an error whose message is `PAUSE`): the registration is
+   * paused now, and what triggered the execution must run again after unpause (a stream batch stays pending).
+   */
+  paused?: boolean;
 }
 
 /** What an event source may know and change of its registration. */

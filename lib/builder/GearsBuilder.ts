@@ -1,10 +1,10 @@
 import type { Observable, OperatorFunction, UnaryFunction } from 'rxjs';
-import { GearsBuildError } from '../errors.ts';
+import { GearsBuildError, GearsError } from '../errors.ts';
 import type { Step } from './steps.ts';
 import type { Plan } from '../engine/plan.ts';
 import { describePlan } from '../engine/plan.ts';
 import type { RunResult } from '../engine/Execution.ts';
-import type { ReaderName } from '../../readers/types.ts';
+import type { ReaderName } from '../../readers/index.ts';
 import type { ReaderArg, ReaderOptions, RunOptions } from './readerTypes.ts';
 import type { RegisterOptions } from '../engine/registerOptions.ts';
 import type { Group } from '../../operators/localGroupBy.ts';
@@ -291,6 +291,9 @@ export class GearsBuilder<T, N extends ReaderName = ReaderName> {
    * await GB().map((r) => r.key).forEach((k) => log(k)).register('person:*', { eventTypes: ['hset'] });
    */
   register(prefixOrOptions?: string | RegisterOptions, options: RegisterOptions = {}): Promise<string> {
+    // RedisGears' first positional argument is the key regex: anything but a string or options is refused.
+    if (prefixOrOptions !== undefined && typeof prefixOrOptions !== 'string' && !isOptionsObject(prefixOrOptions))
+      return Promise.reject(new GearsError('regex argument must be a string'));
     const merged =
       typeof prefixOrOptions === 'string'
         ? { ...options, prefix: prefixOrOptions }
@@ -302,4 +305,9 @@ export class GearsBuilder<T, N extends ReaderName = ReaderName> {
   describe(): string {
     return describePlan(this.plan);
   }
+}
+
+/** A plain options object (not an array, not null). */
+function isOptionsObject(value: unknown): value is RegisterOptions {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -1,18 +1,11 @@
-import type { KeysRecord, KeysReaderOptions } from '../../readers/keysReader.ts';
-import type { KeysOnlyReaderOptions } from '../../readers/keysOnlyReader.ts';
-import type { StreamRecord, StreamReaderOptions } from '../../readers/streamReader.ts';
-import type { GeneratorSource } from '../../readers/generatorReader.ts';
-import type { ReaderName } from '../../readers/types.ts';
+import type { ReaderDescriptor } from '../../readers/descriptor.ts';
+import type { READERS, ReaderName } from '../../readers/index.ts';
 
-/** Per reader: the record it produces, the argument `run()` takes and its reader options. */
-export interface ReaderTypes {
-  KeysReader: { record: KeysRecord; arg: string; options: KeysReaderOptions };
-  KeysOnlyReader: { record: string; arg: string; options: KeysOnlyReaderOptions };
-  StreamReader: { record: StreamRecord; arg: string; options: StreamReaderOptions };
-  ShardsIDReader: { record: string; arg: undefined; options: object };
-  GeneratorReader: { record: unknown; arg: () => GeneratorSource<unknown>; options: object };
-  CommandReader: { record: string[]; arg: never; options: object };
-}
+/** A descriptor's types: the record it produces, the argument `run()` takes and its reader options. */
+type TypesOf<D> = D extends ReaderDescriptor<infer R, infer A, infer O> ? { record: R; arg: A; options: O } : never;
+
+/** Per reader: the record it produces, the argument `run()` takes and its reader options (from `READERS`). */
+export type ReaderTypes = { [N in ReaderName]: TypesOf<(typeof READERS)[N]> };
 
 export type ReaderRecord<N extends ReaderName> = ReaderTypes[N]['record'];
 export type ReaderArg<N extends ReaderName> = ReaderTypes[N]['arg'];
@@ -29,5 +22,3 @@ export interface RunOptions {
   /** Id of the shard that gathers results (default: the owner of slot 0). */
   initiator?: string;
 }
-
-export const DEFAULT_RUN_OPTIONS = { collect: true, mode: 'async', unblocking: false } as const;

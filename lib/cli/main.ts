@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   serve: () => import('./serve.ts'),
   exec: () => import('./exec.ts'),
   load: () => import('./load.ts'),
+  worker: () => import('./worker.ts'),
 };
 
 export const USAGE = `rxgears — RedisGears-style data processing for Redis, on RxJS
@@ -21,11 +22,12 @@ Usage:
                 [--deployments-key K]
   rxgears exec <file|-> [--redis URL | --shards N] [--unblocking] [--allow-require]
   rxgears load <file|-> [--redis URL | --port P] [--host H]
+  rxgears worker --redis URL --app NAME [--gears FILE] [--id ID] [--lease MS]
 
 Run "rxgears <command> --help" for the details of a command.
 `;
 
-/** One line for any failure; the error's name where it says something (SyntaxError, ReplyError, …). */
+/** One line for any failure; the error's name where it says something (SyntaxError, RedisReplyError, …). */
 function describe(error: unknown): string {
   if (error instanceof UsageError) return error.message;
   if (error instanceof GearsError && error.name === 'GearsError') return error.message;

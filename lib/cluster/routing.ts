@@ -1,6 +1,6 @@
 import { exists, getKeyIndexes, hasFlag } from '@ioredis/commands';
 import type { RedisArg } from '../store/ShardStore.ts';
-import { ReplyError } from '../errors.ts';
+import { RedisReplyError } from '../errors.ts';
 import { hashSlot } from './slots.ts';
 
 /** The key arguments of a Redis command, by Redis' command table (`MSET a 1 b 2` → `['a', 'b']`). */
@@ -23,7 +23,7 @@ export function commandSlot(command: string, args: readonly RedisArg[]): number 
   for (const key of commandKeys(command, args)) {
     const keySlot = hashSlot(key);
     if (slot === undefined) slot = keySlot;
-    else if (slot !== keySlot) throw new ReplyError("CROSSSLOT Keys in request don't hash to the same slot");
+    else if (slot !== keySlot) throw new RedisReplyError("CROSSSLOT Keys in request don't hash to the same slot");
   }
   return slot;
 }

@@ -84,6 +84,11 @@ export class ExecutionRegistry {
     return [...(this.byRegistration.get(registrationId) ?? [])];
   }
 
+  /** Forgets every kept execution of a registration, running ones too (`unregister(id, { abortPending })`). */
+  dropRegistration(registrationId: string): void {
+    for (const execution of this.ofRegistration(registrationId)) this.remove(execution);
+  }
+
   running(): Execution[] {
     return [...this.executions.values()].filter((e) => !e.finished);
   }

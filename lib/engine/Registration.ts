@@ -1,5 +1,14 @@
 import type { Subscription } from 'rxjs';
 import type { Plan } from './plan.ts';
+import type { Execution } from './Execution.ts';
+
+/**
+ * Whether an execution's error is a gear pausing its own registration: RedisGears' gears raise an error whose
+ * message is `PAUSE`; here any error whose message is `PAUSE` (`throw new Error('PAUSE')`).
+ */
+export function isPauseError(error: string): boolean {
+  return /^(?:[A-Za-z_$][\w$]*: )?PAUSE$/.test(error);
+}
 
 /** How a registration runs its executions. */
 export type RegistrationMode = 'async' | 'async_local' | 'sync';
@@ -55,7 +64,22 @@ export class Registration {
     readonly mode: RegistrationMode,
     readonly collect: boolean,
     readonly args: Record<string, unknown>,
+    /** Stream registrations report their lag (`lastEstimatedLagMS`, `avgEstimatedLagMS`). */
+    private readonly reportsLag = false,
   ) {}
+
+  /** The last execution started in order (`inOrder`): the next one starts when it is done. */
+  private orderTail: Promise<unknown> = Promise.resolve();
+
+  /** Starts `start()`'s execution once every execution started in order before it is done. */
+  inOrder(start: () => Execution): Promise<Execution> {
+    const started = this.orderTail.then(start);
+    this.orderTail = started.then(
+      (execution) => execution.done,
+      () => undefined,
+    );
+    return started;
+  }
 
   get paused(): boolean {
     return this.status === 'PAUSED';
@@ -112,7 +136,7 @@ export class Registration {
         Object.entries(this.args).map(([k, v]) => [k, typeof v === 'function' ? '[function]' : v]),
       ),
     };
-    if (this.plan.reader === 'StreamReader') {
+    if (this.reportsLag) {
       info.lastEstimatedLagMS = this.lastLagMS;
       info.avgEstimatedLagMS = this.lagSamples === 0 ? 0 : this.totalLagMS / this.lagSamples;
     }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { commandKeys, isReadOnlyCommand } from '../cluster/routing.ts';
 import { hashSlot } from '../cluster/slots.ts';
 import type { Shard } from '../cluster/topology.ts';
-import { GearsError, ReplyError } from '../errors.ts';
+import { GearsError, RedisReplyError } from '../errors.ts';
 import type { RedisArg, RedisReply, StoreTransaction } from '../store/ShardStore.ts';
 
 /** How many times `atomic()` runs a block whose watched keys keep changing before it gives up. */
@@ -28,7 +28,7 @@ export class AtomicScope {
     for (const key of keys) {
       const slot = hashSlot(key);
       if (this.slot === undefined) this.slot = slot;
-      else if (slot !== this.slot) throw new ReplyError("CROSSSLOT Keys in request don't hash to the same slot");
+      else if (slot !== this.slot) throw new RedisReplyError("CROSSSLOT Keys in request don't hash to the same slot");
     }
     if (!isReadOnlyCommand(command)) {
       this.writes.push([command, ...args]);

@@ -1,6 +1,6 @@
 import type { Step } from '../builder/steps.ts';
 import { describeStep, isGlobalStep } from '../builder/steps.ts';
-import type { ReaderName } from '../../readers/types.ts';
+import type { ReaderName } from '../../readers/index.ts';
 
 /** What a builder has recorded: where records come from and the primitive steps they go through. */
 export interface Plan {
@@ -13,7 +13,17 @@ export interface Plan {
    * once per shard, so its top-level bindings are per shard as in RedisGears. A shard not listed uses `steps`.
    */
   readonly shardSteps?: ReadonlyMap<string, readonly Step[]>;
+  /** Where the plan came from, so a worker process can build it again (README "Scaling out"). */
+  readonly origin?: PlanOrigin;
 }
+
+/**
+ * How a worker builds a plan again: a script's source text and the number of the `run()`/`register()` call
+ * that made it, or a named gear of a gear module with its fingerprint.
+ */
+export type PlanOrigin =
+  | { kind: 'script'; source: string; index: number; filename?: string; description?: string; script: object }
+  | { kind: 'gear'; name: string; fingerprint: string };
 
 /** The plan as text, one step a line: `KeysReader('person:*')`, `map`, `localGroupBy (countBy)`, … */
 export function describePlan(plan: Plan): string {

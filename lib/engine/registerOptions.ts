@@ -1,5 +1,6 @@
 import { GearsError } from '../errors.ts';
-import type { ReaderName } from '../../readers/types.ts';
+import type { ReaderDescriptor } from '../../readers/descriptor.ts';
+import { bool, checkOptions, fn, isString, nonEmptyString, rule, type OptionRules } from '../../readers/optionRules.ts';
 
 /** Options of `register()`, for every reader (each reader reads its own). */
 export interface RegisterOptions {
@@ -18,6 +19,11 @@ export interface RegisterOptions {
   eventTypes?: readonly string[];
   keyTypes?: readonly string[];
   readValue?: boolean;
+  /**
+   * Run on these commands only (through the server), before their reply, which `overrideReply()` may
+   * replace; `keymiss` for reads of missing keys (RedisGears' `commands`).
+   */
+  commands?: readonly string[];
   // StreamReader
   batch?: number;
   duration?: number;
@@ -29,69 +35,31 @@ export interface RegisterOptions {
   // CommandReader
   trigger?: string;
   hook?: string;
+  /** With `hook`: only when one of the command's keys starts with this (RedisGears' `keyprefix`). */
+  keyPrefix?: string;
+  /** Executions of one trigger run one at a time, in arrival order (RedisGears' `inorder`). */
+  inOrder?: boolean;
 }
 
-type Check = (value: unknown) => boolean;
-interface Rule {
-  check: Check;
-  expected: string;
-}
-
-const isString: Check = (v) => typeof v === 'string';
-const isBoolean: Check = (v) => typeof v === 'boolean';
-const isStringList: Check = (v) => Array.isArray(v) && v.every((x) => typeof x === 'string');
-const rule = (check: Check, expected: string): Rule => ({ check, expected });
-
-const COMMON: Record<string, Rule> = {
-  prefix: rule(isString, 'a string'),
+/** `register()` options every reader takes. */
+const COMMON: OptionRules = {
+  // RedisGears calls it `regex`: its message for a prefix that is no string.
+  prefix: rule(isString, 'a string', 'regex argument must be a string'),
   mode: rule((v) => v === 'async' || v === 'async_local' || v === 'sync', "'async', 'async_local' or 'sync'"),
-  collect: rule(isBoolean, 'a boolean'),
-  onRegistered: rule((v) => typeof v === 'function', 'a function'),
+  collect: bool,
+  onRegistered: fn,
   desc: rule(isString, 'a string'),
-  name: rule((v) => typeof v === 'string' && v.length > 0, 'a non-empty string'),
-};
-
-const BY_READER: Partial<Record<ReaderName, Record<string, Rule>>> = {
-  KeysReader: {
-    eventTypes: rule(isStringList, 'a list of strings'),
-    keyTypes: rule(isStringList, 'a list of strings'),
-    readValue: rule(isBoolean, 'a boolean'),
-  },
-  StreamReader: {
-    batch: rule((v) => Number.isInteger(v) && (v as number) > 0, 'a positive integer'),
-    duration: rule((v) => Number.isInteger(v) && (v as number) >= 0, 'a non-negative integer (ms)'),
-    onFailedPolicy: rule((v) => v === 'continue' || v === 'abort' || v === 'retry', "'continue', 'abort' or 'retry'"),
-    onFailedRetryInterval: rule((v) => typeof v === 'number' && v > 0, 'a positive number of seconds'),
-    trimStream: rule(isBoolean, 'a boolean'),
-    rescanInterval: rule(
-      (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
-      'a non-negative number of seconds',
-    ),
-  },
-  CommandReader: {
-    trigger: rule((v) => typeof v === 'string' && v.length > 0, 'a non-empty string'),
-    hook: rule((v) => typeof v === 'string' && v.length > 0, 'a command name'),
-  },
+  name: nonEmptyString,
 };
 
 /**
  * Checks `register()` options where they enter: unknown options and wrong types are `GearsError`s naming the
- * option; readers without an event side refuse to register.
+ * option (RedisGears' message where it has one); readers without an event side refuse to register.
  */
-export function validateRegisterOptions(reader: ReaderName, options: RegisterOptions): void {
-  const rules = BY_READER[reader];
+export function validateRegisterOptions(reader: ReaderDescriptor, options: RegisterOptions): void {
+  const rules = reader.registerOptions;
   if (!rules) throw new GearsError('reader do not support register');
   if (options === null || typeof options !== 'object') throw new GearsError('register options must be an object');
-  for (const [name, value] of Object.entries(options)) {
-    if (value === undefined) continue;
-    const found = COMMON[name] ?? rules[name];
-    if (!found) throw new GearsError(`unknown option '${name}' for ${reader}.register()`);
-    if (!found.check(value)) throw new GearsError(`option '${name}' must be ${found.expected}`);
-  }
-  if (reader === 'CommandReader') {
-    if (options.trigger === undefined && options.hook === undefined)
-      throw new GearsError('no trigger or hook argument was given');
-    if (options.trigger !== undefined && options.hook !== undefined)
-      throw new GearsError('trigger and hook can not be given together');
-  }
+  checkOptions(options, [COMMON, rules], `${reader.name}.register()`);
+  reader.checkRegister?.(options as Readonly<Record<string, unknown>>);
 }

@@ -26,8 +26,10 @@ export interface RuntimeContext {
   shard: Shard;
   executionId: string | undefined;
   atomic?: AtomicScope;
-  /** In a CommandReader `hook` execution: runs the overridden command itself. */
+  /** In a CommandReader `hook` execution: runs the next hook, and at the end the overridden command itself. */
   callNext?: (...args: RedisArg[]) => Promise<RedisReply>;
+  /** In a KeysReader execution triggered through `commands`: replaces the command's reply. */
+  overrideReply?: (value: RedisReply) => void;
 }
 
 const storage = new AsyncLocalStorage<RuntimeContext>();
@@ -89,7 +91,7 @@ function engineOf(helper: string): { engine: RuntimeEngine; context: RuntimeCont
 /**
  * Runs a Redis command from inside a gear function, on the current execution's engine: keyed commands go to
  * the shard that owns the key, keyless ones run on the current shard. Replies are strings, numbers, null or
- * arrays; an error reply rejects with a `ReplyError`. Inside `atomic()`, reads are WATCHed and writes queued
+ * arrays; an error reply rejects with a `RedisReplyError`. Inside `atomic()`, reads are WATCHed and writes queued
  * (they resolve to `'QUEUED'`). Outside a gear function it works when exactly one engine is open.
  *
  * @example
@@ -176,4 +178,19 @@ export function callNext(...args: RedisArg[]): Promise<RedisReply> {
   const context = storage.getStore();
   if (!context?.callNext) return Promise.reject(new GearsError('callNext() can only be used inside a command hook'));
   return context.callNext(...args);
+}
+
+/**
+ * Inside a KeysReader registration with `commands: [...]` (through the server's proxy): replaces the reply of
+ * the command that triggered the execution. A string starting with `-` is an error reply (`'-ERR no'`). The
+ * last call wins. RedisGears' `override_reply`.
+ *
+ * @example
+ * GB().foreach(() => overrideReply('-ERR no such user')).register({ eventTypes: ['keymiss'], commands: ['get'], mode: 'sync' })
+ */
+export function overrideReply(value: RedisReply): void {
+  const context = storage.getStore();
+  if (!context?.overrideReply)
+    throw new GearsError('overrideReply() can only be used inside a registration triggered by its commands');
+  context.overrideReply(value);
 }

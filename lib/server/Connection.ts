@@ -8,6 +8,9 @@ import { proxyCommand, readOnly } from './proxy.ts';
 import { errorReply } from './convert.ts';
 import type { Deployments } from './deployments.ts';
 import { countProxied } from '../metrics/proxyCount.ts';
+import { ATTACK_WARNING, isCrossProtocolAttack } from './exposure.ts';
+import { forwardRaw, type RawRequest } from './rawBatch.ts';
+import type { WireProxy } from './wireProxy.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost extends ServerContext {
@@ -17,11 +20,21 @@ export interface ConnectionHost extends ServerContext {
   readonly limits: Partial<RespLimits>;
   /** Stop reading from a client whose unsent replies exceed this many bytes. */
   readonly maxPendingReplyBytes: number;
+  /** The raw path to a Redis backend; undefined on the embedded store. */
+  readonly wire: WireProxy | undefined;
+  /** Set once the server stops: requests that were not started yet are refused. */
+  readonly stopping: boolean;
   forget(connection: Connection): void;
 }
 
+/** The reply to a request that arrives, or is cut off, while the server stops. */
+export const SHUTTING_DOWN = new ErrorReply('ERR the server is shutting down');
+
 /** Requests parsed but not yet answered, beyond which a client is not read from until it catches up. */
 const MAX_QUEUED_REQUESTS = 1024;
+
+/** Most requests of one client sent to Redis in one batch. */
+const MAX_RAW_BATCH = 512;
 
 const NOAUTH = new ErrorReply('NOAUTH Authentication required.');
 
@@ -43,6 +56,8 @@ export class Connection implements ClientState {
   private closed = false;
   /** The client closed its side: answer what is queued, then close ours. */
   private ended = false;
+  /** Called whenever the connection has no request in progress (server shutdown waits on it). */
+  private onIdle: (() => void) | undefined;
 
   constructor(
     readonly id: number,
@@ -64,6 +79,7 @@ export class Connection implements ClientState {
       this.closed = true;
       this.queue.length = 0;
       host.forget(this);
+      this.onIdle?.();
     });
   }
 
@@ -71,6 +87,29 @@ export class Connection implements ClientState {
   destroy(): void {
     this.closed = true;
     this.socket.destroy();
+  }
+
+  /** True while a request is being answered. */
+  get inFlight(): boolean {
+    return this.busy && !this.closed;
+  }
+
+  /** Resolves once no request is in progress (at once when none is). */
+  idle(): Promise<void> {
+    if (!this.inFlight) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.onIdle;
+      this.onIdle = () => {
+        previous?.();
+        if (!this.inFlight) resolve();
+      };
+    });
+  }
+
+  /** Server shutdown: answers the request in progress (a blocked client) with `reply`, and closes. */
+  cutOff(reply: Reply): void {
+    if (this.closed) return;
+    this.closeAfter(reply);
   }
 
   private receive(chunk: Buffer): void {
@@ -86,9 +125,28 @@ export class Connection implements ClientState {
     this.busy = true;
     try {
       while (this.queue.length > 0 && !this.closed) {
+        const batch = this.rawBatch();
+        if (batch.length > 0) {
+          const replies = await forwardRaw(this.host, this.host.wire!, this.protocol, batch, (args) =>
+            this.dispatch(args).then((reply) => (reply instanceof CloseAfter ? reply.reply : reply)),
+          );
+          if (!this.closed && this.socket.writable) this.socket.write(replies);
+          this.flowControl();
+          continue;
+        }
         const request = this.queue.shift()!;
         if (request instanceof RespProtocolError) {
           this.closeAfter(new ErrorReply(request.message));
+          break;
+        }
+        if (isCrossProtocolAttack(request[0])) {
+          // Redis' answer to HTTP on its port: a log line and a closed connection, nothing after it runs.
+          this.host.gears.logFrom(undefined, 'warning', ATTACK_WARNING);
+          this.destroy();
+          break;
+        }
+        if (this.host.stopping) {
+          this.closeAfter(SHUTTING_DOWN);
           break;
         }
         let reply: Reply | CloseAfter;
@@ -108,7 +166,30 @@ export class Connection implements ClientState {
       this.busy = false;
       this.flowControl();
       if (this.ended) this.finish();
+      this.onIdle?.();
     }
+  }
+
+  /**
+   * The requests at the head of the queue that go to Redis raw (taken off the queue), in order; none when the
+   * head must take the engine's path (or the backend is not Redis).
+   */
+  private rawBatch(): RawRequest[] {
+    const wire = this.host.wire;
+    if (wire === undefined || !this.authenticated || this.host.stopping) return [];
+    const batch: RawRequest[] = [];
+    for (const args of this.queue) {
+      if (args instanceof RespProtocolError || batch.length >= MAX_RAW_BATCH) break;
+      const name = args[0];
+      if (name === undefined || name.length > 32) break;
+      const upper = name.toString('latin1').toUpperCase();
+      if (builtin(upper) || isCrossProtocolAttack(name)) break;
+      const endpoint = wire.route(upper, args);
+      if (endpoint === undefined) break;
+      batch.push({ args, upper, endpoint });
+    }
+    if (batch.length > 0) this.queue.splice(0, batch.length);
+    return batch;
   }
 
   private async dispatch(request: Buffer[]): Promise<Reply | CloseAfter> {

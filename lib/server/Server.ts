@@ -2,7 +2,9 @@ import { createServer as createNetServer, type Server as NetServer } from 'node:
 import type { Gears } from '../Gears.ts';
 import { GearsError } from '../errors.ts';
 import type { RespLimits } from './resp.ts';
-import { Connection, type ConnectionHost } from './Connection.ts';
+import { Connection, SHUTTING_DOWN, type ConnectionHost } from './Connection.ts';
+import { checkProtectedMode } from './exposure.ts';
+import { WireProxy } from './wireProxy.ts';
 import { parseRedisUrl } from './client.ts';
 import { deploymentsOf } from './deployments.ts';
 
@@ -28,6 +30,11 @@ export interface ServerOptions {
    * on the embedded store, where nothing outlives the process.
    */
   deploymentsKey?: string | false;
+  /**
+   * Redis' protected mode (default true): a `host` beyond loopback without `requirePass` is refused at start.
+   * `false` is the explicit opt-out (`--protected-mode no`).
+   */
+  protectedMode?: boolean;
 }
 
 export const DEFAULT_SERVER_OPTIONS = {
@@ -45,6 +52,18 @@ export interface RxgearsServer {
   readonly gears: Gears;
   /** Stops listening and closes every client connection (and, for `serve()`, the engine). Idempotent. */
   close(): Promise<void>;
+  /**
+   * Stops gracefully: stops accepting, refuses requests not yet started, lets those in progress finish for up
+   * to `timeoutMs`, answers the ones still running then (blocked clients) with `ERR the server is shutting
+   * down`, and closes as `close()` does.
+   */
+  shutdown(timeoutMs: number): Promise<ShutdownReport>;
+}
+
+/** What a graceful stop found: requests in progress when it began, and how many of them it had to cut off. */
+export interface ShutdownReport {
+  inFlight: number;
+  cutOff: number;
 }
 
 function validate(options: ServerOptions): void {
@@ -63,6 +82,10 @@ function validate(options: ServerOptions): void {
   if (requirePass !== undefined && (typeof requirePass !== 'string' || requirePass === '')) {
     throw new GearsError('requirePass must be a non-empty string');
   }
+  if (options.protectedMode !== undefined && typeof options.protectedMode !== 'boolean') {
+    throw new GearsError('protectedMode must be a boolean');
+  }
+  checkProtectedMode(options);
   if (maxPendingReplyBytes !== undefined && !(Number.isInteger(maxPendingReplyBytes) && maxPendingReplyBytes > 0)) {
     throw new GearsError('maxPendingReplyBytes must be a positive integer');
   }
@@ -104,6 +127,8 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
   const connections = new Set<Connection>();
   let nextId = 0;
   let port: number = settings.port;
+  let stopping = false;
+  const wire = WireProxy.for(gears);
   const net = createNetServer({ allowHalfOpen: true, noDelay: true });
   const host: ConnectionHost = {
     gears,
@@ -117,6 +142,10 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
       return port;
     },
     startedAt: Date.now(),
+    wire,
+    get stopping() {
+      return stopping;
+    },
     clients: () => connections,
     forget: (connection) => connections.delete(connection),
   };
@@ -126,16 +155,29 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
   net.on('error', () => undefined); // after listen() succeeded, errors are per connection
   port = await listen(net, settings.port, settings.host);
   let closing: Promise<void> | undefined;
-  return {
-    port,
-    host: settings.host,
-    gears,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        net.close(() => resolve());
-        for (const connection of connections) connection.destroy();
-      })),
+  const close = (): Promise<void> =>
+    (closing ??= new Promise<void>((resolve) => {
+      stopping = true;
+      net.close(() => resolve());
+      for (const connection of connections) connection.destroy();
+      wire?.close();
+    }));
+  const shutdown = async (timeoutMs: number): Promise<ShutdownReport> => {
+    stopping = true;
+    net.close();
+    const busy = [...connections].filter((connection) => connection.inFlight);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(busy.map((connection) => connection.idle())),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    const stuck = busy.filter((connection) => connection.inFlight);
+    for (const connection of stuck) connection.cutOff(SHUTTING_DOWN);
+    await close();
+    return { inFlight: busy.length, cutOff: stuck.length };
   };
+  return { port, host: settings.host, gears, close, shutdown };
 }
 
 /** `serve()` options: the server's, plus where the data is (`connect()`'s `redis` or `shards`). */
@@ -144,6 +186,8 @@ export interface ServeOptions extends ServerOptions {
   redis?: string;
   /** Embedded store shards (default 1). */
   shards?: number;
+  /** With `redis`: run scripts on this app's worker processes (`connect(url, { app })`, README "Scaling out"). */
+  app?: string;
 }
 
 /**
@@ -156,7 +200,7 @@ export interface ServeOptions extends ServerOptions {
  * console.log(`listening on ${server.port}`);
  */
 export async function serve(options: ServeOptions = {}): Promise<RxgearsServer> {
-  const { redis, shards, ...serverOptions } = options;
+  const { redis, shards, app, ...serverOptions } = options;
   if (redis !== undefined && serverOptions.requirePass === undefined) {
     const { username, password } = parseRedisUrl(redis);
     if (password !== undefined) {
@@ -169,6 +213,7 @@ export async function serve(options: ServeOptions = {}): Promise<RxgearsServer> 
   const gears = await connect({
     ...(redis !== undefined ? { redis } : {}),
     ...(shards !== undefined ? { shards } : {}),
+    ...(app !== undefined ? { app } : {}),
   });
   let server: RxgearsServer;
   try {
@@ -183,5 +228,10 @@ export async function serve(options: ServeOptions = {}): Promise<RxgearsServer> 
     host: server.host,
     gears,
     close: () => (closing ??= server.close().then(() => gears.close())),
+    shutdown: async (timeoutMs) => {
+      const report = await server.shutdown(timeoutMs);
+      await (closing ??= gears.close());
+      return report;
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { GearsError, ReplyError } from '../errors.ts';
+import { GearsError, RedisReplyError } from '../errors.ts';
 import type { RunResult } from '../engine/Execution.ts';
 import { ErrorReply, MapReply, type Reply } from './replies.ts';
 
@@ -44,12 +44,12 @@ export function valueReply(value: unknown): Reply {
 }
 
 /**
- * A failure as an error reply. Redis' own error replies (`ReplyError`: `WRONGTYPE …`, `CROSSSLOT …`) pass
+ * A failure as an error reply. Redis' own error replies (`RedisReplyError`: `WRONGTYPE …`, `CROSSSLOT …`) pass
  * through as they are, and so do the engine's RedisGears messages (`execution plan does not exist`) when
  * `engineMessages` says the caller is an RG command; anything else gets Redis' generic `ERR` code.
  */
 export function errorReply(error: unknown, engineMessages = false): ErrorReply {
-  if (error instanceof ReplyError || (engineMessages && error instanceof GearsError))
+  if (error instanceof RedisReplyError || (engineMessages && error instanceof GearsError))
     return new ErrorReply(error.message);
   if (error instanceof Error) return new ErrorReply(`ERR ${error.message}`);
   return new ErrorReply(`ERR ${String(error)}`);

@@ -12,8 +12,16 @@ export {
   type ServerOptions,
   type ServeOptions,
   type RxgearsServer,
+  type ShutdownReport,
 } from './Server.ts';
-export { runScript, describeError, ScriptMemoryError, ScriptTimeoutError, type ScriptOptions, type ScriptOutcome } from './sandbox.ts';
+export {
+  runScript,
+  describeError,
+  ScriptMemoryError,
+  ScriptTimeoutError,
+  type ScriptOptions,
+  type ScriptOutcome,
+} from './sandbox.ts';
 export { RespParser, RespProtocolError, DEFAULT_RESP_LIMITS, type RespLimits, type ParsedRequest } from './resp.ts';
 export {
   encodeReply,

@@ -1,7 +1,7 @@
 import type { Gears } from '../Gears.ts';
 import { exists, hasFlag } from '@ioredis/commands';
 import type { RunResult } from '../engine/Execution.ts';
-import { ReplyError } from '../errors.ts';
+import { RedisReplyError } from '../errors.ts';
 import type { RedisReply } from '../store/ShardStore.ts';
 import { ErrorReply, SimpleString, type Reply } from './replies.ts';
 import { errorReply, valueReply } from './convert.ts';
@@ -136,7 +136,7 @@ async function runHook(gears: Gears, command: string, args: string[]): Promise<R
     return await gears.runHook(command, args);
   } catch (error) {
     // Keys of several slots: no one shard to run a hook on. The command goes on (split, or CROSSSLOT).
-    if (error instanceof ReplyError && error.message.startsWith('CROSSSLOT')) return undefined;
+    if (error instanceof RedisReplyError && error.message.startsWith('CROSSSLOT')) return undefined;
     throw error;
   }
 }

@@ -25,8 +25,21 @@ export class RespProtocolError extends GearsError {
   override readonly name = 'RespProtocolError';
 }
 
+/** A request's arguments: the command name, then its arguments. */
+export type RequestArgs = Buffer[];
+
+const rawFrames = new WeakMap<RequestArgs, Buffer>();
+
+/**
+ * A request's own bytes, when it came as one multibulk frame within the parser's buffer: the proxy forwards
+ * those instead of encoding the arguments again. Undefined for inline commands and very large requests.
+ */
+export function rawFrameOf(request: RequestArgs): Buffer | undefined {
+  return rawFrames.get(request);
+}
+
 /** One parsed request: the command and its arguments, or the protocol error that ends the connection. */
-export type ParsedRequest = Buffer[] | RespProtocolError;
+export type ParsedRequest = RequestArgs | RespProtocolError;
 
 const CR = 13;
 const LF = 10;
@@ -64,6 +77,8 @@ export class RespParser {
   private bodyChunks: Buffer[] = [];
   private bodySize = 0;
   private failed = false;
+  /** Where the multibulk request in progress starts in `buffer`; -1 once its bytes are no longer in one piece. */
+  private requestStart = -1;
 
   constructor(limits: Partial<RespLimits> = {}) {
     this.limits = { ...DEFAULT_RESP_LIMITS, ...limits };
@@ -92,9 +107,10 @@ export class RespParser {
         break;
       }
     }
-    if (this.offset >= this.buffer.length) {
+    if (this.offset >= this.buffer.length && !(this.pending > 0 && this.requestStart >= 0)) {
       this.buffer = EMPTY;
       this.offset = 0;
+      this.requestStart = -1;
     }
     return requests;
   }
@@ -105,9 +121,13 @@ export class RespParser {
       this.bodySize += chunk.length;
       return;
     }
-    if (this.offset >= this.buffer.length) this.buffer = chunk;
-    else this.buffer = Buffer.concat([this.buffer.subarray(this.offset), chunk]);
-    this.offset = 0;
+    // A request in progress keeps its start, so its frame stays one piece (its parsed arguments point into
+    // the old buffer and stay valid).
+    const keep = this.pending > 0 && this.requestStart >= 0 ? this.requestStart : this.offset;
+    if (keep >= this.buffer.length) this.buffer = chunk;
+    else this.buffer = Buffer.concat([this.buffer.subarray(keep), chunk]);
+    this.offset -= keep;
+    if (this.requestStart >= 0) this.requestStart = this.pending > 0 ? this.requestStart - keep : -1;
   }
 
   private get available(): number {
@@ -124,8 +144,10 @@ export class RespParser {
           if (inline === null) continue; // an empty line: skipped, as Redis does
           return inline;
         }
+        const start = this.offset;
         const header = this.line('ERR Protocol error: too big mbulk count string');
         if (header === undefined || header instanceof RespProtocolError) return header;
+        this.requestStart = start;
         const count = parseLength(header.subarray(1));
         if (count === undefined || count > this.limits.maxMultibulkLength) {
           return new RespProtocolError('ERR Protocol error: invalid multibulk length');
@@ -137,7 +159,9 @@ export class RespParser {
       }
       const complete = this.bulks();
       if (complete !== true) return complete;
-      const args = this.args;
+      const args: RequestArgs = this.args;
+      if (this.requestStart >= 0) rawFrames.set(args, this.buffer.subarray(this.requestStart, this.offset));
+      this.requestStart = -1;
       this.args = [];
       return args;
     }
@@ -183,6 +207,7 @@ export class RespParser {
       if (needed >= LARGE_BODY) {
         // Park what we have; later chunks are appended to the list instead of re-copying the buffer.
         const rest = this.buffer.subarray(this.offset);
+        this.requestStart = -1; // the frame will not be one piece: the proxy encodes the arguments again
         this.bodyChunks = [rest];
         this.bodySize = rest.length;
         this.buffer = EMPTY;

@@ -149,6 +149,7 @@ export async function runScript(gears: Gears, source: string, options: ScriptOpt
       copies: shardCopies,
       effects,
       guard: guarded.guard,
+      origin: { source, filename, ...(options.description !== undefined ? { description: options.description } : {}) },
     });
     const GB: GBFunction = (reader, defaultArg, desc) =>
       new GearsBuilder(engine, gears.GB(reader, defaultArg, desc ?? options.description).plan);

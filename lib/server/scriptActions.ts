@@ -41,6 +41,8 @@ export interface TrackingSetup {
   effects: EffectLog;
   /** Every plan's callbacks are entered through it (a runaway callback is stopped). */
   guard: ScriptGuard;
+  /** The script's source, attached to its plans (`plan.origin`) so worker processes can build them again. */
+  origin?: { source: string; filename?: string; description?: string };
 }
 
 /**
@@ -52,6 +54,10 @@ export interface TrackingSetup {
  */
 export function trackingEngine(gears: Gears, setup: TrackingSetup): Gears {
   const { actions, unblocking, copies, effects, guard } = setup;
+  // Calls are numbered in the order the script makes them: a worker evaluating the same source finds the same plan.
+  const script = {};
+  const withOrigin = (plan: Plan, index: number): Plan =>
+    setup.origin ? { ...plan, origin: { kind: 'script', ...setup.origin, index, script } } : plan;
   const runListed = async (plan: Plan, arg: unknown, options: Record<string, unknown>): Promise<unknown> => {
     const id = (await gears.run(plan, arg, { ...options, unblocking: true })) as string;
     if (unblocking || options.unblocking === true) return id;
@@ -72,7 +78,12 @@ export function trackingEngine(gears: Gears, setup: TrackingSetup): Gears {
       const method = value as (...args: unknown[]) => unknown;
       if (property === 'run') {
         return (plan: Plan, arg: unknown, options: Record<string, unknown> = {}) => {
-          const promise = when(copies.planFor(plan), (own) => runListed(guard.plan(own), arg, options), true);
+          const index = actions.length;
+          const promise = when(
+            copies.planFor(plan),
+            (own) => runListed(withOrigin(guard.plan(own), index), arg, options),
+            true,
+          );
           track(actions, 'run', promise);
           effects.record('run', promise);
           return promise;
@@ -80,7 +91,10 @@ export function trackingEngine(gears: Gears, setup: TrackingSetup): Gears {
       }
       if (property === 'register') {
         return (plan: Plan, ...rest: unknown[]) => {
-          const promise = when(copies.planFor(plan), (own) => method.call(target, guard.plan(own), ...rest));
+          const index = actions.length;
+          const promise = when(copies.planFor(plan), (own) =>
+            method.call(target, withOrigin(guard.plan(own), index), ...rest),
+          );
           track(actions, 'register', promise);
           effects.record('register', promise);
           return promise;

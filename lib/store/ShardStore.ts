@@ -6,7 +6,7 @@ import type { Observable } from 'rxjs';
  * Nothing outside `lib/store/` knows which one it talks to.
  *
  * Replies use the RESP2 shapes ioredis' `call()` gives: bulk and simple strings → `string`, integers →
- * `number`, nil → `null`, arrays → arrays. An error reply rejects with a `ReplyError` whose message is the
+ * `number`, nil → `null`, arrays → arrays. An error reply rejects with a `RedisReplyError` whose message is the
  * Redis reply text (`WRONGTYPE Operation against a key holding the wrong kind of value`).
  */
 export interface ShardStore {

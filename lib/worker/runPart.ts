@@ -1,7 +1,7 @@
 import { GearsError } from '../errors.ts';
 import { slotTable, type Topology } from '../cluster/topology.ts';
 import type { ShardTransport } from '../cluster/transport.ts';
-import { BATCH_READERS } from '../engine/batchReaders.ts';
+import { readerFor } from '../engine/options.ts';
 import { Execution } from '../engine/Execution.ts';
 import type { Plan } from '../engine/plan.ts';
 import { executionSteps, runPlan } from '../engine/runPlan.ts';
@@ -36,7 +36,7 @@ export interface PartSpec {
 export function runPart(spec: PartSpec): Execution {
   const { plan, topology } = spec;
   const shards = topology.shards;
-  const read = BATCH_READERS[plan.reader];
+  const read = readerFor(plan.reader).run;
   if (!read) throw new GearsError('reader do not support run');
   for (const s of spec.owned)
     if (!shards[s]) throw new GearsError(`shard index ${s} is not in the topology (${shards.length} shards)`);

@@ -263,7 +263,7 @@ describe('a Redis that refuses commands (ACL)', () => {
   });
 
   const as = (user: string) => `redis://${user}:pw@127.0.0.1:${server.port}`;
-  const NOPERM_HGETALL = "ReplyError: NOPERM this user has no permissions to run the 'hgetall' command";
+  const NOPERM_HGETALL = "RedisReplyError: NOPERM this user has no permissions to run the 'hgetall' command";
 
   it('KeysReader: the run settles and errors say what was refused', async () => {
     gears = await connect({ redis: as('limited'), cloneRecords: true });
@@ -300,7 +300,7 @@ describe('a Redis that refuses commands (ACL)', () => {
     const { results, errors } = await gears.GB().run('h:*');
     expect(results).toEqual([]);
     expect(errors).toEqual([
-      'ReplyError: NOPERM this user has no permissions to access one of the keys used as arguments',
+      'RedisReplyError: NOPERM this user has no permissions to access one of the keys used as arguments',
     ]);
   });
 });

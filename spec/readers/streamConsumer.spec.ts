@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, type Gears, type StreamRecord } from '../../lib/index.ts';
-import { ReplyError } from '../../lib/errors.ts';
+import { RedisReplyError } from '../../lib/errors.ts';
 import type { RedisArg, RedisReply, ShardStore } from '../../lib/store/ShardStore.ts';
 import { StreamConsumer, type StreamConsumerSettings } from '../../readers/streamConsumer.ts';
 import { STREAM_CONSUMER_TIMINGS } from '../../readers/streamReaderEvents.ts';
@@ -110,12 +110,12 @@ describe('StreamConsumer', () => {
   });
 
   it('runs a batch whose XACK failed again, before the batch read after it', async () => {
-    const { store: real, ids } = await memoryStreamOf(5);
+    const { store: real, ids } = await memoryStreamOf(6);
     let failures = 1;
     const store = interceptedStore(real, (command, _args, send) => {
       if (command === 'XACK' && failures > 0) {
         failures--;
-        return Promise.reject(new ReplyError('ERR injected'));
+        return Promise.reject(new RedisReplyError('ERR injected'));
       }
       return send();
     });
@@ -125,10 +125,10 @@ describe('StreamConsumer', () => {
     for (let i = 0; ; i++) {
       await until(() => handed.length > i, `batch ${i + 1}`);
       await handed[i]!.finish();
-      if (handed[i]!.ids.includes(ids[4]!)) break;
+      if (handed[i]!.ids.includes(ids[5]!)) break;
     }
-    expect(handed.map((h) => h.ids)).toEqual([ids.slice(0, 2), ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
-    expect(warnings).toEqual(["stream 's': acknowledging failed, the batch will run again: ReplyError: ERR injected"]);
+    expect(handed.map((h) => h.ids)).toEqual([ids.slice(0, 2), ids.slice(0, 2), ids.slice(2, 4), ids.slice(4, 6)]);
+    expect(warnings).toEqual(["stream 's': acknowledging failed, the batch will run again: RedisReplyError: ERR injected"]);
     await until(async () => (await pendingOf(real)) === 0, 'everything acknowledged');
   });
 

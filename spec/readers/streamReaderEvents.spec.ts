@@ -131,18 +131,23 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
     expect(Object.keys(await groups(g, key))).toEqual(['rxgears:found']);
   });
 
-  it('batch: 3 runs waiting entries three at a time, and with a duration waits for a full batch', async () => {
+  it('batch: 3 runs waiting entries three at a time, a partial batch only once full (as RedisGears)', async () => {
     const g = (gears = await backend.connect());
     const p = fresh('sb');
     const waiting: string[] = [];
     for (let i = 0; i < 7; i++) waiting.push(await xadd(g, `${p}old`, 'i', String(i)));
     const old = batches(g);
-    await old.builder.register({ prefix: `${p}old`, batch: 3, name: 'old' });
-    await until(() => old.seen.length === 3, 'three batches');
+    const id = await old.builder.register({ prefix: `${p}old`, batch: 3, name: 'old' });
+    await until(() => old.seen.length === 2, 'two full batches');
+    // The seventh entry waits for two more: it is read (pending), not run.
+    await until(async () => (await pending(g, `${p}old`, 'old')).count === 1, 'the acks of the two batches');
+    expect(info(g, id).numTriggered).toBe(2);
+    for (let i = 7; i < 9; i++) waiting.push(await xadd(g, `${p}old`, 'i', String(i)));
+    await until(() => old.seen.length === 3, 'the third batch once full');
     expect(old.seen.map((b) => b.map((r) => r.id))).toEqual([
       waiting.slice(0, 3),
       waiting.slice(3, 6),
-      waiting.slice(6),
+      waiting.slice(6, 9),
     ]);
 
     const live = batches(g);
@@ -203,16 +208,16 @@ describe.each(allBackends())('StreamReader registrations on $name', (backend) =>
     const g = (gears = await backend.connect());
     const p = fresh('sa');
     const written: string[] = [];
-    for (let i = 0; i < 10; i++) written.push(await xadd(g, `${p}trim`, 'i', String(i)));
-    for (let i = 0; i < 10; i++) await xadd(g, `${p}keep`, 'i', String(i));
+    for (let i = 0; i < 12; i++) written.push(await xadd(g, `${p}trim`, 'i', String(i)));
+    for (let i = 0; i < 12; i++) await xadd(g, `${p}keep`, 'i', String(i));
     const trim = await g.GB('StreamReader').register({ prefix: `${p}trim`, batch: 4, name: 't' });
     const keep = await g.GB('StreamReader').register({ prefix: `${p}keep`, batch: 4, name: 'k', trimStream: false });
     await until(() => info(g, trim).numSuccess === 3 && info(g, keep).numSuccess === 3, 'three batches each');
     await until(async () => (await g.execute('XLEN', `${p}trim`)) === 0, 'the trimmed stream to be empty');
     expect(await pending(g, `${p}trim`, 't')).toEqual({ count: 0, ids: [] });
-    expect(await groups(g, `${p}trim`)).toEqual({ 'rxgears:t': { pending: 0, last: written[9] } });
+    expect(await groups(g, `${p}trim`)).toEqual({ 'rxgears:t': { pending: 0, last: written[11] } });
     expect(await pending(g, `${p}keep`, 'k')).toEqual({ count: 0, ids: [] });
-    expect(await g.execute('XLEN', `${p}keep`)).toBe(10);
+    expect(await g.execute('XLEN', `${p}keep`)).toBe(12);
   });
 
   it('never trims what another registration on the stream has not acknowledged (one paused)', async () => {

@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterEach } from 'vitest';
+import { connect, type Gears } from '../../lib/index.ts';
+import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
 
 export interface ProcessResult {
   code: number | null;
@@ -57,4 +61,35 @@ export function sendRaw(port: number, chunks: readonly (string | Buffer)[]): Pro
       socket.end();
     });
   });
+}
+
+/**
+ * A server on embedded shards and two clients, all closed after each test of the calling spec file. `b`'s
+ * command timeout bounds how long it waits for an answer: a server that stayed blocked would never answer it.
+ */
+export function useServerWithTwoClients(): (
+  shards: number,
+  config: Record<string, number>,
+  timeouts?: { a?: number; b?: number },
+) => Promise<{ a: Redis; b: Redis }> {
+  let gears: Gears | undefined;
+  let server: RxgearsServer | undefined;
+  const clients: Redis[] = [];
+  afterEach(async () => {
+    for (const redis of clients.splice(0)) redis.disconnect();
+    await server?.close();
+    await gears?.close();
+    server = undefined;
+    gears = undefined;
+  });
+  return async (shards, config, timeouts = {}) => {
+    gears = await connect({ shards, config });
+    server = await createServer(gears, { port: 0 });
+    const client = (commandTimeout: number): Redis => {
+      const redis = new Redis({ port: server!.port, host: '127.0.0.1', maxRetriesPerRequest: 1, commandTimeout });
+      clients.push(redis);
+      return redis;
+    };
+    return { a: client(timeouts.a ?? 30_000), b: client(timeouts.b ?? 30_000) };
+  };
 }

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
-import type { LogLevel } from '../../lib/engine/config.ts';
 import { createServer, serve, type RxgearsServer } from '../../lib/server/Server.ts';
 import { startRedis, type RedisServerHandle } from '../../lib/testing/servers.ts';
 import { redisCli } from './helpers.ts';
+import { recordingLogger } from '../support/logger.ts';
 
 /**
  * Deployments outlive the server: scripts that registered through RG.JSEXECUTE are kept in a Redis hash and
@@ -95,7 +95,7 @@ describe('a stored deployment that fails to run again', () => {
   let redis: RedisServerHandle;
   let gears: Gears;
   let server: RxgearsServer;
-  const logged: [LogLevel, string][] = [];
+  const log = recordingLogger();
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -110,7 +110,7 @@ describe('a stored deployment that fails to run again', () => {
       'garbage',
       'not json',
     ]);
-    gears = await connect({ redis: redis.url, logger: (level, message) => logged.push([level, message]) });
+    gears = await connect({ redis: redis.url, logger: log.logger });
     server = await createServer(gears, { port: 0 });
   });
   afterAll(async () => {
@@ -120,11 +120,11 @@ describe('a stored deployment that fails to run again', () => {
   });
 
   it('is logged and skipped; the others are restored', async () => {
-    expect(logged).toEqual(
+    expect(log.entries.map((e) => [e.level, e.message])).toEqual(
       expect.arrayContaining([
-        ['warning', expect.stringMatching(/^deployment broken was not restored: SyntaxError: /)],
-        ['warning', 'deployment garbage was not restored: not a stored deployment (not JSON)'],
-        ['notice', 'restored 1 deployment(s) from rxgears:deployments'],
+        ['warn', expect.stringMatching(/^deployment broken was not restored: SyntaxError: /)],
+        ['warn', 'deployment garbage was not restored: not a stored deployment (not JSON)'],
+        ['info', 'restored 1 deployment(s) from rxgears:deployments'],
       ]),
     );
     expect(await redisCli(server.port, ['SET', 'watched:1', 'x'])).toEqual(['OK']);

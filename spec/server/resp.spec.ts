@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
-import { RespParser, RespProtocolError, type ParsedRequest } from '../../lib/server/resp.ts';
+import { RespParser, RespProtocolError, rawFrameOf, type ParsedRequest } from '../../lib/server/resp.ts';
 import {
   encodeCommand,
   encodeReply,
@@ -254,5 +254,32 @@ describe('server fuzz', () => {
   it('closes the connection after a protocol error, answering the requests before it', async () => {
     const reply = await sendRaw(server.port, [Buffer.from('PING\r\n*1\r\n$536870913\r\nPING\r\n')]);
     expect(reply.toString()).toBe('+PONG\r\n-ERR Protocol error: invalid bulk length\r\n');
+  });
+});
+
+describe('RespParser raw frames', () => {
+  it('gives each multibulk request its own bytes however it was chunked, and none for inline commands', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .array(command, { minLength: 1, maxLength: 5 })
+          .chain((commands) =>
+            chunked(Buffer.concat(commands.map((c) => encodeCommand(c)))).map((chunks) => ({ commands, chunks })),
+          ),
+        ({ commands, chunks }) => {
+          const parser = new RespParser({ maxInlineLength: 64 * 1024 });
+          const out = chunks.flatMap((chunk) => parser.push(chunk));
+          out.forEach((request, i) => {
+            const raw = rawFrameOf(request as Buffer[]);
+            // Bodies of 64 KB and more are gathered in pieces: those requests are encoded again instead.
+            if (raw !== undefined) expect(raw).toEqual(encodeCommand(commands[i]!));
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(rawFrameOf(new RespParser().push(Buffer.from('PING\r\n'))[0] as Buffer[])).toBeUndefined();
+    const [request] = new RespParser().push(Buffer.from('*1\r\n$4\r\nPING\r\n'));
+    expect(rawFrameOf(request as Buffer[])).toEqual(Buffer.from('*1\r\n$4\r\nPING\r\n'));
   });
 });

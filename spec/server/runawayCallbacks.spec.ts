@@ -1,8 +1,6 @@
 import { getHeapStatistics } from 'node:v8';
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type Gears } from '../../lib/index.ts';
-import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
+import { describe, expect, it } from 'vitest';
+import { useServerWithTwoClients } from './helpers.ts';
 
 /**
  * Gear *callbacks* of source-text gears that never return (issue 11): the budget checks inserted at every loop
@@ -11,32 +9,11 @@ import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
  * server that stayed blocked would never answer it.
  */
 
-let gears: Gears | undefined;
-let server: RxgearsServer | undefined;
-const clients: Redis[] = [];
-
+const startServer = useServerWithTwoClients();
 const LIMIT = 300;
 const TIMEOUT = `ScriptTimeoutError: Execution timed out: a gear callback ran longer than ScriptMaxBlockTime (${LIMIT} ms) without yielding`;
-
-async function start(shards: number, config: Record<string, number>): Promise<{ a: Redis; b: Redis }> {
-  gears = await connect({ shards, config });
-  server = await createServer(gears, { port: 0 });
-  const client = (commandTimeout: number): Redis => {
-    const redis = new Redis({ port: server!.port, host: '127.0.0.1', maxRetriesPerRequest: 1, commandTimeout });
-    clients.push(redis);
-    return redis;
-  };
-  // b's 15 s bound: generous for a busy 2-core machine, far below "never" (a blocked server).
-  return { a: client(60_000), b: client(15_000) };
-}
-
-afterEach(async () => {
-  for (const redis of clients.splice(0)) redis.disconnect();
-  await server?.close();
-  await gears?.close();
-  server = undefined;
-  gears = undefined;
-});
+// b's 15 s bound: generous for a busy 2-core machine, far below "never" (a blocked server).
+const start = (shards: number, config: Record<string, number>) => startServer(shards, config, { a: 60_000, b: 15_000 });
 
 /** A gear that loops inside a callback, and the error its execution must end with. */
 const RUNAWAYS: { name: string; gear: string; error: string | RegExp }[] = [

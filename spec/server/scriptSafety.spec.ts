@@ -1,32 +1,10 @@
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type Gears } from '../../lib/index.ts';
-import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
+import { describe, expect, it } from 'vitest';
+import { useServerWithTwoClients } from './helpers.ts';
+import { connect } from '../../lib/index.ts';
 import { runScript, ScriptTimeoutError } from '../../lib/server/sandbox.ts';
 import { until } from '../support/until.ts';
 
-let gears: Gears | undefined;
-let server: RxgearsServer | undefined;
-const clients: Redis[] = [];
-
-async function start(shards: number, config: Record<string, number>): Promise<{ a: Redis; b: Redis }> {
-  gears = await connect({ shards, config });
-  server = await createServer(gears, { port: 0 });
-  const client = (): Redis => {
-    const redis = new Redis({ port: server!.port, host: '127.0.0.1', maxRetriesPerRequest: 1, commandTimeout: 30_000 });
-    clients.push(redis);
-    return redis;
-  };
-  return { a: client(), b: client() };
-}
-
-afterEach(async () => {
-  for (const redis of clients.splice(0)) redis.disconnect();
-  await server?.close();
-  await gears?.close();
-  server = undefined;
-  gears = undefined;
-});
+const start = useServerWithTwoClients();
 
 describe.each([1, 3])('a runaway script on %i shard(s)', (shards) => {
   it('fails with a clear error after ScriptMaxBlockTime; other clients are answered; data and registrations stay', async () => {
@@ -76,8 +54,12 @@ describe('ScriptMaxBlockTime', () => {
   });
 
   it('is a ScriptTimeoutError for runScript callers (rxgears exec, embedders)', async () => {
-    gears = await connect({ shards: 1, config: { ScriptMaxBlockTime: 100 } });
-    await expect(runScript(gears, 'let x = 0; while (true) { x++ }')).rejects.toBeInstanceOf(ScriptTimeoutError);
+    const gears = await connect({ shards: 1, config: { ScriptMaxBlockTime: 100 } });
+    try {
+      await expect(runScript(gears, 'let x = 0; while (true) { x++ }')).rejects.toBeInstanceOf(ScriptTimeoutError);
+    } finally {
+      await gears.close();
+    }
   });
 });
 

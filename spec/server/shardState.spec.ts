@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
 import { runScript } from '../../lib/server/sandbox.ts';
 import { allBackends, deleteKeys, uniquePrefix } from '../support/backends.ts';
+import { recordingLogger } from '../support/logger.ts';
 
 /** RedisGears gives every shard its own copy of a script's globals; rxgears evaluates the script once per shard. */
 describe.each(allBackends())('per-shard script state on $name', (backend) => {
@@ -68,10 +69,11 @@ describe.each(allBackends())('per-shard script state on $name', (backend) => {
 
 describe('a script whose top level depends on the shard', () => {
   let gears: Gears;
-  const warnings: string[] = [];
+  const log = recordingLogger();
+  const warnings = (): string[] => log.messages('warn');
 
   beforeAll(async () => {
-    gears = await connect({ shards: 3, logger: (level, message) => level === 'warning' && warnings.push(message) });
+    gears = await connect({ shards: 3, logger: log.logger });
   });
   afterAll(() => gears.close());
 
@@ -82,7 +84,7 @@ describe('a script whose top level depends on the shard', () => {
   }
 
   it('runs a gear built differently on another shard with the initiator’s callbacks, and warns', async () => {
-    warnings.length = 0;
+    log.entries.length = 0;
     const tag = await initiatorTag();
     const outcome = await runScript(
       gears,
@@ -91,12 +93,12 @@ describe('a script whose top level depends on the shard', () => {
          : GB('ShardsIDReader').filter(() => true).map(() => 'copy')).run()`,
     );
     expect(outcome.kind === 'run' && outcome.result.results).toEqual(['initiator', 'initiator', 'initiator']);
-    expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/did not build the same gear on shard [0-9a-f]{40}/);
+    expect(warnings()).toHaveLength(2);
+    expect(warnings()[0]).toMatch(/did not build the same gear on shard [0-9a-f]{40}/);
   });
 
   it('does not wait for ever on a copy that never gets to the gear', async () => {
-    warnings.length = 0;
+    log.entries.length = 0;
     const tag = await initiatorTag();
     const outcome = await runScript(
       gears,
@@ -105,6 +107,6 @@ describe('a script whose top level depends on the shard', () => {
     );
     // One closure for the three shards: the state is shared, as with a library closure.
     expect(outcome.kind === 'run' && [...outcome.result.results].sort()).toEqual([1, 2, 3]);
-    expect(warnings).toHaveLength(2);
+    expect(warnings()).toHaveLength(2);
   });
 });

@@ -3,7 +3,7 @@
  * its keys until a command signals one of them and its retry produces a reply, or until its timeout passes.
  * Waiters of a key are served in the order they blocked, as Redis serves blocked clients.
  */
-import { GearsError, ReplyError } from '../../errors.ts';
+import { GearsError, RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import type { BlockRequest } from './types.ts';
@@ -32,18 +32,18 @@ export class BlockedReaders {
   /**
    * Parks a reader; resolves with its reply once served, or with `onTimeout` after `timeoutMs` (0 = never).
    * An abort of `signal` ends the wait early: with `onTimeout`, or rejected with the signal's reason when that is
-   * a `ReplyError` (CLIENT UNBLOCK … ERROR answers an error reply).
+   * a `RedisReplyError` (CLIENT UNBLOCK … ERROR answers an error reply).
    */
   block(request: BlockRequest, signal?: AbortSignal): Promise<RedisReply> {
     return new Promise<RedisReply>((resolve, reject) => {
       const waiter: Waiter = { request, resolve, reject, timer: undefined };
       if (signal !== undefined) {
         const reason: unknown = signal.reason;
-        if (signal.aborted) return reason instanceof ReplyError ? reject(reason) : resolve(request.onTimeout);
+        if (signal.aborted) return reason instanceof RedisReplyError ? reject(reason) : resolve(request.onTimeout);
         const onAbort = (): void => {
           if (!this.remove(waiter)) return;
           const why: unknown = signal.reason;
-          if (why instanceof ReplyError) reject(why);
+          if (why instanceof RedisReplyError) reject(why);
           else resolve(request.onTimeout);
         };
         signal.addEventListener('abort', onAbort, { once: true });

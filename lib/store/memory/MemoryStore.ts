@@ -1,5 +1,5 @@
 import { Observable, Subject } from 'rxjs';
-import { GearsBuildError, ReplyError } from '../../errors.ts';
+import { GearsBuildError, RedisReplyError } from '../../errors.ts';
 import type {
   KeyData,
   KeyspaceEvent,
@@ -86,7 +86,7 @@ const table = new CommandTable([
  * const store = new MemoryStore();
  * store.callSync('SET', 'user:1', 'ada');          // 'OK'
  * await store.call('GET', 'user:1');                // 'ada'
- * store.callSync('INCR', 'user:1');                 // throws ReplyError('ERR value is not an integer or out of range')
+ * store.callSync('INCR', 'user:1');                 // throws RedisReplyError('ERR value is not an integer or out of range')
  * await store.close();
  */
 export class MemoryStore implements ShardStore {
@@ -120,7 +120,7 @@ export class MemoryStore implements ShardStore {
   }
 
   /**
-   * Runs one command synchronously and returns its reply; an error reply throws a `ReplyError`. Blocking
+   * Runs one command synchronously and returns its reply; an error reply throws a `RedisReplyError`. Blocking
    * options (`XREAD … BLOCK`) act as non-blocking reads here, as Redis does inside MULTI.
    */
   callSync(command: string, ...args: RedisArg[]): RedisReply {
@@ -129,7 +129,7 @@ export class MemoryStore implements ShardStore {
   }
 
   /**
-   * Runs one command; an error reply rejects with a `ReplyError`. `XREAD`/`XREADGROUP … BLOCK` park until an
+   * Runs one command; an error reply rejects with a `RedisReplyError`. `XREAD`/`XREADGROUP … BLOCK` park until an
    * XADD (or a deletion) signals one of their keys, or until their timeout.
    *
    * @example
@@ -141,7 +141,7 @@ export class MemoryStore implements ShardStore {
 
   /**
    * {@link call} for a client connection: aborting `signal` ends a command parked by BLPOP, BZPOPMIN, XREAD
-   * BLOCK, … early — with its timeout reply, or rejected with the abort reason when that is a `ReplyError` — so a
+   * BLOCK, … early — with its timeout reply, or rejected with the abort reason when that is a `RedisReplyError` — so a
    * client that went away never takes an element (the server aborts on disconnect and on CLIENT UNBLOCK).
    *
    * @example
@@ -290,8 +290,8 @@ export class MemoryStore implements ShardStore {
     try {
       return handler(ctx, argv);
     } catch (error) {
-      if (error instanceof ReplyError) throw error;
-      throw new ReplyError(`ERR memory store internal error: ${(error as Error).message}`, { cause: error });
+      if (error instanceof RedisReplyError) throw error;
+      throw new RedisReplyError(`ERR memory store internal error: ${(error as Error).message}`, { cause: error });
     } finally {
       this.afterCommand();
     }

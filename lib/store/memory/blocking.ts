@@ -4,7 +4,7 @@
  * returns a `BlockRequest`: `MemoryStore.call` parks it until a write creates one of its keys; `callSync` (and
  * so MULTI) answers the timeout reply at once, as Redis does for a client that cannot block.
  */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { formatDouble, toDouble, toInt64 } from './numbers.ts';
@@ -24,10 +24,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** `getTimeoutFromObjectOrReply(UNIT_SECONDS)`: seconds as a double, to whole milliseconds rounded up; 0 = forever. */
 export function timeoutArg(text: string): number {
   const seconds = toDouble(text);
-  if (seconds === undefined) throw new ReplyError('ERR timeout is not a float or out of range');
+  if (seconds === undefined) throw new RedisReplyError('ERR timeout is not a float or out of range');
   const ms = Math.ceil(seconds * 1000);
   // Redis casts to a long long: an infinity or an overflow comes out negative.
-  if (!Number.isFinite(ms) || ms < 0 || ms >= 2 ** 63) throw new ReplyError('ERR timeout is negative');
+  if (!Number.isFinite(ms) || ms < 0 || ms >= 2 ** 63) throw new RedisReplyError('ERR timeout is negative');
   return ms > MAX_TIMER_MS ? 0 : ms + 0;
 }
 
@@ -36,7 +36,7 @@ function firstNonEmpty(ks: Keyspace, keys: readonly string[], kind: Kind): strin
   for (const key of keys) {
     const value = ks.lookup(key);
     if (value === undefined) continue;
-    if (typeOf(value) !== kind) throw new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value');
+    if (typeOf(value) !== kind) throw new RedisReplyError('WRONGTYPE Operation against a key holding the wrong kind of value');
     return key;
   }
   return undefined;
@@ -101,7 +101,7 @@ function blockOr(
 /** `numkeys key… LEFT|RIGHT|MIN|MAX [COUNT n]` of the *MPOP commands, from `at` (the numkeys position). */
 function parseMpop(args: string[], at: number, ends: readonly [string, string]) {
   const numkeys = toInt64(args[at]!);
-  if (numkeys === undefined || numkeys < 1) throw new ReplyError('ERR numkeys should be greater than 0');
+  if (numkeys === undefined || numkeys < 1) throw new RedisReplyError('ERR numkeys should be greater than 0');
   const whereAt = at + numkeys + 1;
   if (whereAt >= args.length) throw syntaxError();
   const where = args[whereAt]!.toLowerCase();
@@ -110,7 +110,7 @@ function parseMpop(args: string[], at: number, ends: readonly [string, string]) 
   for (let j = whereAt + 1; j < args.length; j++) {
     if (count === -1 && args[j]!.toUpperCase() === 'COUNT' && j + 1 < args.length) {
       const n = toInt64(args[++j]!);
-      if (n === undefined || n < 1) throw new ReplyError('ERR count should be greater than 0');
+      if (n === undefined || n < 1) throw new RedisReplyError('ERR count should be greater than 0');
       count = n;
     } else throw syntaxError();
   }
@@ -170,7 +170,7 @@ function zpop(where: 'min' | 'max') {
     let count = 1;
     if (args.length === 2) {
       const n = toInt64(args[1]!);
-      if (n === undefined || n < 0) throw new ReplyError(ERR_OUT_OF_RANGE_POSITIVE);
+      if (n === undefined || n < 0) throw new RedisReplyError(ERR_OUT_OF_RANGE_POSITIVE);
       count = n;
     }
     const key = firstNonEmpty(ks, [args[0]!], 'zset');

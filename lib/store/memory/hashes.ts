@@ -2,7 +2,7 @@
  * Hash commands. Fields keep insertion order, which is the order Redis replies in for small (listpack) hashes;
  * large hashes have no defined order in Redis either.
  */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg, isInt64Range, toBigInt64, toInt64 } from './numbers.ts';
@@ -47,11 +47,11 @@ function hincrby({ ks }: CommandContext, args: string[]): RedisReply {
   let result: number | bigint = delta;
   if (current !== undefined) {
     const n = toInt64(current);
-    if (n === undefined) throw new ReplyError('ERR hash value is not an integer');
+    if (n === undefined) throw new RedisReplyError('ERR hash value is not an integer');
     result = n + delta;
     if (!Number.isSafeInteger(result) || !Number.isSafeInteger(n) || !Number.isSafeInteger(delta)) {
       const big = (toBigInt64(current) as bigint) + (toBigInt64(args[2]!) as bigint);
-      if (!isInt64Range(big)) throw new ReplyError(ERR_OVERFLOW);
+      if (!isInt64Range(big)) throw new RedisReplyError(ERR_OVERFLOW);
       result = big;
     }
   }
@@ -77,14 +77,14 @@ function hdel({ ks }: CommandContext, args: string[]): RedisReply {
 function hincrbyfloat({ ks }: CommandContext, args: string[]): RedisReply {
   const [key, field] = [args[0]!, args[1]!];
   const incr = parseLongDouble(args[2]!);
-  if (incr === undefined) throw new ReplyError(ERR_NOT_FLOAT);
-  if (!isFiniteLongDouble(incr)) throw new ReplyError('ERR value is NaN or Infinity');
+  if (incr === undefined) throw new RedisReplyError(ERR_NOT_FLOAT);
+  if (!isFiniteLongDouble(incr)) throw new RedisReplyError('ERR value is NaN or Infinity');
   const hash = writeHash(ks, key);
   const current = hash.get(field);
   const value = current === undefined ? ZERO_LD : parseLongDouble(current);
-  if (value === undefined) throw new ReplyError('ERR hash value is not a float');
+  if (value === undefined) throw new RedisReplyError('ERR hash value is not a float');
   const sum = addLongDouble(value, incr);
-  if (!isFiniteLongDouble(sum)) throw new ReplyError('ERR increment would produce NaN or Infinity');
+  if (!isFiniteLongDouble(sum)) throw new RedisReplyError('ERR increment would produce NaN or Infinity');
   const text = formatLongDouble(sum);
   hash.set(field, text);
   ks.notify('hincrbyfloat', key);

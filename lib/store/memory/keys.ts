@@ -1,5 +1,5 @@
 /** Keyspace commands: DEL, EXISTS, TYPE, KEYS, SCAN, EXPIRE family, TTL family, PERSIST, RENAME, FLUSH*, … */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { compileGlob } from './glob.ts';
 import type { Keyspace } from './Keyspace.ts';
@@ -32,11 +32,11 @@ function expireCommand(name: string, unit: 's' | 'ms', relative: boolean) {
       else if (o === 'XX') xx = true;
       else if (o === 'GT') gt = true;
       else if (o === 'LT') lt = true;
-      else throw new ReplyError(`ERR Unsupported option ${opt}`);
+      else throw new RedisReplyError(`ERR Unsupported option ${opt}`);
     }
     if (nx && (xx || gt || lt))
-      throw new ReplyError('ERR NX and XX, GT or LT options at the same time are not compatible');
-    if (gt && lt) throw new ReplyError('ERR GT and LT options at the same time are not compatible');
+      throw new RedisReplyError('ERR NX and XX, GT or LT options at the same time are not compatible');
+    if (gt && lt) throw new RedisReplyError('ERR GT and LT options at the same time are not compatible');
     let when = intArg(args[1]!);
     if (unit === 's') {
       if (secondsOverflow(args[1]!)) throw invalidExpireTime(name);
@@ -79,7 +79,7 @@ function rename(nx: boolean) {
   return ({ ks }: CommandContext, args: string[]): RedisReply => {
     const [src, dst] = [args[0]!, args[1]!];
     const value = ks.lookup(src);
-    if (value === undefined) throw new ReplyError(ERR_NO_SUCH_KEY);
+    if (value === undefined) throw new RedisReplyError(ERR_NO_SUCH_KEY);
     if (src === dst) return nx ? 0 : 'OK';
     const deadline = ks.getExpire(src);
     if (ks.lookup(dst) !== undefined) {
@@ -98,7 +98,7 @@ function rename(nx: boolean) {
 
 /** `parseScanCursorOrReply`: an unsigned decimal, as strtoul reads it (Redis accepts a sign). */
 export function parseCursor(text: string): number {
-  if (!/^[+-]?[0-9]+$/.test(text)) throw new ReplyError('ERR invalid cursor');
+  if (!/^[+-]?[0-9]+$/.test(text)) throw new RedisReplyError('ERR invalid cursor');
   const big = BigInt(text);
   const u64 = ((big % 2n ** 64n) + 2n ** 64n) % 2n ** 64n;
   return Number(u64 % 2n ** 32n);

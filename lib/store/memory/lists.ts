@@ -1,5 +1,5 @@
 /** List commands: LPUSH/RPUSH(X), LPOP/RPOP with count, LRANGE, LLEN, LINDEX, LREM, LSET, LTRIM. */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { Deque } from './Deque.ts';
 import type { Keyspace } from './Keyspace.ts';
@@ -38,7 +38,7 @@ function pop(where: 'left' | 'right', name: string) {
     let count = 1;
     if (hasCount) {
       const n = toInt64(args[1]!);
-      if (n === undefined || n < 0) throw new ReplyError(ERR_OUT_OF_RANGE_POSITIVE);
+      if (n === undefined || n < 0) throw new RedisReplyError(ERR_OUT_OF_RANGE_POSITIVE);
       count = n;
     }
     const list = readList(ks, key);
@@ -115,10 +115,10 @@ function ltrim({ ks }: CommandContext, args: string[]): RedisReply {
 function lset({ ks }: CommandContext, args: string[]): RedisReply {
   const key = args[0]!;
   const list = readList(ks, key);
-  if (list === undefined) throw new ReplyError(ERR_NO_SUCH_KEY);
+  if (list === undefined) throw new RedisReplyError(ERR_NO_SUCH_KEY);
   const index = intArg(args[1]!);
   const i = index < 0 ? list.length + index : index;
-  if (i < 0 || i >= list.length) throw new ReplyError('ERR index out of range');
+  if (i < 0 || i >= list.length) throw new RedisReplyError('ERR index out of range');
   list.set(i, args[2]!);
   ks.notify('lset', key);
   return 'OK';

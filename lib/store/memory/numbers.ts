@@ -3,7 +3,7 @@
  * `string2ll` (strict integers), `string2d` (strict doubles), plain `strtod` (score ranges), and `%.17g`
  * (how 7.0 prints doubles in replies: `ZSCORE` of 1.1 is `1.1000000000000001`).
  */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER } from './replies.ts';
 
 const INT64_MIN = -(2n ** 63n);
@@ -32,7 +32,7 @@ export function toBigInt64(s: string): bigint | undefined {
 /** `getLongLongFromObjectOrReply`: an int64 argument or `ERR value is not an integer or out of range`. */
 export function intArg(s: string): number {
   const v = toInt64(s);
-  if (v === undefined) throw new ReplyError(ERR_NOT_INTEGER);
+  if (v === undefined) throw new RedisReplyError(ERR_NOT_INTEGER);
   return v;
 }
 
@@ -88,7 +88,7 @@ export function toDouble(s: string): number | undefined {
 /** `getDoubleFromObjectOrReply`: a double argument or `ERR value is not a valid float`. */
 export function doubleArg(s: string): number {
   const v = toDouble(s);
-  if (v === undefined) throw new ReplyError(ERR_NOT_FLOAT);
+  if (v === undefined) throw new RedisReplyError(ERR_NOT_FLOAT);
   return v;
 }
 

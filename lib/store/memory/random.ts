@@ -3,7 +3,7 @@
  * repetition (at most the whole collection), a negative one with repetition, as Redis does; which elements come
  * out is random in both (tests compare sets of replies, never the order).
  */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Hash } from './types.ts';
 import { intArg, toInt64 } from './numbers.ts';
@@ -19,7 +19,7 @@ const LONG_MAX = 2 ** 63 - 1;
 function countArg(text: string): number {
   const count = intArg(text);
   if (text === '-9223372036854775808') {
-    throw new ReplyError(
+    throw new RedisReplyError(
       'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
     );
   }
@@ -57,7 +57,7 @@ function sampleRepeated<T>(all: T[], count: number): T[] {
  */
 function sample<T>(all: T[], count: number, pairs: boolean): T[] {
   if (count >= 0) return sampleDistinct(all, count);
-  if (pairs && -count > LONG_MAX / 2) throw new ReplyError('ERR value is out of range');
+  if (pairs && -count > LONG_MAX / 2) throw new RedisReplyError('ERR value is out of range');
   return sampleRepeated(all, -count);
 }
 
@@ -79,7 +79,7 @@ function spop({ ks }: CommandContext, args: string[]): RedisReply {
   const key = args[0]!;
   if (args.length === 2) {
     const count = toInt64(args[1]!) ?? -1; // getPositiveLong…: one message for both refusals
-    if (count < 0) throw new ReplyError(ERR_OUT_OF_RANGE_POSITIVE);
+    if (count < 0) throw new RedisReplyError(ERR_OUT_OF_RANGE_POSITIVE);
     const set = readSet(ks, key);
     if (set === undefined || count === 0) return [];
     ks.notify('spop', key);

@@ -1,5 +1,5 @@
 /** Moving pending entries between consumers: XCLAIM and XAUTOCLAIM. */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Consumer, PendingEntry } from './ConsumerGroup.ts';
 import { toInt64 } from './numbers.ts';
@@ -49,7 +49,7 @@ function xclaim({ ks }: CommandContext, args: string[]): RedisReply {
     else if (opt === 'RETRYCOUNT' && more)
       retryCount = optInt(args[++j]!, 'Invalid RETRYCOUNT option argument for XCLAIM');
     else if (opt === 'LASTID' && more) lastId = parseId(args[++j]!, 0, true);
-    else throw new ReplyError(`ERR Unrecognized XCLAIM option '${args[j]!}'`);
+    else throw new RedisReplyError(`ERR Unrecognized XCLAIM option '${args[j]!}'`);
   }
   if (compareIds(lastId, group.lastId) > 0) group.lastId = lastId;
   if (deliveryTime === -1 || deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
@@ -92,7 +92,7 @@ function xclaim({ ks }: CommandContext, args: string[]): RedisReply {
 
 function optInt(text: string, message: string): number {
   const n = toInt64(text);
-  if (n === undefined) throw new ReplyError(`ERR ${message}`);
+  if (n === undefined) throw new RedisReplyError(`ERR ${message}`);
   return n;
 }
 
@@ -106,7 +106,7 @@ function xautoclaim({ ks }: CommandContext, args: string[]): RedisReply {
     if (opt === 'COUNT' && j + 1 < args.length) {
       const n = toInt64(args[++j]!);
       if (n === undefined || n < 1 || n > Math.floor(Number.MAX_SAFE_INTEGER / 16)) {
-        throw new ReplyError('ERR COUNT must be > 0');
+        throw new RedisReplyError('ERR COUNT must be > 0');
       }
       count = n;
     } else if (opt === 'JUSTID') justId = true;

@@ -1,5 +1,5 @@
 /** Consumer-group commands: XGROUP (CREATE, SETID, DESTROY, CREATECONSUMER, DELCONSUMER), XACK, XPENDING. */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { ConsumerGroup, INVALID_ENTRIES_READ, type PendingEntry } from './ConsumerGroup.ts';
 import type { Keyspace } from './Keyspace.ts';
@@ -11,13 +11,13 @@ import { lookupConsumer } from './streamRead.ts';
 import { readStream } from './streams.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
-function subcommandSyntaxError(sub: string): ReplyError {
-  return new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try XGROUP HELP.`);
+function subcommandSyntaxError(sub: string): RedisReplyError {
+  return new RedisReplyError(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try XGROUP HELP.`);
 }
 
 function parseEntriesRead(text: string): number {
   const n = intArg(text);
-  if (n < 0 && n !== INVALID_ENTRIES_READ) throw new ReplyError('ERR value for ENTRIESREAD must be positive or -1');
+  if (n < 0 && n !== INVALID_ENTRIES_READ) throw new RedisReplyError('ERR value for ENTRIESREAD must be positive or -1');
   return n;
 }
 
@@ -30,13 +30,13 @@ function groupTarget(
 ): [Stream | undefined, ConsumerGroup | undefined] {
   const s = readStream(ks, args[0]!);
   if (s === undefined && !mkstream) {
-    throw new ReplyError(
+    throw new RedisReplyError(
       'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.',
     );
   }
   const group = s?.groups.get(args[1]!);
   if (needGroup && group === undefined) {
-    throw new ReplyError(`NOGROUP No such consumer group '${args[1]!}' for key name '${args[0]!}'`);
+    throw new RedisReplyError(`NOGROUP No such consumer group '${args[1]!}' for key name '${args[0]!}'`);
   }
   return [s, group];
 }
@@ -63,7 +63,7 @@ function xgroupCreate({ ks, subcommand }: CommandContext, args: string[]): Redis
     s = new Stream();
     ks.add(key, s);
   }
-  if (s.groups.has(name)) throw new ReplyError('BUSYGROUP Consumer Group name already exists');
+  if (s.groups.has(name)) throw new RedisReplyError('BUSYGROUP Consumer Group name already exists');
   s.groups.set(name, new ConsumerGroup(name, { ms: id.ms, seq: id.seq }, entriesRead));
   ks.notify('xgroup-create', key);
   return 'OK';
@@ -117,7 +117,7 @@ export function needGroup(ks: Keyspace, key: string, name: string): [Stream, Con
   const s = readStream(ks, key);
   const group = s?.groups.get(name);
   if (s === undefined || group === undefined)
-    throw new ReplyError(`NOGROUP No such key '${key}' or consumer group '${name}'`);
+    throw new RedisReplyError(`NOGROUP No such key '${key}' or consumer group '${name}'`);
   return [s, group];
 }
 

@@ -5,7 +5,7 @@
  * Ids are two numbers: exact up to 2^53, with 2^64-1 (the `+` id) kept as a sentinel so ranges ending at `+`
  * work. Ids between 2^53 and 2^64-1 lose precision — a documented limit of the memory store.
  */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { ERR_INVALID_STREAM_ID } from './replies.ts';
 import { formatId, U64_MAX, U64_MAX_MINUS_1, type Stream, type StreamId, type StreamRecord } from './Stream.ts';
@@ -36,19 +36,19 @@ export interface ParsedId extends StreamId {
  * `missingSeq`.
  */
 export function parseId(text: string, missingSeq: number, strict: boolean, allowAutoSeq = false): ParsedId {
-  if (text.length > 127) throw new ReplyError(ERR_INVALID_STREAM_ID);
+  if (text.length > 127) throw new RedisReplyError(ERR_INVALID_STREAM_ID);
   if (text === '-' || text === '+') {
-    if (strict) throw new ReplyError(ERR_INVALID_STREAM_ID);
+    if (strict) throw new RedisReplyError(ERR_INVALID_STREAM_ID);
     return text === '-' ? { ms: 0, seq: 0, seqGiven: true } : { ms: U64_MAX, seq: U64_MAX, seqGiven: true };
   }
   const dash = text.indexOf('-');
   const ms = parseU64(dash === -1 ? text : text.slice(0, dash));
-  if (ms === undefined) throw new ReplyError(ERR_INVALID_STREAM_ID);
+  if (ms === undefined) throw new RedisReplyError(ERR_INVALID_STREAM_ID);
   if (dash === -1) return { ms, seq: missingSeq, seqGiven: true };
   const seqText = text.slice(dash + 1);
   if (allowAutoSeq && seqText === '*') return { ms, seq: 0, seqGiven: false };
   const seq = parseU64(seqText);
-  if (seq === undefined) throw new ReplyError(ERR_INVALID_STREAM_ID);
+  if (seq === undefined) throw new RedisReplyError(ERR_INVALID_STREAM_ID);
   return { ms, seq, seqGiven: true };
 }
 
@@ -74,7 +74,7 @@ export function decrId(id: StreamId): StreamId | undefined {
 export function parseRangeStart(text: string): StreamId {
   if (text.length > 1 && text.startsWith('(')) {
     const id = incrId(parseId(text.slice(1), 0, true));
-    if (id === undefined) throw new ReplyError('ERR invalid start ID for the interval');
+    if (id === undefined) throw new RedisReplyError('ERR invalid start ID for the interval');
     return id;
   }
   return parseId(text, 0, false);
@@ -84,7 +84,7 @@ export function parseRangeStart(text: string): StreamId {
 export function parseRangeEnd(text: string): StreamId {
   if (text.length > 1 && text.startsWith('(')) {
     const id = decrId(parseId(text.slice(1), U64_MAX, true));
-    if (id === undefined) throw new ReplyError('ERR invalid end ID for the interval');
+    if (id === undefined) throw new RedisReplyError('ERR invalid end ID for the interval');
     return id;
   }
   return parseId(text, U64_MAX, false);

@@ -1,5 +1,5 @@
 /** XINFO GROUPS and XINFO CONSUMERS (XINFO STREAM is not implemented). */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { groupLag, INVALID_ENTRIES_READ } from './ConsumerGroup.ts';
 import { ERR_NO_SUCH_KEY } from './replies.ts';
@@ -9,7 +9,7 @@ import type { CommandContext, CommandDef } from './types.ts';
 
 function xinfoGroups({ ks }: CommandContext, args: string[]): RedisReply {
   const s = readStream(ks, args[0]!);
-  if (s === undefined) throw new ReplyError(ERR_NO_SUCH_KEY);
+  if (s === undefined) throw new RedisReplyError(ERR_NO_SUCH_KEY);
   return [...s.groups.values()]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((g) => [
@@ -30,10 +30,10 @@ function xinfoGroups({ ks }: CommandContext, args: string[]): RedisReply {
 
 function xinfoConsumers({ ks }: CommandContext, args: string[]): RedisReply {
   const s = readStream(ks, args[0]!);
-  if (s === undefined) throw new ReplyError(ERR_NO_SUCH_KEY);
+  if (s === undefined) throw new RedisReplyError(ERR_NO_SUCH_KEY);
   const group = s.groups.get(args[1]!);
   if (group === undefined) {
-    throw new ReplyError(`NOGROUP No such consumer group '${args[1]!}' for key name '${args[0]!}'`);
+    throw new RedisReplyError(`NOGROUP No such consumer group '${args[1]!}' for key name '${args[0]!}'`);
   }
   return [...group.consumers.values()]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

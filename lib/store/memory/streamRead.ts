@@ -2,7 +2,7 @@
  * XREAD and XREADGROUP (`xreadCommand`): COUNT, STREAMS, `$`, `>`, history reads of a consumer's pending
  * entries, NOACK, and BLOCK — through `call()` a blocked read parks until an XADD signals one of its keys.
  */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import {
   Consumer,
@@ -39,8 +39,8 @@ function parseReadArgs(args: string[], xreadgroup: boolean, typed: string): Read
     if (opt === 'BLOCK' && more > 0) {
       i++;
       const t = toInt64(args[i]!);
-      if (t === undefined) throw new ReplyError('ERR timeout is not an integer or out of range');
-      if (t < 0) throw new ReplyError('ERR timeout is negative');
+      if (t === undefined) throw new RedisReplyError('ERR timeout is not an integer or out of range');
+      if (t < 0) throw new RedisReplyError('ERR timeout is negative');
       out.block = t;
     } else if (opt === 'COUNT' && more > 0) {
       i++;
@@ -50,7 +50,7 @@ function parseReadArgs(args: string[], xreadgroup: boolean, typed: string): Read
       const n = args.length - streamsAt;
       if (n % 2 !== 0) {
         const symbol = xreadgroup ? '>' : '$';
-        throw new ReplyError(
+        throw new RedisReplyError(
           `ERR Unbalanced ${typed} list of streams: for each stream key an ID or '${symbol}' must be specified.`,
         );
       }
@@ -59,23 +59,23 @@ function parseReadArgs(args: string[], xreadgroup: boolean, typed: string): Read
       break;
     } else if (opt === 'GROUP' && more >= 2) {
       if (!xreadgroup)
-        throw new ReplyError('ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
+        throw new RedisReplyError('ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
       out.group = args[i + 1]!;
       out.consumer = args[i + 2]!;
       i += 2;
     } else if (opt === 'NOACK') {
       if (!xreadgroup)
-        throw new ReplyError('ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
+        throw new RedisReplyError('ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
       out.noack = true;
     } else throw syntaxError();
   }
   if (streamsAt === -1) throw syntaxError();
-  if (xreadgroup && out.group === undefined) throw new ReplyError('ERR Missing GROUP option for XREADGROUP');
+  if (xreadgroup && out.group === undefined) throw new RedisReplyError('ERR Missing GROUP option for XREADGROUP');
   return out;
 }
 
-function noGroup(key: string, group: string): ReplyError {
-  return new ReplyError(`NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`);
+function noGroup(key: string, group: string): RedisReplyError {
+  return new RedisReplyError(`NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`);
 }
 
 /** Delivers new entries (id ≥ start) to a consumer: group last id, entries-read, PEL (`streamReplyWithRange`). */
@@ -151,14 +151,14 @@ function xread(xreadgroup: boolean) {
       const text = a.ids[i]!;
       if (text === '$') {
         if (xreadgroup) {
-          throw new ReplyError(
+          throw new RedisReplyError(
             'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.',
           );
         }
         ids.push(s === undefined ? { ms: 0, seq: 0 } : s.lastId);
       } else if (text === '>') {
         if (!xreadgroup) {
-          throw new ReplyError(
+          throw new RedisReplyError(
             'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.',
           );
         }
@@ -171,7 +171,7 @@ function xread(xreadgroup: boolean) {
         const key = a.keys[i]!;
         const s = blocked ? ks.lookup(key) : readStream(ks, key);
         if (s === undefined || typeof s === 'string' || s.type !== 'stream') {
-          if (blocked && a.group !== undefined) throw new ReplyError('UNBLOCKED the stream key no longer exists');
+          if (blocked && a.group !== undefined) throw new RedisReplyError('UNBLOCKED the stream key no longer exists');
           continue;
         }
         const id = ids[i]!;
@@ -184,7 +184,7 @@ function xread(xreadgroup: boolean) {
         }
         const group = s.groups.get(a.group);
         if (group === undefined) {
-          throw new ReplyError('NOGROUP the consumer group this client was blocked on no longer exists');
+          throw new RedisReplyError('NOGROUP the consumer group this client was blocked on no longer exists');
         }
         const history = id !== '>';
         const last = s.last();

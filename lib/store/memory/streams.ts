@@ -1,5 +1,5 @@
 /** Stream commands without consumer groups: XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM. */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg } from './numbers.ts';
@@ -43,7 +43,7 @@ function parseAddOrTrim(args: string[], xadd: boolean): AddTrimArgs {
     if (xadd && opt === '*') break;
     if ((upper === 'MAXLEN' || upper === 'MINID') && more > 0) {
       if (trim !== undefined) {
-        throw new ReplyError('ERR syntax error, MAXLEN and MINID options at the same time are not compatible');
+        throw new RedisReplyError('ERR syntax error, MAXLEN and MINID options at the same time are not compatible');
       }
       let approx = false;
       const next = args[i + 1]!;
@@ -53,7 +53,7 @@ function parseAddOrTrim(args: string[], xadd: boolean): AddTrimArgs {
       } else if (more >= 2 && next === '=') i++;
       if (upper === 'MAXLEN') {
         const maxlen = intArg(args[i + 1]!);
-        if (maxlen < 0) throw new ReplyError('ERR The MAXLEN argument must be >= 0.');
+        if (maxlen < 0) throw new RedisReplyError('ERR The MAXLEN argument must be >= 0.');
         trim = { strategy: 'maxlen', maxlen, minid: ZERO_ID, approx, limit: 0 };
       } else {
         trim = { strategy: 'minid', maxlen: 0, minid: parseId(args[i + 1]!, 0, true), approx, limit: 0 };
@@ -61,7 +61,7 @@ function parseAddOrTrim(args: string[], xadd: boolean): AddTrimArgs {
       i++;
     } else if (upper === 'LIMIT' && more > 0) {
       limit = intArg(args[i + 1]!);
-      if (limit < 0) throw new ReplyError('ERR The LIMIT argument must be >= 0.');
+      if (limit < 0) throw new RedisReplyError('ERR The LIMIT argument must be >= 0.');
       limitGiven = true;
       i++;
     } else if (xadd && upper === 'NOMKSTREAM') {
@@ -72,13 +72,13 @@ function parseAddOrTrim(args: string[], xadd: boolean): AddTrimArgs {
     } else throw syntaxError();
   }
   if (limitGiven && trim === undefined) {
-    throw new ReplyError('ERR syntax error, LIMIT cannot be used without specifying a trimming strategy');
+    throw new RedisReplyError('ERR syntax error, LIMIT cannot be used without specifying a trimming strategy');
   }
   if (!xadd && trim === undefined)
-    throw new ReplyError('ERR syntax error, XTRIM must be called with a trimming strategy');
+    throw new RedisReplyError('ERR syntax error, XTRIM must be called with a trimming strategy');
   if (trim !== undefined) {
     if (limitGiven && !trim.approx)
-      throw new ReplyError('ERR syntax error, LIMIT cannot be used without the special ~ option');
+      throw new RedisReplyError('ERR syntax error, LIMIT cannot be used without the special ~ option');
     trim.limit = limitGiven ? limit : trim.approx ? 100 * NODE_MAX_ENTRIES : 0;
   }
   return { trim, id, noMkStream, next: i };
@@ -106,7 +106,7 @@ function xadd({ ks }: CommandContext, args: string[]): RedisReply {
   if (fieldCount < 2 || fieldCount % 2 === 1) throw arityError('xadd');
   const given = parsed.id;
   if (given !== undefined && given.seqGiven && given.ms === 0 && given.seq === 0) {
-    throw new ReplyError('ERR The ID specified in XADD must be greater than 0-0');
+    throw new RedisReplyError('ERR The ID specified in XADD must be greater than 0-0');
   }
   let s = readStream(ks, key);
   if (s === undefined) {
@@ -115,11 +115,11 @@ function xadd({ ks }: CommandContext, args: string[]): RedisReply {
     ks.add(key, s);
   }
   if (s.lastId.ms === U64_MAX && s.lastId.seq === U64_MAX) {
-    throw new ReplyError('ERR The stream has exhausted the last possible ID, unable to add more items');
+    throw new RedisReplyError('ERR The stream has exhausted the last possible ID, unable to add more items');
   }
   const id = nextId(s, ks.time, given);
   if (id === undefined) {
-    throw new ReplyError('ERR The ID specified in XADD is equal or smaller than the target stream top item');
+    throw new RedisReplyError('ERR The ID specified in XADD is equal or smaller than the target stream top item');
   }
   const record = s.append(id, args.slice(fieldPos));
   ks.notify('xadd', key);

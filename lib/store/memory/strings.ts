@@ -1,5 +1,5 @@
 /** String commands: GET, SET and its options, MGET, MSET, INCR/DECR family, APPEND, STRLEN, GETDEL, SETNX, … */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { isInt64Range, toBigInt64, toInt64, intArg } from './numbers.ts';
@@ -18,8 +18,8 @@ export function secondsOverflow(text: string): boolean {
   return big > 9223372036854775n || big < -9223372036854775n;
 }
 
-export function invalidExpireTime(command: string): ReplyError {
-  return new ReplyError(`ERR invalid expire time in '${command}' command`);
+export function invalidExpireTime(command: string): RedisReplyError {
+  return new RedisReplyError(`ERR invalid expire time in '${command}' command`);
 }
 
 /**
@@ -102,13 +102,13 @@ function incrBy(ks: Keyspace, key: string, delta: number | bigint): RedisReply {
     result = delta;
   } else {
     const n = toInt64(current);
-    if (n === undefined) throw new ReplyError(ERR_NOT_INTEGER);
+    if (n === undefined) throw new RedisReplyError(ERR_NOT_INTEGER);
     const sum = n + Number(delta);
     if (Number.isSafeInteger(sum) && Number.isSafeInteger(n)) {
       result = sum;
     } else {
       const big = (toBigInt64(current) as bigint) + BigInt(delta);
-      if (!isInt64Range(big)) throw new ReplyError(ERR_OVERFLOW);
+      if (!isInt64Range(big)) throw new RedisReplyError(ERR_OVERFLOW);
       result = big;
     }
   }
@@ -120,7 +120,7 @@ function incrBy(ks: Keyspace, key: string, delta: number | bigint): RedisReply {
 function deltaArg(text: string, negate: boolean): number | bigint {
   const n = intArg(text);
   if (!negate) return Number.isSafeInteger(n) ? n : (toBigInt64(text) as bigint);
-  if (text === '-9223372036854775808') throw new ReplyError('ERR decrement would overflow');
+  if (text === '-9223372036854775808') throw new RedisReplyError('ERR decrement would overflow');
   return Number.isSafeInteger(n) ? 0 - n : -(toBigInt64(text) as bigint);
 }
 
@@ -196,12 +196,12 @@ function getrange({ ks }: CommandContext, args: string[]): RedisReply {
 function setrange({ ks }: CommandContext, args: string[]): RedisReply {
   const key = args[0]!;
   const offset = intArg(args[1]!);
-  if (offset < 0) throw new ReplyError('ERR offset is out of range');
+  if (offset < 0) throw new RedisReplyError('ERR offset is out of range');
   const patch = Buffer.from(args[2]!);
   const current = getString(ks, key);
   if (patch.length === 0) return current === undefined ? 0 : Buffer.byteLength(current);
   if (offset + patch.length > 512 * 1024 * 1024) {
-    throw new ReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+    throw new RedisReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
   }
   const old = Buffer.from(current ?? '');
   const bytes = Buffer.alloc(Math.max(old.length, offset + patch.length));
@@ -218,9 +218,9 @@ function incrbyfloat({ ks }: CommandContext, args: string[]): RedisReply {
   const current = getString(ks, key);
   const value = current === undefined ? ZERO_LD : parseLongDouble(current);
   const incr = parseLongDouble(args[1]!);
-  if (value === undefined || incr === undefined) throw new ReplyError(ERR_NOT_FLOAT);
+  if (value === undefined || incr === undefined) throw new RedisReplyError(ERR_NOT_FLOAT);
   const sum = addLongDouble(value, incr);
-  if (!isFiniteLongDouble(sum)) throw new ReplyError('ERR increment would produce NaN or Infinity');
+  if (!isFiniteLongDouble(sum)) throw new RedisReplyError('ERR increment would produce NaN or Infinity');
   const text = formatLongDouble(sum);
   ks.set(key, text, true);
   ks.notify('incrbyfloat', key);

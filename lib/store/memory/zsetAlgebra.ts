@@ -2,7 +2,7 @@
  * Sorted-set algebra (`zunionInterDiffGenericCommand`): ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD.
  * Plain sets count as sorted sets whose scores are all 1, as in Redis.
  */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg, toDouble, toInt64 } from './numbers.ts';
@@ -105,7 +105,7 @@ function zsetOp(op: Op, mode: 'reply' | 'store' | 'cardinality', name: string) {
     const cardinality = mode === 'cardinality';
     const numkeysAt = store ? 1 : 0;
     const setnum = intArg(args[numkeysAt]!);
-    if (setnum < 1) throw new ReplyError(`ERR at least 1 input key is needed for '${name}' command`);
+    if (setnum < 1) throw new RedisReplyError(`ERR at least 1 input key is needed for '${name}' command`);
     if (setnum > args.length - numkeysAt - 1) throw syntaxError();
     const keys = args.slice(numkeysAt + 1, numkeysAt + 1 + setnum);
     const sources = keys.map((key) => readSource(ks, key));
@@ -118,7 +118,7 @@ function zsetOp(op: Op, mode: 'reply' | 'store' | 'cardinality', name: string) {
       if (op !== 'diff' && !cardinality && remaining >= setnum + 1 && opt === 'WEIGHTS') {
         for (let i = 0; i < setnum; i++) {
           const weight = toDouble(args[++j]!);
-          if (weight === undefined) throw new ReplyError('ERR weight value is not a float');
+          if (weight === undefined) throw new RedisReplyError('ERR weight value is not a float');
           sources[i]!.weight = weight;
         }
       } else if (op !== 'diff' && !cardinality && remaining >= 2 && opt === 'AGGREGATE') {
@@ -129,7 +129,7 @@ function zsetOp(op: Op, mode: 'reply' | 'store' | 'cardinality', name: string) {
         withScores = true;
       } else if (cardinality && remaining >= 2 && opt === 'LIMIT') {
         const n = toInt64(args[++j]!);
-        if (n === undefined || n < 0) throw new ReplyError("ERR LIMIT can't be negative");
+        if (n === undefined || n < 0) throw new RedisReplyError("ERR LIMIT can't be negative");
         limit = n;
       } else throw syntaxError();
     }

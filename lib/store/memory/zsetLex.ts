@@ -3,7 +3,7 @@
  * meant for members that share one score; for mixed scores Redis' answer depends on the encoding, and this
  * follows its listpack walk (score order, first member inside the range, then on while still inside).
  */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { ZItem } from './SortedSet.ts';
 import type { CommandContext, CommandDef } from './types.ts';
@@ -23,7 +23,7 @@ function parseBound(text: string): LexBound {
   if (text.startsWith('(') || text.startsWith('[')) {
     return { kind: 'value', value: text.slice(1), exclusive: text.startsWith('(') };
   }
-  throw new ReplyError('ERR min or max not valid string range item');
+  throw new RedisReplyError('ERR min or max not valid string range item');
 }
 
 /** `zslParseLexRange`. */

@@ -1,5 +1,5 @@
 /** Sorted-set commands: ZADD (NX/XX/GT/LT/CH/INCR), ZINCRBY, ZREM, ZSCORE, ZRANGE family, ZCARD, ZCOUNT, ZRANK. */
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { doubleArg, formatDouble, intArg, strtodRange } from './numbers.ts';
@@ -37,11 +37,11 @@ function zadd(forceIncr: boolean) {
     }
     const pairs = args.length - i;
     if (pairs % 2 !== 0 || pairs === 0) throw syntaxError();
-    if (nx && xx) throw new ReplyError('ERR XX and NX options at the same time are not compatible');
+    if (nx && xx) throw new RedisReplyError('ERR XX and NX options at the same time are not compatible');
     if ((gt && nx) || (lt && nx) || (gt && lt)) {
-      throw new ReplyError('ERR GT, LT, and/or NX options at the same time are not compatible');
+      throw new RedisReplyError('ERR GT, LT, and/or NX options at the same time are not compatible');
     }
-    if (incr && pairs > 2) throw new ReplyError('ERR INCR option supports a single increment-element pair');
+    if (incr && pairs > 2) throw new RedisReplyError('ERR INCR option supports a single increment-element pair');
     const scores: number[] = [];
     for (let j = i; j < args.length; j += 2) scores.push(doubleArg(args[j]!));
     let zset = readZSet(ks, key);
@@ -63,7 +63,7 @@ function zadd(forceIncr: boolean) {
             if (nx) continue;
             if (incr) {
               score += current;
-              if (Number.isNaN(score)) throw new ReplyError('ERR resulting score is not a number (NaN)');
+              if (Number.isNaN(score)) throw new RedisReplyError('ERR resulting score is not a number (NaN)');
             }
             if ((lt && score >= current) || (gt && score <= current)) continue;
             if (score !== current) {
@@ -99,7 +99,7 @@ export function parseScoreRange(minText: string, maxText: string): ScoreRange {
   const parse = (text: string): [number, boolean] => {
     const ex = text.startsWith('(');
     const value = strtodRange(ex ? text.slice(1) : text);
-    if (Number.isNaN(value)) throw new ReplyError('ERR min or max is not a float');
+    if (Number.isNaN(value)) throw new RedisReplyError('ERR min or max is not a float');
     return [value, ex];
   };
   const [min, minex] = parse(minText);
@@ -171,10 +171,10 @@ function zrange(preset: { kind?: RangeKind; rev?: boolean }, store = false) {
     kind ??= 'rank';
     rev ??= false;
     if (limit !== -1 && kind === 'rank') {
-      throw new ReplyError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
+      throw new RedisReplyError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
     }
     if (withScores && kind === 'lex') {
-      throw new ReplyError('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
+      throw new RedisReplyError('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
     }
     let [minText, maxText] = [args[1]!, args[2]!];
     if (rev && kind !== 'rank') [minText, maxText] = [maxText, minText];

@@ -150,6 +150,11 @@ export class RedisStore implements ShardStore {
     }).pipe(takeUntil(this.closed$), share());
   }
 
+  /** @internal where this store's connection goes and how it authenticates (the server's raw proxy opens its own). */
+  get connectionOptions(): Readonly<RedisOptions> {
+    return this.client.options;
+  }
+
   async scan(cursor: string, options: ScanOptions = {}): Promise<ScanPage> {
     const args: string[] = [cursor];
     // MATCH * matches every key; without it Redis skips a glob match per key (~8% of SCAN's CPU on 1M keys).

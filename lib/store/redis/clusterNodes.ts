@@ -1,5 +1,5 @@
 import type { SlotRange } from '../../cluster/slots.ts';
-import { ReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 
 /** A master as the cluster describes it. */
@@ -87,7 +87,7 @@ export async function readClusterMasters(ask: Ask, fallbackHost: string, tls: bo
   try {
     return parseClusterShards(await ask('CLUSTER', 'SHARDS'), fallbackHost, tls);
   } catch (error) {
-    if (!(error instanceof ReplyError)) throw error;
+    if (!(error instanceof RedisReplyError)) throw error;
     return parseClusterSlots(await ask('CLUSTER', 'SLOTS'), fallbackHost);
   }
 }

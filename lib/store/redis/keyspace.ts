@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Observable } from 'rxjs';
-import { GearsError } from '../../errors.ts';
+import { GearsError, RedisReplyError } from '../../errors.ts';
 import type { KeyspaceEvent } from '../ShardStore.ts';
 import { closeClient } from './connection.ts';
 import { toStoreError } from './replies.ts';
@@ -34,7 +34,7 @@ export async function enableKeyspaceNotifications(client: Redis, address: string
     await client.call('CONFIG', 'SET', 'notify-keyspace-events', mergeKeyspaceFlags(current));
   } catch (error) {
     const storeError = toStoreError(error, address);
-    if (storeError.name !== 'ReplyError') throw storeError;
+    if (!(storeError instanceof RedisReplyError)) throw storeError;
     throw new GearsError(
       `keyspace events need "notify-keyspace-events KEA" on Redis ${address} and rxgears could not set it ` +
         `(${storeError.message}). Enable notify-keyspace-events KEA in redis.conf or your provider's settings.`,

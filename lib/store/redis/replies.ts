@@ -1,4 +1,4 @@
-import { GearsError, ReplyError } from '../../errors.ts';
+import { GearsError, RedisReplyError } from '../../errors.ts';
 import type { RedisReply, StreamEntry, ZSetMember } from '../ShardStore.ts';
 import { RedisConnectionError } from './errors.ts';
 
@@ -32,13 +32,13 @@ export function toReply(value: unknown): RedisReply {
 }
 
 /**
- * Any error from an ioredis call as the store's error: Redis' error reply → `ReplyError` with the exact
+ * Any error from an ioredis call as the store's error: Redis' error reply → `RedisReplyError` with the exact
  * reply text; anything else (refused connection, retries exhausted, timeout) → `RedisConnectionError`
  * naming the node and, when known, the last connection error. The ioredis error is the `cause`.
  */
 export function toStoreError(error: unknown, address: string, lastConnectionError?: Error): GearsError {
   if (error instanceof GearsError) return error;
-  if (isIoredisReplyError(error)) return new ReplyError(error.message, { cause: error });
+  if (isIoredisReplyError(error)) return new RedisReplyError(error.message, { cause: error });
   if (error instanceof Error && error.name === 'MaxRetriesPerRequestError') {
     const why = lastConnectionError ? lastConnectionError.message : 'connection lost';
     return new RedisConnectionError(

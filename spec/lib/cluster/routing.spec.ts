@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandKeys, commandSlot, isReadOnlyCommand } from '../../../lib/cluster/routing.ts';
 import { hashSlot } from '../../../lib/cluster/slots.ts';
-import { ReplyError } from '../../../lib/errors.ts';
+import { RedisReplyError } from '../../../lib/errors.ts';
 
 describe('command routing', () => {
   it('finds the keys of commands by Redis’ command table', () => {
@@ -19,7 +19,7 @@ describe('command routing', () => {
   });
 
   it('rejects keys in different slots with the CROSSSLOT reply', () => {
-    expect(() => commandSlot('MGET', ['a', 'b'])).toThrow(ReplyError);
+    expect(() => commandSlot('MGET', ['a', 'b'])).toThrow(RedisReplyError);
     expect(() => commandSlot('MGET', ['a', 'b'])).toThrow("CROSSSLOT Keys in request don't hash to the same slot");
   });
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NEVER } from 'rxjs';
 import { connect, type Gears, type GearsEvent } from '../../../lib/index.ts';
+import { recordingLogger } from '../../support/logger.ts';
 
 describe('gears.addObserver', () => {
   let gears: Gears | undefined;
@@ -15,8 +16,9 @@ describe('gears.addObserver', () => {
       : [event.type, event.execution.id, event.status, event.durationMs >= 0];
 
   it('sees every execution start and finish, with done, failed and aborted', async () => {
-    const warnings: string[] = [];
-    gears = await connect({ shards: 3, logger: (_level, message) => warnings.push(message) });
+    const log = recordingLogger();
+    const warnings = log.entries;
+    gears = await connect({ shards: 3, logger: log.logger });
     const events: GearsEvent[] = [];
     const stop = gears.addObserver((event) => events.push(event));
     await gears.execute('SET', 'k', 'v');
@@ -46,8 +48,8 @@ describe('gears.addObserver', () => {
   });
 
   it('logs an observer that throws and goes on: the execution and the other observers are not affected', async () => {
-    const warnings: string[] = [];
-    gears = await connect({ logger: (level, message) => warnings.push(`${level}: ${message}`) });
+    const log = recordingLogger();
+    gears = await connect({ logger: log.logger });
     gears.addObserver(() => {
       throw new Error('observer bug');
     });
@@ -61,9 +63,10 @@ describe('gears.addObserver', () => {
         .run(),
     ).toEqual({ results: ['k'], errors: [] });
     expect(seen).toEqual(['executionStarted', 'executionFinished']);
-    expect(warnings).toEqual([
-      'warning: an observer failed: Error: observer bug',
-      'warning: an observer failed: Error: observer bug',
+    expect(log.entries.map((e) => `${e.level}: ${e.message}`)).toEqual([
+      'warn: an observer failed: Error: observer bug',
+      'warn: an observer failed: Error: observer bug',
     ]);
+    expect(log.entries[0]?.fields['err']).toBeInstanceOf(Error);
   });
 });

@@ -293,7 +293,7 @@ describe('registration modes and options (embedded, 3 shards)', () => {
   });
 
   it.each([
-    [{ prefix: 3 }, "option 'prefix' must be a string"],
+    [{ prefix: 3 }, 'regex argument must be a string'],
     [{ mode: 'fast' }, "option 'mode' must be 'async', 'async_local' or 'sync'"],
     [{ eventTypes: 'set' }, "option 'eventTypes' must be a list of strings"],
     [{ batch: 5 }, "unknown option 'batch' for KeysReader.register()"],
@@ -325,7 +325,9 @@ describe('CommandReader', () => {
     expect(await gears.runHook('set', ['Smith', 'quiet'])).toEqual({ results: ['OK'], errors: [] });
     expect(await gears.execute('GET', 'Smith')).toBe('QUIET');
     expect(await gears.runHook('GET', ['Smith'])).toBeUndefined(); // not hooked
-    await expect(gears.GB('CommandReader').register({ hook: 'set' })).rejects.toThrow('hook already registered');
+    await expect(gears.GB('CommandReader').register({ hook: 'set' })).rejects.toThrow(
+      'Can not override a none sync registration',
+    );
   });
 
   it('callNext outside a hook is a clear error', async () => {

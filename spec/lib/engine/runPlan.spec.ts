@@ -113,7 +113,7 @@ describe('runPlan on 3 embedded shards', () => {
     await gears.execute('HSET', 'not-a-stream', 'f', 'v');
     const { results, errors } = await gears.GB('StreamReader').run('not-a-stream');
     expect(results).toEqual([]);
-    expect(errors).toEqual(['ReplyError: WRONGTYPE Operation against a key holding the wrong kind of value']);
+    expect(errors).toEqual(['RedisReplyError: WRONGTYPE Operation against a key holding the wrong kind of value']);
   });
 
   it('in cloning mode, reports a record that could not cross a process boundary', async () => {

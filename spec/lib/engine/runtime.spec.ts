@@ -11,6 +11,7 @@ import {
   type LogLevel,
 } from '../../../lib/index.ts';
 import { allBackends, uniquePrefix, deleteKeys } from '../../support/backends.ts';
+import { recordingLogger } from '../../support/logger.ts';
 
 let gears: Gears | undefined;
 afterEach(async () => {
@@ -114,9 +115,10 @@ describe.each(allBackends())('runtime helpers on $name', (backend) => {
 });
 
 describe('log()', () => {
-  it('writes at Redis’ levels with the shard id, below LogLevel nothing', async () => {
-    const lines: [LogLevel, string, string | undefined][] = [];
-    gears = await connect({ shards: 3, logger: (level, message, shardId) => lines.push([level, message, shardId]) });
+  it('writes at Redis’ levels (as debug, info, warn) with the shard id, below LogLevel nothing', async () => {
+    const recorded = recordingLogger();
+    const lines = recorded.entries;
+    gears = await connect({ shards: 3, logger: recorded.logger });
     await gears
       .GB('ShardsIDReader')
       .forEach((id) => {
@@ -125,19 +127,17 @@ describe('log()', () => {
         log('careful', 'warning');
       })
       .run();
-    expect(lines.filter(([l]) => l === 'debug')).toEqual([]);
-    expect(lines.filter(([l]) => l === 'notice').map(([, m, s]) => m === `hello from ${s}`)).toEqual([
-      true,
-      true,
-      true,
-    ]);
-    expect(lines.filter(([l]) => l === 'warning')).toHaveLength(3);
+    expect(lines.filter((e) => e.level === 'debug')).toEqual([]);
+    expect(
+      lines.filter((e) => e.level === 'info').map((e) => e.message === `hello from ${String(e.fields['shardId'])}`),
+    ).toEqual([true, true, true]);
+    expect(lines.filter((e) => e.level === 'warn')).toHaveLength(3);
     gears.configSet({ LogLevel: 'debug' });
     await gears
       .GB('ShardsIDReader')
       .forEach(() => log('details', 'debug'))
       .run();
-    expect(lines.filter(([l]) => l === 'debug')).toHaveLength(3);
+    expect(lines.filter((e) => e.level === 'debug')).toHaveLength(3);
   });
 
   it('reports an unknown level in errors', async () => {

@@ -1,17 +1,17 @@
 import { filter, firstValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { ReplyError } from '../../../lib/errors.ts';
+import { RedisReplyError } from '../../../lib/errors.ts';
 import { MemoryStore } from '../../../lib/store/memory/index.ts';
 import { clockedStore } from './helpers.ts';
 
 describe('MemoryStore', () => {
-  it('is a memory ShardStore whose call() resolves replies and rejects error replies with ReplyError', async () => {
+  it('is a memory ShardStore whose call() resolves replies and rejects error replies with RedisReplyError', async () => {
     const store = new MemoryStore();
     expect(store.kind).toBe('memory');
     await expect(store.call('SET', 'k', 'v')).resolves.toBe('OK');
     await expect(store.call('get', 'k')).resolves.toBe('v');
     const error = await store.call('INCR', 'k').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ReplyError);
+    expect(error).toBeInstanceOf(RedisReplyError);
     expect((error as Error).message).toBe('ERR value is not an integer or out of range');
     await store.close();
   });
@@ -19,7 +19,7 @@ describe('MemoryStore', () => {
   it('answers an unknown command with an error reply, never a crash', async () => {
     const store = new MemoryStore();
     await expect(store.call('FOO', 'a')).rejects.toThrow("ERR unknown command 'FOO', with args beginning with: 'a' ");
-    expect(() => store.callSync('')).toThrow(ReplyError);
+    expect(() => store.callSync('')).toThrow(RedisReplyError);
     await store.close();
   });
 

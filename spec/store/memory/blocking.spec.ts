@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReplyError } from '../../../lib/errors.ts';
+import { RedisReplyError } from '../../../lib/errors.ts';
 import { MemoryStore } from '../../../lib/store/memory/index.ts';
 import { timeoutArg } from '../../../lib/store/memory/blocking.ts';
 
@@ -73,7 +73,7 @@ describe('blocking pops on the memory store', () => {
     const b = store.callAbortable(loud.signal, 'XREAD', 'BLOCK', 0, 'STREAMS', 's', '$');
     expect(store.blockedCount).toBe(2);
     quiet.abort();
-    loud.abort(new ReplyError('UNBLOCKED client unblocked via CLIENT UNBLOCK'));
+    loud.abort(new RedisReplyError('UNBLOCKED client unblocked via CLIENT UNBLOCK'));
     await expect(a).resolves.toBeNull();
     await expect(b).rejects.toThrow('UNBLOCKED client unblocked via CLIENT UNBLOCK');
     expect(store.blockedCount).toBe(0);

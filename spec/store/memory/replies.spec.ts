@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplyError } from '../../../lib/errors.ts';
+import { RedisReplyError } from '../../../lib/errors.ts';
 import {
   arityError,
   unknownCommandError,
@@ -8,8 +8,8 @@ import {
 } from '../../../lib/store/memory/replies.ts';
 
 describe('error replies', () => {
-  it('are ReplyErrors with Redis’ texts', () => {
-    expect(wrongType()).toBeInstanceOf(ReplyError);
+  it('are RedisReplyErrors with Redis’ texts', () => {
+    expect(wrongType()).toBeInstanceOf(RedisReplyError);
     expect(arityError('get').message).toBe("ERR wrong number of arguments for 'get' command");
     expect(unknownSubcommandError('xinfo', 'x').message).toBe("ERR unknown subcommand 'x'. Try XINFO HELP.");
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplyError } from '../../../lib/errors.ts';
+import { RedisReplyError } from '../../../lib/errors.ts';
 import { clockedStore } from './helpers.ts';
 
 describe('MemoryTransaction', () => {
@@ -45,7 +45,7 @@ describe('MemoryTransaction', () => {
       ['INCR', 's'],
       ['SET', 't', 'v'],
     ]);
-    expect(replies?.[0]).toBeInstanceOf(ReplyError);
+    expect(replies?.[0]).toBeInstanceOf(RedisReplyError);
     expect(replies?.[1]).toBe('OK');
   });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { GearsError, ReplyError } from '../../../lib/errors.ts';
+import { GearsError, RedisReplyError } from '../../../lib/errors.ts';
 import { RedisConnectionError, RedisStore } from '../../../lib/store/redis/index.ts';
 import type { KeyData } from '../../../lib/store/ShardStore.ts';
 import { deletePrefix, scanAll, uniquePrefix } from './helpers.ts';
@@ -174,7 +174,7 @@ describe('xrange', () => {
 
   it('rejects with the Redis error for a bad id', async () => {
     await expect(store.xrange(`${prefix}xrange`, 'nope', '+')).rejects.toThrow(
-      new ReplyError('ERR Invalid stream ID specified as stream command argument'),
+      new RedisReplyError('ERR Invalid stream ID specified as stream command argument'),
     );
   });
 });
@@ -204,21 +204,21 @@ describe('call', () => {
     expect(await store.call('XRANGE', key, '-', '+')).toEqual([['5-1', ['a', 'b']]]);
   });
 
-  it('rejects with a ReplyError carrying the exact Redis message and the ioredis error as cause', async () => {
+  it('rejects with a RedisReplyError carrying the exact Redis message and the ioredis error as cause', async () => {
     const key = `${prefix}call:wrong`;
     await store.call('SET', key, 'v');
     const error: unknown = await store.call('LPUSH', key, 'x').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ReplyError);
+    expect(error).toBeInstanceOf(RedisReplyError);
     expect(error).toBeInstanceOf(GearsError);
-    expect((error as ReplyError).message).toBe(WRONGTYPE);
-    expect((error as ReplyError).name).toBe('ReplyError');
-    expect(((error as ReplyError).cause as Error).message).toBe(WRONGTYPE);
+    expect((error as RedisReplyError).message).toBe(WRONGTYPE);
+    expect((error as RedisReplyError).name).toBe('RedisReplyError');
+    expect(((error as RedisReplyError).cause as Error).message).toBe(WRONGTYPE);
   });
 
   it('passes the exact text of other error replies, unknown commands included', async () => {
     await expect(store.call('INCR', `${prefix}call`)).rejects.toThrow('ERR value is not an integer or out of range');
     const unknown = await store.call('nosuchcommand', 'a').catch((e: unknown) => e);
-    expect((unknown as ReplyError).message).toBe("ERR unknown command 'nosuchcommand', with args beginning with: 'a' ");
+    expect((unknown as RedisReplyError).message).toBe("ERR unknown command 'nosuchcommand', with args beginning with: 'a' ");
     await expect(store.call('GET')).rejects.toThrow("ERR wrong number of arguments for 'get' command");
   });
 

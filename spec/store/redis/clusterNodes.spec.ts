@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseClusterShards, parseClusterSlots, readClusterMasters } from '../../../lib/store/redis/clusterNodes.ts';
 import type { RedisReply } from '../../../lib/store/ShardStore.ts';
-import { ReplyError } from '../../../lib/errors.ts';
+import { RedisReplyError } from '../../../lib/errors.ts';
 
 describe('cluster masters', () => {
   let client: Redis;
@@ -27,7 +27,7 @@ describe('cluster masters', () => {
       async (command, ...args) => {
         asked.push(args[0]!);
         // A Redis 6.2 answers SHARDS with an error; SLOTS comes from the real cluster.
-        if (args[0] === 'SHARDS') throw new ReplyError("ERR unknown subcommand 'SHARDS'. Try CLUSTER HELP.");
+        if (args[0] === 'SHARDS') throw new RedisReplyError("ERR unknown subcommand 'SHARDS'. Try CLUSTER HELP.");
         return (await client.call(command, ...args)) as RedisReply;
       },
       '127.0.0.1',

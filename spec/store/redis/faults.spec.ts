@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { GearsError, ReplyError } from '../../../lib/errors.ts';
+import { GearsError, RedisReplyError } from '../../../lib/errors.ts';
 import { createRedisTopology, RedisConnectionError, RedisStore } from '../../../lib/store/redis/index.ts';
 import type { KeyspaceEvent } from '../../../lib/store/ShardStore.ts';
 import { freePort, startRedis, type RedisServerHandle } from '../../../lib/testing/servers.ts';
@@ -176,7 +176,7 @@ describe('a user with restricted permissions', () => {
 
   it('fails with WRONGPASS for a wrong password, at once', async () => {
     const error = await rejectsWithin(createRedisTopology(url('noconfig', 'wrong')));
-    expect(error).toBeInstanceOf(ReplyError);
+    expect(error).toBeInstanceOf(RedisReplyError);
     expect((error as Error).message).toBe('WRONGPASS invalid username-password pair or user is disabled.');
   });
 
@@ -187,7 +187,7 @@ describe('a user with restricted permissions', () => {
       const error = await new Promise<unknown>((resolve) => store.keyspaceEvents().subscribe({ error: resolve }));
       expect(error).toBeInstanceOf(GearsError);
       expect((error as Error).message).toContain('notify-keyspace-events KEA');
-      expect((error as Error).cause).toBeInstanceOf(ReplyError);
+      expect((error as Error).cause).toBeInstanceOf(RedisReplyError);
       expect(((error as Error).cause as Error).message).toMatch(/^NOPERM/);
     } finally {
       await store.close();

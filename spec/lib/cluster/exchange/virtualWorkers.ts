@@ -4,7 +4,7 @@ import type { Execution, RunResult } from '../../../../lib/engine/Execution.ts';
 import type { Plan } from '../../../../lib/engine/plan.ts';
 import { runPart } from '../../../../lib/worker/runPart.ts';
 import type { GBFunction, Gears } from '../../../../lib/Gears.ts';
-import type { ReaderName } from '../../../../readers/types.ts';
+import type { ReaderName } from '../../../../readers/index.ts';
 
 let sequence = 0;
 

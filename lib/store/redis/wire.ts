@@ -1,0 +1,207 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
+import type { RedisOptions } from 'ioredis';
+import type { ShardStore } from '../ShardStore.ts';
+import { RedisStore } from './RedisStore.ts';
+import { FrameError, frameEnd, isErrorFrame, requestFrame } from './frames.ts';
+
+/** Where a raw connection goes and how it identifies itself: taken from a shard store's own connection. */
+export interface WireEndpoint {
+  host: string;
+  port: number;
+  path?: string | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
+  db?: number | undefined;
+  tls?: TlsOptions | undefined;
+}
+
+/** The endpoint of a Redis-backed shard store; undefined for any other store (the embedded one). */
+export function wireEndpointOf(store: ShardStore): WireEndpoint | undefined {
+  if (!(store instanceof RedisStore)) return undefined;
+  const options: Readonly<RedisOptions> = store.connectionOptions;
+  return {
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 6379,
+    path: options.path ?? undefined,
+    // ioredis keeps unset credentials as null.
+    username: options.username ?? undefined,
+    password: options.password ?? undefined,
+    db: options.db ?? undefined,
+    tls: options.tls ?? undefined,
+  };
+}
+
+/** `host:port` of an endpoint: the pool's key. */
+export function endpointKey(endpoint: WireEndpoint): string {
+  return endpoint.path ?? `${endpoint.host}:${endpoint.port}`;
+}
+
+/** Called with one reply frame (the bytes Redis sent), or the error that ended the connection before it came. */
+export type FrameCallback = (reply: Buffer | Error) => void;
+
+/**
+ * One raw RESP connection to a Redis node: requests go out as frames, replies come back as the bytes Redis sent,
+ * matched to requests in order — no decoding, so binary values, 64-bit integers and RESP3 types are passed on
+ * untouched. Requests made in one turn of the event loop go out in one write. Setup (AUTH, SELECT, HELLO 3) is
+ * written before anything else; if it fails, every request fails with its error.
+ *
+ * In `tunnel` mode (pub/sub, MONITOR) frames are not matched: each one goes to `onFrame` as it arrives.
+ *
+ * @example
+ * const wire = new WireConnection({ host: '127.0.0.1', port: 6379 }, 2);
+ * wire.request(requestFrame(['GET', 'k']), (reply) => console.log(reply)); // <Buffer 24 2d 31 0d 0a>
+ */
+export class WireConnection {
+  private readonly socket: Socket;
+  private readonly callbacks: FrameCallback[] = [];
+  private head = 0;
+  private out: Buffer[] = [];
+  private flushScheduled = false;
+  private input: Buffer = Buffer.alloc(0);
+  private failure: Error | undefined;
+  /** Replies to setup requests, checked and dropped. */
+  private setupReplies = 0;
+  /** Set to pass every frame through as it comes (pub/sub); requests then have no callbacks. */
+  onFrame: ((frame: Buffer) => void) | undefined;
+  /** Called once when the connection ends, for whatever reason. */
+  onClose: ((error: Error) => void) | undefined;
+
+  constructor(
+    readonly endpoint: WireEndpoint,
+    readonly protocol: 2 | 3,
+  ) {
+    const { host, port, path, tls } = endpoint;
+    this.socket = tls
+      ? tlsConnect({ ...tls, host, port })
+      : path !== undefined
+        ? netConnect({ path })
+        : netConnect({ host, port, noDelay: true });
+    this.socket.setNoDelay?.(true);
+    this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    this.socket.on('error', (error) => this.fail(error));
+    this.socket.on('close', () => this.fail(new Error(`connection to ${endpointKey(endpoint)} closed`)));
+    const setup: (string | Buffer)[][] = [];
+    if (protocol === 3) {
+      setup.push(
+        endpoint.password !== undefined
+          ? ['HELLO', '3', 'AUTH', endpoint.username ?? 'default', endpoint.password]
+          : ['HELLO', '3'],
+      );
+    } else if (endpoint.password !== undefined) {
+      setup.push(endpoint.username !== undefined ? ['AUTH', endpoint.username, endpoint.password] : ['AUTH', endpoint.password]);
+    }
+    if (endpoint.db !== undefined && endpoint.db !== 0) setup.push(['SELECT', String(endpoint.db)]);
+    for (const command of setup) this.write(requestFrame(command));
+    this.setupReplies = setup.length;
+  }
+
+  /** Whether it can still take requests. */
+  get usable(): boolean {
+    return this.failure === undefined;
+  }
+
+  /** Requests sent and not answered yet. */
+  get pending(): number {
+    return this.callbacks.length - this.head;
+  }
+
+  /** Sends a request frame; `callback` gets its reply frame, or the error that ended the connection first. */
+  request(frame: Buffer, callback: FrameCallback): void {
+    if (this.failure) {
+      callback(this.failure);
+      return;
+    }
+    this.callbacks.push(callback);
+    this.write(frame);
+  }
+
+  /** Sends a frame whose replies (if any) go to `onFrame` (tunnel mode). */
+  send(frame: Buffer): void {
+    if (!this.failure) this.write(frame);
+  }
+
+  /** Stops reading until `resume()` (the client at the other end of a tunnel is not reading). */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Closes the connection; pending requests fail. */
+  close(): void {
+    this.fail(new Error(`connection to ${endpointKey(this.endpoint)} closed`));
+  }
+
+  private write(frame: Buffer): void {
+    this.out.push(frame);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const out = this.out;
+    this.out = [];
+    if (this.failure || out.length === 0) return;
+    this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+  }
+
+  private receive(chunk: Buffer): void {
+    let buffer = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
+    let offset = 0;
+    try {
+      for (;;) {
+        const end = frameEnd(buffer, offset);
+        if (end === -1) break;
+        this.deliver(buffer.subarray(offset, end));
+        offset = end;
+        if (this.failure) return;
+      }
+    } catch (error) {
+      if (error instanceof FrameError) {
+        this.fail(error);
+        return;
+      }
+      throw error;
+    }
+    buffer = offset === buffer.length ? Buffer.alloc(0) : buffer.subarray(offset);
+    this.input = buffer;
+  }
+
+  private deliver(frame: Buffer): void {
+    if (this.setupReplies > 0) {
+      this.setupReplies--;
+      if (isErrorFrame(frame)) this.fail(new Error(frame.toString('utf8', 1).trim()));
+      return;
+    }
+    if (this.onFrame) {
+      this.onFrame(frame);
+      return;
+    }
+    if (frame[0] === 0x3e /* '>' push */) return; // not asked for on a matched connection
+    const callback = this.callbacks[this.head];
+    if (callback === undefined) return;
+    this.callbacks[this.head++] = undefined as unknown as FrameCallback;
+    if (this.head > 1024 && this.head * 2 > this.callbacks.length) {
+      this.callbacks.splice(0, this.head);
+      this.head = 0;
+    }
+    callback(frame);
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.socket.destroy();
+    const waiting = this.callbacks.slice(this.head);
+    this.callbacks.length = 0;
+    this.head = 0;
+    for (const callback of waiting) callback(error);
+    this.onClose?.(error);
+  }
+}

@@ -1,0 +1,392 @@
+import { hostname } from 'node:os';
+import { RedisTransport } from '../cluster/exchange/RedisTransport.ts';
+import { parseLease } from '../cluster/leases/decide.ts';
+import { controlShard, shardTasks } from '../cluster/leases/tick.ts';
+import type { Execution, RunResult } from '../engine/Execution.ts';
+import type { Plan } from '../engine/plan.ts';
+import { formatError, GearsError } from '../errors.ts';
+import type { Gears } from '../Gears.ts';
+import type { ShardStore } from '../store/ShardStore.ts';
+import { buildGear, type GearModule } from './gearModule.ts';
+import { LeaseLoop } from './LeaseLoop.ts';
+import {
+  encodeValue,
+  markAborted,
+  parseDescriptor,
+  pause,
+  runKeys,
+  storeForKey,
+  streamEntries,
+  type RunDescriptor,
+  type RunKeys,
+} from './protocol.ts';
+import { runPart } from './runPart.ts';
+
+export interface WorkerOptions {
+  /** The engine on the app's Redis (its topology, stores, and `execute()` for the gears' callbacks). */
+  gears: Gears;
+  app: string;
+  /** Stable across restarts to get its own tasks back first (default `<host>-<pid>`). */
+  id?: string;
+  /** Named gears drivers may run (`--gears FILE`). */
+  module?: GearModule;
+  /** Lease time to live, ms (default 10 000); ticks every lease/3. */
+  leaseMs?: number;
+  /** Scripts get `require`, `process` and `import()` (`--allow-require`). */
+  allowRequire?: boolean;
+  /** Where the worker says what it does (default: nowhere). */
+  log?: (line: string) => void;
+}
+
+/** Records per results entry. */
+const RESULT_BATCH = 256;
+const RESULTS_TTL_MS = 600_000;
+
+/** Ends a script's evaluation on a worker once the part it was evaluated for is done. */
+class PartFinished extends Error {}
+
+interface RunningPart {
+  id: string;
+  tasks: string[];
+  execution: Execution;
+}
+
+/**
+ * A worker process's engine room (`rxgears worker`): holds leases on the app's tasks (one per master), follows
+ * the app's run log, claims the tasks it holds for each new run (checked against its lease in one
+ * transaction), builds the run's plan again (a script's source evaluated here, or a named gear of its module,
+ * refused when its fingerprint differs), runs its part through the Redis exchange, and writes its end — and the
+ * results, when it runs the initiator — to the run's results stream. A part stops when the run is aborted,
+ * when its driver is gone, or when the worker lost the lease of one of its tasks (README "Scaling out").
+ */
+export class GearsWorker {
+  readonly id: string;
+  readonly tasks: string[];
+  private readonly keys: RunKeys;
+  private readonly control: ShardStore;
+  private readonly loop: LeaseLoop;
+  private readonly leaseMs: number;
+  private readonly parts = new Set<RunningPart>();
+  private readonly handling = new Set<Promise<void>>();
+  private following = false;
+  private stopped = false;
+  private followed: Promise<void> = Promise.resolve();
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: WorkerOptions) {
+    const { gears, app } = options;
+    this.keys = runKeys(app);
+    this.id = options.id ?? `${hostname()}-${process.pid}`;
+    if (!/^[\w.-]+$/.test(this.id))
+      throw new GearsError(`worker id '${this.id}' must be letters, digits, '_', '.' or '-'`);
+    this.tasks = shardTasks(gears.shards);
+    this.control = controlShard(gears.shards, app).store;
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.log = options.log ?? (() => undefined);
+    this.loop = new LeaseLoop(this.control, {
+      app,
+      id: this.id,
+      tasks: this.tasks,
+      leaseMs: this.leaseMs,
+      start: (task, epoch) => this.log(`holds ${task} at epoch ${epoch}`),
+      stop: (task, reason) => {
+        this.log(`${reason === 'lost' ? 'lost' : 'gives up'} ${task}`);
+        // A part already claimed goes on after a hand-over (its claim stays this worker's); a lost lease means
+        // this worker was frozen past it, and others may run the task by now: its parts stop.
+        if (reason === 'lost')
+          for (const part of this.parts)
+            if (part.tasks.includes(task))
+              part.execution.abort(`worker ${this.id} lost shard ${this.shardOf(task)} (task ${task})`);
+      },
+      onError: (error) => this.log(`tick failed: ${formatError(error)}`),
+    });
+  }
+
+  /** Joins the app: leases, then the run log from now on. */
+  async start(): Promise<void> {
+    const { gears } = this.options;
+    await this.control.call(
+      'HSET',
+      this.keys.workers,
+      this.id,
+      JSON.stringify({
+        leaseMs: this.leaseMs,
+        host: hostname(),
+        pid: process.pid,
+        gears: Object.keys(this.options.module?.gears ?? {}),
+      }),
+    );
+    // Runs announced in the last lease may still wait for a claim of a task this worker is about to hold.
+    const [seconds, micros] = (await this.control.call('TIME')) as [string, string];
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    this.loop.start();
+    this.following = true;
+    this.followed = this.follow(`${now - this.leaseMs}-0`);
+    this.log(`worker ${this.id} of app '${this.options.app}' on ${gears.shards.length} shard(s)`);
+  }
+
+  /** Leaves: stops following, aborts the parts still running, hands the leases back. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.following = false;
+    for (const part of this.parts) part.execution.abort(`worker ${this.id} stopped`);
+    await this.followed;
+    await Promise.allSettled([...this.handling]);
+    await this.loop.stop();
+    await this.control.call('HDEL', this.keys.workers, this.id).catch(() => undefined);
+  }
+
+  private shardOf(task: string): string {
+    return this.options.gears.shards[this.tasks.indexOf(task)]?.id ?? '?';
+  }
+
+  private async follow(from: string): Promise<void> {
+    let lastId = from;
+    let idle = 1;
+    while (this.following) {
+      let entries: [string, Map<string, string>][];
+      try {
+        entries = streamEntries(await this.control.call('XREAD', 'COUNT', 64, 'STREAMS', this.keys.runs, lastId));
+      } catch (error) {
+        this.log(`reading runs failed: ${formatError(error)}`);
+        await pause(this.leaseMs / 3);
+        continue;
+      }
+      if (entries.length === 0) {
+        await pause(idle);
+        idle = Math.min(idle * 2, 50);
+        continue;
+      }
+      idle = 1;
+      for (const [entryId, fields] of entries) {
+        lastId = entryId;
+        const id = fields.get('id');
+        if (id === undefined || !this.following) continue;
+        const handled = this.handle(id).catch((error: unknown) => this.log(`run ${id}: ${formatError(error)}`));
+        this.handling.add(handled);
+        void handled.finally(() => this.handling.delete(handled));
+      }
+    }
+  }
+
+  /** One announced run: claim what this worker holds, then run that part. */
+  private async handle(id: string): Promise<void> {
+    const key = this.keys.execution(id);
+    const tickMs = Math.max(10, Math.floor(this.leaseMs / 3));
+    const deadline = performance.now() + this.leaseMs + 2 * tickMs;
+    const mine = new Map<string, number>();
+    let descriptor: RunDescriptor | undefined;
+    // Claims: every task this worker holds, until every task is claimed (by anyone) or the run ends.
+    for (;;) {
+      descriptor = parseDescriptor(await this.control.call('HGETALL', key));
+      if (!descriptor || descriptor.status !== 'running') return;
+      if (JSON.stringify(descriptor.tasks) !== JSON.stringify(this.tasks)) {
+        await markAborted(
+          this.control,
+          this.keys,
+          id,
+          `worker ${this.id} sees other shards (${this.tasks.join(', ')}) than the driver (${descriptor.tasks.join(', ')})`,
+        );
+        return;
+      }
+      const held = this.loop.worker.validTasks();
+      for (const task of descriptor.tasks) {
+        const epoch = held.get(task);
+        if (descriptor.claims.has(task) || epoch === undefined) continue;
+        if (await this.claim(key, task, epoch)) {
+          mine.set(task, epoch);
+          descriptor.claims.set(task, { worker: this.id, epoch });
+        }
+      }
+      if (descriptor.claims.size === descriptor.tasks.length) break;
+      if (performance.now() > deadline || this.stopped) {
+        if (mine.size > 0) await this.writeDone(id, [...mine.keys()], ['no worker claimed every shard in time']);
+        return;
+      }
+      await pause(Math.min(tickMs, 50));
+    }
+    if (mine.size === 0) return;
+    const tasks = [...mine.keys()];
+    this.log(`run ${id}: runs ${tasks.join(', ')}`);
+    let result: RunResult<unknown>;
+    try {
+      result = await this.runPart(id, descriptor, tasks);
+    } catch (error) {
+      // The plan could not be built here: the whole run fails with why.
+      const reason = `${formatError(error)} (on worker ${this.id})`;
+      await markAborted(this.control, this.keys, id, reason);
+      result = { results: [], errors: [reason] };
+    }
+    await this.writeResults(id, result.results);
+    await this.writeDone(id, tasks, result.errors);
+    this.log(`run ${id}: ended, ${result.results.length} results, ${result.errors.length} errors${result.errors.length ? ` (last: ${result.errors.at(-1)})` : ''}`);
+  }
+
+  /** Claims a task for a run, if this worker's lease on it still reads `<self>:<epoch>`. */
+  private async claim(key: string, task: string, epoch: number): Promise<boolean> {
+    const leaseKey = this.keys.lease(task);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const tx = await this.control.transaction();
+      const lease = parseLease((await tx.read([leaseKey], 'GET', [leaseKey])) as string | null);
+      if (!lease || lease.owner !== this.id || lease.epoch !== epoch) {
+        await tx.discard();
+        return false;
+      }
+      const replies = await tx.commit([['HSETNX', key, `claim:${task}`, `${this.id}:${epoch}`]]);
+      if (replies !== null) return Number(replies[0]) === 1;
+    }
+    return false;
+  }
+
+  /** Builds the run's plan here and runs the claimed tasks' part; resolves with its results and errors. */
+  private async runPart(id: string, descriptor: RunDescriptor, tasks: string[]): Promise<RunResult<unknown>> {
+    const { gears } = this.options;
+    const epochs = descriptor.tasks.map((t) => descriptor.claims.get(t)!.epoch);
+    const owned = tasks.map((t) => this.tasks.indexOf(t));
+    const transport = new RedisTransport({
+      storeFor: storeForKey(gears.shards),
+      streamKey: this.keys.exchange,
+      epochOf: (shard) => epochs[shard] ?? 0,
+      acceptEpoch: (shard) => epochs[shard],
+    });
+    const start = (plan: Plan, arg: unknown, options: Record<string, unknown>): Execution => {
+      const { collect: _c, mode: _m, unblocking: _u, initiator: _i, ...readerOptions } = options;
+      return runPart({
+        executionId: id,
+        plan,
+        arg: descriptor.arg ? descriptor.arg.value : arg,
+        readerOptions: { ...readerOptions, ...descriptor.options },
+        topology: gears.topology,
+        engine: gears,
+        owned,
+        transport,
+      });
+    };
+    if (descriptor.origin.kind === 'gear') {
+      const { name, fingerprint } = descriptor.origin;
+      if (!this.options.module)
+        throw new GearsError(`worker ${this.id} loads no gear module (--gears), so no gear '${name}'`);
+      const built = buildGear(this.options.module, name, gears.GB);
+      if (built.fingerprint !== fingerprint) throw new GearsError(`gear '${name}' differs on worker ${this.id}`);
+      return this.watch(id, tasks, start(built.plan, undefined, {}));
+    }
+    return this.runScriptPart(id, descriptor, descriptor.origin, tasks, start);
+  }
+
+  /**
+   * Evaluates the run's script here, as the driver did: the call numbered `origin.index` starts this part (the
+   * worker's own copies of the script give each shard its closures); earlier runs answer with the results the
+   * driver got; every other action of the script is refused, and the evaluation is cut short once the part is done.
+   */
+  private async runScriptPart(
+    id: string,
+    descriptor: RunDescriptor,
+    origin: Extract<RunDescriptor['origin'], { kind: 'script' }>,
+    tasks: string[],
+    start: (plan: Plan, arg: unknown, options: Record<string, unknown>) => Execution,
+  ): Promise<RunResult<unknown>> {
+    const { gears } = this.options;
+    const { runScript } = await import('../server/sandbox.ts');
+    let resolvePart!: (result: RunResult<unknown>) => void;
+    let rejectPart!: (error: unknown) => void;
+    const partResult = new Promise<RunResult<unknown>>((resolve, reject) => {
+      resolvePart = resolve;
+      rejectPart = reject;
+    });
+    let started = false;
+    const run = async (plan: Plan, arg: unknown, options: Record<string, unknown>): Promise<string> => {
+      const index = plan.origin?.kind === 'script' ? plan.origin.index : -1;
+      if (index < origin.index && descriptor.prior[index]) return `prior:${index}`;
+      if (index !== origin.index || started) throw new PartFinished('not this part');
+      started = true;
+      const execution = this.watch(id, tasks, start(plan, arg, options));
+      resolvePart(await execution);
+      throw new PartFinished('part done');
+    };
+    const engine = new Proxy(gears, {
+      get(target, property) {
+        if (property === 'run') return run;
+        if (property === 'register') return () => Promise.reject(new PartFinished('no registrations on a worker'));
+        if (property === 'getResultsBlocking' || property === 'getResults')
+          return (runId: string) => {
+            const prior = runId.startsWith('prior:') ? descriptor.prior[Number(runId.slice(6))] : undefined;
+            if (prior) return Promise.resolve({ results: [...prior], errors: [] });
+            return Reflect.get(target, property, target)(runId);
+          };
+        if (property === 'dropExecution')
+          return (runId: string) => (runId.startsWith('prior:') ? undefined : target.dropExecution(runId));
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const evaluation = runScript(engine, origin.source, {
+      allowRequire: this.options.allowRequire ?? false,
+      ...(origin.filename !== undefined ? { filename: origin.filename } : {}),
+      ...(origin.description !== undefined ? { description: origin.description } : {}),
+      console: quietConsole,
+    });
+    evaluation.then(
+      () => rejectPart(new GearsError(`the script did not start run number ${origin.index} on worker ${this.id}`)),
+      (error: unknown) => {
+        if (!started)
+          rejectPart(
+            error instanceof PartFinished
+              ? new GearsError(`the script did not start run number ${origin.index} on worker ${this.id}`)
+              : error,
+          );
+      },
+    );
+    return partResult;
+  }
+
+  /** Tracks a running part: aborted when the run is aborted elsewhere or its driver is gone. Resolves with its result. */
+  private async watch(id: string, tasks: string[], execution: Execution): Promise<RunResult<unknown>> {
+    const part: RunningPart = { id, tasks, execution };
+    this.parts.add(part);
+    const tickMs = Math.max(10, Math.floor(this.leaseMs / 3));
+    let finished = false;
+    void execution.done.then(() => (finished = true));
+    const check = async (): Promise<void> => {
+      while (!finished) {
+        await Promise.race([pause(tickMs), execution.done]);
+        if (finished) return;
+        const [status, reason] = (await this.control.call('HMGET', this.keys.execution(id), 'status', 'reason')) as (
+          string | null
+        )[];
+        const driver = await this.control.call('EXISTS', this.keys.driver(id));
+        if (finished) return;
+        if (status === 'aborted') execution.abort(reason ?? 'Execution aborted');
+        else if (status !== 'running') execution.abort(`execution ${id} is gone`);
+        else if (Number(driver) === 0) {
+          const why = `the driver of execution ${id} is gone`;
+          await markAborted(this.control, this.keys, id, why);
+          execution.abort(why);
+        }
+      }
+    };
+    check().catch((error: unknown) => execution.abort(`worker ${this.id} cannot reach Redis: ${formatError(error)}`));
+    try {
+      await execution.done;
+      return execution.result();
+    } finally {
+      this.parts.delete(part);
+    }
+  }
+
+  private async writeResults(id: string, results: readonly unknown[]): Promise<void> {
+    const out = this.keys.out(id);
+    const store = storeForKey(this.options.gears.shards)(out);
+    for (let i = 0; i < results.length; i += RESULT_BATCH)
+      await store.call('XADD', out, '*', 'w', this.id, 'r', encodeValue(results.slice(i, i + RESULT_BATCH)));
+  }
+
+  private async writeDone(id: string, tasks: string[], errors: readonly string[]): Promise<void> {
+    const out = this.keys.out(id);
+    const store = storeForKey(this.options.gears.shards)(out);
+    await store.call('XADD', out, '*', 'w', this.id, 'done', JSON.stringify(tasks), 'errors', JSON.stringify(errors));
+    await store.call('PEXPIRE', out, RESULTS_TTL_MS);
+  }
+}
+
+const quietConsole = new console.Console({ stdout: process.stderr, stderr: process.stderr });

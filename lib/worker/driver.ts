@@ -1,0 +1,341 @@
+import { defer, from, mergeMap, Observable, throwError } from 'rxjs';
+import { GearsBuilder } from '../builder/GearsBuilder.ts';
+import type { RunOptions } from '../builder/readerTypes.ts';
+import { shardTasks } from '../cluster/leases/tick.ts';
+import { controlShard } from '../cluster/leases/tick.ts';
+import type { Topology } from '../cluster/topology.ts';
+import { Execution, type ExecutionInfo, type RunResult } from '../engine/Execution.ts';
+import { ExecutionRegistry, type ExecutionSummary } from '../engine/ExecutionRegistry.ts';
+import { readerFor, validateRun } from '../engine/options.ts';
+import type { Plan } from '../engine/plan.ts';
+import type { RegisterOptions } from '../engine/registerOptions.ts';
+import { executionSteps } from '../engine/runPlan.ts';
+import { ExecutionFailedError, GearsError } from '../errors.ts';
+import { Gears, type GearsOptions } from '../Gears.ts';
+import type { ShardStore } from '../store/ShardStore.ts';
+import { buildGear, isGearModule, type GearModule } from './gearModule.ts';
+import {
+  appLeaseMs,
+  decodeValue,
+  descriptorFields,
+  markAborted,
+  parseDescriptor,
+  pause,
+  runKeys,
+  storeForKey,
+  streamEntries,
+  type RunDescriptor,
+  type RunKeys,
+} from './protocol.ts';
+
+/** `connect(url, { app })`: what makes a process a driver of an app's workers. */
+export interface DriverOptions {
+  /**
+   * Run on the workers of this app (`rxgears worker --app NAME`) instead of in this process. Needs Redis.
+   * Only gears that can ship run: source text (`RG.JSEXECUTE`, `runScript`) and named gears of `gears`.
+   */
+  app?: string;
+  /** The gear module the app's workers load (`defineGears`); `gears.gear(name)` builds one of its gears. */
+  gears?: GearModule;
+}
+
+/**
+ * `connect(url, { app, gears })`'s engine: a driver of the app's workers. Checks the options first (closing the
+ * topology when they are wrong).
+ */
+export async function createDriver(topology: Topology, options: GearsOptions, driver: DriverOptions): Promise<Gears> {
+  try {
+    if (typeof driver.app !== 'string')
+      throw new GearsError("connect(): 'gears' needs 'app' (the workers that load them)");
+    if (driver.gears !== undefined && !isGearModule(driver.gears))
+      throw new GearsError("connect(): 'gears' must be a gear module (defineGears)");
+    runKeys(driver.app); // checks the name
+    return new DriverGears(topology, options, { ...driver, app: driver.app });
+  } catch (error) {
+    await topology.close();
+    throw error;
+  }
+}
+
+/** Lease assumed until a worker of the app said otherwise (`rxgears worker`'s default). */
+const DEFAULT_LEASE_MS = 10_000;
+/** How long the hash and the results of a finished execution stay in Redis, ms. */
+const RESULTS_TTL_MS = 60_000;
+/** A running execution's hash outlives its last refresh by this much, ms (a driver killed mid-run leaves nothing). */
+const RUNNING_TTL_MS = 600_000;
+
+/**
+ * An engine whose `run()` goes to the app's worker processes (README "Scaling out"): it writes the run's
+ * descriptor to Redis, announces it on the app's run log, and reads the results the initiator's worker writes
+ * back. A watchdog, every lease/3: keeps the driver's own liveness key, fails the run when a shard was claimed by
+ * no worker within a lease, when a worker that claimed a shard stopped heartbeating (`worker W lost shard S`),
+ * or when the run was aborted elsewhere. Registrations are not distributed (yet) and throw.
+ */
+export class DriverGears extends Gears {
+  readonly app: string;
+  private readonly keys: RunKeys;
+  private readonly control: ShardStore;
+  private readonly tasks: string[];
+  private readonly module: GearModule | undefined;
+  private readonly distributed: ExecutionRegistry;
+  private readonly started = new Set<Execution>();
+  /** Results of a script's earlier runs by call number: a worker's evaluation of the script replays them. */
+  private readonly priorRuns = new WeakMap<object, (unknown[] | null)[]>();
+
+  constructor(topology: Topology, options: GearsOptions, driver: Required<Pick<DriverOptions, 'app'>> & DriverOptions) {
+    super(topology, options);
+    this.app = driver.app;
+    this.keys = runKeys(driver.app);
+    this.control = controlShard(topology.shards, driver.app).store;
+    this.tasks = shardTasks(topology.shards);
+    this.module = driver.gears;
+    this.distributed = new ExecutionRegistry(() => ({
+      maxExecutions: Number(this.configGet('MaxExecutions')[0]),
+      maxPerRegistration: Number(this.configGet('MaxExecutionsPerRegistration')[0]),
+    }));
+  }
+
+  /** A named gear of the gear module given to `connect(url, { app, gears })`. */
+  readonly gear = (name: string): GearsBuilder<unknown> => {
+    if (!this.module) throw new GearsError('gear(): connect(url, { app, gears }) was given no gear module');
+    const { plan, fingerprint } = buildGear(this.module, name, this.GB);
+    return new GearsBuilder(this, { ...plan, origin: { kind: 'gear', name, fingerprint } });
+  };
+
+  override async run<T>(
+    plan: Plan,
+    arg: unknown,
+    options: RunOptions & Record<string, unknown>,
+  ): Promise<RunResult<T> | string> {
+    const execution = await this.launch<T>(plan, arg, options);
+    if (options.unblocking) {
+      this.distributed.add(execution as Execution);
+      return execution.id;
+    }
+    await execution.done;
+    const origin = plan.origin;
+    if (origin?.kind === 'script') {
+      const prior = this.priorRuns.get(origin.script) ?? [];
+      prior[origin.index] = execution.results as unknown[];
+      this.priorRuns.set(origin.script, prior);
+    }
+    return execution.result();
+  }
+
+  override observe<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Observable<T> {
+    return defer(() => this.run<T>(plan, arg, { ...options, unblocking: false })).pipe(
+      mergeMap((result) => {
+        const { results, errors } = result as RunResult<T>;
+        return errors.length > 0 ? throwError(() => new ExecutionFailedError(errors)) : from(results);
+      }),
+    );
+  }
+
+  override register(_plan: Plan, _options: RegisterOptions): Promise<string> {
+    return Promise.reject(
+      new GearsError(
+        `registrations do not run on the workers of app '${this.app}' yet: register from a process without { app }`,
+      ),
+    );
+  }
+
+  override readonly dumpExecutions = (): ExecutionSummary[] => this.distributed.dump();
+  override readonly runningExecutions = (): ExecutionInfo[] => [...this.started].reverse().map((e) => e.info());
+  override readonly getResults = (id: string): RunResult<unknown> => this.distributed.results(id);
+  override readonly getResultsBlocking = (id: string): Promise<RunResult<unknown>> =>
+    this.distributed.resultsWhenDone(id);
+  override readonly abortExecution = (id: string): void => this.distributed.abort(id);
+  override readonly dropExecution = (id: string): void => this.distributed.drop(id);
+  override readonly getExecution = (id: string): ExecutionInfo => this.distributed.info(id);
+
+  override abortRunning(id: string, reason: string): boolean {
+    for (const execution of this.started) if (execution.id === id) return execution.abort(reason);
+    return false;
+  }
+
+  override async close(): Promise<void> {
+    for (const execution of this.started) execution.abort('Execution aborted: the engine closed');
+    await super.close();
+  }
+
+  /** Announces a run to the workers and starts following it. */
+  private async launch<T>(
+    plan: Plan,
+    arg: unknown,
+    options: RunOptions & Record<string, unknown>,
+  ): Promise<Execution<T>> {
+    const origin = plan.origin;
+    if (!origin) {
+      throw new GearsError(
+        `gear is not shippable: an inline closure cannot run on the workers of app '${this.app}'. Send it as ` +
+          'source text (RG.JSEXECUTE through rxgears serve --app, or runScript), or define it in a gear module ' +
+          '(defineGears) that every worker loads with --gears and run it with gears.gear(name)',
+      );
+    }
+    const reader = readerFor(plan.reader);
+    if (!reader.run) throw new GearsError('reader do not support run');
+    validateRun(reader, options, arg);
+    const { collect, mode, unblocking: _unblocking, initiator, ...readerOptions } = options;
+    if (collect === false || mode === 'async_local' || initiator !== undefined) {
+      throw new GearsError(
+        `distributed runs always collect at the shard owning slot 0: 'collect: false', 'async_local' and 'initiator' run only without { app }`,
+      );
+    }
+    const shards = this.shards;
+    const sequence = Number(await this.control.call('INCR', this.keys.seq));
+    const id = `${shards[this.initiatorShard()]!.id}-${sequence}`;
+    const prior = origin.kind === 'script' ? (this.priorRuns.get(origin.script) ?? []).slice(0, origin.index) : [];
+    const shipped: RunDescriptor['origin'] =
+      origin.kind === 'script'
+        ? {
+            kind: 'script',
+            source: origin.source,
+            index: origin.index,
+            ...(origin.filename !== undefined ? { filename: origin.filename } : {}),
+            ...(origin.description !== undefined ? { description: origin.description } : {}),
+          }
+        : origin;
+    const leaseMs = await appLeaseMs(this.control, this.keys, DEFAULT_LEASE_MS);
+    const key = this.keys.execution(id);
+    await this.control.call(
+      'HSET',
+      key,
+      ...descriptorFields({
+        tasks: this.tasks,
+        origin: shipped,
+        ...(arg !== undefined ? { arg: { value: arg } } : {}),
+        options: readerOptions,
+        prior: Array.from(prior, (p) => p ?? null),
+      }),
+    );
+    await this.control.call('PEXPIRE', key, RUNNING_TTL_MS);
+    await this.control.call('SET', this.keys.driver(id), '1', 'PX', leaseMs);
+    await this.control.call('XADD', this.keys.runs, 'MAXLEN', '~', 1000, '*', 'id', id);
+    const execution = new Execution<T>(
+      id,
+      plan,
+      shards.map((s) => s.id),
+      executionSteps(plan, true, false),
+    );
+    this.started.add(execution as Execution);
+    execution.onFinish(() => this.started.delete(execution as Execution));
+    execution.start(this.follow<T>(id, execution, leaseMs));
+    return execution;
+  }
+
+  private initiatorShard(): number {
+    const myId = this.infoCluster().myId;
+    return Math.max(
+      0,
+      this.shards.findIndex((s) => s.id === myId),
+    );
+  }
+
+  /**
+   * The run's results as the initiator's worker writes them, completing once every task's part reported done.
+   * Unsubscribed early (an abort), it marks the run aborted in Redis, so every worker stops its part.
+   */
+  private follow<T>(id: string, execution: Execution<T>, leaseMs: number): Observable<T> {
+    const keys = this.keys;
+    const out = keys.out(id);
+    const outStore = storeForKey(this.shards)(out);
+    const tickMs = Math.max(10, Math.floor(leaseMs / 3));
+    const tasks = this.tasks;
+    const shards = this.shards;
+    return new Observable<T>((subscriber) => {
+      let active = true;
+      let finished = false;
+      let reason = 'Execution aborted';
+      const done = new Set<string>();
+      const startedAt = performance.now();
+      const fail = (why: string): void => {
+        if (!active) return;
+        reason = why;
+        execution.abort(why);
+      };
+
+      const read = async (): Promise<void> => {
+        let lastId = '0-0';
+        let idle = 1;
+        while (active) {
+          const entries = streamEntries(await outStore.call('XREAD', 'COUNT', 256, 'STREAMS', out, lastId));
+          if (!active) return;
+          if (entries.length === 0) {
+            await pause(idle);
+            idle = Math.min(idle * 2, 32);
+            continue;
+          }
+          idle = 1;
+          for (const [entryId, fields] of entries) {
+            lastId = entryId;
+            const batch = fields.get('r');
+            if (batch !== undefined) {
+              for (const record of decodeValue(batch) as T[]) subscriber.next(record);
+              continue;
+            }
+            const ended = fields.get('done');
+            if (ended === undefined) continue;
+            for (const task of JSON.parse(ended) as string[]) {
+              done.add(task);
+              execution.shardDone(tasks.indexOf(task));
+            }
+            execution.errors.push(...(JSON.parse(fields.get('errors') ?? '[]') as string[]));
+          }
+          if (done.size === tasks.length) {
+            finished = true;
+            active = false;
+            subscriber.complete();
+          }
+        }
+      };
+
+      const watch = async (): Promise<void> => {
+        while (active) {
+          await this.control.call('SET', keys.driver(id), '1', 'PX', leaseMs);
+          await this.control.call('PEXPIRE', keys.execution(id), RUNNING_TTL_MS);
+          const descriptor = parseDescriptor(await this.control.call('HGETALL', keys.execution(id)));
+          if (!active) return;
+          if (!descriptor) return fail(`execution ${id} disappeared from Redis`);
+          if (descriptor.status === 'aborted') return fail(descriptor.reason ?? 'Execution aborted');
+          const claimed = [...descriptor.claims];
+          const alive = claimed.length
+            ? ((await this.control.call('MGET', ...claimed.map(([, c]) => keys.alive(c.worker)))) as (string | null)[])
+            : [];
+          if (!active) return;
+          for (let i = 0; i < claimed.length; i++) {
+            const [task, claim] = claimed[i]!;
+            if (alive[i] === null && !done.has(task)) {
+              const shard = shards[tasks.indexOf(task)];
+              return fail(`worker ${claim.worker} lost shard ${shard?.id ?? '?'} (task ${task})`);
+            }
+          }
+          const unclaimed = tasks.filter((t) => !descriptor.claims.has(t));
+          if (unclaimed.length > 0 && performance.now() - startedAt > leaseMs + tickMs) {
+            const shard = shards[tasks.indexOf(unclaimed[0]!)];
+            return fail(`no worker of app '${this.app}' owns shard ${shard?.id ?? '?'} (task ${unclaimed[0]})`);
+          }
+          await pause(tickMs);
+        }
+      };
+
+      const onError = (error: unknown): void => {
+        if (!active) return;
+        active = false;
+        subscriber.error(error);
+      };
+      read().catch(onError);
+      watch().catch(onError);
+      return () => {
+        active = false;
+        const cleanup = async (): Promise<void> => {
+          if (!finished) await markAborted(this.control, keys, id, reason);
+          else await this.control.call('HSET', keys.execution(id), 'status', 'done');
+          await this.control.call('DEL', keys.driver(id));
+          await this.control.call('PEXPIRE', keys.execution(id), RESULTS_TTL_MS);
+          await outStore.call('PEXPIRE', out, RESULTS_TTL_MS);
+        };
+        cleanup().catch(() => undefined);
+      };
+    });
+  }
+}

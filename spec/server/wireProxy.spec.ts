@@ -1,0 +1,131 @@
+import { connect as netConnect } from 'node:net';
+import fc from 'fast-check';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connect, type Gears } from '../../lib/index.ts';
+import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
+import { frameEnd, requestFrame } from '../../lib/store/redis/frames.ts';
+import { deleteKeys, uniquePrefix } from '../support/backends.ts';
+
+/**
+ * Sends `requests` as RESP frames on one fresh connection and resolves with the bytes of the first `replies`
+ * replies (counted with the proxy's own framing, so nothing waits on time).
+ */
+export function exchange(port: number, requests: readonly (readonly (string | Buffer)[])[], replies = requests.length): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, '127.0.0.1');
+    let received = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      let offset = 0;
+      for (let n = 0; n < replies; n++) {
+        const end = frameEnd(received, offset);
+        if (end === -1) return;
+        offset = end;
+      }
+      socket.destroy();
+      resolve(received.subarray(0, offset));
+    });
+    socket.on('connect', () => socket.write(Buffer.concat(requests.map((r) => requestFrame(r)))));
+  });
+}
+
+interface WireBackend {
+  name: string;
+  url: () => string;
+  direct: () => Redis | Cluster;
+}
+
+const backends: WireBackend[] = [
+  { name: 'a real Redis', url: () => inject('redisUrl'), direct: () => new Redis(inject('redisUrl')) },
+  {
+    name: 'a real Redis Cluster',
+    url: () => inject('clusterUrls')[0]!,
+    direct: () => new Cluster([inject('clusterUrls')[0]!]),
+  },
+];
+
+describe.each(backends)('the raw proxy over $name', (backend) => {
+  const prefix = uniquePrefix('wire');
+  let gears: Gears;
+  let server: RxgearsServer;
+  let proxy: Redis;
+  let direct: Redis | Cluster;
+
+  beforeAll(async () => {
+    gears = await connect({ redis: backend.url() });
+    server = await createServer(gears, { port: 0, deploymentsKey: false });
+    proxy = new Redis({ port: server.port, maxRetriesPerRequest: 1 });
+    direct = backend.direct();
+  });
+
+  afterAll(async () => {
+    proxy?.disconnect();
+    direct?.disconnect();
+    if (gears) await deleteKeys(gears, `${prefix}*`);
+    await server?.close();
+    await gears?.close();
+  });
+
+  it('passes random binary keys and values through byte for byte, read back directly and through the proxy', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 300 }), async (keyBytes, value) => {
+        const key = Buffer.concat([Buffer.from(prefix), keyBytes]);
+        expect(await proxy.set(key, Buffer.from(value))).toBe('OK');
+        expect(await direct.getBuffer(key)).toEqual(Buffer.from(value));
+        expect(await proxy.getBuffer(key)).toEqual(Buffer.from(value));
+      }),
+      { numRuns: 60 },
+    );
+    const four = Buffer.from([0xff, 0xfe, 0x00, 0x80]);
+    await proxy.set(`${prefix}four`, four);
+    expect(await direct.strlen(`${prefix}four`)).toBe(4);
+  });
+
+  it('answers a pipeline byte for byte as Redis itself does: 64-bit integers, errors, nil, binary bulk', async () => {
+    const script = (p: string): string[][] => [
+      ['SET', `${p}{n}`, '9223372036854775806'],
+      ['INCR', `${p}{n}`],
+      ['INCR', `${p}{n}`],
+      ['GET', `${p}{n}`],
+      ['HSET', `${p}{n}h`, 'a', '1', 'b', '2'],
+      ['HGETALL', `${p}{n}h`],
+      ['LPUSH', `${p}{n}h`, 'x'],
+      ['GET', `${p}{n}missing`],
+      ['ZADD', `${p}{n}z`, '1.5', 'm'],
+      ['ZSCORE', `${p}{n}z`, 'm'],
+      ['OBJECT', 'ENCODING', `${p}{n}h`],
+    ];
+    const viaProxy = await exchange(server.port, script(`${prefix}p`));
+    // Straight to the node that owns the keys (all of them share the {n} tag): a cluster node's MOVED names it.
+    let port = Number(new URL(backend.url()).port);
+    const moved = /^-MOVED \d+ [^:]+:(\d+)/.exec((await exchange(port, [['GET', `${prefix}d{n}`]])).toString());
+    if (moved) port = Number(moved[1]);
+    const viaRedis = await exchange(port, script(`${prefix}d`));
+    expect(viaProxy.toString('latin1')).toBe(viaRedis.toString('latin1'));
+    expect(viaProxy.toString()).toContain(':9223372036854775807\r\n');
+    expect(viaProxy.toString()).toContain('-ERR increment or decrement would overflow\r\n');
+  });
+
+  it('keeps a client\'s pipelined replies in order when its keys live on different nodes', async () => {
+    const keys = Array.from({ length: 50 }, (_, i) => `${prefix}order:${i}`);
+    const pipeline = proxy.pipeline();
+    keys.forEach((key, i) => pipeline.set(key, String(i)).get(key));
+    const results = (await pipeline.exec())!;
+    expect(results.filter((_, i) => i % 2 === 1).map(([, v]) => v)).toEqual(keys.map((_, i) => String(i)));
+  });
+
+  it('speaks RESP3 after HELLO 3 with Redis\' own shapes: a map for HGETALL, a double for ZSCORE', async () => {
+    await proxy.hset(`${prefix}{r3}h`, 'f', 'v');
+    await proxy.zadd(`${prefix}{r3}z`, '2.5', 'm');
+    const reply = await exchange(server.port, [
+      ['HELLO', '3'],
+      ['HGETALL', `${prefix}{r3}h`],
+      ['ZSCORE', `${prefix}{r3}z`, 'm'],
+      ['GET', `${prefix}{r3}missing`],
+    ]);
+    const text = reply.toString();
+    expect(text).toContain('%1\r\n$1\r\nf\r\n$1\r\nv\r\n,2.5\r\n_\r\n');
+  });
+});
