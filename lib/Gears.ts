@@ -59,6 +59,14 @@ export type GBFunction = <N extends ReaderName = 'KeysReader'>(
   desc?: string,
 ) => GearsBuilder<ReaderRecord<N>, N>;
 
+/** Options of `runHook()`. */
+export interface RunHookOptions {
+  /** The command was queued in MULTI and runs at EXEC. */
+  inTransaction?: boolean;
+  /** Runs the command itself at the end of the chain (e.g. on the client's transaction connection). */
+  call?: (...args: RedisArg[]) => Promise<RedisReply>;
+}
+
 /** `infoCluster()`: the shards and which one this engine initiates from. */
 export interface ClusterInfo {
   /** The default initiator: the owner of slot 0. */
@@ -356,16 +364,29 @@ export class Gears implements RuntimeEngine, PlanRunner {
   }
 
   /**
-   * The server's proxy: runs the CommandReader `hook` registration overriding `command` (on the shard of its
-   * first key), where `callNext(...args)` runs the original command. `undefined` when no hook overrides it.
+   * The server's proxy: runs the hooks chain on `command` (CommandReader `hook`s, KeysReader `commands`
+   * registrations; see README "Command hooks") on the shard of its first key. Resolves with the reply as the
+   * one result (or the error as the one error), `undefined` when nothing hooks the command (run it as usual).
+   * `inTransaction`: the command was queued in MULTI and runs at EXEC (only sync registrations hold the reply);
+   * `call` runs the command itself at the end of the chain (default: on its shard, outside any transaction).
    */
-  async runHook(command: string, args: string[]): Promise<RunResult<unknown> | undefined> {
+  async runHook(
+    command: string,
+    args: string[],
+    options: RunHookOptions = {},
+  ): Promise<RunResult<unknown> | undefined> {
     this.assertOpen();
     if (!this.registrations.isHooked(command)) return undefined;
     const shards = this.shards;
     const slot = shards.length > 1 ? commandSlot(command, args) : undefined;
     const shard = slot === undefined ? shards[this.initiatorIndex()]! : this.shardOfSlot(slot);
-    return this.registrations.runHook(command, args, shard, (...next) => this.executeOn(shard, command, next));
+    return this.registrations.runHook({
+      command,
+      args,
+      shard,
+      inTransaction: options.inTransaction === true,
+      original: options.call ?? ((...next) => this.executeOn(shard, command, next)),
+    });
   }
 
   /** @internal the results of a plan as an Observable; one execution per subscription. */
@@ -482,10 +503,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       spec.registrationId,
     );
     const contexts = new Map<Shard, RuntimeContext>(
-      shards.map((shard) => [
-        shard,
-        { engine: this, shard, executionId: id, ...(spec.callNext ? { callNext: spec.callNext } : {}) },
-      ]),
+      shards.map((shard) => [shard, { engine: this, shard, executionId: id, ...spec.hook }]),
     );
     const results = runPlan({
       plan,

@@ -7,7 +7,14 @@
  * const { results } = await gears.GB().countBy((r) => r.type).run('*');
  */
 export { connect, type ConnectOptions, type RedisClient } from './connect.ts';
-export { Gears, type GearsOptions, type GBFunction, type GearsLogger, type ClusterInfo } from './Gears.ts';
+export {
+  Gears,
+  type GearsOptions,
+  type GBFunction,
+  type GearsLogger,
+  type ClusterInfo,
+  type RunHookOptions,
+} from './Gears.ts';
 export { stderrLogger, silentLogger, type Logger, type LogFields, type LogMethod } from './logger.ts';
 export { GearsBuilder } from './builder/GearsBuilder.ts';
 export type { RunOptions, ReaderTypes, ReaderRecord, ReaderArg, ReaderOptions } from './builder/readerTypes.ts';
@@ -24,7 +31,7 @@ export {
 export type { ExecutionSummary } from './engine/ExecutionRegistry.ts';
 export type { GearsEvent, GearsObserver } from './engine/observer.ts';
 export { DEFAULT_CONFIG, type GearsConfig, type ConfigValue, type LogLevel } from './engine/config.ts';
-export { execute, atomic, log, configGet, hashtag, callNext } from './engine/runtime.ts';
+export { execute, atomic, log, configGet, hashtag, callNext, overrideReply } from './engine/runtime.ts';
 export {
   GearsError,
   GearsBuildError,

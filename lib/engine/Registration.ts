@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
 import type { Plan } from './plan.ts';
+import type { Execution } from './Execution.ts';
 
 /**
  * Whether an execution's error is a gear pausing its own registration: RedisGears' gears raise an error whose
@@ -66,6 +67,19 @@ export class Registration {
     /** Stream registrations report their lag (`lastEstimatedLagMS`, `avgEstimatedLagMS`). */
     private readonly reportsLag = false,
   ) {}
+
+  /** The last execution started in order (`inOrder`): the next one starts when it is done. */
+  private orderTail: Promise<unknown> = Promise.resolve();
+
+  /** Starts `start()`'s execution once every execution started in order before it is done. */
+  inOrder(start: () => Execution): Promise<Execution> {
+    const started = this.orderTail.then(start);
+    this.orderTail = started.then(
+      (execution) => execution.done,
+      () => undefined,
+    );
+    return started;
+  }
 
   get paused(): boolean {
     return this.status === 'PAUSED';

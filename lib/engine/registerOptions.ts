@@ -19,6 +19,11 @@ export interface RegisterOptions {
   eventTypes?: readonly string[];
   keyTypes?: readonly string[];
   readValue?: boolean;
+  /**
+   * Run on these commands only (through the server), before their reply, which `overrideReply()` may
+   * replace; `keymiss` for reads of missing keys (RedisGears' `commands`).
+   */
+  commands?: readonly string[];
   // StreamReader
   batch?: number;
   duration?: number;

@@ -1,15 +1,15 @@
-import { concatMap, defer, EMPTY, filter, finalize, from, mergeMap, Observable, tap } from 'rxjs';
+import { concatMap, defer, EMPTY, filter, finalize, from, ignoreElements, mergeMap, Observable, tap } from 'rxjs';
 import type { Shard } from '../cluster/topology.ts';
 import { isGlobalStep } from '../builder/steps.ts';
-import type { RedisArg, RedisReply } from '../store/ShardStore.ts';
 import { GearsError, formatError } from '../errors.ts';
-import type { EventControl, ReaderContext, Trigger } from '../../readers/types.ts';
+import type { EventControl, EventSource, ReaderContext, Trigger } from '../../readers/types.ts';
 import type { Execution, RunResult } from './Execution.ts';
 import type { ExecutionRegistry } from './ExecutionRegistry.ts';
 import type { Plan } from './plan.ts';
 import { isPauseError, Registration, type RegistrationInfo } from './Registration.ts';
 import { validateRegisterOptions, type RegisterOptions } from './registerOptions.ts';
 import { readerFor } from './options.ts';
+import { CommandHooks, type HookCall, type HookRuntime } from './commandHooks.ts';
 import { DEFAULT_CONFIG } from './config.ts';
 import { runInContext, type RuntimeContext } from './runtime.ts';
 
@@ -35,9 +35,12 @@ export interface LaunchSpec {
   local: boolean;
   read: (context: ReaderContext) => Observable<unknown>;
   registrationId?: string;
-  /** Extra runtime context for the callbacks (a hook's `callNext`). */
-  callNext?: (...args: RedisArg[]) => Promise<RedisReply>;
+  /** Extra runtime context for the callbacks (a hook's `callNext`, `overrideReply`). */
+  hook?: HookRuntime;
 }
+
+/** The event source of a KeysReader registration with `commands`: its shard's keyspace subscription, no trigger. */
+const keyspaceOnly: EventSource<unknown> = (context) => context.shard.store.keyspaceEvents().pipe(ignoreElements());
 
 /**
  * The registrations of an engine: `register()` subscribes a reader's event source on every shard and turns
@@ -47,7 +50,10 @@ export interface LaunchSpec {
 export class Registrations {
   private readonly byId = new Map<string, Registration>();
   private readonly triggers = new Map<string, Registration>();
-  private readonly hooks = new Map<string, Registration>();
+  private readonly hooks = new CommandHooks({
+    launch: (registration, shard, records, runtime) =>
+      this.fire(registration, { shard, records }, false, false, runtime),
+  });
   private sequence = 0;
   /** Triggers of `sync` registrations not yet finished, and who waits for them to drain. */
   private syncPending = 0;
@@ -58,9 +64,7 @@ export class Registrations {
   async register(plan: Plan, options: RegisterOptions): Promise<string> {
     validateRegisterOptions(readerFor(plan.reader), options);
     const trigger = options.trigger;
-    const hook = options.hook?.toLowerCase();
     if (trigger !== undefined && this.triggers.has(trigger)) throw new GearsError('trigger already registered');
-    if (hook !== undefined && this.hooks.has(hook)) throw new GearsError('hook already registered');
     const id = `${this.host.defaultShard().id}-${++this.sequence}`;
     const args: Record<string, unknown> = {
       prefix: options.prefix ?? (plan.defaultArg as string | undefined) ?? '*',
@@ -70,13 +74,20 @@ export class Registrations {
     const reportsLag = readerFor(plan.reader).reportsLag === true;
     const registration = new Registration(id, plan, mode, options.collect ?? true, args, reportsLag);
 
+    // Command hooks chain: checked (and refused) before anything runs.
+    if (options.hook !== undefined) this.hooks.addOverride(registration, options.hook, options.keyPrefix);
+    if (options.commands !== undefined) this.hooks.addWatcher(registration, options.commands);
     if (options.onRegistered) {
       const onRegistered = options.onRegistered;
-      for (const shard of this.host.shards) await runInContext(this.host.runtime(shard), async () => onRegistered());
+      try {
+        for (const shard of this.host.shards) await runInContext(this.host.runtime(shard), async () => onRegistered());
+      } catch (error) {
+        this.hooks.remove(registration);
+        throw error;
+      }
     }
     this.byId.set(id, registration);
     if (trigger !== undefined) this.triggers.set(trigger, registration);
-    if (hook !== undefined) this.hooks.set(hook, registration);
     try {
       await this.listen(registration);
     } catch (error) {
@@ -126,8 +137,11 @@ export class Registrations {
     const record = key === undefined ? [name, ...args.map(String)] : [name, key, ...args.map(String)];
     const initiator = key === undefined ? this.host.defaultShard() : this.host.shardOfKey(key);
     const everywhere = registration.mode === 'async' && key === undefined;
-    // The record goes to every shard taking part, so each runs the gear on it.
-    const execution = this.fire(registration, { shard: initiator, records: from([record]) }, everywhere, everywhere);
+    // The record goes to every shard taking part, so each runs the gear on it. With `inOrder` one execution
+    // at a time, in arrival order (RedisGears' `inorder`).
+    const run = (): Execution =>
+      this.fire(registration, { shard: initiator, records: from([record]) }, everywhere, everywhere);
+    const execution = registration.args['inOrder'] === true ? await registration.inOrder(run) : run();
     await execution.done;
     if (execution.errors.length > 0) {
       throw new GearsError(execution.errors[0]!, { executionId: execution.id });
@@ -135,28 +149,14 @@ export class Registrations {
     return [...execution.results];
   }
 
-  /** Whether an active hook registration overrides `command`. */
+  /** Whether an active registration hooks `command` (a CommandReader `hook`, a KeysReader's `commands`). */
   isHooked(command: string): boolean {
-    const registration = this.hooks.get(command.toLowerCase());
-    return registration !== undefined && !registration.paused;
+    return this.hooks.hooks(command);
   }
 
-  /**
-   * Runs the hook registration overriding `command`, if there is one, with the record `[command, ...args]` on
-   * the shard that owns the command's first key; `callNext(...args)` inside it runs the original command.
-   * Resolves with `undefined` when no hook overrides the command.
-   */
-  async runHook(
-    command: string,
-    args: readonly string[],
-    shard: Shard,
-    callNext: (...args: RedisArg[]) => Promise<RedisReply>,
-  ): Promise<RunResult<unknown> | undefined> {
-    const registration = this.hooks.get(command.toLowerCase());
-    if (!registration || registration.paused) return undefined;
-    const execution = this.fire(registration, { shard, records: from([[command, ...args]]) }, false, false, callNext);
-    await execution.done;
-    return execution.result();
+  /** Runs the chain of hooks on a command (see `CommandHooks`); `undefined` when none applies. */
+  runHook(call: HookCall): Promise<RunResult<unknown> | undefined> {
+    return this.hooks.run(call);
   }
 
   /** Follows a topology change: new shards start listening, gone ones stop. */
@@ -184,15 +184,16 @@ export class Registrations {
   private remove(registration: Registration): void {
     registration.stop();
     this.byId.delete(registration.id);
-    for (const table of [this.triggers, this.hooks]) {
-      for (const [name, r] of table) if (r === registration) table.delete(name);
-    }
+    for (const [name, r] of this.triggers) if (r === registration) this.triggers.delete(name);
+    this.hooks.remove(registration);
   }
 
   /** Subscribes the reader's event source on every shard not yet listened to (and drops gone shards). */
   private async listen(registration: Registration): Promise<void> {
     const reader = readerFor(registration.plan.reader);
-    const source = reader.events;
+    // With `commands` (KeysReader) the gear runs from the hooks chain only; the keyspace subscription stays
+    // open so the chain can see the events its commands cause.
+    const source = registration.args['commands'] !== undefined ? keyspaceOnly : reader.events;
     if (!source) return; // CommandReader: runs on trigger()
     const shards = this.host.shards;
     const current = new Set(shards.map((s) => s.id));
@@ -291,7 +292,7 @@ export class Registrations {
     trigger: Trigger,
     everywhere: boolean,
     recordsEverywhere = false,
-    callNext?: LaunchSpec['callNext'],
+    hook?: HookRuntime,
   ): Execution {
     registration.numTriggered++;
     if (trigger.lagMs !== undefined) registration.recordLag(trigger.lagMs);
@@ -306,7 +307,7 @@ export class Registrations {
       local: !everywhere,
       read: (context) => (recordsEverywhere || context.shard === trigger.shard ? trigger.records : EMPTY),
       registrationId: registration.id,
-      ...(callNext ? { callNext } : {}),
+      ...(hook ? { hook } : {}),
     });
     execution.onFinish(() => {
       const status = execution.status === 'aborted' ? 'aborted' : 'done';

@@ -26,8 +26,10 @@ export interface RuntimeContext {
   shard: Shard;
   executionId: string | undefined;
   atomic?: AtomicScope;
-  /** In a CommandReader `hook` execution: runs the overridden command itself. */
+  /** In a CommandReader `hook` execution: runs the next hook, and at the end the overridden command itself. */
   callNext?: (...args: RedisArg[]) => Promise<RedisReply>;
+  /** In a KeysReader execution triggered through `commands`: replaces the command's reply. */
+  overrideReply?: (value: RedisReply) => void;
 }
 
 const storage = new AsyncLocalStorage<RuntimeContext>();
@@ -176,4 +178,19 @@ export function callNext(...args: RedisArg[]): Promise<RedisReply> {
   const context = storage.getStore();
   if (!context?.callNext) return Promise.reject(new GearsError('callNext() can only be used inside a command hook'));
   return context.callNext(...args);
+}
+
+/**
+ * Inside a KeysReader registration with `commands: [...]` (through the server's proxy): replaces the reply of
+ * the command that triggered the execution. A string starting with `-` is an error reply (`'-ERR no'`). The
+ * last call wins. RedisGears' `override_reply`.
+ *
+ * @example
+ * GB().foreach(() => overrideReply('-ERR no such user')).register({ eventTypes: ['keymiss'], commands: ['get'], mode: 'sync' })
+ */
+export function overrideReply(value: RedisReply): void {
+  const context = storage.getStore();
+  if (!context?.overrideReply)
+    throw new GearsError('overrideReply() can only be used inside a registration triggered by its commands');
+  context.overrideReply(value);
 }

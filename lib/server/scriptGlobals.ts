@@ -7,7 +7,7 @@ import { types } from 'node:util';
  * The runtime helpers scripts get as globals: one entry each, by their export name in `lib/index.ts`. A name
  * the engine does not export yet is skipped until it does.
  */
-const RUNTIME_HELPERS = ['execute', 'atomic', 'log', 'configGet', 'hashtag', 'callNext'] as const;
+const RUNTIME_HELPERS = ['execute', 'atomic', 'log', 'configGet', 'hashtag', 'callNext', 'overrideReply'] as const;
 
 /** The helpers whose calls at a script's top level reach Redis: recorded on the primary, replayed on the copies. */
 export const EFFECT_HELPERS = ['execute', 'atomic'] as const;

@@ -24,6 +24,7 @@ export const KeysReader = defineReader<KeysRecord, string, KeysReaderOptions>({
     eventTypes: stringList,
     keyTypes: stringList,
     readValue: bool,
+    commands: stringList,
   },
   // RedisGears' message for a key type it does not know.
   checkRegister: (options) => {

@@ -29,7 +29,14 @@ describe('READERS', () => {
   it('takes the default argument from the descriptor', async () => {
     gears = await connect();
     await gears.execute('SET', 'd:1', 'x');
-    expect((await gears.GB().map((r) => r.key).run()).results).toEqual(['d:1']);
+    expect(
+      (
+        await gears
+          .GB()
+          .map((r) => r.key)
+          .run()
+      ).results,
+    ).toEqual(['d:1']);
     expect((await gears.GB('KeysOnlyReader').run()).results).toEqual(['d:1']);
   });
 
@@ -45,7 +52,11 @@ describe("RedisGears' validation messages", () => {
   it.each([
     ['register(1)', (g: Gears) => g.GB().register(1 as never), 'regex argument must be a string'],
     ['register([])', (g: Gears) => g.GB().register([] as never), 'regex argument must be a string'],
-    ["register({ prefix: 1 })", (g: Gears) => g.GB().register({ prefix: 1 as never }), 'regex argument must be a string'],
+    [
+      'register({ prefix: 1 })',
+      (g: Gears) => g.GB().register({ prefix: 1 as never }),
+      'regex argument must be a string',
+    ],
     ["keyTypes: ['nope']", (g: Gears) => g.GB().register({ keyTypes: ['hash', 'nope'] }), 'unknown key type'],
     [
       "StreamReader sync + 'abort'",
@@ -57,7 +68,11 @@ describe("RedisGears' validation messages", () => {
       (g: Gears) => g.GB('StreamReader').register({ mode: 'sync', onFailedPolicy: 'retry' }),
       'ExecutionMode sync can only be combined with OnFailedPolicy Continue',
     ],
-    ['trigger: 1', (g: Gears) => g.GB('CommandReader').register({ trigger: 1 as never }), 'trigger argument is not string'],
+    [
+      'trigger: 1',
+      (g: Gears) => g.GB('CommandReader').register({ trigger: 1 as never }),
+      'trigger argument is not string',
+    ],
     ['no trigger', (g: Gears) => g.GB('CommandReader').register('test'), 'no trigger or hook argument was given'],
   ])('%s → "%s"', async (_label, act, message) => {
     gears = await connect();

@@ -325,7 +325,9 @@ describe('CommandReader', () => {
     expect(await gears.runHook('set', ['Smith', 'quiet'])).toEqual({ results: ['OK'], errors: [] });
     expect(await gears.execute('GET', 'Smith')).toBe('QUIET');
     expect(await gears.runHook('GET', ['Smith'])).toBeUndefined(); // not hooked
-    await expect(gears.GB('CommandReader').register({ hook: 'set' })).rejects.toThrow('hook already registered');
+    await expect(gears.GB('CommandReader').register({ hook: 'set' })).rejects.toThrow(
+      'Can not override a none sync registration',
+    );
   });
 
   it('callNext outside a hook is a clear error', async () => {
