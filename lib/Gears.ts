@@ -11,13 +11,19 @@ import { AtomicScope, runAtomic } from './engine/atomic.ts';
 import { ConfigStore, LOG_LEVELS, type ConfigValue, type GearsConfig, type LogLevel } from './engine/config.ts';
 import { Execution, type ExecutionInfo, type RunResult } from './engine/Execution.ts';
 import { ExecutionRegistry, type ExecutionSummary } from './engine/ExecutionRegistry.ts';
-import { Registrations, type LaunchSpec, type RegistrationHost } from './engine/registrations.ts';
+import {
+  Registrations,
+  type LaunchSpec,
+  type RegistrationHost,
+  type RegistrationPlacement,
+} from './engine/registrations.ts';
 import type { RegistrationInfo } from './engine/Registration.ts';
 import type { RegisterOptions } from './engine/registerOptions.ts';
 import type { ReaderContext } from '../readers/types.ts';
 import { readerFor, validateRun } from './engine/options.ts';
 import type { Plan } from './engine/plan.ts';
 import { executionSteps, runPlan } from './engine/runPlan.ts';
+import { registerTimeEventVia, type RegisterTimeEvent } from './engine/timeEvents.ts';
 import { finishedEvent, type GearsEvent, type GearsObserver } from './engine/observer.ts';
 import { whileOpen } from '../operators/internal/options.ts';
 import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
@@ -80,7 +86,6 @@ interface Prepared<T> {
   execution: Execution<T>;
   results: Observable<T>;
 }
-
 
 /**
  * The engine: a topology of shards, the builder bound to it, and the RedisGears command surface. Get one from
@@ -255,6 +260,16 @@ export class Gears implements RuntimeEngine, PlanRunner {
   };
 
   /**
+   * Runs `callback` every `period` seconds on one shard (RedisGears' `registerTE`); with `key` the timer is
+   * stored as that key (deleting it stops the timer). Resolves with the registration id.
+   *
+   * @example
+   * await gears.registerTimeEvent(60, () => execute('INCR', 'minutes'), 'timer:minutes')
+   */
+  readonly registerTimeEvent: RegisterTimeEvent = (period, callback, key) =>
+    registerTimeEventVia({ GB: (reader) => this.GB(reader), execute: this.execute })(period, callback, key);
+
+  /**
    * Calls `observer` with every execution this engine starts and finishes (what the metrics count).
    * Returns the function that stops it.
    *
@@ -349,6 +364,17 @@ export class Gears implements RuntimeEngine, PlanRunner {
   register(plan: Plan, options: RegisterOptions): Promise<string> {
     this.assertOpen();
     return this.registrations.register(plan, options);
+  }
+
+  /** @internal a worker process's registration: under the app's id, listening where `placement` says. */
+  registerPlaced(plan: Plan, options: RegisterOptions, placement: RegistrationPlacement): Promise<string> {
+    this.assertOpen();
+    return this.registrations.register(plan, options, placement);
+  }
+
+  /** @internal listens again where a placed registration's placement says now. */
+  relisten(id: string): Promise<void> {
+    return this.registrations.relisten(id);
   }
 
   /**

@@ -31,7 +31,17 @@ export {
 export type { ExecutionSummary } from './engine/ExecutionRegistry.ts';
 export type { GearsEvent, GearsObserver } from './engine/observer.ts';
 export { DEFAULT_CONFIG, type GearsConfig, type ConfigValue, type LogLevel } from './engine/config.ts';
-export { execute, atomic, log, configGet, hashtag, callNext, overrideReply } from './engine/runtime.ts';
+export {
+  execute,
+  atomic,
+  log,
+  configGet,
+  hashtag,
+  callNext,
+  overrideReply,
+  registerTimeEvent,
+} from './engine/runtime.ts';
+export { TIME_EVENT_VALUE, type RegisterTimeEvent } from './engine/timeEvents.ts';
 export {
   GearsError,
   GearsBuildError,
@@ -56,4 +66,4 @@ export type {
   StoreTransaction,
 } from './store/ShardStore.ts';
 export type { Group } from '../operators/localGroupBy.ts';
-export type { KeysRecord, KeyNameRecord, StreamRecord, ReaderName } from '../readers/index.ts';
+export type { KeysRecord, KeyNameRecord, StreamRecord, ReaderName, TimeEventRecord } from '../readers/index.ts';
