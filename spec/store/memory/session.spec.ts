@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisReplyError } from '../../../lib/errors.ts';
+import type { RedisReplyError } from '../../../lib/errors.ts';
 import { MemorySession, MemoryStore, NULL_ARRAY, Status } from '../../../lib/store/memory/index.ts';
 
 const status = (text: string): Status => new Status(text);
