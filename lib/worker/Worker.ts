@@ -214,13 +214,16 @@ export class GearsWorker {
       result = await this.runPart(id, descriptor, tasks);
     } catch (error) {
       // The plan could not be built here: the whole run fails with why.
-      const reason = `${formatError(error)} (on worker ${this.id})`;
+      const message = formatError(error);
+      const reason = message.includes(`worker ${this.id}`) ? message : `${message} (on worker ${this.id})`;
       await markAborted(this.control, this.keys, id, reason);
       result = { results: [], errors: [reason] };
     }
     await this.writeResults(id, result.results);
     await this.writeDone(id, tasks, result.errors);
-    this.log(`run ${id}: ended, ${result.results.length} results, ${result.errors.length} errors${result.errors.length ? ` (last: ${result.errors.at(-1)})` : ''}`);
+    this.log(
+      `run ${id}: ended, ${result.results.length} results, ${result.errors.length} errors${result.errors.length ? ` (last: ${result.errors.at(-1)})` : ''}`,
+    );
   }
 
   /** Claims a task for a run, if this worker's lease on it still reads `<self>:<epoch>`. */
