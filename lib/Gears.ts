@@ -18,12 +18,14 @@ import type { ReaderContext } from '../readers/types.ts';
 import { readerFor, validateRun } from './engine/options.ts';
 import type { Plan } from './engine/plan.ts';
 import { executionSteps, runPlan } from './engine/runPlan.ts';
+import { registerTimeEventVia, type RegisterTimeEvent } from './engine/timeEvents.ts';
 import { finishedEvent, type GearsEvent, type GearsObserver } from './engine/observer.ts';
 import { whileOpen } from '../operators/internal/options.ts';
 import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
 import type { RedisArg, RedisReply } from './store/ShardStore.ts';
 import { readerOf, type ReaderName } from '../readers/index.ts';
 import { stderrLogger, validateLogger, writeLog, type LogFields, type Logger, type LoggerLevel } from './logger.ts';
+import { IdleWatch } from './engine/IdleWatch.ts';
 
 /** The engine's logger: pino-style `{ debug, info, warn, error }(fields, message)` (see `Logger`). */
 export type GearsLogger = Logger;
@@ -80,7 +82,6 @@ interface Prepared<T> {
   results: Observable<T>;
 }
 
-
 /**
  * The engine: a topology of shards, the builder bound to it, and the RedisGears command surface. Get one from
  * `connect()`. Its methods are bound, so `const { GB, execute } = gears` works.
@@ -101,6 +102,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
   private slotIndex: Int32Array = new Int32Array(0);
   private sequence = 0;
   private readonly running = new Set<Execution>();
+  private readonly idleWatch = new IdleWatch(() => this.config.get('ExecutionMaxIdleTime'));
   private readonly hashtags = new Map<string, string>();
   private readonly untrack: () => void;
   private readonly observers = new Set<GearsObserver>();
@@ -251,6 +253,16 @@ export class Gears implements RuntimeEngine, PlanRunner {
     this.assertOpen();
     return this.registrations.trigger(name, args, key);
   };
+
+  /**
+   * Runs `callback` every `period` seconds on one shard (RedisGears' `registerTE`); with `key` the timer is
+   * stored as that key (deleting it stops the timer). Resolves with the registration id.
+   *
+   * @example
+   * await gears.registerTimeEvent(60, () => execute('INCR', 'minutes'), 'timer:minutes')
+   */
+  readonly registerTimeEvent: RegisterTimeEvent = (period, callback, key) =>
+    registerTimeEventVia({ GB: (reader) => this.GB(reader), execute: this.execute })(period, callback, key);
 
   /**
    * Calls `observer` with every execution this engine starts and finishes (what the metrics count).
@@ -430,37 +442,14 @@ export class Gears implements RuntimeEngine, PlanRunner {
   private begin<T>({ execution, results }: Prepared<T>): Execution<T> {
     const tracked = execution as Execution;
     this.running.add(tracked);
-    const stopWatchdog = this.watchIdle(tracked);
+    this.idleWatch.add(tracked);
     this.notify({ type: 'executionStarted', execution: tracked });
     execution.onFinish(() => {
       this.running.delete(tracked);
-      stopWatchdog();
       this.notify(finishedEvent(tracked));
     });
     execution.start(results);
     return execution;
-  }
-
-  /**
-   * `ExecutionMaxIdleTime`: while shards wait on each other, or every reader is done and records wait in
-   * callbacks (on one shard too: a callback that never settles), an execution in which no record moved for
-   * that long is aborted with `Execution max idle reached`, keeping its partial results.
-   */
-  private watchIdle(execution: Execution): () => void {
-    let lastActivity = execution.activity;
-    let idleSince = Date.now();
-    const tick = (): void => {
-      const idleTime = this.config.get('ExecutionMaxIdleTime');
-      if (execution.activity !== lastActivity || !execution.stalled) {
-        lastActivity = execution.activity;
-        idleSince = Date.now();
-      } else if (Date.now() - idleSince >= idleTime) {
-        execution.abort('Execution max idle reached');
-      }
-    };
-    const timer = setInterval(tick, Math.max(10, Math.min(1000, this.config.get('ExecutionMaxIdleTime') / 5)));
-    timer.unref();
-    return () => clearInterval(timer);
   }
 
   private prepare<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Prepared<T> {

@@ -33,7 +33,17 @@ export {
 export type { ExecutionSummary } from './engine/ExecutionRegistry.ts';
 export type { GearsEvent, GearsObserver } from './engine/observer.ts';
 export { DEFAULT_CONFIG, type GearsConfig, type ConfigValue, type LogLevel } from './engine/config.ts';
-export { execute, atomic, log, configGet, hashtag, callNext, overrideReply } from './engine/runtime.ts';
+export {
+  execute,
+  atomic,
+  log,
+  configGet,
+  hashtag,
+  callNext,
+  overrideReply,
+  registerTimeEvent,
+} from './engine/runtime.ts';
+export { TIME_EVENT_VALUE, type RegisterTimeEvent } from './engine/timeEvents.ts';
 export {
   GearsError,
   GearsBuildError,
@@ -58,4 +68,4 @@ export type {
   StoreTransaction,
 } from './store/ShardStore.ts';
 export type { Group } from '../operators/localGroupBy.ts';
-export type { KeysRecord, KeyNameRecord, StreamRecord, ReaderName } from '../readers/index.ts';
+export type { KeysRecord, KeyNameRecord, StreamRecord, ReaderName, TimeEventRecord } from '../readers/index.ts';

@@ -1,5 +1,5 @@
 import { defer, type OperatorFunction } from 'rxjs';
-import { sequentialStep } from './internal/ordered.ts';
+import { sequentialStep, type Fold } from './internal/ordered.ts';
 import { isPromiseLike, type StepOptions } from './internal/options.ts';
 
 export interface AccumulateOptions<A> extends StepOptions {
@@ -24,29 +24,40 @@ export function accumulate<T, A>(
   reducer: (accumulator: A | undefined, record: T) => A | PromiseLike<A>,
   options: AccumulateOptions<A> = {},
 ): OperatorFunction<T, A> {
+  const open = accumulateFold(reducer, options);
   return (source) =>
     defer(() => {
-      let accumulator: A | undefined = options.zero ? options.zero() : undefined;
-      let seen = false;
+      const fold = open();
       return source.pipe(
-        sequentialStep<T, A>(
-          (record) => {
-            const result = reducer(accumulator, record);
-            if (isPromiseLike(result)) {
-              return Promise.resolve(result).then((value) => {
-                accumulator = value;
-                seen = true;
-              });
-            }
-            accumulator = result;
-            seen = true;
-            return undefined;
-          },
-          (out) => {
-            if (seen || options.emitEmpty) out.next(accumulator as A);
-          },
-          options,
-        ),
+        sequentialStep<T, A>(fold.step, (out) => fold.finish((value) => out.next(value as A)), options),
       );
     });
+}
+
+/** `accumulate` as a fold: one accumulator per call of the returned function (per stream). */
+export function accumulateFold<T, A>(
+  reducer: (accumulator: A | undefined, record: T) => A | PromiseLike<A>,
+  options: AccumulateOptions<A> = {},
+): () => Fold {
+  return () => {
+    let accumulator: A | undefined = options.zero ? options.zero() : undefined;
+    let seen = false;
+    return {
+      step: (record) => {
+        const result = reducer(accumulator, record as T);
+        if (isPromiseLike(result)) {
+          return Promise.resolve(result).then((value) => {
+            accumulator = value;
+            seen = true;
+          });
+        }
+        accumulator = result;
+        seen = true;
+        return undefined;
+      },
+      finish: (emit) => {
+        if (seen || options.emitEmpty) emit(accumulator);
+      },
+    };
+  };
 }

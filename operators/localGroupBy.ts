@@ -1,5 +1,5 @@
 import { defer, type OperatorFunction } from 'rxjs';
-import { sequentialStep } from './internal/ordered.ts';
+import { sequentialStep, type Fold } from './internal/ordered.ts';
 import { isPromiseLike, type StepOptions } from './internal/options.ts';
 import { extractKey } from './internal/keys.ts';
 
@@ -28,25 +28,38 @@ export function localGroupBy<T, A>(
   reducer: (key: string, accumulator: A | undefined, record: T) => A | PromiseLike<A>,
   options: LocalGroupByOptions<A> = {},
 ): OperatorFunction<T, Group<A>> {
+  const open = localGroupByFold(extractor, reducer, options);
   return (source) =>
     defer(() => {
-      const groups = new Map<string, A | undefined>();
+      const fold = open();
       return source.pipe(
-        sequentialStep<T, Group<A>>(
-          (record) => {
-            const key = extractKey(extractor, record);
-            let accumulator = groups.get(key);
-            if (accumulator === undefined && options.zero && !groups.has(key)) accumulator = options.zero();
-            const result = reducer(key, accumulator, record);
-            if (isPromiseLike(result)) return Promise.resolve(result).then((value) => void groups.set(key, value));
-            groups.set(key, result);
-            return undefined;
-          },
-          (out) => {
-            for (const [key, value] of groups) out.next({ key, value: value as A });
-          },
-          options,
-        ),
+        sequentialStep<T, Group<A>>(fold.step, (out) => fold.finish((group) => out.next(group as Group<A>)), options),
       );
     });
+}
+
+/** `localGroupBy` as a fold: one table of accumulators per call of the returned function (per stream). */
+export function localGroupByFold<T, A>(
+  extractor: (record: T) => unknown,
+  reducer: (key: string, accumulator: A | undefined, record: T) => A | PromiseLike<A>,
+  options: LocalGroupByOptions<A> = {},
+): () => Fold {
+  const zero = options.zero;
+  return () => {
+    const groups = new Map<string, A | undefined>();
+    return {
+      step: (record) => {
+        const key = extractKey(extractor, record as T);
+        let accumulator = groups.get(key);
+        if (accumulator === undefined && zero && !groups.has(key)) accumulator = zero();
+        const result = reducer(key, accumulator, record as T);
+        if (isPromiseLike(result)) return Promise.resolve(result).then((value) => void groups.set(key, value));
+        groups.set(key, result);
+        return undefined;
+      },
+      finish: (emit) => {
+        for (const [key, value] of groups) emit({ key, value: value as A });
+      },
+    };
+  };
 }

@@ -5,13 +5,22 @@ import { StreamReader } from './descriptors/streamReader.ts';
 import { ShardsIDReader } from './descriptors/shardsIdReader.ts';
 import { GeneratorReader } from './descriptors/generatorReader.ts';
 import { CommandReader } from './descriptors/commandReader.ts';
+import { TimeEventReader } from './descriptors/timeEventReader.ts';
 import type { ReaderDescriptor } from './descriptor.ts';
 
 /**
  * Every reader by the name `GB()` takes: the engine reads a reader's batch side, event side, options and
  * their rules from here. A new reader is a descriptor file and a line here.
  */
-export const READERS = { KeysReader, KeysOnlyReader, StreamReader, ShardsIDReader, GeneratorReader, CommandReader };
+export const READERS = {
+  KeysReader,
+  KeysOnlyReader,
+  StreamReader,
+  ShardsIDReader,
+  GeneratorReader,
+  CommandReader,
+  TimeEventReader,
+};
 
 /** The names `GB()` accepts. */
 export type ReaderName = keyof typeof READERS;
@@ -37,5 +46,6 @@ export {
 export { shardsIdReader } from './shardsIdReader.ts';
 export { generatorReader, type GeneratorSource } from './generatorReader.ts';
 export { scanPages } from './scanKeys.ts';
+export { timeEventReaderEvents, type TimeEventRecord, type TimeEventRegisterOptions } from './timeEventReader.ts';
 export { defineReader, type ReaderDescriptor } from './descriptor.ts';
 export { type ReaderContext, type BatchRead } from './types.ts';

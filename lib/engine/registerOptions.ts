@@ -39,6 +39,11 @@ export interface RegisterOptions {
   keyPrefix?: string;
   /** Executions of one trigger run one at a time, in arrival order (RedisGears' `inorder`). */
   inOrder?: boolean;
+  // TimeEventReader
+  /** Seconds between ticks. */
+  period?: number;
+  /** The key the timer is stored as (deleting it stops the timer). */
+  key?: string;
 }
 
 /** `register()` options every reader takes. */

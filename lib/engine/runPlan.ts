@@ -4,6 +4,9 @@ import type { Shard, Topology } from '../cluster/topology.ts';
 import { sender, type ShardLink, type ShardTransport } from '../cluster/transport.ts';
 import { hashSlot } from '../cluster/slots.ts';
 import { stepOperator } from '../../operators/internal/stepOperator.ts';
+import { fusedSteps, type FusedLink, type FusedOptions } from '../../operators/internal/fused.ts';
+import { accumulateFold } from '../../operators/accumulate.ts';
+import { localGroupByFold } from '../../operators/localGroupBy.ts';
 import { extractKey } from '../../operators/internal/keys.ts';
 import { isPromiseLike, whileOpen } from '../../operators/internal/options.ts';
 import type { ReaderContext } from '../../readers/types.ts';
@@ -63,7 +66,7 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
   const owned = setup.owned ?? shards.map((_, s) => s);
   const links: ShardLink<unknown>[] = [];
 
-  // One stream per owned shard, in `owned` order.
+  // One stream per owned shard, in `owned` order: its reader, whose errors and end the first stage handles.
   let streams: Observable<unknown>[] = owned.map((s) => {
     const shard = shards[s]!;
     const context = setup.runtime(shard);
@@ -73,14 +76,9 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
       owns: (key) => shards[setup.slotOwner(hashSlot(key))] === shard,
       invoke: (fn) => runInContext(context, fn),
     };
-    return setup.read(readerContext).pipe(
-      catchError((error: unknown) => {
-        report(error);
-        return EMPTY;
-      }),
-      onComplete(() => execution.readerDone(s)),
-    );
+    return setup.read(readerContext);
   });
+  let readers: ReaderEnd[] | undefined = owned.map((s) => ({ error: report, done: () => execution.readerDone(s) }));
 
   const steps = executionSteps(setup.plan, setup.collect, setup.local);
   let local: { step: Step; stat: StepStats; index: number }[] = [];
@@ -92,29 +90,128 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
     }
     // A stage ends here: its local steps run on every shard.
     const stage = local;
+    const ends = readers;
     local = [];
+    readers = undefined;
     streams = streams.map((input, o) => {
-      if (stage.length === 0) return input;
       const shard = shards[owned[o]!]!;
-      const context = setup.runtime(shard);
       const own = setup.plan.shardSteps?.get(shard.id);
-      // One counting layer between two steps: out of the one before, into the one after.
-      return stage.reduce(
-        (stream, { step: localStep, stat, index }, k) => {
-          const shardStep = own?.[index] ?? localStep;
-          const operator = stepOperator(bindStep(shardStep, context, setup.profile ? stat : undefined), {
-            onError: report,
-            concurrency: setup.concurrency,
-          });
-          return stream.pipe(operator, count(execution, stat, stage[k + 1]?.stat));
-        },
-        input.pipe(count(execution, undefined, stage[0]!.stat)),
-      );
+      const shardStage = stage.map(({ step: localStep, stat, index }) => ({ step: own?.[index] ?? localStep, stat }));
+      return stageStream(input, ends?.[o], shardStage, setup.runtime(shard), setup);
     });
     // In async_local mode global steps are no-ops.
     if (step && !setup.local) streams = exchange(streams, owned, step as GlobalStep, i, setup, links);
   }
   return initiatorResults(streams, owned, initiator, execution, links);
+}
+
+/** A step as a link of a fused chain (`fusedSteps`), or undefined for the steps that stay operators. */
+function fusedLink(step: Step, stat: StepStats): FusedLink | undefined {
+  switch (step.kind) {
+    case 'map':
+    case 'flatMap':
+    case 'forEach':
+    case 'filter':
+      return { kind: step.kind, fn: step.fn, stat };
+    case 'accumulate':
+      return {
+        kind: 'fold',
+        open: accumulateFold(step.fn, {
+          ...(step.zero ? { zero: step.zero } : {}),
+          ...(step.emitEmpty ? { emitEmpty: true } : {}),
+        }),
+        stat,
+      };
+    case 'localGroupBy':
+      return {
+        kind: 'fold',
+        open: localGroupByFold(step.extractor, step.reducer, step.zero ? { zero: step.zero } : {}),
+        stat,
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** What the first stage does when its shard's reader fails or ends. */
+interface ReaderEnd {
+  error(error: unknown): void;
+  done(): void;
+}
+
+/**
+ * One stage's local steps on one shard, after `input` (a reader, whose errors and end `reader` handles, or a
+ * shard's inbox). Runs of map, flatMap, forEach, filter, accumulate and localGroupBy steps become one fused
+ * operator that counts its own steps' records and enters the shard's runtime context once per record; every
+ * other step is its own operator with its callbacks bound, and one counting layer between it and its
+ * neighbours (out of the one before, into the one after). Whether a callback turns out async does not matter:
+ * a fused link awaits a Promise as its own operator would (`fusedSteps`).
+ */
+function stageStream(
+  input: Observable<unknown>,
+  reader: ReaderEnd | undefined,
+  steps: readonly { step: Step; stat: StepStats }[],
+  context: RuntimeContext,
+  setup: PlanRunSetup,
+): Observable<unknown> {
+  const { execution, concurrency } = setup;
+  const report = (error: unknown): void => execution.reportError(error);
+  const touch = (): void => {
+    execution.activity++;
+  };
+  const wrap = <A, B>(fn: (a: A, b: B) => void): ((a: A, b: B) => void) => bindToContext(context, fn, 2);
+  // With ProfileExecutions every callback is timed (and enters the context) on its own.
+  const timed = (step: Step, stat: StepStats): Step => (setup.profile ? bindStep(step, context, stat) : step);
+  let stream = input;
+  let guarded = reader === undefined;
+  const guard = (): void => {
+    if (guarded || !reader) return;
+    guarded = true;
+    stream = stream.pipe(
+      catchError((error: unknown) => {
+        reader.error(error);
+        return EMPTY;
+      }),
+      onComplete(reader.done),
+    );
+  };
+  // The step before the current one when it counts nothing itself (not fused): the next layer counts its out.
+  let uncounted: StepStats | undefined;
+  for (let k = 0; k < steps.length;) {
+    const { step, stat } = steps[k]!;
+    let link = fusedLink(timed(step, stat), stat);
+    if (link) {
+      const links: FusedLink[] = [];
+      for (
+        ;
+        link;
+        link = k < steps.length ? fusedLink(timed(steps[k]!.step, steps[k]!.stat), steps[k]!.stat) : undefined
+      ) {
+        links.push(link);
+        k++;
+      }
+      if (uncounted) stream = stream.pipe(count(execution, uncounted, undefined));
+      const options: FusedOptions = { onError: report, concurrency, touch, wrap };
+      if (!guarded && reader) {
+        guarded = true;
+        options.sourceError = reader.error;
+        options.sourceDone = reader.done;
+      }
+      stream = stream.pipe(fusedSteps(links, options));
+      uncounted = undefined;
+      continue;
+    }
+    guard();
+    const operator = stepOperator(bindStep(step, context, setup.profile ? stat : undefined), {
+      onError: report,
+      concurrency,
+    });
+    stream = stream.pipe(count(execution, uncounted, stat), operator);
+    uncounted = stat;
+    k++;
+  }
+  guard();
+  return uncounted ? stream.pipe(count(execution, uncounted, undefined)) : stream;
 }
 
 /**

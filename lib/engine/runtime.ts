@@ -5,6 +5,8 @@ import { GearsError } from '../errors.ts';
 import type { ConfigValue, LogLevel } from './config.ts';
 import { LOG_LEVELS } from './config.ts';
 import type { AtomicScope } from './atomic.ts';
+import type { RegisterTimeEvent } from './timeEvents.ts';
+import type { TimeEventRecord } from '../../readers/timeEventReader.ts';
 
 /** What the runtime helpers need from an engine. `Gears` implements it. */
 export interface RuntimeEngine {
@@ -18,6 +20,8 @@ export interface RuntimeEngine {
   configLookup(key: string): ConfigValue | undefined;
   /** A short string whose hash slot `shard` owns. */
   hashtagOf(shard: Shard | undefined): string;
+  /** Registers a time event (see `registerTimeEvent`). */
+  registerTimeEvent: RegisterTimeEvent;
 }
 
 /** The execution and shard a callback is running for, and the transaction it is inside, if any. */
@@ -193,4 +197,24 @@ export function overrideReply(value: RedisReply): void {
   if (!context?.overrideReply)
     throw new GearsError('overrideReply() can only be used inside a registration triggered by its commands');
   context.overrideReply(value);
+}
+
+/**
+ * Runs `callback` every `period` seconds (RedisGears' `registerTE`), on one shard, as a TimeEventReader
+ * registration; resolves with its id. With `key` the timer is stored as that key: registering again while it
+ * exists takes the timer over (a restart), and deleting the key stops the timer.
+ *
+ * @example
+ * await registerTimeEvent(60, () => execute('INCR', 'minutes'), 'timer:minutes')
+ */
+export function registerTimeEvent(
+  period: number,
+  callback: (record: TimeEventRecord) => unknown,
+  key?: string,
+): Promise<string> {
+  try {
+    return engineOf('registerTimeEvent').engine.registerTimeEvent(period, callback, key);
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
 }

@@ -96,6 +96,15 @@ export function orderedStep<T, O>(
 }
 
 /**
+ * A reducing step's state for one stream: `step` folds a record in (a Promise holds back the next record until
+ * it settles), `finish` emits what was folded once the input is done. `accumulate` and `localGroupBy` are folds.
+ */
+export interface Fold {
+  step(record: unknown): unknown;
+  finish(emit: (record: unknown) => void): void;
+}
+
+/**
  * The engine of the reducing operators (accumulate, localGroupBy): feeds records to `step` one at a time.
  * A Promise from `step` holds back later records until it settles, because each step depends on the state
  * the previous one left. `finish` runs once the source completed and every step settled.

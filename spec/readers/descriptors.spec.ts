@@ -19,6 +19,7 @@ describe('READERS', () => {
       'ShardsIDReader',
       'GeneratorReader',
       'CommandReader',
+      'TimeEventReader',
     ]);
     for (const name of READER_NAMES) expect(() => gears!.GB(name)).not.toThrow();
     expect(() => gears!.GB('toString' as never)).toThrow('reader does not exists');

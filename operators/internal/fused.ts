@@ -1,0 +1,302 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { DEFAULT_STEP_CONCURRENCY, isPromiseLike, whileOpen, type StepOptions } from './options.ts';
+import type { Fold } from './ordered.ts';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- a chain of steps changes the record type at every link. */
+
+/** The counters of one link: records in and out. */
+export interface LinkStat {
+  recordsIn: number;
+  recordsOut: number;
+}
+
+/**
+ * One step of a fused chain: a per-record step, or a reducing one (`fold`, as `accumulate` and `localGroupBy`)
+ * whose `open` makes its state when the chain is subscribed.
+ */
+export type FusedLink =
+  | { kind: 'map' | 'flatMap' | 'forEach' | 'filter'; fn: (record: any) => unknown; stat?: LinkStat }
+  | { kind: 'fold'; open: () => Fold; stat?: LinkStat };
+
+export interface FusedOptions extends StepOptions {
+  /** Called once per record entering or leaving a link (the engine's activity counter). */
+  touch?: () => void;
+  /**
+   * Wraps what the source calls (a record in, the end of the input), e.g. to enter the runtime context the
+   * callbacks expect once per record instead of once per callback; Promise continuations keep it by themselves.
+   */
+  wrap?: <A, B>(fn: (a: A, b: B) => void) => (a: A, b: B) => void;
+  /**
+   * When the source fails: with this hook the error is handed to it and the input ends there, as
+   * `catchError(() => EMPTY)` would (the engine's reader errors); without it the chain fails.
+   */
+  sourceError?: (error: unknown) => void;
+  /** Called when the source completes (or failed, with `sourceError`), before the chain sees its input end. */
+  sourceDone?: () => void;
+}
+
+/**
+ * A callback's Promise, as a native one: continuations registered on a native Promise run in the async context
+ * they were registered in (the runtime context `wrap` entered), which a foreign thenable does not guarantee.
+ */
+function settled(result: PromiseLike<unknown>): PromiseLike<unknown> {
+  return result instanceof Promise ? result : Promise.resolve(result);
+}
+
+/** Where a link sends its records: the next link, or the chain's subscriber. */
+interface Sink {
+  push(record: unknown): void;
+  complete(): void;
+}
+
+/** What every link of one subscription shares. */
+interface Chain {
+  readonly out: { readonly closed: boolean; error(error: unknown): void };
+  readonly concurrency: number;
+  readonly touch: () => void;
+  fail(error: unknown): void;
+}
+
+const NO_STAT: LinkStat = { recordsIn: 0, recordsOut: 0 };
+const MAP = 0;
+const FILTER = 1;
+const FOR_EACH = 2;
+const FLAT_MAP = 3;
+const KINDS = { map: MAP, filter: FILTER, forEach: FOR_EACH, flatMap: FLAT_MAP } as const;
+
+/** A per-record link: what one `orderedStep` operator keeps and does. */
+class RecordLink implements Sink {
+  private readonly queue: { record: unknown; done: boolean; failed: boolean; value: unknown }[] = [];
+  private readonly waiting: unknown[] = [];
+  private pending = 0;
+  private sourceDone = false;
+  private completed = false;
+
+  constructor(
+    private readonly chain: Chain,
+    private readonly kind: number,
+    private readonly fn: (record: any) => unknown,
+    private readonly stat: LinkStat,
+    private readonly next: Sink,
+  ) {}
+
+  push(record: unknown): void {
+    this.stat.recordsIn++;
+    this.chain.touch();
+    if (this.chain.out.closed) return;
+    if (this.pending >= this.chain.concurrency || this.waiting.length > 0) this.waiting.push(record);
+    else this.start(record);
+  }
+
+  complete(): void {
+    this.sourceDone = true;
+    this.drain();
+  }
+
+  private start(record: unknown): void {
+    let result: unknown;
+    try {
+      result = this.fn(record);
+    } catch (error) {
+      this.chain.fail(error);
+      return;
+    }
+    if (!isPromiseLike(result)) {
+      if (this.queue.length === 0) this.emit(record, result);
+      else this.queue.push({ record, done: true, failed: false, value: result });
+      return;
+    }
+    const entry = { record, done: false, failed: false, value: undefined as unknown };
+    this.queue.push(entry);
+    this.pending++;
+    settled(result).then(
+      (value) => {
+        this.pending--;
+        entry.done = true;
+        entry.value = value;
+        if (!this.chain.out.closed) this.drain();
+      },
+      (error: unknown) => {
+        this.pending--;
+        entry.done = true;
+        entry.failed = true;
+        if (!this.chain.out.closed) {
+          this.chain.fail(error);
+          this.drain();
+        }
+      },
+    );
+  }
+
+  private drain(): void {
+    const { queue, waiting, chain } = this;
+    while (queue.length > 0 && queue[0]!.done) {
+      const entry = queue.shift()!;
+      if (!entry.failed) this.emit(entry.record, entry.value);
+      if (chain.out.closed) return;
+    }
+    while (waiting.length > 0 && this.pending < chain.concurrency && !chain.out.closed) this.start(waiting.shift()!);
+    if (this.sourceDone && !this.completed && queue.length === 0 && waiting.length === 0) {
+      this.completed = true;
+      this.next.complete();
+    }
+  }
+
+  /** Passes what the callback made of `record` on, as the step's operator does. */
+  private emit(record: unknown, result: unknown): void {
+    switch (this.kind) {
+      case MAP:
+        this.forward(result);
+        return;
+      case FILTER:
+        if (result) this.forward(record);
+        return;
+      case FOR_EACH:
+        this.forward(record);
+        return;
+    }
+    let items: unknown[];
+    if (Array.isArray(result)) items = result;
+    else if (result !== null && typeof result === 'object' && Symbol.iterator in result) {
+      // Drained before emitting: an iterator that throws midway drops its whole record (as flatMap).
+      try {
+        items = [...(result as Iterable<unknown>)];
+      } catch (error) {
+        this.chain.fail(error);
+        return;
+      }
+    } else items = [result];
+    for (const item of items) {
+      this.forward(item);
+      if (this.chain.out.closed) return;
+    }
+  }
+
+  private forward(record: unknown): void {
+    this.stat.recordsOut++;
+    this.chain.touch();
+    this.next.push(record);
+  }
+}
+
+/** A reducing link: what one `sequentialStep` operator keeps and does. */
+class FoldLink implements Sink {
+  private readonly waiting: unknown[] = [];
+  private busy = false;
+  private sourceDone = false;
+  private completed = false;
+
+  constructor(
+    private readonly chain: Chain,
+    private readonly fold: Fold,
+    private readonly stat: LinkStat,
+    private readonly next: Sink,
+  ) {}
+
+  push(record: unknown): void {
+    this.stat.recordsIn++;
+    this.chain.touch();
+    if (this.chain.out.closed) return;
+    if (this.busy) this.waiting.push(record);
+    else this.step(record);
+  }
+
+  complete(): void {
+    this.sourceDone = true;
+    if (!this.busy) this.finish();
+  }
+
+  /** Folds a record in; a Promise holds back the next records until it settles. */
+  private step(record: unknown): void {
+    let result: unknown;
+    try {
+      result = this.fold.step(record);
+    } catch (error) {
+      this.chain.fail(error);
+      return;
+    }
+    if (!isPromiseLike(result)) return;
+    this.busy = true;
+    settled(result).then(
+      () => this.resume(),
+      (error: unknown) => {
+        if (!this.chain.out.closed) this.chain.fail(error);
+        this.resume();
+      },
+    );
+  }
+
+  private resume(): void {
+    this.busy = false;
+    const { waiting, chain } = this;
+    while (!this.busy && waiting.length > 0 && !chain.out.closed) this.step(waiting.shift()!);
+    if (!this.busy && this.sourceDone && !chain.out.closed) this.finish();
+  }
+
+  /** The input is done: emits what was folded, then the links after it see their input end. */
+  private finish(): void {
+    if (this.completed) return;
+    this.completed = true;
+    try {
+      this.fold.finish((record) => {
+        this.stat.recordsOut++;
+        this.chain.touch();
+        this.next.push(record);
+      });
+    } catch (error) {
+      this.chain.out.error(error);
+      return;
+    }
+    this.next.complete();
+  }
+}
+
+/**
+ * Consecutive steps — map, flatMap, forEach, filter, and the folds of accumulate and localGroupBy — as one
+ * operator: what `map(f).pipe(filter(g), …)` computes, each link keeping the state its own operator keeps —
+ * input order, at most `concurrency` Promises pending per per-record link, one at a time in a fold, a
+ * throwing or rejecting callback dropping its record only — so the records, their order, the callbacks' calls
+ * and the per-step counters are those of the chain of operators. What goes is the RxJS layers between the
+ * links (a subscriber, a `takeWhile` and a counting `tap` per step): a record on synchronous callbacks goes
+ * through the whole chain as nested method calls.
+ */
+export function fusedSteps<T, R>(links: readonly FusedLink[], options: FusedOptions = {}): OperatorFunction<T, R> {
+  const concurrency = options.concurrency ?? DEFAULT_STEP_CONCURRENCY;
+  const touch = options.touch ?? ((): void => undefined);
+  const { onError, wrap, sourceError, sourceDone } = options;
+  return (source) =>
+    new Observable<R>((out) => {
+      const chain: Chain = {
+        out,
+        concurrency,
+        touch,
+        fail: onError ?? ((error) => out.error(error)),
+      };
+      let sink: Sink = { push: (record) => out.next(record as R), complete: () => out.complete() };
+      for (let k = links.length - 1; k >= 0; k--) {
+        const link = links[k]!;
+        sink =
+          link.kind === 'fold'
+            ? new FoldLink(chain, link.open(), link.stat ?? NO_STAT, sink)
+            : new RecordLink(chain, KINDS[link.kind], link.fn, link.stat ?? NO_STAT, sink);
+      }
+      const first = sink;
+      const push = (record: unknown): void => first.push(record);
+      const end = (): void => {
+        sourceDone?.();
+        first.complete();
+      };
+      const enter: (record: unknown, _?: unknown) => void = wrap ? wrap(push) : push;
+      const ended: (_?: unknown, __?: unknown) => void = wrap ? wrap(end) : end;
+      const subscription = source.pipe(whileOpen(out)).subscribe({
+        next: (record) => enter(record),
+        error: (error: unknown) => {
+          if (!sourceError) return out.error(error);
+          sourceError(error);
+          ended();
+        },
+        complete: () => ended(),
+      });
+      return () => subscription.unsubscribe();
+    });
+}
