@@ -247,7 +247,7 @@ export class DriverGears extends Gears {
       let finished = false;
       let reason = 'Execution aborted';
       const done = new Set<string>();
-      const startedAt = performance.now();
+      const unownedSince = new Map<string, number>();
       const fail = (why: string): void => {
         if (!active) return;
         reason = why;
@@ -309,10 +309,22 @@ export class DriverGears extends Gears {
               return fail(`worker ${claim.worker} lost shard ${shard?.id ?? '?'} (task ${task})`);
             }
           }
+          // A task nobody claimed yet: waited for while some worker holds its lease (a busy worker claims late),
+          // failed once it had no lease for a lease and a tick.
           const unclaimed = tasks.filter((t) => !descriptor.claims.has(t));
-          if (unclaimed.length > 0 && performance.now() - startedAt > leaseMs + tickMs) {
-            const shard = shards[tasks.indexOf(unclaimed[0]!)];
-            return fail(`no worker of app '${this.app}' owns shard ${shard?.id ?? '?'} (task ${unclaimed[0]})`);
+          const leases = unclaimed.length
+            ? ((await this.control.call('MGET', ...unclaimed.map((t) => keys.lease(t)))) as (string | null)[])
+            : [];
+          if (!active) return;
+          const now = performance.now();
+          for (let i = 0; i < unclaimed.length; i++) {
+            const task = unclaimed[i]!;
+            if (leases[i] !== null) unownedSince.delete(task);
+            else if (!unownedSince.has(task)) unownedSince.set(task, now);
+            else if (now - unownedSince.get(task)! > leaseMs + tickMs) {
+              const shard = shards[tasks.indexOf(task)];
+              return fail(`no worker of app '${this.app}' owns shard ${shard?.id ?? '?'} (task ${task})`);
+            }
           }
           await pause(tickMs);
         }

@@ -13,7 +13,7 @@ import { killAll, startWorker, stopWorker, untilSpread, type WorkerProcess } fro
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const DRIVER = fileURLToPath(new URL('./fixtures/driver.ts', import.meta.url));
-const LEASE = 1500;
+const LEASE = 3000;
 
 afterAll(() => killAll());
 
