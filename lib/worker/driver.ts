@@ -197,20 +197,21 @@ export class DriverGears extends Gears {
         : origin;
     const leaseMs = await appLeaseMs(this.control, this.keys, DEFAULT_LEASE_MS);
     const key = this.keys.execution(id);
-    await this.control.call(
-      'HSET',
-      key,
-      ...descriptorFields({
-        tasks: this.tasks,
-        origin: shipped,
-        ...(arg !== undefined ? { arg: { value: arg } } : {}),
-        options: readerOptions,
-        prior: Array.from(prior, (p) => p ?? null),
-      }),
-    );
-    await this.control.call('PEXPIRE', key, RUNNING_TTL_MS);
-    await this.control.call('SET', this.keys.driver(id), '1', 'PX', leaseMs);
-    await this.control.call('XADD', this.keys.runs, 'MAXLEN', '~', 1000, '*', 'id', id);
+    const fields = descriptorFields({
+      tasks: this.tasks,
+      origin: shipped,
+      ...(arg !== undefined ? { arg: { value: arg } } : {}),
+      options: readerOptions,
+      prior: Array.from(prior, (p) => p ?? null),
+    });
+    // One transaction (all in the app's slot): the run is announced with its descriptor, both expiring.
+    const tx = await this.control.transaction();
+    await tx.commit([
+      ['HSET', key, ...fields],
+      ['PEXPIRE', key, RUNNING_TTL_MS],
+      ['SET', this.keys.driver(id), '1', 'PX', leaseMs],
+      ['XADD', this.keys.runs, 'MAXLEN', '~', 1000, '*', 'id', id],
+    ]);
     const execution = new Execution<T>(
       id,
       plan,
