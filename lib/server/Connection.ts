@@ -11,6 +11,7 @@ import { countProxied } from '../metrics/proxyCount.ts';
 import { ATTACK_WARNING, isCrossProtocolAttack } from './exposure.ts';
 import { forwardRaw, type RawRequest } from './rawBatch.ts';
 import type { WireProxy } from './wireProxy.ts';
+import { NO_REPLY, WireSession } from './wireSession.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost extends ServerContext {
@@ -56,6 +57,8 @@ export class Connection implements ClientState {
   private closed = false;
   /** The client closed its side: answer what is queued, then close ours. */
   private ended = false;
+  /** Connection state held in Redis for this client (transaction, blocking command, subscription). */
+  private readonly session: WireSession | undefined;
   /** Called whenever the connection has no request in progress (server shutdown waits on it). */
   private onIdle: (() => void) | undefined;
 
@@ -68,16 +71,28 @@ export class Connection implements ClientState {
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     this.localHost = (socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
     this.parser = new RespParser(host.limits);
+    this.session =
+      host.wire &&
+      new WireSession(host.gears, host.wire, {
+        protocol: () => this.protocol,
+        write: (bytes) => {
+          if (!this.closed && this.socket.writable) this.socket.write(bytes);
+        },
+        close: () => this.destroy(),
+      });
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.flowControl());
     socket.on('end', () => {
       this.ended = true;
+      // Redis frees a client at EOF: a blocked pop must not take an element for nobody, a transaction is gone.
+      this.session?.close();
       if (!this.busy) this.finish();
     });
     socket.on('error', () => undefined); // ECONNRESET and friends: 'close' follows and cleans up
     socket.on('close', () => {
       this.closed = true;
       this.queue.length = 0;
+      this.session?.close();
       host.forget(this);
       this.onIdle?.();
     });
@@ -128,7 +143,9 @@ export class Connection implements ClientState {
         const batch = this.rawBatch();
         if (batch.length > 0) {
           const replies = await forwardRaw(this.host, this.host.wire!, this.protocol, batch, (args) =>
-            this.dispatch(args).then((reply) => (reply instanceof CloseAfter ? reply.reply : reply)),
+            this.dispatch(args).then((reply) =>
+              reply instanceof CloseAfter ? reply.reply : reply === NO_REPLY || Buffer.isBuffer(reply) ? null : reply,
+            ),
           );
           if (!this.closed && this.socket.writable) this.socket.write(replies);
           this.flowControl();
@@ -149,7 +166,7 @@ export class Connection implements ClientState {
           this.closeAfter(SHUTTING_DOWN);
           break;
         }
-        let reply: Reply | CloseAfter;
+        let reply: Reply | CloseAfter | Buffer | typeof NO_REPLY;
         try {
           reply = await this.dispatch(request);
         } catch (error) {
@@ -159,7 +176,10 @@ export class Connection implements ClientState {
           this.closeAfter(reply.reply);
           break;
         }
-        this.write(reply);
+        if (reply === NO_REPLY) continue;
+        if (Buffer.isBuffer(reply)) {
+          if (!this.closed && this.socket.writable) this.socket.write(reply);
+        } else this.write(reply);
         this.flowControl();
       }
     } finally {
@@ -177,13 +197,14 @@ export class Connection implements ClientState {
   private rawBatch(): RawRequest[] {
     const wire = this.host.wire;
     if (wire === undefined || !this.authenticated || this.host.stopping) return [];
+    if (this.session?.captures) return [];
     const batch: RawRequest[] = [];
     for (const args of this.queue) {
       if (args instanceof RespProtocolError || batch.length >= MAX_RAW_BATCH) break;
       const name = args[0];
       if (name === undefined || name.length > 32) break;
       const upper = name.toString('latin1').toUpperCase();
-      if (builtin(upper) || isCrossProtocolAttack(name)) break;
+      if (builtin(upper) || isCrossProtocolAttack(name) || this.session!.claims(upper, args)) break;
       const endpoint = wire.route(upper, args);
       if (endpoint === undefined) break;
       batch.push({ args, upper, endpoint });
@@ -192,9 +213,13 @@ export class Connection implements ClientState {
     return batch;
   }
 
-  private async dispatch(request: Buffer[]): Promise<Reply | CloseAfter> {
+  private async dispatch(request: Buffer[]): Promise<Reply | CloseAfter | Buffer | typeof NO_REPLY> {
+    const upper = (request[0]?.toString('utf8') ?? '').toUpperCase();
+    const session = this.session;
+    if (session && this.authenticated && upper !== 'QUIT') {
+      if (session.captures || (!builtin(upper) && session.claims(upper, request))) return session.handle(upper, request);
+    }
     const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
-    const upper = name.toUpperCase();
     const command = builtin(upper);
     if (!this.authenticated && !command?.beforeAuth) return NOAUTH;
     if (command) {

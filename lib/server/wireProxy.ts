@@ -32,8 +32,6 @@ const NOT_RAW = new Set([
   'BZPOPMIN',
   'BZPOPMAX',
   'BZMPOP',
-  'XREAD',
-  'XREADGROUP',
   'WAIT',
   'WAITAOF',
   'RESET',
@@ -46,6 +44,15 @@ const NOT_RAW = new Set([
   'AUTH',
   'CLIENT',
 ]);
+
+const BLOCKING = new Set(['BLPOP', 'BRPOP', 'BRPOPLPUSH', 'BLMOVE', 'BLMPOP', 'BZPOPMIN', 'BZPOPMAX', 'BZMPOP']);
+
+/** Whether a request blocks its connection (`BLPOP`, `XREAD … BLOCK`, …). */
+export function isBlockingRequest(upper: string, args: readonly Buffer[]): boolean {
+  if (BLOCKING.has(upper)) return true;
+  if (upper !== 'XREAD' && upper !== 'XREADGROUP') return false;
+  return args.some((arg, i) => i > 0 && arg.length === 5 && arg.toString('latin1').toUpperCase() === 'BLOCK');
+}
 
 /** Keyspace-wide commands the engine asks every shard of a cluster for (one shard: raw like any other). */
 const ALL_SHARDS = new Set(['KEYS', 'SCAN', 'DBSIZE', 'FLUSHALL', 'FLUSHDB', 'RANDOMKEY']);
@@ -101,11 +108,18 @@ export class WireProxy {
   route(upper: string, args: readonly Buffer[]): WireEndpoint | undefined {
     if (NOT_RAW.has(upper) || upper.startsWith('RG.') || !this.refresh()) return undefined;
     if (this.gears.isHooked(upper)) return undefined;
+    if ((upper === 'XREAD' || upper === 'XREADGROUP') && isBlockingRequest(upper, args)) return undefined;
     if (this.endpoints.length === 1) return this.endpoints[0];
     if (ALL_SHARDS.has(upper)) return undefined;
     const slot = keySlot(upper.toLowerCase(), args);
     if (slot === null) return undefined; // keys of several slots: split per key, or CROSSSLOT, by the engine
     return this.endpoints[slot === undefined ? this.initiator : (this.slots[slot] ?? -1)];
+  }
+
+  /** How many nodes the data is on (1: standalone Redis). */
+  get nodeCount(): number {
+    this.refresh();
+    return this.endpoints.length;
   }
 
   /** The endpoint of the node owning `slot` (the first master for keyless work). */
