@@ -61,7 +61,7 @@ describe('connect(url, { app }) checks its options', () => {
     expect(() => defineGears({ x: 1 as never })).toThrow("gear 'x' must be a function");
   });
 
-  it('refuses what cannot ship, before anything is written: inline closures, registrations, collect: false', async () => {
+  it('refuses what cannot ship, before anything is written: inline closures (run and register), collect: false', async () => {
     const driver = (await connect(inject('redisUrl'), {
       app: `refuse-${randomBytes(3).toString('hex')}`,
     })) as DriverGears;
@@ -78,7 +78,7 @@ describe('connect(url, { app }) checks its options', () => {
           .map((r) => r.key)
           .run(),
       ).rejects.toBeInstanceOf(GearsError);
-      await expect(driver.GB().register()).rejects.toThrow('registrations do not run on the workers');
+      await expect(driver.GB().register()).rejects.toThrow('gear is not shippable');
       await expect(runScript(driver, "GB().run('x*', { collect: false })")).rejects.toThrow("'collect: false'");
       expect(() => driver.gear('lengths')).toThrow('was given no gear module');
       expect(await driver.execute('KEYS', `rxg:*${driver.app}*`)).toEqual([]);
