@@ -17,7 +17,14 @@ export class IdleWatch {
   /** Watches `execution` until it finishes. */
   add(execution: Execution): void {
     this.watched.set(execution, { activity: execution.activity, since: Date.now() });
-    execution.onFinish(() => this.watched.delete(execution));
+    execution.onFinish(() => {
+      this.watched.delete(execution);
+      // Nothing left to watch: no timer lingers until its next tick (an idle engine holds no timer).
+      if (this.watched.size === 0) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+    });
     this.schedule();
   }
 
