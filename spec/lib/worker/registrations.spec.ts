@@ -116,6 +116,9 @@ describe('registrations on worker processes (3-master Cluster)', () => {
         await local.execute('SET', gone, '1');
         await new Promise((r) => setTimeout(r, 300));
         expect(await local.execute('HGET', seen, gone)).toBeNull();
+      } catch (error) {
+        for (const w of workers) console.log(w.id, w.log.slice(-15).join('\n'));
+        throw error;
       } finally {
         await driver.close();
         for (const worker of workers) await stopWorker(worker);
