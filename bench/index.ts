@@ -56,6 +56,11 @@ const WORKLOADS: readonly Workload[] = [
     name: 'gears as source text (issue 18: RG.JSEXECUTE through the server vs the library closure)',
     run: async (s) => (await import('./sourceText.ts')).run(s),
   },
+  {
+    id: 9,
+    name: 'sustained stream events on worker processes (issue 15: 2 workers vs 1)',
+    run: async (s) => (await import('./workersEvents.ts')).run(s),
+  },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
