@@ -77,7 +77,8 @@ export class MemorySession {
           return OK;
         case 'WATCH':
           if (args.length === 0) return this.queueError(arity('watch'));
-          if (this.queue !== undefined) return this.queueError(new RedisReplyError('ERR WATCH inside MULTI is not allowed'));
+          // Refused, but the transaction stays valid (Redis does not flag it for EXECABORT).
+          if (this.queue !== undefined) return new RedisReplyError('ERR WATCH inside MULTI is not allowed');
           this.watch(args);
           return OK;
         case 'UNWATCH':
