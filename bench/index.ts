@@ -56,6 +56,11 @@ const WORKLOADS: readonly Workload[] = [
     name: 'gears as source text (issue 18: RG.JSEXECUTE through the server vs the library closure)',
     run: async (s) => (await import('./sourceText.ts')).run(s),
   },
+  {
+    id: 9,
+    name: 'the proxy (issue 11: redis-benchmark through rxgears serve vs the same Redis directly)',
+    run: async (s) => (await import('./proxy.ts')).run(s),
+  },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
