@@ -11,7 +11,12 @@ import { AtomicScope, runAtomic } from './engine/atomic.ts';
 import { ConfigStore, LOG_LEVELS, type ConfigValue, type GearsConfig, type LogLevel } from './engine/config.ts';
 import { Execution, type ExecutionInfo, type RunResult } from './engine/Execution.ts';
 import { ExecutionRegistry, type ExecutionSummary } from './engine/ExecutionRegistry.ts';
-import { Registrations, type LaunchSpec, type RegistrationHost } from './engine/registrations.ts';
+import {
+  Registrations,
+  type LaunchSpec,
+  type RegistrationHost,
+  type RegistrationPlacement,
+} from './engine/registrations.ts';
 import type { RegistrationInfo } from './engine/Registration.ts';
 import type { RegisterOptions } from './engine/registerOptions.ts';
 import type { ReaderContext } from '../readers/types.ts';
@@ -359,6 +364,17 @@ export class Gears implements RuntimeEngine, PlanRunner {
   register(plan: Plan, options: RegisterOptions): Promise<string> {
     this.assertOpen();
     return this.registrations.register(plan, options);
+  }
+
+  /** @internal a worker process's registration: under the app's id, listening where `placement` says. */
+  registerPlaced(plan: Plan, options: RegisterOptions, placement: RegistrationPlacement): Promise<string> {
+    this.assertOpen();
+    return this.registrations.register(plan, options, placement);
+  }
+
+  /** @internal listens again where a placed registration's placement says now. */
+  relisten(id: string): Promise<void> {
+    return this.registrations.relisten(id);
   }
 
   /**

@@ -3,6 +3,7 @@ import { GearsError } from './errors.ts';
 import { createMemoryTopology } from './cluster/memoryTopology.ts';
 import { SLOT_COUNT } from './cluster/slots.ts';
 import { createRedisTopology } from './store/redis/index.ts';
+import { checkRedisTarget } from './store/redis/clientShape.ts';
 import type { Registry } from 'prom-client';
 import type { DriverOptions } from './worker/driver.ts';
 
@@ -38,6 +39,7 @@ export async function connect(target: string | ConnectOptions = {}, more: Connec
   const { shards, redis, metrics, app, gears: gearModule, ...engineOptions } = options;
   if ((app !== undefined || gearModule !== undefined) && redis === undefined)
     throw new GearsError("connect(): 'app' and 'gears' need Redis (workers meet there): connect(url, { app })");
+  if (redis !== undefined) checkRedisTarget(redis, 'connect()');
   if (redis !== undefined && shards !== undefined) {
     throw new GearsError("connect(): 'shards' is for the embedded store; a Redis Cluster brings its own shards");
   }

@@ -100,7 +100,7 @@ export function streamReaderEvents(
   const matches = prefixMatcher(prefix);
   const settings: StreamConsumerSettings = {
     group: `rxgears:${control.name}`,
-    consumer: streamConsumerName(control.name),
+    consumer: control.consumer ?? streamConsumerName(control.name),
     batch: options.batch ?? DEFAULT_STREAM_REGISTER_OPTIONS.batch,
     duration: options.duration ?? DEFAULT_STREAM_REGISTER_OPTIONS.duration,
     onFailedPolicy: options.onFailedPolicy ?? DEFAULT_STREAM_REGISTER_OPTIONS.onFailedPolicy,

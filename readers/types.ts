@@ -42,6 +42,8 @@ export interface EventControl {
   readonly registrationId: string;
   /** `name` option, or `'default'`. */
   readonly name: string;
+  /** StreamReader's consumer name, when the engine names it (a worker process: after the task, so it follows the task). */
+  readonly consumer?: string;
   /** Whether the registration is paused now (a StreamReader stops reading while it is). */
   paused(): boolean;
   /** Reports the registration's state (StreamReader: `WAITING_FOR_RETRY_ON_FAILURE`, `ABORTED`, back to `OK`). */

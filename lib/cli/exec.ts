@@ -32,9 +32,13 @@ function printResult(result: RunResult<unknown>): void {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values, positionals } = parseCommandArgs('exec', args, {
-    redis: { type: 'string' },
-    shards: { type: 'string' },
+  const {
+    values,
+    positionals,
+    source: from,
+  } = parseCommandArgs('exec', args, {
+    redis: { type: 'string', group: 'data' },
+    shards: { type: 'string', group: 'data' },
     unblocking: { type: 'boolean' },
     'allow-require': { type: 'boolean' },
   });
@@ -46,9 +50,9 @@ export async function run(args: string[]): Promise<void> {
   if (file === undefined) throw new UsageError('exec: which script? (rxgears exec <file|->, see --help)');
   if (extra !== undefined) throw new UsageError(`exec: unexpected argument '${extra}'`);
   if (values.redis !== undefined && values.shards !== undefined) {
-    throw new UsageError('exec: --redis and --shards exclude each other');
+    throw new UsageError(`exec: ${from('redis')} and ${from('shards')} exclude each other`);
   }
-  const shards = integerFlag('shards', values.shards, 1, 16384);
+  const shards = integerFlag(from('shards'), values.shards, 1, 16384);
   const source = await readSource(file);
 
   const { connect } = await import('../connect.ts');

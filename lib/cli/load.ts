@@ -33,10 +33,11 @@ function parseFile(text: string, file: string): FileCommand[] {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values, positionals } = parseCommandArgs('load', args, {
-    redis: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
+  // RXGEARS_LOAD_URL, not RXGEARS_REDIS_URL: that one is where serve keeps the data, not what load writes to.
+  const { values, positionals, source } = parseCommandArgs('load', args, {
+    redis: { type: 'string', group: 'target', env: 'RXGEARS_LOAD_URL' },
+    port: { type: 'string', group: 'target' },
+    host: { type: 'string', group: 'target' },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -46,9 +47,9 @@ export async function run(args: string[]): Promise<void> {
   if (file === undefined) throw new UsageError('load: which file? (rxgears load <file|->, see --help)');
   if (extra !== undefined) throw new UsageError(`load: unexpected argument '${extra}'`);
   if (values.redis !== undefined && (values.port !== undefined || values.host !== undefined)) {
-    throw new UsageError('load: give either --redis URL or --host/--port');
+    throw new UsageError(`load: give either ${source('redis')} or ${source('host')}/${source('port')}`);
   }
-  const port = integerFlag('port', values.port, 1, 65535) ?? 6380;
+  const port = integerFlag(source('port'), values.port, 1, 65535) ?? 6380;
   const url = values.redis ?? `redis://${values.host ?? '127.0.0.1'}:${port}`;
   const commands = parseFile(await readSource(file), file);
 

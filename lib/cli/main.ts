@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { types } from 'node:util';
 import { GearsError } from '../errors.ts';
 import { UsageError } from './args.ts';
@@ -23,9 +24,20 @@ Usage:
   rxgears exec <file|-> [--redis URL | --shards N] [--unblocking] [--allow-require]
   rxgears load <file|-> [--redis URL | --port P] [--host H]
   rxgears worker --redis URL --app NAME [--gears FILE] [--id ID] [--lease MS]
+  rxgears --version
+
+Every option can also come from the environment: RXGEARS_<OPTION> (--deployments-key: RXGEARS_DEPLOYMENTS_KEY),
+with RXGEARS_REDIS_URL for --redis (load: RXGEARS_LOAD_URL) and RXGEARS_WORKER_ID for worker --id.
+A flag wins over its variable, the variable over the default; an empty variable counts as unset.
 
 Run "rxgears <command> --help" for the details of a command.
 `;
+
+/** The installed package's version, read through the package's own name (its exports list package.json). */
+function version(): string {
+  const pkg = createRequire(import.meta.url)('rxgears/package.json') as { version: string };
+  return pkg.version;
+}
 
 /** One line for any failure; the error's name where it says something (SyntaxError, RedisReplyError, …). */
 function describe(error: unknown): string {
@@ -47,6 +59,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
       process.stdout.write(USAGE);
+      return;
+    }
+    if (name === '--version' || name === '-v' || name === 'version') {
+      process.stdout.write(`${version()}\n`);
       return;
     }
     const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;

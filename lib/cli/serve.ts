@@ -1,8 +1,9 @@
 import { integerFlag, parseCommandArgs, untilSignal, UsageError } from './args.ts';
 import { httpFlag } from './httpFlag.ts';
+import { logFormat } from './logFormat.ts';
 
 export const HELP = `Usage: rxgears serve [--redis URL | --shards N] [--port 6380] [--bind 127.0.0.1] [--requirepass P] [--allow-require] [--deployments-key K] [--http [ADDR:]PORT]
-       [--protected-mode yes|no] [--shutdown-timeout S] [--app NAME]
+       [--protected-mode yes|no] [--shutdown-timeout S] [--app NAME] [--log-format text|json]
 
 A RESP server (RESP2, RESP3 after HELLO 3): RG.JSEXECUTE and the other RG.* commands, every other command
 proxied to the data. Talk to it with redis-cli -p <port> or any Redis client.
@@ -22,15 +23,19 @@ proxied to the data. Talk to it with redis-cli -p <port> or any Redis client.
                     (rxgears worker --app NAME) instead of in this process
   --http [ADDR:]PORT  also serve /metrics (Prometheus), /healthz, /readyz and the dashboard over HTTP, on
                     127.0.0.1 unless ADDR says otherwise (any other address needs --requirepass)
+  --log-format F    the engine's log on stderr: text (default) or json (pino's line format)
+
+Each option can come from RXGEARS_<OPTION> instead (RXGEARS_REDIS_URL for --redis, RXGEARS_PORT, …);
+a flag wins over the variable.
 
 Prints "rxgears listening on <addr>:<port>"; on SIGINT / SIGTERM stops accepting, lets commands in progress
 finish (up to --shutdown-timeout), answers the rest with an error, and exits 0.
 `;
 
 export async function run(args: string[]): Promise<void> {
-  const { values, positionals } = parseCommandArgs('serve', args, {
-    redis: { type: 'string' },
-    shards: { type: 'string' },
+  const { values, positionals, source } = parseCommandArgs('serve', args, {
+    redis: { type: 'string', group: 'data' },
+    shards: { type: 'string', group: 'data' },
     port: { type: 'string' },
     bind: { type: 'string' },
     requirepass: { type: 'string' },
@@ -40,6 +45,7 @@ export async function run(args: string[]): Promise<void> {
     'protected-mode': { type: 'string' },
     'shutdown-timeout': { type: 'string' },
     app: { type: 'string' },
+    'log-format': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -47,22 +53,25 @@ export async function run(args: string[]): Promise<void> {
   }
   if (positionals.length > 0) throw new UsageError(`serve: unexpected argument '${positionals[0]}'`);
   if (values.redis !== undefined && values.shards !== undefined) {
-    throw new UsageError('serve: --redis and --shards exclude each other (a Redis Cluster brings its own shards)');
+    throw new UsageError(
+      `serve: ${source('redis')} and ${source('shards')} exclude each other (a Redis Cluster brings its own shards)`,
+    );
   }
   if (values.app !== undefined && values.redis === undefined)
     throw new UsageError('serve: --app needs --redis (the workers meet in Redis)');
-  const shards = integerFlag('shards', values.shards, 1, 16384);
-  const port = integerFlag('port', values.port, 0, 65535);
-  const requirePass = values.requirepass ?? process.env.RXGEARS_REQUIREPASS;
+  const shards = integerFlag(source('shards'), values.shards, 1, 16384);
+  const port = integerFlag(source('port'), values.port, 0, 65535);
+  const requirePass = values.requirepass;
   if (requirePass === '') throw new UsageError('serve: --requirepass needs a non-empty password');
+  const logger = logFormat(values['log-format'], source('log-format'));
   const deploymentsKey = values['deployments-key'];
   if (deploymentsKey === '') throw new UsageError('serve: --deployments-key needs a key name');
   const http = httpFlag(values.http);
   const protectedMode = values['protected-mode']?.toLowerCase();
   if (protectedMode !== undefined && protectedMode !== 'yes' && protectedMode !== 'no') {
-    throw new UsageError(`serve: --protected-mode takes yes or no, got '${values['protected-mode']}'`);
+    throw new UsageError(`serve: ${source('protected-mode')} takes yes or no, got '${values['protected-mode']}'`);
   }
-  const shutdownTimeout = integerFlag('shutdown-timeout', values['shutdown-timeout'], 0, 86_400) ?? 10;
+  const shutdownTimeout = integerFlag(source('shutdown-timeout'), values['shutdown-timeout'], 0, 86_400) ?? 10;
 
   const { serve } = await import('../server/Server.ts');
   const { describeError } = await import('../server/sandbox.ts');
@@ -76,6 +85,7 @@ export async function run(args: string[]): Promise<void> {
     ...(deploymentsKey !== undefined ? { deploymentsKey } : {}),
     ...(protectedMode !== undefined ? { protectedMode: protectedMode === 'yes' } : {}),
     ...(values.app !== undefined ? { app: values.app } : {}),
+    ...(logger !== undefined ? { logger } : {}),
   });
   const { serveHttpBeside } = await import('../http/serveBeside.ts');
   const web = http && (await serveHttpBeside(server, { ...http, requirePass, redis: values.redis, deploymentsKey }));

@@ -21,11 +21,11 @@ Prints "rxgears worker <id> ready"; stops on SIGINT / SIGTERM, handing its shard
 `;
 
 export async function run(args: string[]): Promise<void> {
-  const { values, positionals } = parseCommandArgs('worker', args, {
+  const { values, positionals, source } = parseCommandArgs('worker', args, {
     redis: { type: 'string' },
     app: { type: 'string' },
     gears: { type: 'string' },
-    id: { type: 'string' },
+    id: { type: 'string', env: 'RXGEARS_WORKER_ID' },
     lease: { type: 'string' },
     'allow-require': { type: 'boolean' },
     verbose: { type: 'boolean' },
@@ -41,7 +41,7 @@ export async function run(args: string[]): Promise<void> {
     throw new UsageError(`worker: --app '${values.app}' must be letters, digits, '_', '.' or '-'`);
   if (values.id !== undefined && !/^[\w.-]+$/.test(values.id))
     throw new UsageError(`worker: --id '${values.id}' must be letters, digits, '_', '.' or '-'`);
-  const leaseMs = integerFlag('lease', values.lease, 300, 3_600_000);
+  const leaseMs = integerFlag(source('lease'), values.lease, 300, 3_600_000);
 
   let module: GearModule | undefined;
   if (values.gears !== undefined) {

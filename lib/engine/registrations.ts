@@ -39,6 +39,18 @@ export interface LaunchSpec {
   hook?: HookRuntime;
 }
 
+/**
+ * Where a registration listens, when not on every shard: a worker process of an app (README "Scaling out")
+ * registers each of the app's registrations under the app's id, listens only on the shards whose tasks it
+ * holds (re-read by `relisten`), and names its stream consumers after the task, so they follow the task.
+ */
+export interface RegistrationPlacement {
+  id: string;
+  listensOn(shard: Shard): boolean;
+  /** The stream consumer name on a shard (default `streamConsumerName`). */
+  consumer?(shard: Shard): string;
+}
+
 /** The event source of a KeysReader registration with `commands`: its shard's keyspace subscription, no trigger. */
 const keyspaceOnly: EventSource<unknown> = (context) => context.shard.store.keyspaceEvents().pipe(ignoreElements());
 
@@ -49,6 +61,7 @@ const keyspaceOnly: EventSource<unknown> = (context) => context.shard.store.keys
  */
 export class Registrations {
   private readonly byId = new Map<string, Registration>();
+  private readonly placements = new Map<Registration, RegistrationPlacement>();
   private readonly triggers = new Map<string, Registration>();
   private readonly hooks = new CommandHooks({
     launch: (registration, shard, records, runtime) =>
@@ -61,11 +74,12 @@ export class Registrations {
 
   constructor(private readonly host: RegistrationHost) {}
 
-  async register(plan: Plan, options: RegisterOptions): Promise<string> {
+  async register(plan: Plan, options: RegisterOptions, placement?: RegistrationPlacement): Promise<string> {
     validateRegisterOptions(readerFor(plan.reader), options);
     const trigger = options.trigger;
     if (trigger !== undefined && this.triggers.has(trigger)) throw new GearsError('trigger already registered');
-    const id = `${this.host.defaultShard().id}-${++this.sequence}`;
+    if (placement && this.byId.has(placement.id)) throw new GearsError(`registration '${placement.id}' exists`);
+    const id = placement?.id ?? `${this.host.defaultShard().id}-${++this.sequence}`;
     const args: Record<string, unknown> = {
       prefix: options.prefix ?? (plan.defaultArg as string | undefined) ?? '*',
       ...options,
@@ -77,7 +91,9 @@ export class Registrations {
     // Command hooks chain: checked (and refused) before anything runs.
     if (options.hook !== undefined) this.hooks.addOverride(registration, options.hook, options.keyPrefix);
     if (options.commands !== undefined) this.hooks.addWatcher(registration, options.commands);
-    if (options.onRegistered) {
+    if (placement) this.placements.set(registration, placement);
+    // A placed registration's onRegistered runs where it is placed (the worker, per task it starts).
+    if (options.onRegistered && !placement) {
       const onRegistered = options.onRegistered;
       try {
         for (const shard of this.host.shards) await runInContext(this.host.runtime(shard), async () => onRegistered());
@@ -159,6 +175,12 @@ export class Registrations {
     return this.hooks.run(call);
   }
 
+  /** Listens again where a placed registration's `listensOn` says now (a worker gained or lost a task). */
+  async relisten(id: string): Promise<void> {
+    const registration = this.get(id);
+    if (registration.active) await this.listen(registration);
+  }
+
   /** Follows a topology change: new shards start listening, gone ones stop. */
   async syncShards(): Promise<void> {
     for (const registration of this.byId.values()) if (registration.active) await this.listen(registration);
@@ -184,6 +206,7 @@ export class Registrations {
   private remove(registration: Registration): void {
     registration.stop();
     this.byId.delete(registration.id);
+    this.placements.delete(registration);
     for (const [name, r] of this.triggers) if (r === registration) this.triggers.delete(name);
     this.hooks.remove(registration);
   }
@@ -195,7 +218,8 @@ export class Registrations {
     // open so the chain can see the events its commands cause.
     const source = registration.args['commands'] !== undefined ? keyspaceOnly : reader.events;
     if (!source) return; // CommandReader: runs on trigger()
-    const shards = this.host.shards;
+    const placement = this.placements.get(registration);
+    const shards = placement ? this.host.shards.filter((s) => placement.listensOn(s)) : this.host.shards;
     const current = new Set(shards.map((s) => s.id));
     for (const [shardId, subscription] of registration.subscriptions) {
       if (!current.has(shardId)) {
@@ -209,6 +233,7 @@ export class Registrations {
       const control: EventControl = {
         registrationId: registration.id,
         name: typeof registration.args['name'] === 'string' ? registration.args['name'] : 'default',
+        ...(placement?.consumer ? { consumer: placement.consumer(shard) } : {}),
         paused: () => registration.paused,
         setStatus: (status) => {
           if (registration.status !== 'PAUSED' || status === 'ABORTED') registration.status = status;

@@ -8,6 +8,7 @@ import { WireProxy } from './wireProxy.ts';
 import { PubSub } from '../store/memory/pubsub.ts';
 import { parseRedisUrl } from './client.ts';
 import { deploymentsOf } from './deployments.ts';
+import type { Logger } from '../logger.ts';
 
 /** Options of the RESP server. */
 export interface ServerOptions {
@@ -190,6 +191,8 @@ export interface ServeOptions extends ServerOptions {
   shards?: number;
   /** With `redis`: run scripts on this app's worker processes (`connect(url, { app })`, README "Scaling out"). */
   app?: string;
+  /** The engine's logger (`connect({ logger })`): pino-style `{ debug, info, warn, error }`. */
+  logger?: Logger;
 }
 
 /**
@@ -202,7 +205,7 @@ export interface ServeOptions extends ServerOptions {
  * console.log(`listening on ${server.port}`);
  */
 export async function serve(options: ServeOptions = {}): Promise<RxgearsServer> {
-  const { redis, shards, app, ...serverOptions } = options;
+  const { redis, shards, app, logger, ...serverOptions } = options;
   if (redis !== undefined && serverOptions.requirePass === undefined) {
     const { username, password } = parseRedisUrl(redis);
     if (password !== undefined) {
@@ -214,6 +217,7 @@ export async function serve(options: ServeOptions = {}): Promise<RxgearsServer> 
   const { connect } = await import('../connect.ts');
   const gears = await connect({
     ...(redis !== undefined ? { redis } : {}),
+    ...(logger !== undefined ? { logger } : {}),
     ...(shards !== undefined ? { shards } : {}),
     ...(app !== undefined ? { app } : {}),
   });

@@ -1,5 +1,4 @@
-import type { ClusterInfo, Gears } from '../Gears.ts';
-import type { ExecutionInfo, RunResult } from '../engine/Execution.ts';
+import type { Gears } from '../Gears.ts';
 import { ErrorReply, OK, type Reply } from './replies.ts';
 import { errorReply, recordReply, runResultReply, valueReply } from './convert.ts';
 import { clusterReply, executionReply, registrationReply } from './rgReplies.ts';
@@ -17,51 +16,6 @@ export interface RgContext {
 /** The context's deployments, or an in-memory table for this call (a context made without a server). */
 function deploymentsIn(context: RgContext): Deployments {
   return context.deployments ?? new Deployments(context.gears, { key: false });
-}
-
-type Awaitable<T> = T | PromiseLike<T>;
-
-/**
- * The engine methods RG commands call, as DESIGN.md §3 names them. Where `Gears` has the method its own
- * signature is used (so this file stops compiling if the two disagree); until then this one documents what
- * the server expects, and the command answers `ERR … is not available yet`.
- */
-interface EngineFacade {
-  dumpExecutions(): Awaitable<readonly { executionId: string; status: string; registered: boolean }[]>;
-  getResults(id: string): Awaitable<RunResult<unknown>>;
-  getResultsBlocking(id: string): Awaitable<RunResult<unknown>>;
-  abortExecution(id: string): unknown;
-  dropExecution(id: string): unknown;
-  getExecution(id: string): Awaitable<ExecutionInfo>;
-  dumpRegistrations(): Awaitable<readonly object[]>;
-  unregister(id: string): unknown;
-  pauseRegistrations(ids: string[]): unknown;
-  unpauseRegistrations(ids: string[]): unknown;
-  clearRegistrationsStats(): unknown;
-  trigger(name: string, ...args: string[]): Awaitable<readonly unknown[]>;
-  triggerOnKey(name: string, key: string, ...args: string[]): Awaitable<readonly unknown[]>;
-  configGet(...keys: string[]): unknown;
-  configSet(pairs: Record<string, string>): unknown;
-  infoCluster(): Awaitable<ClusterInfo>;
-  refreshCluster(): unknown;
-}
-
-type FacadeMethod<K extends keyof EngineFacade> = K extends keyof Gears ? Gears[K] : EngineFacade[K];
-
-/** The engine's method `name`, bound, or undefined while the engine does not have it. */
-function engineMethod<K extends keyof EngineFacade>(gears: Gears, name: K): FacadeMethod<K> | undefined {
-  const method = (gears as unknown as Record<string, unknown>)[name];
-  return typeof method === 'function'
-    ? ((method as (...a: unknown[]) => unknown).bind(gears) as FacadeMethod<K>)
-    : undefined;
-}
-
-class NotAvailable extends Error {}
-
-function need<K extends keyof EngineFacade>(gears: Gears, name: K, command: string): FacadeMethod<K> {
-  const method = engineMethod(gears, name);
-  if (!method) throw new NotAvailable(`ERR ${command} is not available yet`);
-  return method;
 }
 
 interface RgCommand {
@@ -138,45 +92,37 @@ const RG_COMMANDS: Record<string, RgCommand> = {
   'RG.DUMPEXECUTIONS': {
     arity: 1,
     run: async ({ gears }) =>
-      (await need(gears, 'dumpExecutions', 'RG.DUMPEXECUTIONS')()).map((e) => [
-        'executionId',
-        e.executionId,
-        'status',
-        e.status,
-        'registered',
-        e.registered ? 1 : 0,
-      ]),
+      gears
+        .dumpExecutions()
+        .map((e) => ['executionId', e.executionId, 'status', e.status, 'registered', e.registered ? 1 : 0]),
   },
   'RG.GETRESULTS': {
     arity: 2,
-    run: async ({ gears }, args) => runResultReply(await need(gears, 'getResults', 'RG.GETRESULTS')(id(args))),
+    run: async ({ gears }, args) => runResultReply(await gears.getResults(id(args))),
   },
   'RG.GETRESULTSBLOCKING': {
     arity: 2,
-    run: async ({ gears }, args) =>
-      runResultReply(await need(gears, 'getResultsBlocking', 'RG.GETRESULTSBLOCKING')(id(args))),
+    run: async ({ gears }, args) => runResultReply(await gears.getResultsBlocking(id(args))),
   },
   'RG.ABORTEXECUTION': {
     arity: 2,
-    run: async ({ gears }, args) => (await need(gears, 'abortExecution', 'RG.ABORTEXECUTION')(id(args)), OK),
+    run: async ({ gears }, args) => (gears.abortExecution(id(args)), OK),
   },
   'RG.DROPEXECUTION': {
     arity: 2,
-    run: async ({ gears }, args) => (await need(gears, 'dropExecution', 'RG.DROPEXECUTION')(id(args)), OK),
+    run: async ({ gears }, args) => (gears.dropExecution(id(args)), OK),
   },
   'RG.GETEXECUTION': {
     arity: -2,
-    run: async ({ gears }, args) => executionReply(await need(gears, 'getExecution', 'RG.GETEXECUTION')(id(args))),
+    run: async ({ gears }, args) => executionReply(gears.getExecution(id(args))),
   },
   'RG.DUMPREGISTRATIONS': {
     arity: 1,
-    run: async ({ gears }) =>
-      (await need(gears, 'dumpRegistrations', 'RG.DUMPREGISTRATIONS')()).map((r) => registrationReply(r)),
+    run: async ({ gears }) => gears.dumpRegistrations().map((r) => registrationReply(r)),
   },
   'RG.UNREGISTER': {
     arity: 2,
     run: async (context, args) => {
-      need(context.gears, 'unregister', 'RG.UNREGISTER');
       await deploymentsIn(context).unregister(id(args));
       return OK;
     },
@@ -184,38 +130,29 @@ const RG_COMMANDS: Record<string, RgCommand> = {
   'RG.JSDUMPSESSIONS': { arity: 1, run: async (context) => sessionsReply(deploymentsIn(context)) },
   'RG.PAUSEREGISTRATIONS': {
     arity: -2,
-    run: async ({ gears }, args) => (await need(gears, 'pauseRegistrations', 'RG.PAUSEREGISTRATIONS')(args), OK),
+    run: async ({ gears }, args) => (gears.pauseRegistrations(args), OK),
   },
   'RG.UNPAUSEREGISTRATIONS': {
     arity: -2,
-    run: async ({ gears }, args) => (await need(gears, 'unpauseRegistrations', 'RG.UNPAUSEREGISTRATIONS')(args), OK),
+    run: async ({ gears }, args) => (gears.unpauseRegistrations(args), OK),
   },
   'RG.CLEARREGISTRATIONSSTATS': {
     arity: 1,
-    run: async ({ gears }) => (await need(gears, 'clearRegistrationsStats', 'RG.CLEARREGISTRATIONSSTATS')(), OK),
+    run: async ({ gears }) => (gears.clearRegistrationsStats(), OK),
   },
   'RG.TRIGGER': {
     arity: -2,
     run: async (context, [name, ...rest]) =>
-      (await gated(context, async () => need(context.gears, 'trigger', 'RG.TRIGGER')(name!, ...rest))).map(recordReply),
+      (await gated(context, async () => context.gears.trigger(name!, ...rest))).map(recordReply),
   },
   'RG.TRIGGERONKEY': {
     arity: -3,
     run: async (context, [name, key, ...rest]) =>
-      (
-        await gated(context, async () => need(context.gears, 'triggerOnKey', 'RG.TRIGGERONKEY')(name!, key!, ...rest))
-      ).map(recordReply),
+      (await gated(context, async () => context.gears.triggerOnKey(name!, key!, ...rest))).map(recordReply),
   },
   'RG.CONFIGGET': {
     arity: -2,
-    run: async ({ gears }, keys) => {
-      const values: unknown = await need(gears, 'configGet', 'RG.CONFIGGET')(...keys);
-      if (Array.isArray(values)) return values.map(valueReply);
-      if (values !== null && typeof values === 'object') {
-        return keys.map((key) => valueReply((values as Record<string, unknown>)[key]));
-      }
-      return [valueReply(values)];
-    },
+    run: async ({ gears }, keys) => gears.configGet(...keys).map(valueReply),
   },
   'RG.CONFIGSET': {
     arity: -3,
@@ -223,17 +160,16 @@ const RG_COMMANDS: Record<string, RgCommand> = {
       if (args.length % 2 !== 0) return new ErrorReply("ERR wrong number of arguments for 'rg.configset' command");
       const pairs: Record<string, string> = {};
       for (let i = 0; i < args.length; i += 2) pairs[args[i]!] = args[i + 1]!;
-      const answer: unknown = await need(gears, 'configSet', 'RG.CONFIGSET')(pairs);
-      return Array.isArray(answer) ? answer.map(valueReply) : args.filter((_, i) => i % 2 === 0).map(() => OK);
+      return gears.configSet(pairs).map(valueReply);
     },
   },
   'RG.INFOCLUSTER': {
     arity: 1,
-    run: async ({ gears }) => clusterReply(await need(gears, 'infoCluster', 'RG.INFOCLUSTER')()),
+    run: async ({ gears }) => clusterReply(gears.infoCluster()),
   },
   'RG.REFRESHCLUSTER': {
     arity: 1,
-    run: async ({ gears }) => (await need(gears, 'refreshCluster', 'RG.REFRESHCLUSTER')(), OK),
+    run: async ({ gears }) => (await gears.refreshCluster(), OK),
   },
 };
 
@@ -268,7 +204,6 @@ export async function rgCommand(context: RgContext, name: string, args: string[]
   try {
     return await command.run(context, args);
   } catch (error) {
-    if (error instanceof NotAvailable) return new ErrorReply(error.message);
     return errorReply(error, true);
   }
 }

@@ -1,13 +1,16 @@
-import * as rxgears from '../index.ts';
-import { currentContext, type RuntimeContext } from '../engine/runtime.ts';
+import {
+  atomic,
+  callNext,
+  configGet,
+  currentContext,
+  execute,
+  hashtag,
+  log,
+  overrideReply,
+  type RuntimeContext,
+} from '../engine/runtime.ts';
 import { formatError } from '../errors.ts';
 import { types } from 'node:util';
-
-/**
- * The runtime helpers scripts get as globals: one entry each, by their export name in `lib/index.ts`. A name
- * the engine does not export yet is skipped until it does.
- */
-const RUNTIME_HELPERS = ['execute', 'atomic', 'log', 'configGet', 'hashtag', 'callNext', 'overrideReply'] as const;
 
 /** The helpers whose calls at a script's top level reach Redis: recorded on the primary, replayed on the copies. */
 export const EFFECT_HELPERS = ['execute', 'atomic'] as const;
@@ -67,12 +70,9 @@ export function baseGlobals(log: Console): Record<string, unknown> {
   };
 }
 
-/** The runtime helpers (`execute`, `atomic`, `log`, …) as globals. */
+/** The runtime helpers (`execute`, `atomic`, `log`, …) as globals (`registerTimeEvent`: the sandbox binds its own). */
 export function runtimeGlobals(): Record<string, unknown> {
-  const globals: Record<string, unknown> = {};
-  const exported = rxgears as unknown as Record<string, unknown>;
-  for (const name of RUNTIME_HELPERS) if (typeof exported[name] === 'function') globals[name] = exported[name];
-  return globals;
+  return { execute, atomic, log, configGet, hashtag, callNext, overrideReply };
 }
 
 /**

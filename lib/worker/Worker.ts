@@ -20,6 +20,7 @@ import {
   type RunDescriptor,
   type RunKeys,
 } from './protocol.ts';
+import { WorkerRegistrations } from './registrations.ts';
 import { runPart } from './runPart.ts';
 
 export interface WorkerOptions {
@@ -72,6 +73,7 @@ export class GearsWorker {
   private stopped = false;
   private followed: Promise<void> = Promise.resolve();
   private readonly log: (line: string) => void;
+  private readonly registrations: WorkerRegistrations;
 
   constructor(private readonly options: WorkerOptions) {
     const { gears, app } = options;
@@ -88,9 +90,13 @@ export class GearsWorker {
       id: this.id,
       tasks: this.tasks,
       leaseMs: this.leaseMs,
-      start: (task, epoch) => this.log(`holds ${task} at epoch ${epoch}`),
-      stop: (task, reason) => {
+      start: (task, epoch) => {
+        this.log(`holds ${task} at epoch ${epoch}`);
+        this.registrations.taskStarted(task, epoch);
+      },
+      stop: async (task, reason) => {
         this.log(`${reason === 'lost' ? 'lost' : 'gives up'} ${task}`);
+        await this.registrations.taskStopped(task, reason);
         // A part already claimed goes on after a hand-over (its claim stays this worker's); a lost lease means
         // this worker was frozen past it, and others may run the task by now: its parts stop.
         if (reason === 'lost')
@@ -99,6 +105,18 @@ export class GearsWorker {
               part.execution.abort(`worker ${this.id} lost shard ${this.shardOf(task)} (task ${task})`);
       },
       onError: (error) => this.log(`tick failed: ${formatError(error)}`),
+    });
+    this.registrations = new WorkerRegistrations({
+      gears,
+      app,
+      workerId: this.id,
+      tasks: this.tasks,
+      control: this.control,
+      ...(options.module ? { module: options.module } : {}),
+      allowRequire: options.allowRequire ?? false,
+      leaseMs: this.leaseMs,
+      held: () => this.loop.worker.validTasks(),
+      log: this.log,
     });
   }
 
@@ -119,6 +137,7 @@ export class GearsWorker {
     // Runs announced in the last lease may still wait for a claim of a task this worker is about to hold.
     const [seconds, micros] = (await this.control.call('TIME')) as [string, string];
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    await this.registrations.start();
     this.loop.start();
     this.following = true;
     this.followed = this.follow(`${now - this.leaseMs}-0`);
@@ -134,6 +153,7 @@ export class GearsWorker {
     await this.followed;
     await Promise.allSettled([...this.handling]);
     await this.loop.stop();
+    await this.registrations.stop();
     await this.control.call('HDEL', this.keys.workers, this.id).catch(() => undefined);
   }
 

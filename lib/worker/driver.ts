@@ -9,6 +9,8 @@ import { ExecutionRegistry, type ExecutionSummary } from '../engine/ExecutionReg
 import { readerFor, validateRun } from '../engine/options.ts';
 import type { Plan } from '../engine/plan.ts';
 import type { RegisterOptions } from '../engine/registerOptions.ts';
+import type { RegistrationInfo } from '../engine/Registration.ts';
+import { DriverRegistry } from './driverRegistrations.ts';
 import { executionSteps } from '../engine/runPlan.ts';
 import { ExecutionFailedError, GearsError } from '../errors.ts';
 import { Gears, type GearsOptions } from '../Gears.ts';
@@ -81,6 +83,8 @@ export class DriverGears extends Gears {
   private readonly started = new Set<Execution>();
   /** Results of a script's earlier runs by call number: a worker's evaluation of the script replays them. */
   private readonly priorRuns = new WeakMap<object, (unknown[] | null)[]>();
+  /** Registrations on the app's workers (`driverRegistrations.ts`). */
+  private readonly registry: DriverRegistry;
 
   constructor(topology: Topology, options: GearsOptions, driver: Required<Pick<DriverOptions, 'app'>> & DriverOptions) {
     super(topology, options);
@@ -93,6 +97,14 @@ export class DriverGears extends Gears {
       maxExecutions: Number(this.configGet('MaxExecutions')[0]),
       maxPerRegistration: Number(this.configGet('MaxExecutionsPerRegistration')[0]),
     }));
+    this.registry = new DriverRegistry({
+      app: driver.app,
+      control: this.control,
+      shards: topology.shards,
+      tasks: this.tasks,
+      initiator: () => this.shards[this.initiatorShard()]!,
+      logger: this.logger,
+    });
   }
 
   /** A named gear of the gear module given to `connect(url, { app, gears })`. */
@@ -131,13 +143,27 @@ export class DriverGears extends Gears {
     );
   }
 
-  override register(_plan: Plan, _options: RegisterOptions): Promise<string> {
-    return Promise.reject(
-      new GearsError(
-        `registrations do not run on the workers of app '${this.app}' yet: register from a process without { app }`,
-      ),
-    );
+  /** Stores the registration in Redis; resolves once every task's worker listens (README "Scaling out"). */
+  override register(plan: Plan, options: RegisterOptions): Promise<string> {
+    const origin = plan.origin;
+    const prior = origin?.kind === 'script' ? (this.priorRuns.get(origin.script) ?? []).slice(0, origin.index) : [];
+    return this.registry.register(plan, options, prior);
   }
+
+  /** The app's registrations, stats summed over workers, as re-read at most a second ago. */
+  override readonly dumpRegistrations = (): RegistrationInfo[] => this.registry.dump();
+  /** Resolves once every task's worker stopped it. */
+  override readonly unregister = (id: string, options: { abortPending?: boolean } = {}): Promise<void> =>
+    handled(this.registry.unregister(id, options.abortPending === true));
+  override readonly pauseRegistrations = (ids: readonly string[]): Promise<void> =>
+    handled(this.registry.setStatus(ids, 'PAUSED'));
+  override readonly unpauseRegistrations = (ids: readonly string[]): Promise<void> =>
+    handled(this.registry.setStatus(ids, 'OK'));
+  override readonly clearRegistrationsStats = (): Promise<void> => handled(this.registry.clearStats());
+  override readonly trigger = (name: string, ...args: unknown[]): Promise<unknown[]> =>
+    this.registry.trigger(name, args);
+  override readonly triggerOnKey = (name: string, key: string, ...args: unknown[]): Promise<unknown[]> =>
+    this.registry.trigger(name, args, key);
 
   override readonly dumpExecutions = (): ExecutionSummary[] => this.distributed.dump();
   override readonly runningExecutions = (): ExecutionInfo[] => [...this.started].reverse().map((e) => e.info());
@@ -155,6 +181,7 @@ export class DriverGears extends Gears {
 
   override async close(): Promise<void> {
     for (const execution of this.started) execution.abort('Execution aborted: the engine closed');
+    this.registry.close();
     await super.close();
   }
 
@@ -338,4 +365,13 @@ export class DriverGears extends Gears {
       };
     });
   }
+}
+
+/**
+ * The base engine's registration commands return nothing; a driver's return a Promise that callers typed
+ * against `Gears` may ignore: its failure is then only logged by nobody, never an unhandled rejection.
+ */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, GearsError, log, type Gears } from '../../lib/index.ts';
-import { childLogger, stderrLogger, validateLogger } from '../../lib/logger.ts';
+import { childLogger, jsonLinesLogger, stderrLogger, validateLogger } from '../../lib/logger.ts';
 import { recordingLogger } from '../support/logger.ts';
 
 let gears: Gears | undefined;
@@ -100,5 +100,24 @@ describe('stderrLogger', () => {
 
   it('validateLogger accepts it', () => {
     expect(validateLogger(stderrLogger, 'x')).toBe(stderrLogger);
+  });
+});
+
+describe('jsonLinesLogger', () => {
+  it("writes pino's line shape: numeric level, time, name, the bindings and fields, msg", () => {
+    const lines: string[] = [];
+    const logger = childLogger(jsonLinesLogger((line) => lines.push(line)), { component: 'server' });
+    logger.warn({ shardId: 'abc', err: new Error('boom') }, 'connection lost');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.endsWith('\n')).toBe(true);
+    expect(JSON.parse(lines[0]!)).toEqual({
+      level: 40,
+      time: expect.any(Number),
+      name: 'rxgears',
+      component: 'server',
+      shardId: 'abc',
+      err: 'Error: boom',
+      msg: 'connection lost',
+    });
   });
 });

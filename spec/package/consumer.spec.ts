@@ -1,5 +1,5 @@
 // What a user of the published package gets: plain Node (no TypeScript loader) importing rxgears by name, from
-// the compiled dist/ that `npm run build` writes (run by `npm install` through `prepare`, and before `npm test`).
+// the compiled dist/ that `npm run build` writes (run before `npm test` and `npm pack`).
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

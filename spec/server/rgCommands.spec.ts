@@ -2,8 +2,6 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
-import { rgCommand } from '../../lib/server/rgCommands.ts';
-import { ErrorReply } from '../../lib/server/replies.ts';
 
 /** A gear that holds every shard's record until `gate` is set: a running execution we control. */
 const gated = (gate: string): string =>
@@ -102,12 +100,5 @@ GB('ShardsIDReader').map(() => hashtag() + ':' + threshold).run()`;
     expect(new Set(results).size).toBe(3);
     for (const result of results) expect(result).toMatch(/^[0-9a-z]+:7$/);
     expect(await redis.get('helpers:n')).toBe('1');
-  });
-
-  it('answers ERR … is not available yet for an RG command whose engine method does not exist', async () => {
-    const bare = Object.create(gears, { dumpRegistrations: { value: undefined } }) as Gears;
-    expect(await rgCommand({ gears: bare, allowRequire: false }, 'RG.DUMPREGISTRATIONS', [])).toEqual(
-      new ErrorReply('ERR RG.DUMPREGISTRATIONS is not available yet'),
-    );
   });
 });

@@ -3,7 +3,7 @@
  * its keys until a command signals one of them and its retry produces a reply, or until its timeout passes.
  * Waiters of a key are served in the order they blocked, as Redis serves blocked clients.
  */
-import { GearsError } from '../../errors.ts';
+import { GearsError, RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import type { BlockRequest } from './types.ts';
@@ -13,17 +13,43 @@ interface Waiter {
   resolve: (reply: RedisReply) => void;
   reject: (error: unknown) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Stops listening to the abort signal. */
+  detach?: () => void;
+  done?: boolean;
 }
 
 export class BlockedReaders {
   private readonly waiters = new Map<string, Waiter[]>();
+  private parked = 0;
 
   constructor(private readonly ks: Keyspace) {}
 
-  /** Parks a reader; resolves with its reply once served, or with `onTimeout` after `timeoutMs` (0 = never). */
-  block(request: BlockRequest): Promise<RedisReply> {
+  /** How many readers are parked (Redis' `blocked_clients`). */
+  get size(): number {
+    return this.parked;
+  }
+
+  /**
+   * Parks a reader; resolves with its reply once served, or with `onTimeout` after `timeoutMs` (0 = never).
+   * An abort of `signal` ends the wait early: with `onTimeout`, or rejected with the signal's reason when that is
+   * a `RedisReplyError` (CLIENT UNBLOCK … ERROR answers an error reply).
+   */
+  block(request: BlockRequest, signal?: AbortSignal): Promise<RedisReply> {
     return new Promise<RedisReply>((resolve, reject) => {
       const waiter: Waiter = { request, resolve, reject, timer: undefined };
+      if (signal !== undefined) {
+        const reason: unknown = signal.reason;
+        if (signal.aborted) return reason instanceof RedisReplyError ? reject(reason) : resolve(request.onTimeout);
+        const onAbort = (): void => {
+          if (!this.remove(waiter)) return;
+          const why: unknown = signal.reason;
+          if (why instanceof RedisReplyError) reject(why);
+          else resolve(request.onTimeout);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.parked++;
       if (request.timeoutMs > 0) {
         waiter.timer = setTimeout(() => {
           this.remove(waiter);
@@ -79,7 +105,12 @@ export class BlockedReaders {
     }
   }
 
-  private remove(waiter: Waiter): void {
+  /** Unparks `waiter`; false when it was not parked any more (served, timed out or aborted already). */
+  private remove(waiter: Waiter): boolean {
+    if (waiter.done === true) return false;
+    waiter.done = true;
+    this.parked--;
+    waiter.detach?.();
     if (waiter.timer !== undefined) clearTimeout(waiter.timer);
     for (const key of waiter.request.keys) {
       const list = this.waiters.get(key);
@@ -91,5 +122,6 @@ export class BlockedReaders {
         this.ks.watched.delete(key);
       }
     }
+    return true;
   }
 }

@@ -91,12 +91,14 @@ export class Keyspace {
     this.data.set(key, value); // one hash lookup: the size tells whether the key is new
     if (this.data.size !== before) this.table.add(key);
     else if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (this.watched.size !== 0) this.signal(key);
   }
 
   /** Stores a value under a key known to be absent (`dbAdd`). */
   add(key: string, value: Value): void {
     this.data.set(key, value);
     this.table.add(key);
+    if (this.watched.size !== 0) this.signal(key); // a blocked pop waits for this key to exist
   }
 
   /** Deletes `key`; no event (callers raise `del`, `expired`, … as the command requires). */

@@ -36,6 +36,7 @@ import { lexCommands } from './zsetLex.ts';
 import { zsetRemoveCommands } from './zsetRemove.ts';
 import { zsetCommands } from './zsets.ts';
 import { MemoryTransaction } from './transaction.ts';
+import { extraCommands } from './commands.ts';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -73,6 +74,7 @@ const table = new CommandTable([
   ...groupCommands,
   ...claimCommands,
   ...infoCommands,
+  ...extraCommands,
 ]);
 
 /**
@@ -95,6 +97,7 @@ export class MemoryStore implements ShardStore {
   private readonly blockingContext: CommandContext;
   private readonly blocked: BlockedReaders;
   private listeners = 0;
+  private batchDepth = 0;
   private flushing = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
@@ -133,14 +136,47 @@ export class MemoryStore implements ShardStore {
    * const reply = await store.call('XREAD', 'BLOCK', 0, 'STREAMS', 'events', '$'); // resolves on the next XADD
    */
   call(command: string, ...args: RedisArg[]): Promise<RedisReply> {
+    return this.callAbortable(undefined, command, ...args);
+  }
+
+  /**
+   * {@link call} for a client connection: aborting `signal` ends a command parked by BLPOP, BZPOPMIN, XREAD
+   * BLOCK, … early — with its timeout reply, or rejected with the abort reason when that is a `RedisReplyError` — so a
+   * client that went away never takes an element (the server aborts on disconnect and on CLIENT UNBLOCK).
+   *
+   * @example
+   * const ac = new AbortController();
+   * const reply = store.callAbortable(ac.signal, 'BLPOP', 'jobs', 0);
+   * ac.abort(); // reply resolves to null
+   */
+  callAbortable(signal: AbortSignal | undefined, command: string, ...args: RedisArg[]): Promise<RedisReply> {
     let reply: RedisReply | BlockRequest;
     try {
       reply = this.execute(command, args, this.blockingContext);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (reply instanceof BlockRequest) return this.blocked.block(reply);
+    if (reply instanceof BlockRequest) return this.blocked.block(reply, signal);
     return Promise.resolve(reply);
+  }
+
+  /**
+   * Runs `fn` (which calls {@link callSync}) as one step for blocked clients, as Redis runs EXEC: they are
+   * served after it, so a key created and deleted inside never wakes anybody.
+   */
+  atomically<T>(fn: () => T): T {
+    this.batchDepth++;
+    try {
+      return fn();
+    } finally {
+      this.batchDepth--;
+      this.afterCommand();
+    }
+  }
+
+  /** Commands parked by `call` right now (what Redis' INFO reports as `blocked_clients`). */
+  get blockedCount(): number {
+    return this.blocked.size;
   }
 
   /**
@@ -264,7 +300,7 @@ export class MemoryStore implements ShardStore {
   /** Delivers the command's keyspace events, then serves blocked readers whose keys were signalled. */
   private afterCommand(): void {
     if (this.ks.events.length > 0) this.flushEvents();
-    if (this.ks.ready.size > 0) this.blocked.serveReady(this.deliverEvents);
+    if (this.ks.ready.size > 0 && this.batchDepth === 0) this.blocked.serveReady(this.deliverEvents);
   }
 
   private readonly deliverEvents = (): void => {

@@ -3,7 +3,8 @@ import type { RedisReply } from '../ShardStore.ts';
 import { Deque } from './Deque.ts';
 import { readList } from './lists.ts';
 import { syntaxError } from './replies.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import type { Keyspace } from './Keyspace.ts';
+import type { CommandDef } from './types.ts';
 
 type End = 'left' | 'right';
 
@@ -15,7 +16,7 @@ function endArg(text: string): End {
 }
 
 /** `lmoveGenericCommand`: the push on the destination is notified before the pop on the source, as in Redis. */
-function move({ ks }: CommandContext, src: string, dst: string, from: End, to: End): RedisReply {
+export function moveElement(ks: Keyspace, src: string, dst: string, from: End, to: End): RedisReply {
   const source = readList(ks, src);
   if (source === undefined || source.length === 0) return null;
   let target = readList(ks, dst);
@@ -37,14 +38,14 @@ function move({ ks }: CommandContext, src: string, dst: string, from: End, to: E
 }
 
 export const listMoveCommands: CommandDef[] = [
-  { name: 'rpoplpush', arity: 3, handler: (ctx, args) => move(ctx, args[0]!, args[1]!, 'right', 'left') },
+  { name: 'rpoplpush', arity: 3, handler: ({ ks }, args) => moveElement(ks, args[0]!, args[1]!, 'right', 'left') },
   {
     name: 'lmove',
     arity: 5,
     handler: (ctx, args) => {
       const from = endArg(args[2]!);
       const to = endArg(args[3]!);
-      return move(ctx, args[0]!, args[1]!, from, to);
+      return moveElement(ctx.ks, args[0]!, args[1]!, from, to);
     },
   },
 ];

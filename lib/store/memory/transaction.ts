@@ -4,6 +4,8 @@ import type { KeyspaceEvent, RedisArg, RedisReply, StoreTransaction } from '../S
 /** What a memory transaction needs from its store. */
 export interface TransactionHost {
   callSync(command: string, ...args: RedisArg[]): RedisReply;
+  /** Runs the writes as one step: blocked clients are served after all of them. */
+  atomically<T>(fn: () => T): T;
   keyspaceEvents(): { subscribe(next: (event: KeyspaceEvent) => void): Subscription };
 }
 
@@ -37,13 +39,15 @@ export class MemoryTransaction implements StoreTransaction {
   commit(writes: readonly (readonly [string, ...RedisArg[]])[]): Promise<RedisReply[] | null> {
     this.end();
     if (this.dirty) return Promise.resolve(null);
-    const replies = writes.map(([command, ...args]) => {
-      try {
-        return this.store.callSync(command, ...args);
-      } catch (error) {
-        return error as RedisReply;
-      }
-    });
+    const replies = this.store.atomically(() =>
+      writes.map(([command, ...args]) => {
+        try {
+          return this.store.callSync(command, ...args);
+        } catch (error) {
+          return error as RedisReply;
+        }
+      }),
+    );
     return Promise.resolve(replies);
   }
 

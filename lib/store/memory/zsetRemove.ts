@@ -1,11 +1,9 @@
-/** Sorted-set removals by range and pops: ZREMRANGEBYSCORE, ZREMRANGEBYRANK, ZPOPMIN, ZPOPMAX. */
-import { RedisReplyError } from '../../errors.ts';
+/** Sorted-set removals by range: ZREMRANGEBYSCORE, ZREMRANGEBYRANK (the pops are in blocking.ts). */
 import type { RedisReply } from '../ShardStore.ts';
-import { intArg, toInt64 } from './numbers.ts';
-import { ERR_OUT_OF_RANGE_POSITIVE, syntaxError } from './replies.ts';
+import { intArg } from './numbers.ts';
 import type { ZItem } from './SortedSet.ts';
 import type { CommandContext, CommandDef } from './types.ts';
-import { emit, parseScoreRange, readZSet, scoreSpan } from './zsets.ts';
+import { parseScoreRange, readZSet, scoreSpan } from './zsets.ts';
 
 function zremrange(kind: 'rank' | 'score') {
   const event = kind === 'rank' ? 'zremrangebyrank' : 'zremrangebyscore';
@@ -42,33 +40,7 @@ function zremrange(kind: 'rank' | 'score') {
   };
 }
 
-function zpop(where: 'min' | 'max') {
-  const event = where === 'min' ? 'zpopmin' : 'zpopmax';
-  return ({ ks }: CommandContext, args: string[]): RedisReply => {
-    if (args.length > 2) throw syntaxError();
-    const key = args[0]!;
-    let count = 1;
-    if (args.length === 2) {
-      const n = toInt64(args[1]!);
-      if (n === undefined || n < 0) throw new RedisReplyError(ERR_OUT_OF_RANGE_POSITIVE);
-      if (n === 0) return [];
-      count = n;
-    }
-    const zset = readZSet(ks, key);
-    if (zset === undefined) return [];
-    const length = zset.size;
-    const take = Math.min(count, length);
-    const items = where === 'min' ? zset.range(0, take - 1) : zset.range(length - take, length - 1).reverse();
-    for (const item of items) zset.delete(item.member);
-    ks.notify(event, key);
-    ks.removeIfEmpty(key, zset.size);
-    return emit(items, true);
-  };
-}
-
 export const zsetRemoveCommands: CommandDef[] = [
   { name: 'zremrangebyscore', arity: 4, handler: zremrange('score') },
   { name: 'zremrangebyrank', arity: 4, handler: zremrange('rank') },
-  { name: 'zpopmin', arity: -2, handler: zpop('min') },
-  { name: 'zpopmax', arity: -2, handler: zpop('max') },
 ];

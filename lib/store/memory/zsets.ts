@@ -126,9 +126,30 @@ export function emit(items: ZItem[], withScores: boolean): string[] {
 
 type RangeKind = 'rank' | 'score' | 'lex';
 
+/** ZRANGESTORE's write: the range as a new sorted set at `dst` (deleted when the range is empty). */
+function storeRange(ks: Keyspace, dst: string, items: ZItem[]): RedisReply {
+  if (items.length === 0) {
+    if (ks.lookup(dst) !== undefined) {
+      ks.remove(dst);
+      ks.notify('del', dst);
+    }
+    return 0;
+  }
+  const zset = new SortedSet();
+  for (const item of items) zset.set(item.member, item.score);
+  ks.set(dst, zset);
+  ks.notify('zrangestore', dst);
+  return zset.size;
+}
+
 /** `zrangeGenericCommand` for ZRANGE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX and ZREVRANGEBYLEX. */
-function zrange(preset: { kind?: RangeKind; rev?: boolean }) {
-  return ({ ks }: CommandContext, args: string[]): RedisReply => {
+function zrange(preset: { kind?: RangeKind; rev?: boolean }, store = false) {
+  return ({ ks }: CommandContext, argv: string[]): RedisReply => {
+    // ZRANGESTORE dst src …: the range arguments of ZRANGE after the destination.
+    const dst = store ? argv[0]! : undefined;
+    const args = store ? argv.slice(1) : argv;
+    const out = (items: ZItem[], withScores: boolean): RedisReply =>
+      dst === undefined ? emit(items, withScores) : storeRange(ks, dst, items);
     let kind = preset.kind;
     let rev = preset.rev;
     let withScores = false;
@@ -137,7 +158,7 @@ function zrange(preset: { kind?: RangeKind; rev?: boolean }) {
     for (let j = 3; j < args.length; j++) {
       const opt = args[j]!.toUpperCase();
       const left = args.length - j - 1;
-      if (opt === 'WITHSCORES') withScores = true;
+      if (opt === 'WITHSCORES' && !store) withScores = true;
       else if (opt === 'LIMIT' && left >= 2) {
         offset = intArg(args[j + 1]!);
         limit = intArg(args[j + 2]!);
@@ -160,7 +181,7 @@ function zrange(preset: { kind?: RangeKind; rev?: boolean }) {
     if (kind === 'lex') {
       const lex = parseLexRange(minText, maxText);
       const zset = readZSet(ks, args[0]!);
-      return zset === undefined ? [] : emit(lexSelect(zset.toArray(), lex, rev, offset, limit), false);
+      return out(zset === undefined ? [] : lexSelect(zset.toArray(), lex, rev, offset, limit), false);
     }
     let start = 0;
     let end = 0;
@@ -172,27 +193,27 @@ function zrange(preset: { kind?: RangeKind; rev?: boolean }) {
       range = parseScoreRange(minText, maxText);
     }
     const zset = readZSet(ks, args[0]!);
-    if (zset === undefined) return [];
+    if (zset === undefined) return out([], false);
     const length = zset.size;
     if (range === undefined) {
       if (start < 0) start += length;
       if (end < 0) end += length;
       if (start < 0) start = 0;
-      if (start > end || start >= length) return [];
+      if (start > end || start >= length) return out([], false);
       if (end >= length) end = length - 1;
       const items = rev ? zset.range(length - 1 - end, length - 1 - start).reverse() : zset.range(start, end);
-      return emit(items, withScores);
+      return out(items, withScores);
     }
     const [from, to] = scoreSpan(zset, range);
-    if (offset < 0 || from >= to) return [];
+    if (offset < 0 || from >= to) return out([], false);
     const count = to - from;
-    if (offset >= count) return [];
+    if (offset >= count) return out([], false);
     const take = limit < 0 ? count - offset : Math.min(limit, count - offset);
-    if (take === 0) return [];
+    if (take === 0) return out([], false);
     const items = rev
       ? zset.range(to - offset - take, to - offset - 1).reverse()
       : zset.range(from + offset, from + offset + take - 1);
-    return emit(items, withScores);
+    return out(items, withScores);
   };
 }
 
@@ -266,4 +287,5 @@ export const zsetCommands: CommandDef[] = [
   { name: 'zrevrangebyscore', arity: -4, handler: zrange({ kind: 'score', rev: true }) },
   { name: 'zrangebylex', arity: -4, handler: zrange({ kind: 'lex', rev: false }) },
   { name: 'zrevrangebylex', arity: -4, handler: zrange({ kind: 'lex', rev: true }) },
+  { name: 'zrangestore', arity: -5, handler: zrange({}, true) },
 ];

@@ -27,6 +27,7 @@ import { keyspaceSource } from './keyspace.ts';
 import { READ_KEYS_SCRIPT, type ReadStrategy, readKeysByPipeline, readKeysByScript } from './readKeys.ts';
 import { toReply, toStoreError, toStreamEntries } from './replies.ts';
 import { TransactionPool } from './transaction.ts';
+import { isRedisClient } from './clientShape.ts';
 
 export interface RedisStoreOptions {
   /** How `readKeys` reads a batch (see `ReadStrategy`). Default `'script'`, falling back to `'pipeline'`. */
@@ -115,14 +116,14 @@ export class RedisStore implements ShardStore {
   private keyspaceBarrierOf: () => Promise<void> = () => Promise.resolve();
 
   constructor(connection: string | RedisOptions | Redis, options: RedisStoreOptions = {}) {
-    if (connection instanceof Redis) {
+    if (isRedisClient(connection)) {
       this.client = connection;
       this.ownsClient = options.closeClient ?? false;
     } else {
       this.client =
         typeof connection === 'string'
           ? createClientFromUrl(connection, options.redisOptions)
-          : createClient({ ...connection, ...options.redisOptions });
+          : createClient({ ...(connection as RedisOptions), ...options.redisOptions });
       this.ownsClient = true;
     }
     this.options = {

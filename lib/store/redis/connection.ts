@@ -1,4 +1,5 @@
 import { Command, Redis, type RedisOptions } from 'ioredis';
+import { checkRedisUrl } from './clientShape.ts';
 
 type CommandOptions = ConstructorParameters<typeof Command>[2] & {};
 
@@ -118,6 +119,7 @@ export function createClient(options: RedisOptions): Redis {
 
 /** Same, from a `redis://` / `rediss://` URL (user, password, db and TLS come from the URL). */
 export function createClientFromUrl(url: string, options: RedisOptions = {}): Redis {
+  checkRedisUrl(url);
   return new Redis(url, { ...DEFAULT_CONNECTION_OPTIONS, ...options });
 }
 

@@ -1,4 +1,4 @@
-import { Cluster, type NatMap, type Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, NatMap, Redis, RedisOptions } from 'ioredis';
 import { STANDALONE_SHARD_ID, type Shard, type Topology } from '../../cluster/topology.ts';
 import { SLOT_COUNT } from '../../cluster/slots.ts';
 import { GearsError } from '../../errors.ts';
@@ -7,6 +7,7 @@ import { type ClusterMaster, readClusterMasters } from './clusterNodes.ts';
 import { closeClient, createClientFromUrl, credentialOptions, lastErrorOf, watchErrors } from './connection.ts';
 import { RedisStore, type RedisStoreOptions } from './RedisStore.ts';
 import { toReply, toStoreError } from './replies.ts';
+import { checkRedisTarget, isClusterClient } from './clientShape.ts';
 
 export interface RedisTopologyOptions {
   /** ioredis options for every connection the topology opens, over rxgears' defaults and the URL's. */
@@ -22,7 +23,7 @@ function askVia(client: Redis | Cluster, address: string): Ask {
     try {
       return toReply(await client.call(command, ...args));
     } catch (error) {
-      throw toStoreError(error, address, client instanceof Cluster ? undefined : lastErrorOf(client));
+      throw toStoreError(error, address, isClusterClient(client) ? undefined : lastErrorOf(client));
     }
   };
 }
@@ -69,7 +70,8 @@ export async function createRedisTopology(
   options: RedisTopologyOptions = {},
 ): Promise<Topology> {
   const storeOptions = options.store ?? {};
-  if (source instanceof Cluster) {
+  checkRedisTarget(source, 'createRedisTopology()');
+  if (isClusterClient(source)) {
     const redisOptions = { ...credentialOptions(source.options.redisOptions ?? {}), ...options.redisOptions };
     const host = source.nodes()[0]?.options.host ?? '127.0.0.1';
     const seed: Seed = { ask: askVia(source, 'cluster'), host, tls: redisOptions.tls !== undefined };

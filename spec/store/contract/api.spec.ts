@@ -103,7 +103,12 @@ describe.each(storesUnderTest)('the $name store’s typed reads agree with Redis
         call('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', 5000, 'STREAMS', key, '>'),
       ]);
     const fromRedis = readers((command, ...args) => other.call(command, ...args).then((r) => r));
-    await new Promise((r) => setTimeout(r, 50)); // let Redis register the blocked client
+    // Write once the oracle connection is blocked on Redis (its two reads queue on one connection).
+    const oracleInfo = new Redis(inject('redisUrl'), { db: 8 });
+    const blockedOnRedis = async () =>
+      Number(/blocked_clients:(\d+)/.exec(String(await oracleInfo.call('INFO', 'clients')))?.[1] ?? 0);
+    for (let i = 0; i < 500 && (await blockedOnRedis()) < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    oracleInfo.disconnect();
     const oracleWriter = new Redis(inject('redisUrl'), { db: 8 });
     await oracleWriter.call('XADD', key, '9-1', 'new', 'entry');
     oracleWriter.disconnect();

@@ -9,6 +9,9 @@ import { stringScripts } from './scripts/strings.ts';
 import { groupScripts } from './scripts/groups.ts';
 import { streamScripts } from './scripts/streams.ts';
 import { zsetScripts } from './scripts/zsets.ts';
+import { randomScripts } from './scripts/random.ts';
+import { popScripts } from './scripts/pops.ts';
+import { zsetAlgebraScripts } from './scripts/zsetAlgebra.ts';
 import type { Script } from './scripts/types.ts';
 
 export type { Normalizer, Script, Step } from './scripts/types.ts';
@@ -22,4 +25,7 @@ export const scripts: Script[] = [
   ...zsetScripts,
   ...streamScripts,
   ...groupScripts,
+  ...randomScripts,
+  ...zsetAlgebraScripts,
+  ...popScripts,
 ];

@@ -49,3 +49,6 @@ export const consumerIdle: Normalizer = (r) =>
         Array.isArray(c) ? c.map((v, i) => (c[i - 1] === 'idle' || c[i - 1] === 'inactive' ? 'idle' : v)) : c,
       )
     : r;
+
+/** Random samples: only how many elements came back (and whether it was an array) is compared. */
+export const count: Normalizer = (r) => (Array.isArray(r) ? `${r.length} elements` : r === null ? r : 'one element');

@@ -1,0 +1,10 @@
+/**
+ * The commands added to the embedded store beyond its first core set, gathered here so the store's table
+ * (MemoryStore.ts) takes one line for all of them.
+ */
+import type { CommandDef } from './types.ts';
+import { blockingCommands } from './blocking.ts';
+import { randomCommands } from './random.ts';
+import { zsetAlgebraCommands } from './zsetAlgebra.ts';
+
+export const extraCommands: CommandDef[] = [...randomCommands, ...blockingCommands, ...zsetAlgebraCommands];

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { hashSlot } from '../../../lib/cluster/slots.ts';
+import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
+import { connect, type Gears } from '../../../lib/index.ts';
+import { runScript } from '../../../lib/server/sandbox.ts';
+import { until } from '../../support/until.ts';
+import { killAll, startWorker, stopWorker, type WorkerProcess } from './workers.ts';
+
+const LEASE = 1500;
+
+afterAll(() => killAll());
+
+/** A key under `prefix` that lands in `task`'s slots (`s<first>-<last>`). */
+function keyIn(prefix: string, task: string, n: number): string {
+  const [first, last] = task.slice(1).split('-').map(Number) as [number, number];
+  for (let i = n * 1000; ; i++) {
+    const key = `${prefix}{t${i}}`;
+    const slot = hashSlot(key);
+    if (slot >= first && slot <= last) return key;
+  }
+}
+
+async function register(gears: Gears, source: string): Promise<string> {
+  const outcome = await runScript(gears, source);
+  if (outcome.kind !== 'register') throw new Error(`expected a registration, got ${outcome.kind}`);
+  return outcome.registrationId;
+}
+
+/** field → count of the hash `key`. */
+async function counts(local: Gears, key: string): Promise<Map<string, number>> {
+  const reply = (await local.execute('HGETALL', key)) as string[];
+  const map = new Map<string, number>();
+  for (let i = 0; i + 1 < reply.length; i += 2) map.set(reply[i]!, Number(reply[i + 1]));
+  return map;
+}
+
+describe('registrations on worker processes (3-master Cluster)', () => {
+  const url = (): string => inject('clusterUrls')[0]!;
+
+  it(
+    'a KeysReader registration handles each event once in steady state, resumes after a worker dies, and an idle 4th worker takes over',
+    { timeout: 240_000 },
+    async () => {
+      const app = `rk-${randomBytes(4).toString('hex')}`;
+      const local = await connect(url());
+      const driver = await connect(url(), { app });
+      const tasks = shardTasks(local.shards);
+      const workers: WorkerProcess[] = [];
+      const seen = `${app}:seen`;
+      try {
+        for (let i = 0; i < 4; i++) workers.push(await startWorker(url(), app, `w${i}`, [], LEASE));
+        await until(() => workers.reduce((n, w) => n + w.held.size, 0) === 3, 'the 3 tasks held', 60_000);
+        const idle = workers.filter((w) => w.held.size === 0);
+        expect(idle).toHaveLength(1);
+
+        const id = await register(
+          driver,
+          `GB().foreach((r) => execute('HINCRBY', '${seen}', r.key, 1)).register({ prefix: '${app}:k:*', eventTypes: ['set'] })`,
+        );
+        // Steady state: every event once, right after register() returned.
+        const keys: string[] = [];
+        for (let n = 0; n < 60; n++) keys.push(keyIn(`${app}:k:`, tasks[n % 3]!, n));
+        for (const key of keys) await local.execute('SET', key, '1');
+        await until(async () => (await counts(local, seen)).size === keys.length, 'every event handled', 60_000);
+        const handled = await counts(local, seen);
+        expect([...handled.values()].every((c) => c === 1)).toBe(true);
+        await until(
+          () => driver.dumpRegistrations().find((r) => r.id === id)?.numTriggered === keys.length,
+          'stats summed over workers',
+          30_000,
+        );
+        expect(driver.dumpRegistrations()).toHaveLength(1);
+
+        // A worker holding a task dies: the idle one takes the task, and events there resume.
+        const victim = workers.find((w) => w.held.size > 0)!;
+        const task = [...victim.held][0]!;
+        victim.child.kill('SIGKILL');
+        await victim.exited;
+        const killedAt = performance.now();
+        let written = 0;
+        let resumedAfter: number | undefined;
+        const lost: string[] = [];
+        while (resumedAfter === undefined) {
+          const key = keyIn(`${app}:k:after:`, task, written++);
+          const at = performance.now();
+          await local.execute('SET', key, '1');
+          await new Promise((r) => setTimeout(r, 50));
+          if ((await local.execute('HGET', seen, key)) !== null) resumedAfter = at - killedAt;
+          else lost.push(key);
+          if (performance.now() - killedAt > 60_000) throw new Error('events did not resume');
+        }
+        // Late handling of an earlier write counts as handled, not lost.
+        const finalSeen = await counts(local, seen);
+        const reallyLost = lost.filter((k) => !finalSeen.has(k));
+        console.log(
+          `keyspace handover after SIGKILL (lease ${LEASE} ms): resumed ${Math.round(resumedAfter)} ms after the kill; ` +
+            `${reallyLost.length} of ${written} events written meanwhile lost`,
+        );
+        await until(() => idle[0]!.held.size === 1, 'the idle worker to take the task', 30_000);
+        expect(workers.filter((w) => w !== victim).reduce((n, w) => n + w.held.size, 0)).toBe(3);
+
+        // pause reaches every worker: events are dropped; unregister stops them for good.
+        await (driver.pauseRegistrations([id]) as unknown as Promise<void>);
+        expect(driver.dumpRegistrations()[0]!.status).toBe('PAUSED');
+        const paused = keyIn(`${app}:k:paused:`, tasks[1]!, 0);
+        await local.execute('SET', paused, '1');
+        await (driver.unpauseRegistrations([id]) as unknown as Promise<void>);
+        const back = keyIn(`${app}:k:back:`, tasks[2]!, 0);
+        await local.execute('SET', back, '1');
+        await until(async () => (await local.execute('HGET', seen, back)) !== null, 'events after unpause', 30_000);
+        expect(await local.execute('HGET', seen, paused)).toBeNull();
+        await (driver.unregister(id) as unknown as Promise<void>);
+        expect(driver.dumpRegistrations()).toHaveLength(0);
+        const gone = keyIn(`${app}:k:gone:`, tasks[0]!, 0);
+        await local.execute('SET', gone, '1');
+        await new Promise((r) => setTimeout(r, 300));
+        expect(await local.execute('HGET', seen, gone)).toBeNull();
+      } finally {
+        await driver.close();
+        for (const worker of workers) await stopWorker(worker);
+        await local.close();
+      }
+    },
+  );
+});
