@@ -83,6 +83,10 @@ const TASKS: Record<string, Task> = {
       once: async () => (await baselineDrain(redis, `stream:${call++}`, 'g')).count,
     };
   },
+  // target: `<redis url>|<events>|<rate>|<key prefix>`: workload 4/7's listener (value read) while this process
+  // writes `events` HSETs at `rate` per second; done when every key was seen (peak RSS, bench/peakRss.ts).
+  'events-paced-rxgears': async (target) => pacedEvents(target, 'rxgears'),
+  'events-paced-baseline': async (target) => pacedEvents(target, 'baseline'),
   // target: `<redis url>|<events>`: a KeysReader registration handling `events` HSETs written 100 at a time.
   'events-rxgears': async (target) => {
     const [url = '', size = '0'] = target.split('|');
@@ -115,6 +119,38 @@ const TASKS: Record<string, Task> = {
     };
   },
 };
+
+async function pacedEvents(target: string, side: 'rxgears' | 'baseline'): ReturnType<Task> {
+  const [url = '', size = '0', rate = '1000', prefix = 'ev:rss:'] = target.split('|');
+  const n = Number(size);
+  const { Redis } = await import('ioredis');
+  const { pacedHsets, rawListener, rxgearsListener, waitFor } = await import('./keyspaceEvents.ts');
+  const writer = new Redis(url);
+  const reader = new Redis(url);
+  const gears = side === 'rxgears' ? await (await import('./engine.ts')).connect(url) : undefined;
+  const listener = gears ? rxgearsListener(gears, 'rxgears') : rawListener(url, 'raw + HGETALL', reader);
+  const seen = new Set<string>();
+  const stop = await listener.start((key) => {
+    if (key.startsWith(prefix)) seen.add(key);
+  });
+  return {
+    close: async () => {
+      await stop();
+      await gears?.close();
+      writer.disconnect();
+      reader.disconnect();
+    },
+    once: async () => {
+      await pacedHsets(writer, prefix, n, Number(rate)).done;
+      await waitFor(
+        () => seen.size >= n,
+        60_000,
+        () => `${seen.size} of ${n} events seen`,
+      );
+      return seen.size;
+    },
+  };
+}
 
 async function main(argv: string[]): Promise<void> {
   const [name = '', target = '', repeatArg = '1'] = argv;

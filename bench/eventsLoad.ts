@@ -7,6 +7,7 @@
  * a forced GC, RSS), so growth shows; at the end every write must have been handled exactly once.
  */
 import { Redis } from 'ioredis';
+import { peakRssRow } from './peakRss.ts';
 import type { Gears } from '../lib/index.ts';
 import { connect } from './engine.ts';
 import { startRedis } from '../lib/testing/index.ts';
@@ -184,7 +185,7 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
     const offered = `${RATE.toLocaleString('en-US')} HSET/s for ${seconds} s (${(RATE * seconds).toLocaleString('en-US')} events)`;
     const kept = Math.max(...rx.samples.map((s) => s.kept ?? 0));
     const inFlightMax = Math.max(...rx.samples.map((s) => s.inFlight ?? 0));
-    return [
+    const rows: ResultRow[] = [
       {
         ...base7,
         workload: `sustained keyspace events, handled events/s (${offered})`,
@@ -252,6 +253,20 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
         samples: { rxgears: rx.samples.map((s) => s.cpuMs), baseline: base.samples.map((s) => s.cpuMs) },
       },
     ];
+    // Peak RSS (issue 16): each side in a child of its own, the same paced writes.
+    rows.push(
+      await peakRssRow({
+        id: 7,
+        workload: `sustained keyspace events, peak RSS (${offered})`,
+        baselineName: base7.baselineName,
+        tasks: { rxgears: 'events-paced-rxgears', baseline: 'events-paced-baseline' },
+        target: (k) => `${server.url}|${RATE * seconds}|${RATE}|${PREFIX}rss${k}:`,
+        records: RATE * seconds,
+        runs: 1,
+        notes: 'the child writes the HSETs itself (writer included on both sides)',
+      }),
+    );
+    return rows;
   } finally {
     await gears?.close();
     writer.disconnect();

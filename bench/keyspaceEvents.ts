@@ -7,6 +7,7 @@
  * exactly once, or the run fails. Also exports the pieces workload 7 (bench/eventsLoad.ts) reuses.
  */
 import { Redis } from 'ioredis';
+import { peakRssRow } from './peakRss.ts';
 import type { Gears } from '../lib/index.ts';
 import { connect } from './engine.ts';
 import { startRedis } from '../lib/testing/index.ts';
@@ -286,7 +287,7 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
       };
     };
     const cpu = (s: SideResult): number => median(s.runs.map((x) => x.cpuPerEvent));
-    return [
+    const rows: ResultRow[] = [
       latencyRow('forEach reading the hash (default)', rx, raw, 'raw ioredis PSUBSCRIBE handler', 'p50'),
       latencyRow('forEach reading the hash (default)', rx, raw, 'raw ioredis PSUBSCRIBE handler', 'p99'),
       latencyRow('forEach reading the hash (default)', rx, rawRead, 'PSUBSCRIBE handler + HGETALL', 'p99'),
@@ -307,6 +308,20 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
         samples: { rxgears: rx.runs.map((s) => s.cpuPerEvent), baseline: raw.runs.map((s) => s.cpuPerEvent) },
       },
     ];
+    // Peak RSS (issue 16): each side in a child of its own, the same paced writes, value read.
+    rows.push(
+      await peakRssRow({
+        id: 4,
+        workload: `keyspace events, peak RSS, forEach reading the hash (default), ${n.toLocaleString('en-US')} HSETs at ${RATE}/s`,
+        baselineName: 'PSUBSCRIBE handler + HGETALL',
+        tasks: { rxgears: 'events-paced-rxgears', baseline: 'events-paced-baseline' },
+        target: (k) => `${server.url}|${n}|${RATE}|${PREFIX}rss${k}:`,
+        records: n,
+        runs: settings.quick ? 1 : 2,
+        notes: 'the child writes the HSETs itself (writer included on both sides)',
+      }),
+    );
+    return rows;
   } finally {
     await gears?.close();
     writer.disconnect();

@@ -1,5 +1,5 @@
 /**
- * Workload 9 (issue 11): the server's proxy path. `redis-benchmark -t set,get` against `rxgears serve --redis`
+ * Workload 10 (issue 11): the server's proxy path. `redis-benchmark -t set,get` against `rxgears serve --redis`
  * (its raw path: request frames forwarded as they came, replies passed back as Redis sent them) and against
  * the same Redis directly, alternating in the same run, pipelined (`-P 16`) and not (`-P 1`, 50 clients).
  * ratio = through rxgears ÷ direct (requests/s, SET and GET together); the pipelined target is ≥ 0.5.
@@ -53,7 +53,7 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
       const ratio = rx / base;
       const targeted = pipeline === 16;
       rows.push({
-        id: 9,
+        id: 10,
         workload: `proxy SET/GET, redis-benchmark -P ${pipeline}`,
         rxgears: rx,
         baseline: base,

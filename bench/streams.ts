@@ -9,6 +9,7 @@
  * both sides find the same data, fresh, and neither side's leftovers (groups, pending entries) touch the other.
  */
 import { Redis } from 'ioredis';
+import { peakRssRow } from './peakRss.ts';
 import type { Gears } from '../lib/index.ts';
 import { connect } from './engine.ts';
 import { startRedis } from '../lib/testing/index.ts';
@@ -155,7 +156,7 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
       },
     ];
     const times = await measure(sides, settings.runs, 'streams', { serverCpu: redisCpu([redis]) });
-    return [
+    const rows: ResultRow[] = [
       throughputRow(
         {
           id: 5,
@@ -171,6 +172,24 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
         { minRatio: TARGET_RATIO },
       ),
     ];
+    // Peak RSS (issue 16): each side drains a fresh copy of the stream in a child of its own.
+    rows.push(
+      await peakRssRow({
+        id: 5,
+        workload: `streams, peak RSS, ${n.toLocaleString('en-US')} messages, batch ${BATCH}`,
+        baselineName: BASELINE_NAME,
+        tasks: { rxgears: 'streams-rxgears', baseline: 'streams-baseline' },
+        target: async () => {
+          await redis.del('stream:0');
+          await loadStream(redis, 'stream:0', n);
+          return `${server.url}|${n}`;
+        },
+        records: n,
+        runs: settings.quick ? 1 : 2,
+        notes: 'the stream is loaded before the child starts',
+      }),
+    );
+    return rows;
   } finally {
     await gears?.close();
     redis.disconnect();

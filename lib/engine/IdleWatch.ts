@@ -5,7 +5,8 @@ import type { Execution } from './Execution.ts';
  * other, or every reader is done and records wait in callbacks (on one shard too: a callback that never
  * settles), an execution in which no record moved for that long is aborted with `Execution max idle reached`,
  * keeping its partial results. One timer for all instead of an interval per execution: an event registration
- * starts an execution per event, and a timer each was a measurable part of an event's cost (bench/README).
+ * starts an execution per event, and a timer each was a measurable part of an event's cost when they overlap
+ * (bench/README). The timer stops when the last watched execution finishes.
  */
 export class IdleWatch {
   private readonly watched = new Map<Execution, { activity: number; since: number }>();
@@ -17,7 +18,14 @@ export class IdleWatch {
   /** Watches `execution` until it finishes. */
   add(execution: Execution): void {
     this.watched.set(execution, { activity: execution.activity, since: Date.now() });
-    execution.onFinish(() => this.watched.delete(execution));
+    execution.onFinish(() => {
+      this.watched.delete(execution);
+      // Nothing left to watch: no timer either (an idle engine holds none).
+      if (this.watched.size === 0 && this.timer !== undefined) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+    });
     this.schedule();
   }
 

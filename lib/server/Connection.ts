@@ -14,6 +14,8 @@ import type { WireProxy } from './wireProxy.ts';
 import { NO_REPLY, WireSession } from './wireSession.ts';
 import type { PubSub } from '../store/memory/pubsub.ts';
 import { PUBSUB_COMMANDS, PUSHED, PubSubSession } from './memoryPubSub.ts';
+import { memorySessionFor, runOnSession, sessionClaims } from './memoryClient.ts';
+import type { MemorySession } from '../store/memory/index.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost extends ServerContext {
@@ -65,6 +67,8 @@ export class Connection implements ClientState {
   private readonly session: WireSession | undefined;
   /** This client's subscriptions on the embedded store, once it used pub/sub. */
   private pubsubSession: PubSubSession | undefined;
+  /** The same on the embedded store: transactions and blocking commands done natively. */
+  private readonly memorySession: MemorySession | undefined;
   /** Called whenever the connection has no request in progress (server shutdown waits on it). */
   private onIdle: (() => void) | undefined;
 
@@ -86,12 +90,14 @@ export class Connection implements ClientState {
         },
         close: () => this.destroy(),
       });
+    this.memorySession = host.wire ? undefined : memorySessionFor(host.gears);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.flowControl());
     socket.on('end', () => {
       this.ended = true;
       // Redis frees a client at EOF: a blocked pop must not take an element for nobody, a transaction is gone.
       this.session?.close();
+      this.memorySession?.close();
       if (!this.busy) this.finish();
     });
     socket.on('error', () => undefined); // ECONNRESET and friends: 'close' follows and cleans up
@@ -100,9 +106,15 @@ export class Connection implements ClientState {
       this.queue.length = 0;
       this.session?.close();
       this.pubsubSession?.close();
+      this.memorySession?.close();
       host.forget(this);
       this.onIdle?.();
     });
+  }
+
+  /** CLIENT UNBLOCK: ends the blocking command this client is parked in; false when it is not blocked. */
+  unblock(withError: boolean): boolean {
+    return this.memorySession?.unblock(withError) ?? false;
   }
 
   /** Closes the connection at once (server shutdown). */
@@ -225,6 +237,10 @@ export class Connection implements ClientState {
     const session = this.session;
     if (session && this.authenticated && upper !== 'QUIT') {
       if (session.captures || (!builtin(upper) && session.claims(upper, request))) return session.handle(upper, request);
+    }
+    const memory = this.memorySession;
+    if (memory && this.authenticated && upper !== 'QUIT' && sessionClaims(memory, upper, request)) {
+      return runOnSession(this.host.gears, memory, upper, request, this.protocol);
     }
     const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
     const command = builtin(upper);

@@ -18,6 +18,8 @@ export interface ClientState {
   protocol: Protocol;
   authenticated: boolean;
   name: string | null;
+  /** CLIENT UNBLOCK: ends the blocking command the client is parked in (false when none). */
+  unblock?(withError: boolean): boolean;
 }
 
 /** What the built-in commands need from the server. */
@@ -136,9 +138,24 @@ function clientCommand(server: ServerContext, client: ClientState, args: string[
       return new VerbatimString([...server.clients()].map((c) => `${clientInfo(c)}\n`).join(''));
     case 'SETINFO':
       return OK;
+    case 'UNBLOCK': {
+      if (args.length < 2 || args.length > 3) return wrongArity('client|unblock');
+      if (!/^-?[0-9]+$/.test(args[1]!)) return new ErrorReply('ERR value is not an integer or out of range');
+      const mode = (args[2] ?? 'TIMEOUT').toUpperCase();
+      if (mode !== 'TIMEOUT' && mode !== 'ERROR') {
+        return new ErrorReply('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+      }
+      const target = [...server.clients()].find((c) => String(c.id) === args[1]);
+      return target?.unblock?.(mode === 'ERROR') === true ? 1 : 0;
+    }
     default:
       return new ErrorReply(`ERR unknown subcommand '${args[0]}'. Try CLIENT HELP.`);
   }
+}
+
+/** Commands parked in an embedded store (a Redis backend's blocked clients are in its own INFO). */
+function blockedOn(store: object): number {
+  return 'blockedCount' in store && typeof store.blockedCount === 'number' ? store.blockedCount : 0;
 }
 
 function info(server: ServerContext): Reply {
@@ -153,6 +170,7 @@ function info(server: ServerContext): Reply {
     '',
     '# Clients',
     `connected_clients:${[...server.clients()].length}`,
+    `blocked_clients:${gears.shards.reduce((n, shard) => n + blockedOn(shard.store), 0)}`,
     '',
     '# rxgears',
     `backend:${gears.topology.kind}`,

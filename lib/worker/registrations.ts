@@ -68,6 +68,8 @@ export class WorkerRegistrations {
   /** Loads the stored registrations and follows their changes and the trigger calls. */
   async start(): Promise<void> {
     const { control } = this.options;
+    // Loaded before the lease loop starts: compiling the sandbox later would block the event loop past a lease.
+    await import('../server/sandbox.ts');
     const last = async (key: string): Promise<string> => {
       const reply = await control.call('XREVRANGE', key, '+', '-', 'COUNT', 1);
       return Array.isArray(reply) && Array.isArray(reply[0]) ? String(reply[0][0]) : '0-0';
@@ -102,8 +104,9 @@ export class WorkerRegistrations {
 
   /** The lease loop gave this worker a task: every registration starts listening on its shard. */
   taskStarted(task: string, epoch: number): void {
+    this.owned.set(task, epoch);
     this.enqueue(async () => {
-      this.owned.set(task, epoch);
+      if (this.owned.get(task) !== epoch) return;
       const shard = this.shardOf(task);
       for (const [id, local] of this.local) {
         await this.runOnRegistered(local, shard);
@@ -114,33 +117,22 @@ export class WorkerRegistrations {
   }
 
   /**
-   * The task is lost (stopped at once) or given up: its listeners stop; given up, the executions its events
-   * started finish first (break before make: stream batches are acknowledged before the next owner reads).
+   * The task is lost (stopped at once) or given up: its listeners stop now — not behind the queue, whose
+   * work (a script evaluated) must not hold the lease tick up; given up, the executions its events started
+   * finish first (break before make: stream batches are acknowledged before the next owner reads).
    */
   async taskStopped(task: string, reason: 'lost' | 'released'): Promise<void> {
-    const work = async (): Promise<void> => {
-      this.owned.delete(task);
-      for (const id of this.local.keys()) await this.options.gears.relisten(id).catch(() => undefined);
-      if (reason !== 'released') return;
-      const shard = this.shardOf(task);
-      const running = this.options.gears
+    this.owned.delete(task);
+    for (const id of this.local.keys()) await this.options.gears.relisten(id).catch(() => undefined);
+    if (reason !== 'released') return;
+    const shard = this.shardOf(task);
+    const gears = this.options.gears;
+    const running = (): number =>
+      gears
         .dumpExecutions()
-        .filter((e) => e.registered && e.status === 'running' && e.executionId.startsWith(`${shard.id}-`));
-      const deadline = performance.now() + this.options.leaseMs / 3;
-      while (running.length > 0 && performance.now() < deadline) {
-        await pause(20);
-        const still = new Set(
-          this.options.gears
-            .dumpExecutions()
-            .filter((e) => e.status === 'running')
-            .map((e) => e.executionId),
-        );
-        for (let i = running.length - 1; i >= 0; i--) if (!still.has(running[i]!.executionId)) running.splice(i, 1);
-      }
-    };
-    const done = this.queue.then(work, work);
-    this.queue = done.catch((error: unknown) => this.options.log(`stopping ${task}: ${formatError(error)}`));
-    await this.queue;
+        .filter((e) => e.registered && e.status === 'running' && e.executionId.startsWith(`${shard.id}-`)).length;
+    const deadline = performance.now() + this.options.leaseMs / 3;
+    while (running() > 0 && performance.now() < deadline) await pause(20);
   }
 
   private enqueue(work: () => Promise<void>): void {

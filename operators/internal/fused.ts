@@ -19,7 +19,10 @@ export type FusedLink =
   | { kind: 'fold'; open: () => Fold; stat?: LinkStat };
 
 export interface FusedOptions extends StepOptions {
-  /** Called once per record entering or leaving a link (the engine's activity counter). */
+  /**
+   * Called for every record from the source, every settled Promise and every fold's end: whatever moves a record
+   * on (the engine's activity counter, which its idle watchdog compares between ticks).
+   */
   touch?: () => void;
   /**
    * Wraps what the source calls (a record in, the end of the input), e.g. to enter the runtime context the
@@ -82,7 +85,6 @@ class RecordLink implements Sink {
 
   push(record: unknown): void {
     this.stat.recordsIn++;
-    this.chain.touch();
     if (this.chain.out.closed) return;
     if (this.pending >= this.chain.concurrency || this.waiting.length > 0) this.waiting.push(record);
     else this.start(record);
@@ -111,12 +113,14 @@ class RecordLink implements Sink {
     this.pending++;
     settled(result).then(
       (value) => {
+        this.chain.touch();
         this.pending--;
         entry.done = true;
         entry.value = value;
         if (!this.chain.out.closed) this.drain();
       },
       (error: unknown) => {
+        this.chain.touch();
         this.pending--;
         entry.done = true;
         entry.failed = true;
@@ -174,7 +178,6 @@ class RecordLink implements Sink {
 
   private forward(record: unknown): void {
     this.stat.recordsOut++;
-    this.chain.touch();
     this.next.push(record);
   }
 }
@@ -195,7 +198,6 @@ class FoldLink implements Sink {
 
   push(record: unknown): void {
     this.stat.recordsIn++;
-    this.chain.touch();
     if (this.chain.out.closed) return;
     if (this.busy) this.waiting.push(record);
     else this.step(record);
@@ -218,8 +220,12 @@ class FoldLink implements Sink {
     if (!isPromiseLike(result)) return;
     this.busy = true;
     settled(result).then(
-      () => this.resume(),
+      () => {
+        this.chain.touch();
+        this.resume();
+      },
       (error: unknown) => {
+        this.chain.touch();
         if (!this.chain.out.closed) this.chain.fail(error);
         this.resume();
       },
@@ -238,9 +244,9 @@ class FoldLink implements Sink {
     if (this.completed) return;
     this.completed = true;
     try {
+      this.chain.touch();
       this.fold.finish((record) => {
         this.stat.recordsOut++;
-        this.chain.touch();
         this.next.push(record);
       });
     } catch (error) {
@@ -289,7 +295,10 @@ export function fusedSteps<T, R>(links: readonly FusedLink[], options: FusedOpti
       const enter: (record: unknown, _?: unknown) => void = wrap ? wrap(push) : push;
       const ended: (_?: unknown, __?: unknown) => void = wrap ? wrap(end) : end;
       const subscription = source.pipe(whileOpen(out)).subscribe({
-        next: (record) => enter(record),
+        next: (record) => {
+          touch();
+          enter(record);
+        },
         error: (error: unknown) => {
           if (!sourceError) return out.error(error);
           sourceError(error);

@@ -7,7 +7,7 @@ import { redisCli } from './helpers.ts';
 
 /**
  * Registrations through the server: RG.JSEXECUTE of a script that registers, RG.DUMPREGISTRATIONS,
- * RG.TRIGGER, RG.UNREGISTER. Each test runs once the engine has the methods it needs (they are being added).
+ * RG.TRIGGER, RG.UNREGISTER, and the proxy holding a write's reply for its sync gears and hooks.
  */
 describe('registrations through the server', () => {
   let gears: Gears;

@@ -16,6 +16,8 @@ export class Keyspace {
   /** Keys with blocked readers (the store manages the waiters) and those signalled since the last check. */
   readonly watched = new Set<string>();
   readonly ready = new Set<string>();
+  /** Called with each live key a FLUSHALL/FLUSHDB deletes (WATCH needs to know). */
+  readonly flushHooks = new Set<(key: string) => void>();
   /** Whether anybody listens to events; when not, `notify` costs nothing. */
   eventsWanted = false;
   private readonly table = new ScanTable();
@@ -133,6 +135,10 @@ export class Keyspace {
   }
 
   flush(): void {
+    // FLUSHALL touches every WATCHed key that exists (Redis' touchAllWatchedKeysInDb); it raises no per-key event.
+    if (this.flushHooks.size !== 0) {
+      for (const hook of this.flushHooks) for (const key of this.data.keys()) if (!this.isExpired(key)) hook(key);
+    }
     for (const key of this.watched) if (this.data.has(key)) this.ready.add(key);
     this.data.clear();
     this.expires.clear();

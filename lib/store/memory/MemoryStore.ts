@@ -174,6 +174,33 @@ export class MemoryStore implements ShardStore {
     }
   }
 
+  /**
+   * The error reply Redis gives before running `command` (unknown command or subcommand, wrong arity), or
+   * undefined: what MULTI checks when it queues a command.
+   */
+  check(command: string, args: readonly RedisArg[]): RedisReplyError | undefined {
+    try {
+      table.resolve(command, args);
+      return undefined;
+    } catch (error) {
+      if (error instanceof RedisReplyError) return error;
+      throw error;
+    }
+  }
+
+  /**
+   * Calls `listener` with every key a command modifies (each keyspace event's key, every live key FLUSHALL
+   * deletes), as WATCH needs; returns the function that stops it.
+   */
+  onTouch(listener: (key: string) => void): () => void {
+    const subscription = this.keyspaceEvents().subscribe(({ key }) => listener(key));
+    this.ks.flushHooks.add(listener);
+    return () => {
+      subscription.unsubscribe();
+      this.ks.flushHooks.delete(listener);
+    };
+  }
+
   /** Commands parked by `call` right now (what Redis' INFO reports as `blocked_clients`). */
   get blockedCount(): number {
     return this.blocked.size;

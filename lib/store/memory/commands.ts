@@ -4,7 +4,8 @@
  */
 import type { CommandDef } from './types.ts';
 import { blockingCommands } from './blocking.ts';
+import { keyspaceExtraCommands } from './keyspaceExtra.ts';
 import { randomCommands } from './random.ts';
 import { zsetAlgebraCommands } from './zsetAlgebra.ts';
 
-export const extraCommands: CommandDef[] = [...randomCommands, ...blockingCommands, ...zsetAlgebraCommands];
+export const extraCommands: CommandDef[] = [...randomCommands, ...blockingCommands, ...zsetAlgebraCommands, ...keyspaceExtraCommands];

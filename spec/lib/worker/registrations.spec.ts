@@ -116,6 +116,55 @@ describe('registrations on worker processes (3-master Cluster)', () => {
         await local.execute('SET', gone, '1');
         await new Promise((r) => setTimeout(r, 300));
         expect(await local.execute('HGET', seen, gone)).toBeNull();
+      } catch (error) {
+        for (const w of workers) console.log(w.id, w.log.slice(-15).join('\n'));
+        throw error;
+      } finally {
+        await driver.close();
+        for (const worker of workers) await stopWorker(worker);
+        await local.close();
+      }
+    },
+  );
+
+  it(
+    "routes triggers to the owner of the key's task, and refuses what cannot reach the workers",
+    { timeout: 120_000 },
+    async () => {
+      const app = `rt-${randomBytes(4).toString('hex')}`;
+      const local = await connect(url());
+      const driver = await connect(url(), { app });
+      const workers: WorkerProcess[] = [];
+      try {
+        for (let i = 0; i < 2; i++) workers.push(await startWorker(url(), app, `w${i}`, [], LEASE));
+        await until(() => workers.reduce((n, w) => n + w.held.size, 0) === 3, 'the 3 tasks held', 60_000);
+        const id = await register(
+          driver,
+          `GB('CommandReader').map((r) => r.join(':')).register({ trigger: 'T', mode: 'async_local' })`,
+        );
+        expect(await driver.trigger('T', 'a')).toEqual(['T:a']);
+        expect(await driver.triggerOnKey('T', `${app}:k`, 'b')).toEqual([`T:${app}:k:b`]);
+        await expect(driver.trigger('nope')).rejects.toThrow("unknown trigger 'nope'");
+        await expect(register(driver, `GB('CommandReader').register({ trigger: 'T' })`)).rejects.toThrow(
+          'trigger already registered',
+        );
+        // An inline closure cannot travel to the workers.
+        await expect(
+          driver
+            .GB()
+            .map((r) => r.key)
+            .register(),
+        ).rejects.toThrow(/gear is not shippable/);
+        await expect(driver.unregister('nope') as unknown as Promise<void>).rejects.toThrow(
+          "registration 'nope' does not exist",
+        );
+        await until(
+          () => driver.dumpRegistrations().find((r) => r.id === id)?.numTriggered === 2,
+          'trigger stats summed',
+          30_000,
+        );
+        await (driver.unregister(id) as unknown as Promise<void>);
+        await expect(driver.trigger('T', 'a')).rejects.toThrow("unknown trigger 'T'");
       } finally {
         await driver.close();
         for (const worker of workers) await stopWorker(worker);

@@ -131,7 +131,7 @@ describe('fusedSteps', () => {
     );
   });
 
-  it('counts records in and out of each link and touches once per record crossing', async () => {
+  it('counts records in and out of each link and touches once per record from the source', async () => {
     const stats = [
       { recordsIn: 0, recordsOut: 0 },
       { recordsIn: 0, recordsOut: 0 },
@@ -149,7 +149,21 @@ describe('fusedSteps', () => {
       { recordsIn: 4, recordsOut: 4 },
       { recordsIn: 4, recordsOut: 2 },
     ]);
-    expect(touched).toBe(4 + 4 + 4 + 2);
+    expect(touched).toBe(4);
+  });
+
+  it('touches when a Promise settles, so a slow async record counts as activity', async () => {
+    let touched = 0;
+    const fused = fusedSteps<number, number>(
+      [
+        { kind: 'map', fn: async (n: number) => n + 1 },
+        { kind: 'fold', open: accumulateFold(async (a: number | undefined, n: number) => (a ?? 0) + n) },
+      ],
+      { touch: () => touched++ },
+    );
+    expect(await lastValueFrom(of(1, 2).pipe(fused, toArray()))).toEqual([5]);
+    // 2 records from the source, 2 settled maps, 2 settled folds, the fold's end
+    expect(touched).toBe(7);
   });
 
   it('errors the stream when a callback throws and there is no onError', async () => {

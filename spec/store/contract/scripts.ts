@@ -11,6 +11,7 @@ import { streamScripts } from './scripts/streams.ts';
 import { zsetScripts } from './scripts/zsets.ts';
 import { randomScripts } from './scripts/random.ts';
 import { popScripts } from './scripts/pops.ts';
+import { keyspaceExtraScripts } from './scripts/keyspaceExtra.ts';
 import { zsetAlgebraScripts } from './scripts/zsetAlgebra.ts';
 import type { Script } from './scripts/types.ts';
 
@@ -28,4 +29,5 @@ export const scripts: Script[] = [
   ...randomScripts,
   ...zsetAlgebraScripts,
   ...popScripts,
+  ...keyspaceExtraScripts,
 ];

@@ -1,0 +1,60 @@
+/**
+ * Connection state on the embedded store: a client of `rxgears serve` without `--redis` (one shard) gets a
+ * `MemorySession`, which answers MULTI/EXEC/WATCH and parks blocking commands natively — nothing is shared
+ * between clients there, so nothing needs refusing. What the session does not claim takes the proxy's path.
+ */
+import type { Gears } from '../Gears.ts';
+import { MemorySession, MemoryStore, NULL_ARRAY, Status, type SessionReply } from '../store/memory/index.ts';
+import { RedisReplyError } from '../errors.ts';
+import { ErrorReply, SimpleString, type Protocol, type Reply } from './replies.ts';
+import { valueReply } from './convert.ts';
+import { isBlockingRequest } from './wireProxy.ts';
+
+/** A session for a connection when the engine's data is one embedded store; undefined otherwise. */
+export function memorySessionFor(gears: Gears): MemorySession | undefined {
+  if (gears.topology.kind !== 'memory' || gears.shards.length !== 1) return undefined;
+  const store = gears.shards[0]!.store;
+  return store instanceof MemoryStore ? new MemorySession(store) : undefined;
+}
+
+/** Whether the session answers this request (its state, a transaction command, or a blocking command). */
+export function sessionClaims(session: MemorySession, upper: string, request: readonly Buffer[]): boolean {
+  return session.claims(upper) || isBlockingRequest(upper, request);
+}
+
+function toReply(reply: SessionReply, protocol: Protocol): Reply | Buffer {
+  if (reply === NULL_ARRAY) return Buffer.from(protocol === 3 ? '_\r\n' : '*-1\r\n');
+  if (reply instanceof Status) return new SimpleString(reply.status);
+  if (reply instanceof RedisReplyError) return new ErrorReply(reply.message);
+  if (Array.isArray(reply)) {
+    return reply.map((r) => {
+      const converted = toReply(r, protocol);
+      return Buffer.isBuffer(converted) ? null : converted;
+    });
+  }
+  return valueReply(reply);
+}
+
+/**
+ * Runs a request on the client's session and converts the reply; a transaction's or a blocking pop's writes
+ * then wait for the sync registrations they triggered, as the proxy's do.
+ */
+export async function runOnSession(
+  gears: Gears,
+  session: MemorySession,
+  upper: string,
+  request: readonly Buffer[],
+  protocol: Protocol,
+): Promise<Reply | Buffer> {
+  const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
+  const wasQueueing = session.inMulti;
+  const reply = await session.handle(upper, name, args);
+  if ((upper === 'EXEC' && wasQueueing) || (!wasQueueing && isBlockingRequest(upper, request))) {
+    await gears.settleSync().catch(() => undefined);
+  }
+  // Blocking pops and reads that time out answer a null array, not a null bulk string.
+  if (reply === null && NULL_ARRAY_ON_TIMEOUT.has(upper)) return toReply(NULL_ARRAY, protocol);
+  return toReply(reply, protocol);
+}
+
+const NULL_ARRAY_ON_TIMEOUT = new Set(['BLPOP', 'BRPOP', 'BLMPOP', 'BZPOPMIN', 'BZPOPMAX', 'BZMPOP', 'XREAD', 'XREADGROUP']);

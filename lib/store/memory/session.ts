@@ -1,0 +1,173 @@
+/**
+ * One client's connection state on the embedded store, as Redis keeps it per client: MULTI/EXEC/DISCARD with
+ * queued commands, WATCH/UNWATCH, and the blocking command it is parked in (which ends when the client goes away,
+ * or on CLIENT UNBLOCK). The server gives each connection one session when its backend is the memory store;
+ * replies are the store's, plus {@link Status} for Redis' status replies (`+OK`, `+QUEUED`).
+ */
+import { RedisReplyError } from '../../errors.ts';
+import type { RedisArg, RedisReply } from '../ShardStore.ts';
+import type { MemoryStore } from './MemoryStore.ts';
+
+/** A status reply (`+OK`, `+QUEUED`) as opposed to a bulk string. */
+export class Status {
+  constructor(readonly status: string) {}
+}
+
+/** EXEC's reply when a WATCHed key changed: a null array. */
+export const NULL_ARRAY = Symbol('null array');
+
+export type SessionReply = RedisReply | Status | typeof NULL_ARRAY | RedisReplyError | SessionReply[];
+
+const OK = new Status('OK');
+const QUEUED = new Status('QUEUED');
+
+/** Commands a session itself answers, whatever its state. */
+const OWN = new Set(['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH']);
+
+/** What a transaction may not contain: Redis flags them `no-multi`. */
+const NO_MULTI = new Set(['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'MONITOR', 'SYNC', 'PSYNC', 'RESET']);
+
+export class MemorySession {
+  private queue: (readonly [string, RedisArg[]])[] | undefined;
+  private aborted = false;
+  private readonly watched = new Set<string>();
+  private dirty = false;
+  private unsubscribe: (() => void) | undefined;
+  private blocked: AbortController | undefined;
+
+  constructor(private readonly store: MemoryStore) {}
+
+  /** Whether the session answers `upper` now (its own commands, or everything between MULTI and EXEC). */
+  claims(upper: string): boolean {
+    return this.queue !== undefined || OWN.has(upper);
+  }
+
+  /** Whether a transaction is being queued. */
+  get inMulti(): boolean {
+    return this.queue !== undefined;
+  }
+
+  /** Whether the client is parked in a blocking command. */
+  get isBlocked(): boolean {
+    return this.blocked !== undefined;
+  }
+
+  /**
+   * Runs a client's command: MULTI/EXEC/DISCARD/WATCH/UNWATCH, a command queued inside MULTI, or any other
+   * command on the store (a blocking one parked until served, timed out or unblocked). Error replies are
+   * returned, not thrown.
+   */
+  async handle(upper: string, name: string, args: string[]): Promise<SessionReply> {
+    try {
+      switch (upper) {
+        case 'MULTI':
+          if (args.length > 0) return arity('multi');
+          if (this.queue !== undefined) return new RedisReplyError('ERR MULTI calls can not be nested');
+          this.queue = [];
+          this.aborted = false;
+          return OK;
+        case 'EXEC':
+          if (args.length > 0) return this.queueError(arity('exec'));
+          return this.exec();
+        case 'DISCARD':
+          if (args.length > 0) return this.queueError(arity('discard'));
+          if (this.queue === undefined) return new RedisReplyError('ERR DISCARD without MULTI');
+          this.queue = undefined;
+          this.unwatch();
+          return OK;
+        case 'WATCH':
+          if (args.length === 0) return this.queueError(arity('watch'));
+          // Refused, but the transaction stays valid (Redis does not flag it for EXECABORT).
+          if (this.queue !== undefined) return new RedisReplyError('ERR WATCH inside MULTI is not allowed');
+          this.watch(args);
+          return OK;
+        case 'UNWATCH':
+          if (args.length > 0) return this.queueError(arity('unwatch'));
+          if (this.queue !== undefined) break; // queued, as in Redis
+          this.unwatch();
+          return OK;
+      }
+      if (this.queue !== undefined) {
+        if (NO_MULTI.has(upper)) return this.queueError(new RedisReplyError(`ERR Command not allowed inside a transaction`));
+        const problem = this.store.check(name, args);
+        if (problem !== undefined) return this.queueError(problem);
+        this.queue.push([name, args]);
+        return QUEUED;
+      }
+      return await this.run(name, args);
+    } catch (error) {
+      if (error instanceof RedisReplyError) return error;
+      throw error;
+    }
+  }
+
+  /** Ends a parked command: with its timeout reply, or with Redis' UNBLOCKED error. False if none was parked. */
+  unblock(withError: boolean): boolean {
+    if (this.blocked === undefined) return false;
+    this.blocked.abort(withError ? new RedisReplyError('UNBLOCKED client unblocked via CLIENT UNBLOCK') : undefined);
+    return true;
+  }
+
+  /** The client went away: its transaction and watches are dropped, a parked command takes nothing. */
+  close(): void {
+    this.queue = undefined;
+    this.unwatch();
+    this.blocked?.abort();
+  }
+
+  private async run(name: string, args: string[]): Promise<SessionReply> {
+    const controller = new AbortController();
+    this.blocked = controller;
+    try {
+      return await this.store.callAbortable(controller.signal, name, ...args);
+    } finally {
+      if (this.blocked === controller) this.blocked = undefined;
+    }
+  }
+
+  /** An error while queueing: replied now, and EXEC will discard the transaction (EXECABORT). */
+  private queueError(error: RedisReplyError): RedisReplyError {
+    if (this.queue !== undefined) this.aborted = true;
+    return error;
+  }
+
+  private exec(): SessionReply {
+    const queue = this.queue;
+    if (queue === undefined) return new RedisReplyError('ERR EXEC without MULTI');
+    this.queue = undefined;
+    const dirty = this.dirty;
+    this.unwatch();
+    if (this.aborted) {
+      return new RedisReplyError('EXECABORT Transaction discarded because of previous errors.');
+    }
+    if (dirty) return NULL_ARRAY;
+    return this.store.atomically(() =>
+      queue.map(([name, args]): SessionReply => {
+        try {
+          return this.store.callSync(name, ...args);
+        } catch (error) {
+          if (error instanceof RedisReplyError) return error;
+          throw error;
+        }
+      }),
+    );
+  }
+
+  private watch(keys: string[]): void {
+    for (const key of keys) this.watched.add(key);
+    this.unsubscribe ??= this.store.onTouch((key) => {
+      if (this.watched.has(key)) this.dirty = true;
+    });
+  }
+
+  private unwatch(): void {
+    this.watched.clear();
+    this.dirty = false;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+}
+
+function arity(name: string): RedisReplyError {
+  return new RedisReplyError(`ERR wrong number of arguments for '${name}' command`);
+}
