@@ -140,6 +140,7 @@ function pingOnce(port: number, password: string | undefined): Promise<boolean> 
     });
     socket.once('error', () => done(false));
     socket.once('timeout', () => done(false));
+    socket.once('close', () => done(false)); // closed by the other side (not Redis, or going away)
   });
 }
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { GearsError } from '../../lib/errors.ts';
-import { freePort, startRedisCluster } from '../../lib/testing/index.ts';
+import { freePort, startRedis, startRedisCluster } from '../../lib/testing/index.ts';
 import { redisCli } from '../server/helpers.ts';
 
 const listen = (port: number): Promise<Server> =>
@@ -44,5 +44,15 @@ describe('rxgears/testing servers', { timeout: 120_000 }, () => {
     await expect(startRedisCluster({ ports: [60_000, 10_001, 10_002] })).rejects.toThrow(
       new GearsError('cluster node port 60000 must be an integer from 1 to 55535 (its bus port is +10000)'),
     );
+  });
+
+  it('says so, without waiting, when the port the user passes is taken by something that is not Redis', async () => {
+    const port = await freePort();
+    const taken = await listen(port);
+    try {
+      await expect(startRedis({ port })).rejects.toThrow(/Address already in use/);
+    } finally {
+      taken.close();
+    }
   });
 });
