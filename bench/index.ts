@@ -61,6 +61,11 @@ const WORKLOADS: readonly Workload[] = [
     name: 'sustained stream events on worker processes (issue 15: 2 workers vs 1)',
     run: async (s) => (await import('./workersEvents.ts')).run(s),
   },
+  {
+    id: 10,
+    name: 'the proxy (issue 11: redis-benchmark through rxgears serve vs the same Redis directly)',
+    run: async (s) => (await import('./proxy.ts')).run(s),
+  },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));

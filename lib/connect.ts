@@ -2,7 +2,7 @@ import { Gears, type GearsOptions } from './Gears.ts';
 import { GearsError } from './errors.ts';
 import { createMemoryTopology } from './cluster/memoryTopology.ts';
 import { SLOT_COUNT } from './cluster/slots.ts';
-import { createRedisTopology } from './store/redis/index.ts';
+import { createRedisTopology, type RedisStore } from './store/redis/index.ts';
 import { checkRedisTarget } from './store/redis/clientShape.ts';
 import type { Registry } from 'prom-client';
 import type { DriverOptions } from './worker/driver.ts';
@@ -61,6 +61,7 @@ export async function connect(target: string | ConnectOptions = {}, more: Connec
           ...(gearModule !== undefined ? { gears: gearModule } : {}),
         })
       : new Gears(topology, engineOptions);
+  logConnections(gears);
   if (metrics) {
     // Loaded only when asked for: prom-client is not needed by an engine without metrics.
     const { metricsOf } = await import('./metrics/GearsMetrics.ts');
@@ -72,6 +73,23 @@ export async function connect(target: string | ConnectOptions = {}, more: Connec
     }
   }
   return gears;
+}
+
+/** Connection lost / regained, per shard, in the engine's log with the node's address and the error. */
+function logConnections(gears: Gears): void {
+  for (const shard of gears.shards) {
+    const store = shard.store as Partial<Pick<RedisStore, 'onConnection' | 'address'>>;
+    store.onConnection?.((event, err) =>
+      event === 'lost'
+        ? gears.logFrom(shard, 'warning', `connection to Redis ${String(store.address)} lost`, {
+            address: store.address,
+            ...(err ? { err } : {}),
+          })
+        : gears.logFrom(shard, 'notice', `connection to Redis ${String(store.address)} regained`, {
+            address: store.address,
+          }),
+    );
+  }
 }
 
 function isRegistry(value: unknown): value is Registry {

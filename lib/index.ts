@@ -7,6 +7,8 @@
  * const { results } = await gears.GB().countBy((r) => r.type).run('*');
  */
 export { connect, type ConnectOptions, type RedisClient } from './connect.ts';
+export { defineGears, type GearModule, type GearFactory } from './worker/gearModule.ts';
+export type { DriverGears, DriverOptions } from './worker/driver.ts';
 export {
   Gears,
   type GearsOptions,

@@ -12,6 +12,8 @@ import { ATTACK_WARNING, isCrossProtocolAttack } from './exposure.ts';
 import { forwardRaw, type RawRequest } from './rawBatch.ts';
 import type { WireProxy } from './wireProxy.ts';
 import { NO_REPLY, WireSession } from './wireSession.ts';
+import type { PubSub } from '../store/memory/pubsub.ts';
+import { PUBSUB_COMMANDS, PUSHED, PubSubSession } from './memoryPubSub.ts';
 import { memorySessionFor, runOnSession, sessionClaims } from './memoryClient.ts';
 import type { MemorySession } from '../store/memory/index.ts';
 
@@ -23,6 +25,8 @@ export interface ConnectionHost extends ServerContext {
   readonly limits: Partial<RespLimits>;
   /** Stop reading from a client whose unsent replies exceed this many bytes. */
   readonly maxPendingReplyBytes: number;
+  /** The embedded store's pub/sub broker; undefined on Redis (the raw path's sessions do pub/sub there). */
+  readonly pubsub: PubSub | undefined;
   /** The raw path to a Redis backend; undefined on the embedded store. */
   readonly wire: WireProxy | undefined;
   /** Set once the server stops: requests that were not started yet are refused. */
@@ -61,6 +65,8 @@ export class Connection implements ClientState {
   private ended = false;
   /** Connection state held in Redis for this client (transaction, blocking command, subscription). */
   private readonly session: WireSession | undefined;
+  /** This client's subscriptions on the embedded store, once it used pub/sub. */
+  private pubsubSession: PubSubSession | undefined;
   /** The same on the embedded store: transactions and blocking commands done natively. */
   private readonly memorySession: MemorySession | undefined;
   /** Called whenever the connection has no request in progress (server shutdown waits on it). */
@@ -99,6 +105,7 @@ export class Connection implements ClientState {
       this.closed = true;
       this.queue.length = 0;
       this.session?.close();
+      this.pubsubSession?.close();
       this.memorySession?.close();
       host.forget(this);
       this.onIdle?.();
@@ -238,6 +245,18 @@ export class Connection implements ClientState {
     const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
     const command = builtin(upper);
     if (!this.authenticated && !command?.beforeAuth) return NOAUTH;
+    if (this.host.pubsub) {
+      const restricted = this.pubsubSession?.restricted(upper, args);
+      if (restricted !== undefined) return restricted;
+      if (PUBSUB_COMMANDS.has(upper)) {
+        this.pubsubSession ??= new PubSubSession(this.host.pubsub, {
+          protocol: () => this.protocol,
+          write: (reply) => this.write(reply),
+        });
+        const reply = this.pubsubSession.handle(upper, args);
+        return reply === PUSHED ? NO_REPLY : reply;
+      }
+    }
     if (command) {
       if (!arityAccepts(command.arity, args.length + 1)) return wrongArity(name);
       return command.run(this.host, this, args);

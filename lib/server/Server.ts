@@ -5,6 +5,7 @@ import type { RespLimits } from './resp.ts';
 import { Connection, SHUTTING_DOWN, type ConnectionHost } from './Connection.ts';
 import { checkProtectedMode } from './exposure.ts';
 import { WireProxy } from './wireProxy.ts';
+import { PubSub } from '../store/memory/pubsub.ts';
 import { parseRedisUrl } from './client.ts';
 import { deploymentsOf } from './deployments.ts';
 import type { Logger } from '../logger.ts';
@@ -144,6 +145,7 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
     },
     startedAt: Date.now(),
     wire,
+    pubsub: gears.topology.kind === 'memory' ? new PubSub() : undefined,
     get stopping() {
       return stopping;
     },

@@ -8,6 +8,18 @@ import { ErrorReply, encodeReply, type Protocol, type Reply } from './replies.ts
 import { rawFrameOf, type RequestArgs } from './resp.ts';
 import type { WireProxy } from './wireProxy.ts';
 
+const readOnlyByName = new Map<string, boolean>();
+
+/** `readOnly`, remembered per command name (a hot path: every proxied request asks). */
+function readOnlyCached(upper: string): boolean {
+  let known = readOnlyByName.get(upper);
+  if (known === undefined) {
+    known = readOnly(upper);
+    if (readOnlyByName.size < 1024) readOnlyByName.set(upper, known);
+  }
+  return known;
+}
+
 /** One request the raw path takes: its arguments, its upper-case name, and the node it goes to. */
 export interface RawRequest {
   readonly args: RequestArgs;
@@ -36,14 +48,21 @@ export async function forwardRaw(
   batch: readonly RawRequest[],
   fallback: (args: RequestArgs) => Promise<Reply>,
 ): Promise<Buffer> {
-  const writes = batch.some((request) => !readOnly(request.upper));
+  const writes = batch.some((request) => !readOnlyCached(request.upper));
   const send = (): Promise<(Buffer | Error)[]> =>
     new Promise((resolve) => {
       const replies = new Array<Buffer | Error>(batch.length);
       let remaining = batch.length;
+      // One lookup per node in the batch, not per request (a standalone Redis: one for the whole batch).
+      let endpoint: WireEndpoint | undefined;
+      let connection: ReturnType<WireProxy['pool']['shared']> | undefined;
       batch.forEach((request, i) => {
         const frame = rawFrameOf(request.args) ?? requestFrame(request.args);
-        wire.pool.shared(request.endpoint, protocol).request(frame, (reply) => {
+        if (request.endpoint !== endpoint || connection === undefined) {
+          endpoint = request.endpoint;
+          connection = wire.pool.shared(endpoint, protocol);
+        }
+        connection.request(frame, (reply) => {
           replies[i] = reply;
           if (--remaining === 0) resolve(replies);
         });

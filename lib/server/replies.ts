@@ -4,7 +4,22 @@
  * writes a reply as RESP2 or, after `HELLO 3`, RESP3.
  */
 export type Reply =
-  string | number | bigint | boolean | null | readonly Reply[] | SimpleString | ErrorReply | MapReply | VerbatimString;
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | readonly Reply[]
+  | SimpleString
+  | ErrorReply
+  | MapReply
+  | VerbatimString
+  | PushReply;
+
+/** A RESP3 push (`>`: pub/sub messages); an ordinary array in RESP2. */
+export class PushReply {
+  constructor(readonly items: readonly Reply[]) {}
+}
 
 /** `+OK`: a status reply. */
 export class SimpleString {
@@ -71,6 +86,9 @@ function write(reply: Reply, protocol: Protocol, out: string[]): void {
       write(key, protocol, out);
       write(value, protocol, out);
     }
+  } else if (reply instanceof PushReply) {
+    out.push(`${protocol === 3 ? '>' : '*'}${reply.items.length}\r\n`);
+    for (const item of reply.items) write(item, protocol, out);
   } else if (reply instanceof VerbatimString) {
     if (protocol === 3) {
       const body = `${reply.format}:${reply.text}`;

@@ -1,6 +1,6 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect as netConnect } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,22 +51,45 @@ export interface StartRedisOptions {
    * and readiness checks authenticate).
    */
   args?: string[];
+  /** Port to listen on; default: a free one (see `freePort`), another one tried if it is taken meanwhile. */
+  port?: number;
 }
 
 const HOST = '127.0.0.1';
+const ATTEMPTS = 5;
 
-/** Asks the kernel for a free loopback port. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/**
+ * Port ranges below Linux' ephemeral range (32768–60999), so an outgoing connection's kernel-chosen port never
+ * takes a test server's. A Cluster node also listens on its port + 10000 (the cluster bus), and Redis refuses
+ * ports above 55535 for it: cluster nodes take 10000–22767 (bus 20000–32767), standalone servers 23000–32767.
+ */
+const STANDALONE_PORTS = { from: 23_000, to: 32_767 };
+const CLUSTER_PORTS = { from: 10_000, to: 22_767 };
+const CLUSTER_BUS_OFFSET = 10_000;
+
+/** The range in a random order: parallel test processes start from different places instead of colliding. */
+function shuffled({ from, to }: { from: number; to: number }): number[] {
+  const ports = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  for (let i = ports.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [ports[i], ports[j]] = [ports[j]!, ports[i]!];
+  }
+  return ports;
+}
+
+/**
+ * A free loopback port for a test server, found with get-port in a range below the kernel's ephemeral ports;
+ * `{ cluster: true }`: one whose cluster bus port (+10000) is free too and within Redis' limit.
+ */
+export async function freePort(options: { cluster?: boolean } = {}): Promise<number> {
+  const { default: getPort } = await import('get-port');
+  if (!options.cluster) return getPort({ host: HOST, port: shuffled(STANDALONE_PORTS) });
+  for (const candidate of shuffled(CLUSTER_PORTS)) {
+    const port = await getPort({ host: HOST, port: candidate });
+    if (port !== candidate) continue;
+    if ((await getPort({ host: HOST, port: port + CLUSTER_BUS_OFFSET })) === port + CLUSTER_BUS_OFFSET) return port;
+  }
+  throw new GearsError('no free port for a cluster node in 10000-22767 (with its bus port 20000-32767)');
 }
 
 async function assertRedisInstalled(binary: string): Promise<void> {
@@ -162,7 +185,20 @@ async function kill(child: ChildProcess): Promise<void> {
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServerHandle> {
   const binary = options.binary ?? 'redis-server';
   await assertRedisInstalled(binary);
-  const port = await freePort();
+  const cluster = (options.args ?? []).some((arg, i, all) => arg === '--cluster-enabled' && all[i + 1] === 'yes');
+  // A port found free can be taken before redis-server binds it (another test process): try another one.
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort({ cluster }));
+    try {
+      return await startRedisOn(binary, port, options);
+    } catch (error) {
+      const clash = error instanceof GearsError && /Address already in use/i.test(error.message);
+      if (!clash || options.port !== undefined || attempt >= ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startRedisOn(binary: string, port: number, options: StartRedisOptions): Promise<RedisServerHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'rxgears-redis-'));
   const extra = options.args ?? [];
   const password = passwordIn(extra);
@@ -208,7 +244,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 }
 
 /**
- * Starts `masters` (default 3) cluster-enabled servers and joins them with
+ * Starts `masters` (default 3) cluster-enabled servers — on `ports` when given, otherwise on free ports whose
+ * cluster bus ports (+10000) are free and valid too — and joins them with
  * `redis-cli --cluster create … --cluster-replicas 0`, so the slots split as 0-5460, 5461-10922, 10923-16383.
  * Resolves once every node reports `cluster_state:ok`.
  *
@@ -217,9 +254,14 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
  * const gears = await connect(cluster.urls[0]);
  */
 export async function startRedisCluster(
-  options: StartRedisOptions & { masters?: number } = {},
+  options: Omit<StartRedisOptions, 'port'> & { masters?: number; ports?: number[] } = {},
 ): Promise<RedisClusterHandle> {
-  const masters = options.masters ?? 3;
+  const masters = options.ports?.length ?? options.masters ?? 3;
+  for (const port of options.ports ?? []) {
+    if (!Number.isInteger(port) || port < 1 || port > 55_535) {
+      throw new GearsError(`cluster node port ${port} must be an integer from 1 to 55535 (its bus port is +10000)`);
+    }
+  }
   const password = passwordIn(options.args ?? []);
   const nodes: RedisServerHandle[] = [];
   const stop = async (): Promise<void> => {
@@ -251,7 +293,8 @@ export async function startRedisCluster(
     for (let i = 0; i < masters; i++) {
       nodes.push(
         await startRedis({
-          ...options,
+          ...(options.binary !== undefined ? { binary: options.binary } : {}),
+          ...(options.ports?.[i] !== undefined ? { port: options.ports[i] } : {}),
           args: [
             '--cluster-enabled',
             'yes',

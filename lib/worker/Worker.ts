@@ -10,6 +10,7 @@ import type { ShardStore } from '../store/ShardStore.ts';
 import { buildGear, type GearModule } from './gearModule.ts';
 import { LeaseLoop } from './LeaseLoop.ts';
 import {
+  appendExpiring,
   encodeValue,
   markAborted,
   parseDescriptor,
@@ -194,7 +195,6 @@ export class GearsWorker {
   private async handle(id: string): Promise<void> {
     const key = this.keys.execution(id);
     const tickMs = Math.max(10, Math.floor(this.leaseMs / 3));
-    const deadline = performance.now() + this.leaseMs + 2 * tickMs;
     const mine = new Map<string, number>();
     let descriptor: RunDescriptor | undefined;
     // Claims: every task this worker holds, until every task is claimed (by anyone) or the run ends.
@@ -220,8 +220,9 @@ export class GearsWorker {
         }
       }
       if (descriptor.claims.size === descriptor.tasks.length) break;
-      if (performance.now() > deadline || this.stopped) {
-        if (mine.size > 0) await this.writeDone(id, [...mine.keys()], ['no worker claimed every shard in time']);
+      // The driver decides when a shard waited too long for a claim (it aborts the run).
+      if (this.stopped) {
+        if (mine.size > 0) await this.writeDone(id, [...mine.keys()], [`worker ${this.id} stopped`]);
         return;
       }
       await pause(Math.min(tickMs, 50));
@@ -234,13 +235,16 @@ export class GearsWorker {
       result = await this.runPart(id, descriptor, tasks);
     } catch (error) {
       // The plan could not be built here: the whole run fails with why.
-      const reason = `${formatError(error)} (on worker ${this.id})`;
+      const message = formatError(error);
+      const reason = message.includes(`worker ${this.id}`) ? message : `${message} (on worker ${this.id})`;
       await markAborted(this.control, this.keys, id, reason);
       result = { results: [], errors: [reason] };
     }
     await this.writeResults(id, result.results);
     await this.writeDone(id, tasks, result.errors);
-    this.log(`run ${id}: ended, ${result.results.length} results, ${result.errors.length} errors${result.errors.length ? ` (last: ${result.errors.at(-1)})` : ''}`);
+    this.log(
+      `run ${id}: ended, ${result.results.length} results, ${result.errors.length} errors${result.errors.length ? ` (last: ${result.errors.at(-1)})` : ''}`,
+    );
   }
 
   /** Claims a task for a run, if this worker's lease on it still reads `<self>:<epoch>`. */
@@ -388,6 +392,11 @@ export class GearsWorker {
     check().catch((error: unknown) => execution.abort(`worker ${this.id} cannot reach Redis: ${formatError(error)}`));
     try {
       await execution.done;
+      // Whatever stopped this part (a lost lease, an abort marker, Redis), the run is over for everyone.
+      if (execution.status === 'aborted')
+        await markAborted(this.control, this.keys, id, execution.errors.at(-1) ?? 'Execution aborted').catch(
+          () => undefined,
+        );
       return execution.result();
     } finally {
       this.parts.delete(part);
@@ -398,14 +407,19 @@ export class GearsWorker {
     const out = this.keys.out(id);
     const store = storeForKey(this.options.gears.shards)(out);
     for (let i = 0; i < results.length; i += RESULT_BATCH)
-      await store.call('XADD', out, '*', 'w', this.id, 'r', encodeValue(results.slice(i, i + RESULT_BATCH)));
+      await appendExpiring(
+        store,
+        out,
+        ['w', this.id, 'r', encodeValue(results.slice(i, i + RESULT_BATCH))],
+        RESULTS_TTL_MS,
+      );
   }
 
   private async writeDone(id: string, tasks: string[], errors: readonly string[]): Promise<void> {
     const out = this.keys.out(id);
     const store = storeForKey(this.options.gears.shards)(out);
-    await store.call('XADD', out, '*', 'w', this.id, 'done', JSON.stringify(tasks), 'errors', JSON.stringify(errors));
-    await store.call('PEXPIRE', out, RESULTS_TTL_MS);
+    const fields = ['w', this.id, 'done', JSON.stringify(tasks), 'errors', JSON.stringify(errors)];
+    await appendExpiring(store, out, fields, RESULTS_TTL_MS);
   }
 }
 

@@ -224,20 +224,21 @@ export class DriverGears extends Gears {
         : origin;
     const leaseMs = await appLeaseMs(this.control, this.keys, DEFAULT_LEASE_MS);
     const key = this.keys.execution(id);
-    await this.control.call(
-      'HSET',
-      key,
-      ...descriptorFields({
-        tasks: this.tasks,
-        origin: shipped,
-        ...(arg !== undefined ? { arg: { value: arg } } : {}),
-        options: readerOptions,
-        prior: Array.from(prior, (p) => p ?? null),
-      }),
-    );
-    await this.control.call('PEXPIRE', key, RUNNING_TTL_MS);
-    await this.control.call('SET', this.keys.driver(id), '1', 'PX', leaseMs);
-    await this.control.call('XADD', this.keys.runs, 'MAXLEN', '~', 1000, '*', 'id', id);
+    const fields = descriptorFields({
+      tasks: this.tasks,
+      origin: shipped,
+      ...(arg !== undefined ? { arg: { value: arg } } : {}),
+      options: readerOptions,
+      prior: Array.from(prior, (p) => p ?? null),
+    });
+    // One transaction (all in the app's slot): the run is announced with its descriptor, both expiring.
+    const tx = await this.control.transaction();
+    await tx.commit([
+      ['HSET', key, ...fields],
+      ['PEXPIRE', key, RUNNING_TTL_MS],
+      ['SET', this.keys.driver(id), '1', 'PX', leaseMs],
+      ['XADD', this.keys.runs, 'MAXLEN', '~', 1000, '*', 'id', id],
+    ]);
     const execution = new Execution<T>(
       id,
       plan,
@@ -274,7 +275,7 @@ export class DriverGears extends Gears {
       let finished = false;
       let reason = 'Execution aborted';
       const done = new Set<string>();
-      const startedAt = performance.now();
+      const unownedSince = new Map<string, number>();
       const fail = (why: string): void => {
         if (!active) return;
         reason = why;
@@ -336,10 +337,22 @@ export class DriverGears extends Gears {
               return fail(`worker ${claim.worker} lost shard ${shard?.id ?? '?'} (task ${task})`);
             }
           }
+          // A task nobody claimed yet: waited for while some worker holds its lease (a busy worker claims late),
+          // failed once it had no lease for a lease and a tick.
           const unclaimed = tasks.filter((t) => !descriptor.claims.has(t));
-          if (unclaimed.length > 0 && performance.now() - startedAt > leaseMs + tickMs) {
-            const shard = shards[tasks.indexOf(unclaimed[0]!)];
-            return fail(`no worker of app '${this.app}' owns shard ${shard?.id ?? '?'} (task ${unclaimed[0]})`);
+          const leases = unclaimed.length
+            ? ((await this.control.call('MGET', ...unclaimed.map((t) => keys.lease(t)))) as (string | null)[])
+            : [];
+          if (!active) return;
+          const now = performance.now();
+          for (let i = 0; i < unclaimed.length; i++) {
+            const task = unclaimed[i]!;
+            if (leases[i] !== null) unownedSince.delete(task);
+            else if (!unownedSince.has(task)) unownedSince.set(task, now);
+            else if (now - unownedSince.get(task)! > leaseMs + tickMs) {
+              const shard = shards[tasks.indexOf(task)];
+              return fail(`no worker of app '${this.app}' owns shard ${shard?.id ?? '?'} (task ${task})`);
+            }
           }
           await pause(tickMs);
         }

@@ -59,14 +59,22 @@ export function buildGear(module: GearModule, name: string, GB: GBFunction): { p
 }
 
 /**
- * A plan's fingerprint: SHA-1 of its description and the source text of every callback. Two processes with the
- * same fingerprint run the same code (up to what a function's text does not show: the values it closes over,
- * and the arguments of RxJS operators given to `pipe`).
+ * A plan's fingerprint: SHA-1 of its description and the source text of every callback (spacing aside). Two
+ * processes with the same fingerprint run the same code (up to what a function's text does not show: the values
+ * it closes over, and the arguments of RxJS operators given to `pipe`).
  */
 export function fingerprint(plan: Plan): string {
   const hash = createHash('sha1').update(describePlan(plan));
-  for (const step of plan.steps) for (const part of stepCode(step)) hash.update('\0').update(part);
+  for (const step of plan.steps) for (const part of stepCode(step)) hash.update('\0').update(normalize(part));
   return hash.digest('hex');
+}
+
+/**
+ * A function's text without what transpilers change (tsx, vitest and tsc print the same code with other
+ * spacing, and `(x) =>` as `x =>`): whitespace removed, a lone parenthesised arrow parameter unwrapped.
+ */
+function normalize(code: string): string {
+  return code.replace(/\s+/g, '').replace(/\(([\w$]+)\)=>/g, '$1=>');
 }
 
 function stepCode(step: Step): string[] {

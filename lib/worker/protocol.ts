@@ -168,3 +168,12 @@ export async function appLeaseMs(store: ShardStore, keys: RunKeys, fallback: num
 export function describeShard(shard: Shard, task: string): string {
   return `${shard.id} (task ${task})`;
 }
+
+/** XADD and PEXPIRE in one transaction: the stream never exists without a time to live. */
+export async function appendExpiring(store: ShardStore, key: string, fields: string[], ttlMs: number): Promise<void> {
+  const tx = await store.transaction();
+  await tx.commit([
+    ['XADD', key, '*', ...fields],
+    ['PEXPIRE', key, ttlMs],
+  ]);
+}

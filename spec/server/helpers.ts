@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
+import { frameEnd, requestFrame } from '../../lib/store/redis/frames.ts';
 import { Redis } from 'ioredis';
 import { afterEach } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
@@ -93,3 +94,32 @@ export function useServerWithTwoClients(): (
     return { a: client(timeouts.a ?? 30_000), b: client(timeouts.b ?? 30_000) };
   };
 }
+
+/**
+ * Sends `requests` as RESP frames on one fresh connection and resolves with the bytes of the first `replies`
+ * replies (counted with the proxy's own framing, so nothing waits on time).
+ */
+export function exchange(
+  port: number,
+  requests: readonly (readonly (string | Buffer)[])[],
+  replies = requests.length,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, '127.0.0.1');
+    let received = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      let offset = 0;
+      for (let n = 0; n < replies; n++) {
+        const end = frameEnd(received, offset);
+        if (end === -1) return;
+        offset = end;
+      }
+      socket.destroy();
+      resolve(received.subarray(0, offset));
+    });
+    socket.on('connect', () => socket.write(Buffer.concat(requests.map((r) => requestFrame(r)))));
+  });
+}
+

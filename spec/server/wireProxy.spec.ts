@@ -1,35 +1,10 @@
-import { connect as netConnect } from 'node:net';
 import fc from 'fast-check';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
-import { frameEnd, requestFrame } from '../../lib/store/redis/frames.ts';
 import { deleteKeys, uniquePrefix } from '../support/backends.ts';
-
-/**
- * Sends `requests` as RESP frames on one fresh connection and resolves with the bytes of the first `replies`
- * replies (counted with the proxy's own framing, so nothing waits on time).
- */
-export function exchange(port: number, requests: readonly (readonly (string | Buffer)[])[], replies = requests.length): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect(port, '127.0.0.1');
-    let received = Buffer.alloc(0);
-    socket.on('error', reject);
-    socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      let offset = 0;
-      for (let n = 0; n < replies; n++) {
-        const end = frameEnd(received, offset);
-        if (end === -1) return;
-        offset = end;
-      }
-      socket.destroy();
-      resolve(received.subarray(0, offset));
-    });
-    socket.on('connect', () => socket.write(Buffer.concat(requests.map((r) => requestFrame(r)))));
-  });
-}
+import { exchange } from './helpers.ts';
 
 interface WireBackend {
   name: string;

@@ -1,85 +1,48 @@
-import { afterEach, describe, inject, it, expect } from 'vitest';
-import { createConnection } from 'node:net';
-import { connect } from '../../lib/index.ts';
-import { startRedis, type RedisServerHandle } from '../../lib/testing/index.ts';
+import { createServer, type Server } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { GearsError } from '../../lib/errors.ts';
+import { freePort, startRedisCluster } from '../../lib/testing/index.ts';
+import { redisCli } from '../server/helpers.ts';
 
-function ask(url: string, command: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(Number(port), hostname, () => socket.write(command));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString());
-    });
-    socket.once('error', reject);
-  });
-}
-
-it('starts a standalone redis-server of its own on a free port', async () => {
-  const url = inject('redisUrl');
-  expect(url).not.toMatch(/:6379$/);
-  expect(await ask(url, 'PING\r\n')).toBe('+PONG\r\n');
-});
-
-it('starts a 3-master cluster whose slots split like redis-cli --cluster create', async () => {
-  const urls = inject('clusterUrls');
-  expect(urls).toHaveLength(3);
-  const info = await ask(urls[0]!, 'CLUSTER INFO\r\n');
-  expect(info).toContain('cluster_state:ok');
-  expect(info).toContain('cluster_known_nodes:3');
-});
-
-describe('startRedis() with --requirepass', () => {
-  let server: RedisServerHandle | undefined;
-  afterEach(async () => {
-    await server?.stop();
-    server = undefined;
+const listen = (port: number): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const server = createServer((socket) => socket.destroy());
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
   });
 
-  it('waits until the server answers (authenticating), and puts the password in the url', async () => {
-    server = await startRedis({ args: ['--requirepass', 'se cret:@'] });
-    expect(server.password).toBe('se cret:@');
-    expect(new URL(server.url).password).toBe(encodeURIComponent('se cret:@'));
-    expect(await ask(server.url, 'PING\r\n')).toMatch(/^-NOAUTH/);
-    const gears = await connect(server.url);
+describe('rxgears/testing servers', { timeout: 120_000 }, () => {
+  it('finds ports below the ephemeral range; for a cluster node one whose bus port is valid and free', async () => {
+    const port = await freePort();
+    expect(port).toBeGreaterThanOrEqual(23_000);
+    expect(port).toBeLessThanOrEqual(32_767);
+    const node = await freePort({ cluster: true });
+    expect(node).toBeGreaterThanOrEqual(10_000);
+    expect(node).toBeLessThanOrEqual(22_767);
+    const bus = await listen(node + 10_000); // free: this does not throw
+    await new Promise((r) => bus.close(r));
+  });
+
+  it('starts a cluster on the ports the user passes', async () => {
+    const ports: number[] = [];
+    while (ports.length < 3) {
+      const port = await freePort({ cluster: true });
+      if (!ports.includes(port)) ports.push(port);
+    }
+    const cluster = await startRedisCluster({ ports });
     try {
-      expect(await gears.execute('PING')).toBe('PONG');
+      expect(cluster.nodes.map((n) => n.port)).toEqual(ports);
+      expect(await redisCli(ports[0]!, ['CLUSTER', 'INFO'])).toEqual(
+        expect.arrayContaining([expect.stringContaining('cluster_state:ok')]),
+      );
     } finally {
-      await gears.close();
+      await cluster.stop();
     }
   });
-});
 
-describe('restart()', () => {
-  let server: RedisServerHandle | undefined;
-  afterEach(async () => {
-    await server?.stop();
-    server = undefined;
-  });
-
-  it('brings a killed server back on the same port, as a new process with nothing persisted', async () => {
-    server = await startRedis();
-    const first = server.process;
-    expect(await ask(server.url, 'SET k v\r\n')).toBe('+OK\r\n');
-    const exited = new Promise((resolve) => first.once('exit', resolve));
-    first.kill('SIGKILL');
-    await exited;
-    await expect(ask(server.url, 'PING\r\n')).rejects.toThrow(/ECONNREFUSED/);
-    await server.restart();
-    expect(server.process).not.toBe(first);
-    expect(server.process.pid).not.toBe(first.pid);
-    expect(await ask(server.url, 'PING\r\n')).toBe('+PONG\r\n');
-    expect(await ask(server.url, 'GET k\r\n')).toBe('$-1\r\n');
-  });
-
-  it('restarts a running server too, and refuses once stopped', async () => {
-    server = await startRedis();
-    const first = server.process;
-    await server.restart();
-    expect(first.signalCode).toBe('SIGKILL');
-    expect(await ask(server.url, 'PING\r\n')).toBe('+PONG\r\n');
-    await server.stop();
-    await expect(server.restart()).rejects.toThrow(/was stopped/);
-    server = undefined;
+  it('refuses a cluster port whose bus port cannot exist, before starting anything', async () => {
+    await expect(startRedisCluster({ ports: [60_000, 10_001, 10_002] })).rejects.toThrow(
+      new GearsError('cluster node port 60000 must be an integer from 1 to 55535 (its bus port is +10000)'),
+    );
   });
 });

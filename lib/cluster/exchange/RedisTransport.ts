@@ -151,8 +151,13 @@ class RedisLink<T> implements ShardLink<T> {
           }
           if (this.aborted) continue;
         }
-        await store.call('XADD', key, '*', ...encodeEntry(next.entry));
-        await store.call('PEXPIRE', key, this.options.ttlMs);
+        // One transaction: a stream never exists without its time to live, even when a sender dies between
+        // the two, or writes after the receiver deleted the stream (a zombie woken from SIGSTOP).
+        const tx = await store.transaction();
+        await tx.commit([
+          ['XADD', key, '*', ...encodeEntry(next.entry)],
+          ['PEXPIRE', key, this.options.ttlMs],
+        ]);
       }
     } finally {
       this.pumping = false;

@@ -5,7 +5,8 @@
 import type { CommandDef } from './types.ts';
 import { blockingCommands } from './blocking.ts';
 import { keyspaceExtraCommands } from './keyspaceExtra.ts';
+import { streamSetIdCommands } from './streamSetId.ts';
 import { randomCommands } from './random.ts';
 import { zsetAlgebraCommands } from './zsetAlgebra.ts';
 
-export const extraCommands: CommandDef[] = [...randomCommands, ...blockingCommands, ...zsetAlgebraCommands, ...keyspaceExtraCommands];
+export const extraCommands: CommandDef[] = [...randomCommands, ...blockingCommands, ...zsetAlgebraCommands, ...keyspaceExtraCommands, ...streamSetIdCommands];

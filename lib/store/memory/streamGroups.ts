@@ -9,6 +9,7 @@ import { compareIds, Stream, ZERO_ID, type StreamId } from './Stream.ts';
 import { idString, parseId, parseRangeEnd, parseRangeStart } from './streamIds.ts';
 import { lookupConsumer } from './streamRead.ts';
 import { readStream } from './streams.ts';
+import { helpSubcommand } from './streamSetId.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
 function subcommandSyntaxError(sub: string): RedisReplyError {
@@ -187,6 +188,7 @@ export const groupCommands: CommandDef[] = [
       { name: 'xgroup|destroy', arity: 4, handler: xgroupDestroy },
       { name: 'xgroup|createconsumer', arity: 5, handler: xgroupCreateConsumer },
       { name: 'xgroup|delconsumer', arity: 5, handler: xgroupDelConsumer },
+      helpSubcommand('xgroup', ['CREATE', 'CREATECONSUMER', 'DELCONSUMER', 'DESTROY', 'SETID', 'HELP']),
     ],
   },
   { name: 'xack', arity: -4, handler: xack },

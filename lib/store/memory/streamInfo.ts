@@ -5,6 +5,7 @@ import { groupLag, INVALID_ENTRIES_READ } from './ConsumerGroup.ts';
 import { ERR_NO_SUCH_KEY } from './replies.ts';
 import { idString } from './streamIds.ts';
 import { readStream } from './streams.ts';
+import { helpSubcommand } from './streamSetId.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
 function xinfoGroups({ ks }: CommandContext, args: string[]): RedisReply {
@@ -47,6 +48,7 @@ export const infoCommands: CommandDef[] = [
     subcommands: [
       { name: 'xinfo|groups', arity: 3, handler: xinfoGroups },
       { name: 'xinfo|consumers', arity: 4, handler: xinfoConsumers },
+      helpSubcommand('xinfo', ['CONSUMERS', 'GROUPS', 'HELP']),
     ],
   },
 ];

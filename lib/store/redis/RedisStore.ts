@@ -156,6 +156,30 @@ export class RedisStore implements ShardStore {
     return this.client.options;
   }
 
+  /**
+   * Calls `listener('lost', error)` when the connection drops (not on `close()`), then `listener('regained')`
+   * once ioredis has reconnected: for the engine's log. Returns the function that stops listening.
+   */
+  onConnection(listener: (event: 'lost' | 'regained', error?: Error) => void): () => void {
+    let lost = false;
+    const onClose = (): void => {
+      if (lost || this.closing) return;
+      lost = true;
+      listener('lost', lastErrorOf(this.client));
+    };
+    const onReady = (): void => {
+      if (!lost || this.closing) return;
+      lost = false;
+      listener('regained');
+    };
+    this.client.on('close', onClose);
+    this.client.on('ready', onReady);
+    return () => {
+      this.client.off('close', onClose);
+      this.client.off('ready', onReady);
+    };
+  }
+
   async scan(cursor: string, options: ScanOptions = {}): Promise<ScanPage> {
     const args: string[] = [cursor];
     // MATCH * matches every key; without it Redis skips a glob match per key (~8% of SCAN's CPU on 1M keys).

@@ -13,7 +13,9 @@ import { killAll, startWorker, stopWorker, untilSpread, type WorkerProcess } fro
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const DRIVER = fileURLToPath(new URL('./fixtures/driver.ts', import.meta.url));
-const LEASE = 1500;
+const LEASE = 3000;
+// The worker that is not killed or frozen gets a longer lease: on a starved 2-core machine a late tick would
+// otherwise fence it too, and the error would name it instead of the worker the test stopped.
 
 afterAll(() => killAll());
 
@@ -69,7 +71,7 @@ describe('failures of worker processes and drivers (real 3-master Cluster, child
       const driver = await connect(url, { app });
       const tasks = shardTasks(local.shards);
       try {
-        const a = await startWorker(url, app, 'a', ['--allow-require'], LEASE);
+        const a = await startWorker(url, app, 'a', ['--allow-require'], 2 * LEASE);
         const b = await startWorker(url, app, 'b', ['--allow-require'], LEASE);
         await untilSpread([a, b], tasks.length);
         const prefix = `${app}:`;
@@ -108,7 +110,7 @@ describe('failures of worker processes and drivers (real 3-master Cluster, child
       const driver = await connect(url, { app });
       const tasks = shardTasks(local.shards);
       try {
-        const a = await startWorker(url, app, 'a', ['--allow-require'], LEASE);
+        const a = await startWorker(url, app, 'a', ['--allow-require'], 2 * LEASE);
         const b = await startWorker(url, app, 'b', ['--allow-require'], LEASE);
         await untilSpread([a, b], tasks.length);
         const prefix = `${app}:`;
@@ -149,7 +151,7 @@ describe('failures of worker processes and drivers (real 3-master Cluster, child
       const local = await connect(url);
       const tasks = shardTasks(local.shards);
       try {
-        const a = await startWorker(url, app, 'a', [], LEASE);
+        const a = await startWorker(url, app, 'a', [], 2 * LEASE);
         const b = await startWorker(url, app, 'b', [], LEASE);
         await untilSpread([a, b], tasks.length);
         const prefix = `${app}:`;

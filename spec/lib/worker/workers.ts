@@ -29,7 +29,7 @@ export async function startWorker(
   app: string,
   id: string,
   extra: string[] = [],
-  leaseMs = 1500,
+  leaseMs = 3000,
 ): Promise<WorkerProcess> {
   const args = ['--redis', url, '--app', app, '--id', id, '--lease', String(leaseMs), '--verbose', ...extra];
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], {

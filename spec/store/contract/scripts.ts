@@ -12,6 +12,7 @@ import { zsetScripts } from './scripts/zsets.ts';
 import { randomScripts } from './scripts/random.ts';
 import { popScripts } from './scripts/pops.ts';
 import { keyspaceExtraScripts } from './scripts/keyspaceExtra.ts';
+import { streamSetIdScripts } from './scripts/streamSetId.ts';
 import { zsetAlgebraScripts } from './scripts/zsetAlgebra.ts';
 import type { Script } from './scripts/types.ts';
 
@@ -30,4 +31,5 @@ export const scripts: Script[] = [
   ...zsetAlgebraScripts,
   ...popScripts,
   ...keyspaceExtraScripts,
+  ...streamSetIdScripts,
 ];

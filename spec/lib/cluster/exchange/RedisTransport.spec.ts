@@ -15,6 +15,17 @@ const ignore = () => undefined;
 function hooked(store: ShardStore, before: (command: string, args: unknown[]) => 'skip' | void): ShardStore {
   return new Proxy(store, {
     get(target, property, receiver) {
+      if (property === 'transaction')
+        // Writes go through transactions too (XADD with its PEXPIRE): each write is offered to `before`.
+        return async () => {
+          const tx = await target.transaction();
+          return {
+            read: tx.read.bind(tx),
+            discard: tx.discard.bind(tx),
+            commit: (writes: readonly (readonly [string, ...never[]])[]) =>
+              tx.commit(writes.filter(([command, ...args]) => before(command, args) !== 'skip')),
+          };
+        };
       if (property !== 'call') return Reflect.get(target, property, receiver) as unknown;
       return (command: string, ...args: never[]) =>
         before(command, args) === 'skip' ? Promise.resolve(null) : target.call(command, ...args);
