@@ -192,7 +192,13 @@ export class DriverRegistry {
     const leaseKey = this.runKeys.lease(task);
     const leaseMs = await appLeaseMs(control, this.runKeys, DEFAULT_LEASE_MS);
     const tickMs = Math.max(10, Math.floor(leaseMs / 3));
-    const leaseAtSend = (await control.call('GET', leaseKey)) as string | null;
+    // A task being handed over (no lease, or one marked releasing) would drop the call: wait for its owner.
+    let leaseAtSend = (await control.call('GET', leaseKey)) as string | null;
+    const waitUntil = performance.now() + leaseMs + tickMs;
+    while ((leaseAtSend === null || parseLease(leaseAtSend)?.releasing) && performance.now() < waitUntil) {
+      await pause(20);
+      leaseAtSend = (await control.call('GET', leaseKey)) as string | null;
+    }
     const fields = ['task', task, 'req', req, 'name', name, ...(key !== undefined ? ['key', key] : [])];
     await control.call(
       'XADD',

@@ -137,7 +137,11 @@ describe('registrations on worker processes (3-master Cluster)', () => {
       const workers: WorkerProcess[] = [];
       try {
         for (let i = 0; i < 2; i++) workers.push(await startWorker(url(), app, `w${i}`, [], LEASE));
-        await until(() => workers.reduce((n, w) => n + w.held.size, 0) === 3, 'the 3 tasks held', 60_000);
+        await until(
+          () => workers.every((w) => w.held.size > 0) && workers.reduce((n, w) => n + w.held.size, 0) === 3,
+          'the 3 tasks shared',
+          60_000,
+        );
         const id = await register(
           driver,
           `GB('CommandReader').map((r) => r.join(':')).register({ trigger: 'T', mode: 'async_local' })`,
