@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Gears } from '../Gears.ts';
+import { resp3Shape } from './resp3Shapes.ts';
 import { RespParser, RespProtocolError, type ParsedRequest, type RespLimits } from './resp.ts';
 import { ErrorReply, encodeReply, type Protocol, type Reply } from './replies.ts';
 import { builtin, CloseAfter, type ClientState, type ServerContext } from './builtins.ts';
@@ -236,7 +237,8 @@ export class Connection implements ClientState {
     const upper = (request[0]?.toString('utf8') ?? '').toUpperCase();
     const session = this.session;
     if (session && this.authenticated && upper !== 'QUIT') {
-      if (session.captures || (!builtin(upper) && session.claims(upper, request))) return session.handle(upper, request);
+      if (session.captures || (!builtin(upper) && session.claims(upper, request)))
+        return session.handle(upper, request);
     }
     const memory = this.memorySession;
     if (memory && this.authenticated && upper !== 'QUIT' && sessionClaims(memory, upper, request)) {
@@ -268,7 +270,7 @@ export class Connection implements ClientState {
       ? proxyCommand(gears, name, args)
       : deployments.gate.shared(() => proxyCommand(gears, name, args)));
     countProxied(gears, upper, reply instanceof ErrorReply);
-    return reply;
+    return this.protocol === 3 ? resp3Shape(upper, args, reply) : reply;
   }
 
   private write(reply: Reply): void {

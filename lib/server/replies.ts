@@ -14,11 +14,23 @@ export type Reply =
   | ErrorReply
   | MapReply
   | VerbatimString
-  | PushReply;
+  | PushReply
+  | SetReply
+  | DoubleReply;
 
 /** A RESP3 push (`>`: pub/sub messages); an ordinary array in RESP2. */
 export class PushReply {
   constructor(readonly items: readonly Reply[]) {}
+}
+
+/** A RESP3 set (`~`, as SMEMBERS answers); an ordinary array in RESP2. */
+export class SetReply {
+  constructor(readonly items: readonly Reply[]) {}
+}
+
+/** A RESP3 double (`,`, as ZSCORE answers) even when integral; its text as a bulk string in RESP2. */
+export class DoubleReply {
+  constructor(readonly text: string) {}
 }
 
 /** `+OK`: a status reply. */
@@ -86,6 +98,11 @@ function write(reply: Reply, protocol: Protocol, out: string[]): void {
       write(key, protocol, out);
       write(value, protocol, out);
     }
+  } else if (reply instanceof SetReply) {
+    out.push(`${protocol === 3 ? '~' : '*'}${reply.items.length}\r\n`);
+    for (const item of reply.items) write(item, protocol, out);
+  } else if (reply instanceof DoubleReply) {
+    out.push(protocol === 3 ? `,${reply.text}\r\n` : bulk(reply.text));
   } else if (reply instanceof PushReply) {
     out.push(`${protocol === 3 ? '>' : '*'}${reply.items.length}\r\n`);
     for (const item of reply.items) write(item, protocol, out);

@@ -1,0 +1,50 @@
+import { DoubleReply, MapReply, SetReply, type Reply } from './replies.ts';
+
+/**
+ * The embedded store answers every command in RESP2 shapes (flat arrays, scores as strings). After `HELLO 3`
+ * Redis 7 answers some commands in RESP3 shapes instead; this reshapes the store's reply for those, so a RESP3
+ * client (node-redis 5 with `RESP: 3`) gets an object from HGETALL, a set from SMEMBERS and numbers for scores.
+ * The raw proxy needs none of this: Redis itself answers a connection that said `HELLO 3`.
+ */
+
+const SETS = new Set(['SMEMBERS', 'SINTER', 'SUNION', 'SDIFF']);
+const WITH_SCORES = new Set(['ZRANGE', 'ZREVRANGE', 'ZRANGEBYSCORE', 'ZREVRANGEBYSCORE', 'ZUNION', 'ZINTER', 'ZDIFF']);
+
+/** Redis' double text: `inf`, `-inf`, `nan` as RESP3 spells them, other scores as the store wrote them. */
+function double(value: Reply): Reply {
+  if (typeof value !== 'string' && typeof value !== 'number') return value;
+  const text = String(value).toLowerCase();
+  return new DoubleReply(text === 'infinity' ? 'inf' : text === '-infinity' ? '-inf' : text);
+}
+
+/** `[m1, s1, m2, s2]` as RESP3's `[[m1, s1], [m2, s2]]` with double scores. */
+function scoredPairs(flat: readonly Reply[]): Reply[] {
+  const pairs: Reply[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, double(flat[i + 1]!)]);
+  return pairs;
+}
+
+/**
+ * `reply` (the store's answer to `upper args…`) in the shape Redis 7 gives a RESP3 client; other replies as
+ * they are.
+ *
+ * @example
+ * resp3Shape('HGETALL', ['h'], ['name', 'Rick']) // MapReply [['name', 'Rick']]
+ */
+export function resp3Shape(upper: string, args: readonly string[], reply: Reply): Reply {
+  if (Array.isArray(reply)) {
+    const items = reply as readonly Reply[];
+    if (upper === 'HGETALL') {
+      const entries: (readonly [Reply, Reply])[] = [];
+      for (let i = 0; i + 1 < items.length; i += 2) entries.push([items[i]!, items[i + 1]!]);
+      return new MapReply(entries);
+    }
+    if (SETS.has(upper)) return new SetReply(items);
+    if (upper === 'ZMSCORE') return items.map((item) => (item === null ? null : double(item)));
+    if (WITH_SCORES.has(upper) && args.some((a) => a.toUpperCase() === 'WITHSCORES')) return scoredPairs(items);
+    return reply;
+  }
+  if ((upper === 'ZSCORE' || upper === 'ZINCRBY') && (typeof reply === 'string' || typeof reply === 'number'))
+    return double(reply);
+  return reply;
+}
