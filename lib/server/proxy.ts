@@ -11,7 +11,7 @@ import { errorReply, valueReply } from './convert.ts';
  * per shard among all its clients, so one client's MULTI would capture the others' commands and one BLPOP
  * would stall everybody: these are refused instead of being silently wrong.
  */
-const REFUSED = new Set([
+export const REFUSED = new Set([
   'MULTI',
   'EXEC',
   'DISCARD',

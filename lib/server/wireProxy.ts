@@ -4,46 +4,13 @@ import type { Gears } from '../Gears.ts';
 import { slotTable, type Shard } from '../cluster/topology.ts';
 import { wireEndpointOf, type WireEndpoint } from '../store/redis/wire.ts';
 import { WirePool } from '../store/redis/wirePool.ts';
+import { REFUSED } from './proxy.ts';
 
 /**
  * Commands the raw path never takes: they keep state on the connection or block it (a client session handles
  * them), or the engine answers them for a whole cluster (KEYS, SCAN, … over every shard).
  */
-const NOT_RAW = new Set([
-  'MULTI',
-  'EXEC',
-  'DISCARD',
-  'WATCH',
-  'UNWATCH',
-  'SUBSCRIBE',
-  'PSUBSCRIBE',
-  'SSUBSCRIBE',
-  'UNSUBSCRIBE',
-  'PUNSUBSCRIBE',
-  'SUNSUBSCRIBE',
-  'MONITOR',
-  'SYNC',
-  'PSYNC',
-  'BLPOP',
-  'BRPOP',
-  'BRPOPLPUSH',
-  'BLMOVE',
-  'BLMPOP',
-  'BZPOPMIN',
-  'BZPOPMAX',
-  'BZMPOP',
-  'WAIT',
-  'WAITAOF',
-  'RESET',
-  'READONLY',
-  'READWRITE',
-  'ASKING',
-  'SHUTDOWN',
-  'SELECT',
-  'HELLO',
-  'AUTH',
-  'CLIENT',
-]);
+const NOT_RAW = new Set([...REFUSED, 'SELECT', 'HELLO', 'AUTH', 'CLIENT']);
 
 const BLOCKING = new Set(['BLPOP', 'BRPOP', 'BRPOPLPUSH', 'BLMOVE', 'BLMPOP', 'BZPOPMIN', 'BZPOPMAX', 'BZMPOP']);
 
