@@ -2,10 +2,20 @@
  * Connection state on the embedded store: a client of `rxgears serve` without `--redis` (one shard) gets a
  * `MemorySession`, which answers MULTI/EXEC/WATCH and parks blocking commands natively — nothing is shared
  * between clients there, so nothing needs refusing. What the session does not claim takes the proxy's path.
+ * A transaction holding hooked commands runs at EXEC split at them (`hookedTransaction.ts`).
  */
 import type { Gears } from '../Gears.ts';
-import { MemorySession, MemoryStore, NULL_ARRAY, Status, type SessionReply } from '../store/memory/index.ts';
+import {
+  MemorySession,
+  MemoryStore,
+  NULL_ARRAY,
+  Status,
+  type OutsideCommands,
+  type SessionReply,
+} from '../store/memory/index.ts';
 import { RedisReplyError } from '../errors.ts';
+import type { RedisReply } from '../store/ShardStore.ts';
+import { runSplit } from './hookedTransaction.ts';
 import { ErrorReply, SimpleString, type Protocol, type Reply } from './replies.ts';
 import { valueReply } from './convert.ts';
 import { isBlockingRequest } from './wireProxy.ts';
@@ -14,7 +24,33 @@ import { isBlockingRequest } from './wireProxy.ts';
 export function memorySessionFor(gears: Gears): MemorySession | undefined {
   if (gears.topology.kind !== 'memory' || gears.shards.length !== 1) return undefined;
   const store = gears.shards[0]!.store;
-  return store instanceof MemoryStore ? new MemorySession(store) : undefined;
+  return store instanceof MemoryStore ? new MemorySession(store, hookedCommands(gears)) : undefined;
+}
+
+/** The hooked commands of a transaction: the server runs them through their chains at EXEC. */
+function hookedCommands(gears: Gears): OutsideCommands {
+  return {
+    claims: (upper) => gears.isHooked(upper),
+    exec: (queue, atomically) =>
+      runSplit(
+        gears,
+        queue.map((entry) => ({
+          name: entry.name,
+          args: entry.args.map(String),
+          command: entry,
+          hooked: entry.outside,
+        })),
+        async (entries) => atomically(entries),
+        sessionReplyOf,
+      ),
+  };
+}
+
+function sessionReplyOf(reply: Reply): SessionReply {
+  if (reply instanceof SimpleString) return new Status(reply.value);
+  if (reply instanceof ErrorReply) return new RedisReplyError(reply.message);
+  if (Array.isArray(reply)) return (reply as Reply[]).map(sessionReplyOf);
+  return reply as RedisReply;
 }
 
 /** Whether the session answers this request (its state, a transaction command, or a blocking command). */
@@ -57,4 +93,13 @@ export async function runOnSession(
   return toReply(reply, protocol);
 }
 
-const NULL_ARRAY_ON_TIMEOUT = new Set(['BLPOP', 'BRPOP', 'BLMPOP', 'BZPOPMIN', 'BZPOPMAX', 'BZMPOP', 'XREAD', 'XREADGROUP']);
+const NULL_ARRAY_ON_TIMEOUT = new Set([
+  'BLPOP',
+  'BRPOP',
+  'BLMPOP',
+  'BZPOPMIN',
+  'BZPOPMAX',
+  'BZMPOP',
+  'XREAD',
+  'XREADGROUP',
+]);

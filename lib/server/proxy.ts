@@ -123,7 +123,7 @@ function statusOrValue(upper: string, args: readonly string[], value: RedisReply
  * A CommandReader `hook`'s result as the command's reply: its one record as is (a status where the command it
  * stands in for answers one: `callNext`'s `OK` for SET reads `OK`), or its first error.
  */
-function hookReply(upper: string, args: readonly string[], result: RunResult<unknown>): Reply {
+export function hookReply(upper: string, args: readonly string[], result: RunResult<unknown>): Reply {
   if (result.errors.length > 0) return new ErrorReply(result.errors[0]!);
   if (result.results.length !== 1) return result.results.map(valueReply);
   const [record] = result.results;

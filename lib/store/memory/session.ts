@@ -27,15 +27,37 @@ const OWN = new Set(['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH']);
 /** What a transaction may not contain: Redis flags them `no-multi`. */
 const NO_MULTI = new Set(['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'MONITOR', 'SYNC', 'PSYNC', 'RESET']);
 
+/** A command queued in MULTI; `outside`: one the session's owner runs itself at EXEC. */
+export interface QueuedEntry {
+  readonly name: string;
+  readonly args: RedisArg[];
+  readonly outside: boolean;
+}
+
+/**
+ * Commands the session's owner runs itself inside a transaction (the server's hooked commands): a queue that
+ * holds one is given to `exec`, with `atomically` to run plain commands as one atomic part.
+ */
+export interface OutsideCommands {
+  claims(upper: string): boolean;
+  exec(
+    queue: readonly QueuedEntry[],
+    atomically: (entries: readonly QueuedEntry[]) => SessionReply[],
+  ): Promise<SessionReply[]>;
+}
+
 export class MemorySession {
-  private queue: (readonly [string, RedisArg[]])[] | undefined;
+  private queue: QueuedEntry[] | undefined;
   private aborted = false;
   private readonly watched = new Set<string>();
   private dirty = false;
   private unsubscribe: (() => void) | undefined;
   private blocked: AbortController | undefined;
 
-  constructor(private readonly store: MemoryStore) {}
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly outside?: OutsideCommands,
+  ) {}
 
   /** Whether the session answers `upper` now (its own commands, or everything between MULTI and EXEC). */
   claims(upper: string): boolean {
@@ -68,7 +90,7 @@ export class MemorySession {
           return OK;
         case 'EXEC':
           if (args.length > 0) return this.queueError(arity('exec'));
-          return this.exec();
+          return await this.exec();
         case 'DISCARD':
           if (args.length > 0) return this.queueError(arity('discard'));
           if (this.queue === undefined) return new RedisReplyError('ERR DISCARD without MULTI');
@@ -88,10 +110,11 @@ export class MemorySession {
           return OK;
       }
       if (this.queue !== undefined) {
-        if (NO_MULTI.has(upper)) return this.queueError(new RedisReplyError(`ERR Command not allowed inside a transaction`));
+        if (NO_MULTI.has(upper))
+          return this.queueError(new RedisReplyError(`ERR Command not allowed inside a transaction`));
         const problem = this.store.check(name, args);
         if (problem !== undefined) return this.queueError(problem);
-        this.queue.push([name, args]);
+        this.queue.push({ name, args, outside: this.outside?.claims(upper) === true });
         return QUEUED;
       }
       return await this.run(name, args);
@@ -131,7 +154,7 @@ export class MemorySession {
     return error;
   }
 
-  private exec(): SessionReply {
+  private exec(): SessionReply | Promise<SessionReply[]> {
     const queue = this.queue;
     if (queue === undefined) return new RedisReplyError('ERR EXEC without MULTI');
     this.queue = undefined;
@@ -141,8 +164,16 @@ export class MemorySession {
       return new RedisReplyError('EXECABORT Transaction discarded because of previous errors.');
     }
     if (dirty) return NULL_ARRAY;
+    if (this.outside && queue.some((entry) => entry.outside)) {
+      return this.outside.exec(queue, (entries) => this.atomically(entries));
+    }
+    return this.atomically(queue);
+  }
+
+  /** Runs queued commands as one atomic part; a command's error is its reply. */
+  private atomically(entries: readonly QueuedEntry[]): SessionReply[] {
     return this.store.atomically(() =>
-      queue.map(([name, args]): SessionReply => {
+      entries.map(({ name, args }): SessionReply => {
         try {
           return this.store.callSync(name, ...args);
         } catch (error) {
