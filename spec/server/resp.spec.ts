@@ -120,6 +120,7 @@ describe('encodeReply', () => {
     expect(encodeReply(true, 2)).toBe(':1\r\n');
     expect(encodeReply(new MapReply([['k', 'v']]), 2)).toBe('*2\r\n$1\r\nk\r\n$1\r\nv\r\n');
     expect(encodeReply(new VerbatimString('a:1'), 2)).toBe('$3\r\na:1\r\n');
+    expect(encodeReply(9223372036854775807n, 2)).toBe(':9223372036854775807\r\n');
   });
 
   it('writes RESP3 types after HELLO 3', () => {
@@ -128,6 +129,7 @@ describe('encodeReply', () => {
     expect(encodeReply(Infinity, 3)).toBe(',inf\r\n');
     expect(encodeReply(false, 3)).toBe('#f\r\n');
     expect(encodeReply(12345678901234567890n, 3)).toBe('(12345678901234567890\r\n');
+    expect(encodeReply(-9223372036854775808n, 3)).toBe(':-9223372036854775808\r\n');
     expect(encodeReply(new MapReply([['proto', 3]]), 3)).toBe('%1\r\n$5\r\nproto\r\n:3\r\n');
     expect(encodeReply(new VerbatimString('a:1'), 3)).toBe('=7\r\ntxt:a:1\r\n');
   });
