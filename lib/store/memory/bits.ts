@@ -8,7 +8,7 @@ import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { readBytes, stringOf } from './bytes.ts';
 import type { Keyspace } from './Keyspace.ts';
-import { intArg, toBigInt64 } from './numbers.ts';
+import { intArg, integerReply, toBigInt64 } from './numbers.ts';
 import { ERR_NOT_INTEGER, syntaxError } from './replies.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
@@ -267,7 +267,7 @@ function fitField(wanted: bigint, op: FieldOp): bigint | undefined {
 }
 
 function fieldReply(v: bigint): RedisReply {
-  return Number(v);
+  return integerReply(v);
 }
 
 function bitfieldGeneric({ ks }: CommandContext, args: string[], readOnly: boolean): RedisReply {
