@@ -33,18 +33,20 @@ function bitOffset(ks: Keyspace, text: string, bits = 0): number {
 
 /**
  * `lookupStringForBitCommand`: the string of `key` as bytes, created empty when missing and grown with zero
- * bytes so bit `maxBit` exists. The caller stores it back.
+ * bytes so bit `maxBit` exists (`grown`: Redis' "dirty", which alone makes the write an event). The caller
+ * stores it back.
  */
-function bytesForWrite(ks: Keyspace, key: string, maxBit: number): Buffer {
-  const current = readBytes(ks, key) ?? Buffer.alloc(0);
+function bytesForWrite(ks: Keyspace, key: string, maxBit: number): { bytes: Buffer; grown: boolean } {
+  const existing = readBytes(ks, key);
+  const current = existing ?? Buffer.alloc(0);
   const need = byteOf(maxBit) + 1;
-  if (current.length >= need) return current;
+  if (current.length >= need) return { bytes: current, grown: existing === undefined };
   if (need > MAX_STRING_BYTES) {
     throw new RedisReplyError('ERR string exceeds the maximum size of a string in the rxgears memory store');
   }
-  const grown = Buffer.alloc(need);
-  current.copy(grown);
-  return grown;
+  const bytes = Buffer.alloc(need);
+  current.copy(bytes);
+  return { bytes, grown: true };
 }
 
 /** The byte holding bit `offset` (offsets go beyond 2^31, so no `>> 3`). */
@@ -72,8 +74,10 @@ function setbit({ ks }: CommandContext, args: string[]): RedisReply {
   const offset = bitOffset(ks, args[1]!);
   const on = args[2]!;
   if (on !== '0' && on !== '1') throw new RedisReplyError('ERR bit is not an integer or out of range');
-  const bytes = bytesForWrite(ks, key, offset);
+  const { bytes, grown } = bytesForWrite(ks, key, offset);
   const old = getBit(bytes, offset);
+  // Redis 7.0 raises `setbit` only when the string was created, grew or the bit changed.
+  if (!grown && old === Number(on)) return old;
   putBit(bytes, offset, on === '1');
   ks.set(key, stringOf(bytes), true);
   ks.notify('setbit', key);
@@ -280,7 +284,7 @@ function bitfieldGeneric({ ks }: CommandContext, args: string[], readOnly: boole
   }
   if (readOnly) throw new RedisReplyError('ERR BITFIELD_RO only supports the GET subcommand');
   const maxBit = Math.max(...writes.map((o) => o.offset + o.bits - 1));
-  const bytes = bytesForWrite(ks, key, maxBit);
+  const { bytes, grown } = bytesForWrite(ks, key, maxBit);
   let changes = 0;
   const replies: RedisReply[] = ops.map((o) => {
     const old = readField(bytes, o.offset, o.bits, o.signed);
@@ -290,9 +294,10 @@ function bitfieldGeneric({ ks }: CommandContext, args: string[], readOnly: boole
     const stored = fitField(wanted, o);
     if (stored === undefined) return null;
     writeField(bytes, o.offset, o.bits, stored);
-    changes++;
+    if (grown || stored !== old) changes++; // as SETBIT: an event only when something changed
     return fieldReply(o.op === 'incrby' ? stored : old);
   });
+  // The key exists after a write subcommand even when every one failed (Redis creates it first), silently.
   ks.set(key, stringOf(bytes), true);
   if (changes > 0) ks.notify('setbit', key);
   return replies;
