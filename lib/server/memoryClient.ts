@@ -10,13 +10,14 @@ import {
   MemoryStore,
   NULL_ARRAY,
   Status,
+  nilIsNullArray,
   type OutsideCommands,
   type SessionReply,
 } from '../store/memory/index.ts';
 import { RedisReplyError } from '../errors.ts';
 import type { RedisReply } from '../store/ShardStore.ts';
 import { runSplit } from './hookedTransaction.ts';
-import { ErrorReply, SimpleString, type Protocol, type Reply } from './replies.ts';
+import { ErrorReply, NULL_ARRAY_REPLY, NullArrayReply, SimpleString, type Protocol, type Reply } from './replies.ts';
 import { valueReply } from './convert.ts';
 import { isBlockingRequest } from './wireProxy.ts';
 
@@ -47,6 +48,7 @@ function hookedCommands(gears: Gears): OutsideCommands {
 }
 
 function sessionReplyOf(reply: Reply): SessionReply {
+  if (reply instanceof NullArrayReply) return NULL_ARRAY;
   if (reply instanceof SimpleString) return new Status(reply.value);
   if (reply instanceof ErrorReply) return new RedisReplyError(reply.message);
   if (Array.isArray(reply)) return (reply as Reply[]).map(sessionReplyOf);
@@ -58,16 +60,11 @@ export function sessionClaims(session: MemorySession, upper: string, request: re
   return session.claims(upper) || isBlockingRequest(upper, request);
 }
 
-function toReply(reply: SessionReply, protocol: Protocol): Reply | Buffer {
-  if (reply === NULL_ARRAY) return Buffer.from(protocol === 3 ? '_\r\n' : '*-1\r\n');
+function toReply(reply: SessionReply): Reply {
+  if (reply === NULL_ARRAY) return NULL_ARRAY_REPLY;
   if (reply instanceof Status) return new SimpleString(reply.status);
   if (reply instanceof RedisReplyError) return new ErrorReply(reply.message);
-  if (Array.isArray(reply)) {
-    return reply.map((r) => {
-      const converted = toReply(r, protocol);
-      return Buffer.isBuffer(converted) ? null : converted;
-    });
-  }
+  if (Array.isArray(reply)) return reply.map(toReply);
   return valueReply(reply);
 }
 
@@ -80,7 +77,7 @@ export async function runOnSession(
   session: MemorySession,
   upper: string,
   request: readonly Buffer[],
-  protocol: Protocol,
+  _protocol: Protocol,
 ): Promise<Reply | Buffer> {
   const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
   const wasQueueing = session.inMulti;
@@ -89,17 +86,6 @@ export async function runOnSession(
     await gears.settleSync().catch(() => undefined);
   }
   // Blocking pops and reads that time out answer a null array, not a null bulk string.
-  if (reply === null && NULL_ARRAY_ON_TIMEOUT.has(upper)) return toReply(NULL_ARRAY, protocol);
-  return toReply(reply, protocol);
+  if (reply === null && nilIsNullArray(upper, args)) return NULL_ARRAY_REPLY;
+  return toReply(reply);
 }
-
-const NULL_ARRAY_ON_TIMEOUT = new Set([
-  'BLPOP',
-  'BRPOP',
-  'BLMPOP',
-  'BZPOPMIN',
-  'BZPOPMAX',
-  'BZMPOP',
-  'XREAD',
-  'XREADGROUP',
-]);

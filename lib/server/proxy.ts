@@ -3,7 +3,8 @@ import { exists, hasFlag } from '@ioredis/commands';
 import type { RunResult } from '../engine/Execution.ts';
 import { RedisReplyError } from '../errors.ts';
 import type { RedisReply } from '../store/ShardStore.ts';
-import { ErrorReply, SimpleString, type Reply } from './replies.ts';
+import { ErrorReply, NULL_ARRAY_REPLY, SimpleString, type Reply } from './replies.ts';
+import { nilIsNullArray } from '../store/memory/session.ts';
 import { errorReply, valueReply } from './convert.ts';
 
 /**
@@ -154,7 +155,8 @@ async function forward(gears: Gears, upper: string, name: string, args: string[]
       return (values as RedisReply[][]).map((value) => valueReply(value[0]));
     }
   }
-  return statusOrValue(upper, args, await gears.execute(name, ...args));
+  const reply = await gears.execute(name, ...args);
+  return reply === null && nilIsNullArray(upper, args) ? NULL_ARRAY_REPLY : statusOrValue(upper, args, reply);
 }
 
 /** Read-only by Redis' command table: cannot trigger keyspace events, so no sync gear to wait for. */

@@ -5,6 +5,7 @@ export {
   MemorySession,
   Status,
   NULL_ARRAY,
+  nilIsNullArray,
   type OutsideCommands,
   type QueuedEntry,
   type SessionReply,

@@ -18,6 +18,30 @@ export const NULL_ARRAY = Symbol('null array');
 
 export type SessionReply = RedisReply | Status | typeof NULL_ARRAY | RedisReplyError | SessionReply[];
 
+/** Commands whose nil reply is a null array (`*-1`), not a null bulk string: pops with a count, blocking pops. */
+const NIL_ARRAY = new Set([
+  'LMPOP',
+  'ZMPOP',
+  'BLPOP',
+  'BRPOP',
+  'BLMOVE',
+  'BRPOPLPUSH',
+  'BLMPOP',
+  'BZPOPMIN',
+  'BZPOPMAX',
+  'BZMPOP',
+  'XREAD',
+  'XREADGROUP',
+]);
+
+/**
+ * Whether a nil reply of `upper` is a null array (`*-1`, as Redis' `addReplyNullArray`): LPOP/RPOP with a count,
+ * the MPOP family, blocking pops on timeout and XREAD without data. The store's `call` says null for both.
+ */
+export function nilIsNullArray(upper: string, args: readonly unknown[]): boolean {
+  return NIL_ARRAY.has(upper) || ((upper === 'LPOP' || upper === 'RPOP') && args.length > 1);
+}
+
 const OK = new Status('OK');
 const QUEUED = new Status('QUEUED');
 
@@ -25,7 +49,17 @@ const QUEUED = new Status('QUEUED');
 const OWN = new Set(['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH']);
 
 /** What a transaction may not contain: Redis flags them `no-multi`. */
-const NO_MULTI = new Set(['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'MONITOR', 'SYNC', 'PSYNC', 'RESET']);
+const NO_MULTI = new Set([
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'MONITOR',
+  'SYNC',
+  'PSYNC',
+  'RESET',
+  'SAVE',
+  'SHUTDOWN',
+]);
 
 /** A command queued in MULTI; `outside`: one the session's owner runs itself at EXEC. */
 export interface QueuedEntry {
@@ -175,7 +209,8 @@ export class MemorySession {
     return this.store.atomically(() =>
       entries.map(({ name, args }): SessionReply => {
         try {
-          return this.store.callSync(name, ...args);
+          const reply = this.store.callSync(name, ...args);
+          return reply === null && nilIsNullArray(name.toUpperCase(), args) ? NULL_ARRAY : reply;
         } catch (error) {
           if (error instanceof RedisReplyError) return error;
           throw error;
