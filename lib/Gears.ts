@@ -520,6 +520,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       transport: this.transport,
       slotOwner: (slot) => (local ? 0 : shards.indexOf(this.shardOfSlot(slot))),
       read: spec.read,
+      ...(spec.load ? { load: spec.load } : {}),
       runtime: (shard) => contexts.get(shard)!,
       execution: execution as Execution,
       profile: this.config.get('ProfileExecutions') === 1,

@@ -4,7 +4,7 @@ import type { Shard, Topology } from '../cluster/topology.ts';
 import { sender, type ShardLink, type ShardTransport } from '../cluster/transport.ts';
 import { hashSlot } from '../cluster/slots.ts';
 import { stepOperator } from '../../operators/internal/stepOperator.ts';
-import { fusedSteps, type FusedLink, type FusedOptions } from '../../operators/internal/fused.ts';
+import { fusedSteps, openFused, type FusedLink, type FusedOptions } from '../../operators/internal/fused.ts';
 import { accumulateFold } from '../../operators/accumulate.ts';
 import { localGroupByFold } from '../../operators/localGroupBy.ts';
 import { extractKey } from '../../operators/internal/keys.ts';
@@ -37,6 +37,11 @@ export interface PlanRunSetup {
   slotOwner(slot: number): number;
   /** A shard's stage-0 input: the reader on that shard. */
   read(context: ReaderContext): Observable<unknown>;
+  /**
+   * The same input as a list, for an execution on one shard (a trigger's records, `Trigger.load`): when given,
+   * a one-shard plan takes it instead of subscribing `read`'s Observable.
+   */
+  load?: () => readonly unknown[] | PromiseLike<readonly unknown[]>;
   /** The runtime context callbacks of `shard` run in. */
   runtime(shard: Shard): RuntimeContext;
   /** Where errors, counters and shard progress go. */
@@ -47,9 +52,34 @@ export interface PlanRunSetup {
   concurrency: number;
 }
 
+/** What is worked out once per plan and shape of run (collect, local) instead of once per execution. */
+interface Compiled {
+  steps: readonly Step[];
+  /** No global step and every step fusable: a one-shard execution runs as one fused chain (`directRun`). */
+  fusable: boolean;
+}
+
+const compiledPlans = new WeakMap<Plan, Compiled[]>();
+
+/** The steps of `executionSteps`, and whether they fuse, computed once per plan (a registration's, say). */
+function compile(plan: Plan, collect: boolean, local: boolean): Compiled {
+  let cache = compiledPlans.get(plan);
+  if (!cache) compiledPlans.set(plan, (cache = []));
+  const slot = (collect && !local ? 1 : 0) + (local ? 2 : 0);
+  let compiled = cache[slot];
+  if (!compiled) {
+    const steps = collect && !local ? [...plan.steps, { kind: 'collect', op: 'run' } as Step] : [...plan.steps];
+    const fusable = steps.every((step) => !isGlobalStep(step) && FUSABLE.has(step.kind));
+    compiled = cache[slot] = { steps, fusable };
+  }
+  return compiled;
+}
+
+const FUSABLE = new Set<Step['kind']>(['map', 'flatMap', 'forEach', 'filter', 'accumulate', 'localGroupBy']);
+
 /** The steps an execution runs: the plan's, plus the final collect of `run({ collect: true })`. */
 export function executionSteps(plan: Plan, collect: boolean, local: boolean): Step[] {
-  return collect && !local ? [...plan.steps, { kind: 'collect', op: 'run' }] : [...plan.steps];
+  return [...compile(plan, collect, local).steps];
 }
 
 /**
@@ -61,6 +91,9 @@ export function executionSteps(plan: Plan, collect: boolean, local: boolean): St
  */
 export function runPlan(setup: PlanRunSetup): Observable<unknown> {
   const { shards, initiator, execution } = setup;
+  const compiled = compile(setup.plan, setup.collect, setup.local);
+  if (compiled.fusable && shards.length === 1 && (setup.owned === undefined || setup.owned.length === 1))
+    return directRun(setup, compiled.steps);
   const report = (error: unknown): void => execution.reportError(error);
   const stats = execution.steps;
   const owned = setup.owned ?? shards.map((_, s) => s);
@@ -80,7 +113,7 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
   });
   let readers: ReaderEnd[] | undefined = owned.map((s) => ({ error: report, done: () => execution.readerDone(s) }));
 
-  const steps = executionSteps(setup.plan, setup.collect, setup.local);
+  const steps = compiled.steps;
   let local: { step: Step; stat: StepStats; index: number }[] = [];
   for (let i = 0; i <= steps.length; i++) {
     const step = steps[i];
@@ -103,6 +136,91 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
     if (step && !setup.local) streams = exchange(streams, owned, step as GlobalStep, i, setup, links);
   }
   return initiatorResults(streams, owned, initiator, execution, links);
+}
+
+/**
+ * A one-shard execution whose steps all fuse (no global step): the reader's records — or the trigger's list,
+ * `setup.load` — go straight into one fused chain whose end is the execution's results. It computes what the
+ * general graph computes for it (one stage, one shard, the initiator) without its layers: no stage
+ * Observables, no `initiatorResults`, no `takeWhile` per stage. This is what an event registration's execution
+ * usually is (`GB().forEach(…).register()`), and what it costs per event matters (bench/README, workload 4).
+ */
+function directRun(setup: PlanRunSetup, steps: readonly Step[]): Observable<unknown> {
+  const { execution, shards } = setup;
+  const s = setup.owned?.[0] ?? 0;
+  const shard = shards[s]!;
+  const own = setup.plan.shardSteps?.get(shard.id);
+  return new Observable<unknown>((subscriber) => {
+    const context = setup.runtime(shard);
+    const links: FusedLink[] = [];
+    for (let i = 0; i < steps.length; i++) {
+      const stat = execution.steps[i]!;
+      const step = own?.[i] ?? steps[i]!;
+      links.push(fusedLink(setup.profile ? bindStep(step, context, stat) : step, stat)!);
+    }
+    let ended = false;
+    const finished = (): void => {
+      if (ended) return;
+      ended = true;
+      execution.shardDone(s);
+      subscriber.complete();
+    };
+    const initiator = s === setup.initiator;
+    const input = openFused(
+      links,
+      {
+        onError: (error) => execution.reportError(error),
+        concurrency: setup.concurrency,
+        touch: () => {
+          execution.activity++;
+        },
+        wrap: (fn) => bindToContext(context, fn, 2),
+        sourceError: (error) => execution.reportError(error),
+        sourceDone: () => execution.readerDone(s),
+      },
+      {
+        get closed() {
+          return ended || subscriber.closed;
+        },
+        next: (record) => {
+          if (initiator) subscriber.next(record);
+        },
+        error: (error) => {
+          if (ended) return;
+          execution.reportError(error);
+          finished();
+        },
+        complete: finished,
+      },
+    );
+    const open = (): boolean => !ended && !subscriber.closed;
+    const pushAll = (records: readonly unknown[]): void => {
+      for (let i = 0; i < records.length && open(); i++) input.next(records[i]);
+      if (open()) input.complete();
+    };
+    if (setup.load) {
+      let list: readonly unknown[] | PromiseLike<readonly unknown[]>;
+      try {
+        list = setup.load();
+      } catch (error) {
+        input.error(error);
+        return undefined;
+      }
+      if (isPromiseLike(list))
+        list.then(pushAll, (error: unknown) => {
+          if (open()) input.error(error);
+        });
+      else pushAll(list);
+      return undefined;
+    }
+    const readerContext: ReaderContext = {
+      shard,
+      topology: setup.topology,
+      owns: (key) => shards[setup.slotOwner(hashSlot(key))] === shard,
+      invoke: (fn) => runInContext(context, fn),
+    };
+    return setup.read(readerContext).pipe(whileOpen(subscriber)).subscribe(input);
+  });
 }
 
 /** A step as a link of a fused chain (`fusedSteps`), or undefined for the steps that stay operators. */

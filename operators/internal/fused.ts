@@ -257,6 +257,68 @@ class FoldLink implements Sink {
   }
 }
 
+/** Where a fused chain sends its output: an RxJS subscriber, or the engine's own sink. */
+export interface FusedOut {
+  readonly closed: boolean;
+  next(record: unknown): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/** The entry points of an opened chain: what its source calls. */
+export interface FusedInput {
+  /** A record from the source. */
+  next(record: unknown): void;
+  /** The source failed (handed to `sourceError`, or failing the chain without it). */
+  error(error: unknown): void;
+  /** The source completed. */
+  complete(): void;
+}
+
+/**
+ * Builds one subscription's links of a fused chain (see `fusedSteps`) in front of `out`, and returns what its
+ * source calls. No Observable involved: the engine drives a one-shard execution through this directly.
+ */
+export function openFused(links: readonly FusedLink[], options: FusedOptions, out: FusedOut): FusedInput {
+  const concurrency = options.concurrency ?? DEFAULT_STEP_CONCURRENCY;
+  const touch = options.touch ?? ((): void => undefined);
+  const { onError, wrap, sourceError, sourceDone } = options;
+  const chain: Chain = {
+    out,
+    concurrency,
+    touch,
+    fail: onError ?? ((error) => out.error(error)),
+  };
+  let sink: Sink = { push: (record) => out.next(record), complete: () => out.complete() };
+  for (let k = links.length - 1; k >= 0; k--) {
+    const link = links[k]!;
+    sink =
+      link.kind === 'fold'
+        ? new FoldLink(chain, link.open(), link.stat ?? NO_STAT, sink)
+        : new RecordLink(chain, KINDS[link.kind], link.fn, link.stat ?? NO_STAT, sink);
+  }
+  const first = sink;
+  const push = (record: unknown): void => first.push(record);
+  const end = (): void => {
+    sourceDone?.();
+    first.complete();
+  };
+  const enter: (record: unknown, _?: unknown) => void = wrap ? wrap(push) : push;
+  const ended: (_?: unknown, __?: unknown) => void = wrap ? wrap(end) : end;
+  return {
+    next: (record) => {
+      touch();
+      enter(record);
+    },
+    error: (error: unknown) => {
+      if (!sourceError) return out.error(error);
+      sourceError(error);
+      ended();
+    },
+    complete: () => ended(),
+  };
+}
+
 /**
  * Consecutive steps — map, flatMap, forEach, filter, and the folds of accumulate and localGroupBy — as one
  * operator: what `map(f).pipe(filter(g), …)` computes, each link keeping the state its own operator keeps —
@@ -267,45 +329,10 @@ class FoldLink implements Sink {
  * through the whole chain as nested method calls.
  */
 export function fusedSteps<T, R>(links: readonly FusedLink[], options: FusedOptions = {}): OperatorFunction<T, R> {
-  const concurrency = options.concurrency ?? DEFAULT_STEP_CONCURRENCY;
-  const touch = options.touch ?? ((): void => undefined);
-  const { onError, wrap, sourceError, sourceDone } = options;
   return (source) =>
     new Observable<R>((out) => {
-      const chain: Chain = {
-        out,
-        concurrency,
-        touch,
-        fail: onError ?? ((error) => out.error(error)),
-      };
-      let sink: Sink = { push: (record) => out.next(record as R), complete: () => out.complete() };
-      for (let k = links.length - 1; k >= 0; k--) {
-        const link = links[k]!;
-        sink =
-          link.kind === 'fold'
-            ? new FoldLink(chain, link.open(), link.stat ?? NO_STAT, sink)
-            : new RecordLink(chain, KINDS[link.kind], link.fn, link.stat ?? NO_STAT, sink);
-      }
-      const first = sink;
-      const push = (record: unknown): void => first.push(record);
-      const end = (): void => {
-        sourceDone?.();
-        first.complete();
-      };
-      const enter: (record: unknown, _?: unknown) => void = wrap ? wrap(push) : push;
-      const ended: (_?: unknown, __?: unknown) => void = wrap ? wrap(end) : end;
-      const subscription = source.pipe(whileOpen(out)).subscribe({
-        next: (record) => {
-          touch();
-          enter(record);
-        },
-        error: (error: unknown) => {
-          if (!sourceError) return out.error(error);
-          sourceError(error);
-          ended();
-        },
-        complete: () => ended(),
-      });
+      const input = openFused(links, options, out as FusedOut);
+      const subscription = source.pipe(whileOpen(out)).subscribe(input);
       return () => subscription.unsubscribe();
     });
 }
