@@ -507,9 +507,10 @@ export class Gears implements RuntimeEngine, PlanRunner {
       executionSteps(plan, collect, local),
       spec.registrationId,
     );
-    const contexts = new Map<Shard, RuntimeContext>(
-      shards.map((shard) => [shard, { engine: this, shard, executionId: id, ...spec.hook }]),
-    );
+    const context = (shard: Shard): RuntimeContext => ({ engine: this, shard, executionId: id, ...spec.hook });
+    // One shard (an event's execution, mostly): its context alone, no Map.
+    const only = shards.length === 1 ? context(shards[0]!) : undefined;
+    const contexts = only ? undefined : new Map<Shard, RuntimeContext>(shards.map((shard) => [shard, context(shard)]));
     const results = runPlan({
       plan,
       topology: this.topology,
@@ -521,7 +522,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       slotOwner: (slot) => (local ? 0 : shards.indexOf(this.shardOfSlot(slot))),
       read: spec.read,
       ...(spec.load ? { load: spec.load } : {}),
-      runtime: (shard) => contexts.get(shard)!,
+      runtime: (shard) => only ?? contexts!.get(shard)!,
       execution: execution as Execution,
       profile: this.config.get('ProfileExecutions') === 1,
       concurrency: this.config.get('MaxPendingCallbacks'),

@@ -36,10 +36,13 @@ class EventTrigger implements Trigger {
  * (one round trip) instead of one per event. Each key is still read when its execution runs, and atomically
  * (type and value from one script run); only the moment moves, to the end of the current microtask queue.
  */
-function batchedReads(shard: Shard, readValue: boolean): (key: string) => Promise<KeyData> {
+function batchedReads(
+  shard: Shard,
+  readValue: boolean,
+): <R>(key: string, then: (data: KeyData) => R) => Promise<R> {
   let keys: string[] | undefined;
   let reply: Promise<KeyData[]> | undefined;
-  return (key) => {
+  return (key, then) => {
     if (!keys || !reply) {
       const batch: string[] = (keys = []);
       reply = Promise.resolve().then(() => {
@@ -48,7 +51,7 @@ function batchedReads(shard: Shard, readValue: boolean): (key: string) => Promis
       });
     }
     const index = keys.push(key) - 1;
-    return reply.then((data) => data[index] ?? { key, type: 'none', value: null });
+    return reply.then((data) => then(data[index] ?? { key, type: 'none', value: null }));
   };
 }
 
@@ -80,7 +83,7 @@ export function keysReaderEvents(context: ReaderContext, options: KeysReaderRegi
     // Without the value the record is the key and the event, which the notification already carries:
     // no read, so no round trip to Redis (and no script run on it) per event.
     const load = readValue
-      ? (e: KeyspaceEvent) => () => readInBatch(e.key).then((data) => [record(data, e.event)])
+      ? (e: KeyspaceEvent) => () => readInBatch(e.key, (data) => [record(data, e.event)])
       : (e: KeyspaceEvent) => () => [{ key: e.key, event: e.event }];
     return events.pipe(rxMap((e): Trigger => new EventTrigger(shard, load(e))));
   }

@@ -316,15 +316,19 @@ export class Registrations {
       const waiting: Trigger[] = [];
       let active = 0;
       let ended = false;
+      // Executions finished since the last release: they make room together, on the next microtask.
+      let finished = 0;
+      const onFinish = (): void => {
+        // As mergeMap's inner completion: after the execution's `done` settles, not inside its finish.
+        if (finished++ === 0) queueMicrotask(release);
+      };
       const start = (trigger: Trigger): void => {
         active++;
-        this.fire(registration, trigger, everywhere).onFinish(() => {
-          // As mergeMap's inner completion: after the execution's `done` settles, not inside its finish.
-          void Promise.resolve().then(release);
-        });
+        this.fire(registration, trigger, everywhere).onFinish(onFinish);
       };
       const release = (): void => {
-        active--;
+        active -= finished;
+        finished = 0;
         if (subscriber.closed) return;
         try {
           while (waiting.length > 0 && active < limit) start(waiting.shift()!);

@@ -1,10 +1,24 @@
-import { catchError, EMPTY, Observable, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import {
+  catchError,
+  EMPTY,
+  Observable,
+  tap,
+  type MonoTypeOperatorFunction,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
 import { isGlobalStep, type GlobalStep, type Step } from '../builder/steps.ts';
 import type { Shard, Topology } from '../cluster/topology.ts';
 import { sender, type ShardLink, type ShardTransport } from '../cluster/transport.ts';
 import { hashSlot } from '../cluster/slots.ts';
 import { stepOperator } from '../../operators/internal/stepOperator.ts';
-import { fusedSteps, openFused, type FusedLink, type FusedOptions } from '../../operators/internal/fused.ts';
+import {
+  FusedInput,
+  fusedSteps,
+  type FusedLink,
+  type FusedOptions,
+  type FusedOut,
+} from '../../operators/internal/fused.ts';
 import { accumulateFold } from '../../operators/accumulate.ts';
 import { localGroupByFold } from '../../operators/localGroupBy.ts';
 import { extractKey } from '../../operators/internal/keys.ts';
@@ -146,58 +160,47 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
  * usually is (`GB().forEach(…).register()`), and what it costs per event matters (bench/README, workload 4).
  */
 function directRun(setup: PlanRunSetup, steps: readonly Step[]): Observable<unknown> {
-  const { execution, shards } = setup;
-  const s = setup.owned?.[0] ?? 0;
-  const shard = shards[s]!;
-  const own = setup.plan.shardSteps?.get(shard.id);
   return new Observable<unknown>((subscriber) => {
-    const context = setup.runtime(shard);
+    const run = new DirectRun(setup, steps, subscriber);
+    return run.start();
+  });
+}
+
+/**
+ * One subscription of `directRun`: the chain's options and its output in one object (no closure per hook, as
+ * this is made once per event).
+ */
+class DirectRun implements FusedOptions, FusedOut {
+  readonly concurrency: number;
+  private readonly s: number;
+  private readonly shard: Shard;
+  private readonly context: RuntimeContext;
+  private readonly input: FusedInput;
+  private ended = false;
+
+  constructor(
+    private readonly setup: PlanRunSetup,
+    steps: readonly Step[],
+    private readonly subscriber: Subscriber<unknown>,
+  ) {
+    const { execution } = setup;
+    this.concurrency = setup.concurrency;
+    this.s = setup.owned?.[0] ?? 0;
+    this.shard = setup.shards[this.s]!;
+    this.context = setup.runtime(this.shard);
+    const own = setup.plan.shardSteps?.get(this.shard.id);
     const links: FusedLink[] = [];
     for (let i = 0; i < steps.length; i++) {
       const stat = execution.steps[i]!;
       const step = own?.[i] ?? steps[i]!;
-      links.push(fusedLink(setup.profile ? bindStep(step, context, stat) : step, stat)!);
+      links.push(fusedLink(setup.profile ? bindStep(step, this.context, stat) : step, stat)!);
     }
-    let ended = false;
-    const finished = (): void => {
-      if (ended) return;
-      ended = true;
-      execution.shardDone(s);
-      subscriber.complete();
-    };
-    const initiator = s === setup.initiator;
-    const input = openFused(
-      links,
-      {
-        onError: (error) => execution.reportError(error),
-        concurrency: setup.concurrency,
-        touch: () => {
-          execution.activity++;
-        },
-        wrap: (fn) => bindToContext(context, fn, 2),
-        sourceError: (error) => execution.reportError(error),
-        sourceDone: () => execution.readerDone(s),
-      },
-      {
-        get closed() {
-          return ended || subscriber.closed;
-        },
-        next: (record) => {
-          if (initiator) subscriber.next(record);
-        },
-        error: (error) => {
-          if (ended) return;
-          execution.reportError(error);
-          finished();
-        },
-        complete: finished,
-      },
-    );
-    const open = (): boolean => !ended && !subscriber.closed;
-    const pushAll = (records: readonly unknown[]): void => {
-      for (let i = 0; i < records.length && open(); i++) input.next(records[i]);
-      if (open()) input.complete();
-    };
+    this.input = new FusedInput(links, this, this);
+  }
+
+  /** Feeds the chain from `load` or the reader; returns the teardown. */
+  start(): Subscription | undefined {
+    const { setup, input } = this;
     if (setup.load) {
       let list: readonly unknown[] | PromiseLike<readonly unknown[]>;
       try {
@@ -207,20 +210,73 @@ function directRun(setup: PlanRunSetup, steps: readonly Step[]): Observable<unkn
         return undefined;
       }
       if (isPromiseLike(list))
-        list.then(pushAll, (error: unknown) => {
-          if (open()) input.error(error);
-        });
-      else pushAll(list);
+        list.then(
+          (records) => this.pushAll(records),
+          (error: unknown) => {
+            if (!this.closed) input.error(error);
+          },
+        );
+      else this.pushAll(list);
       return undefined;
     }
+    const { shard, context } = this;
+    const shards = setup.shards;
     const readerContext: ReaderContext = {
       shard,
       topology: setup.topology,
       owns: (key) => shards[setup.slotOwner(hashSlot(key))] === shard,
       invoke: (fn) => runInContext(context, fn),
     };
-    return setup.read(readerContext).pipe(whileOpen(subscriber)).subscribe(input);
-  });
+    return setup.read(readerContext).pipe(whileOpen(this.subscriber)).subscribe(input);
+  }
+
+  private pushAll(records: readonly unknown[]): void {
+    for (let i = 0; i < records.length && !this.closed; i++) this.input.next(records[i]);
+    if (!this.closed) this.input.complete();
+  }
+
+  // FusedOptions
+  onError(error: unknown): void {
+    this.setup.execution.reportError(error);
+  }
+
+  touch(): void {
+    this.setup.execution.activity++;
+  }
+
+  wrap<A, B>(fn: (a: A, b: B) => void): (a: A, b: B) => void {
+    return bindToContext(this.context, fn, 2);
+  }
+
+  sourceError(error: unknown): void {
+    this.setup.execution.reportError(error);
+  }
+
+  sourceDone(): void {
+    this.setup.execution.readerDone(this.s);
+  }
+
+  // FusedOut: the initiator's records are the results; the end of the chain is the shard's end.
+  get closed(): boolean {
+    return this.ended || this.subscriber.closed;
+  }
+
+  next(record: unknown): void {
+    if (this.s === this.setup.initiator) this.subscriber.next(record);
+  }
+
+  error(error: unknown): void {
+    if (this.ended) return;
+    this.setup.execution.reportError(error);
+    this.complete();
+  }
+
+  complete(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.setup.execution.shardDone(this.s);
+    this.subscriber.complete();
+  }
 }
 
 /** A step as a link of a fused chain (`fusedSteps`), or undefined for the steps that stay operators. */
