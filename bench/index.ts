@@ -66,6 +66,11 @@ const WORKLOADS: readonly Workload[] = [
     name: 'the proxy (issue 11: redis-benchmark through rxgears serve vs the same Redis directly)',
     run: async (s) => (await import('./proxy.ts')).run(s),
   },
+  {
+    id: 11,
+    name: 'batch runs on worker processes (issue 14: CPU-heavy map 2 vs 1 worker, repartition 1/2/3, tiny run)',
+    run: async (s) => (await import('./workers.ts')).run(s),
+  },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -116,7 +121,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const machine = machineInfo(await redisVersion());
   const chosen = WORKLOADS.filter((w) => settings.only.length === 0 || settings.only.includes(w.id));
-  if (chosen.length === 0) throw new Error(`BENCH_ONLY=${settings.only.join(',')} names no workload (1-8)`);
+  if (chosen.length === 0) throw new Error(`BENCH_ONLY=${settings.only.join(',')} names no workload (1-11)`);
   log(
     `rxgears bench: ${settings.quick ? 'quick' : 'full'}, ${settings.runs} timed runs per side after a warm-up; ` +
       `${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.start}`,

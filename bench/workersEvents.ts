@@ -5,47 +5,19 @@
  * and the workers' CPU per event (user + system time of the worker processes, from /proc). The gear burns a
  * little CPU per entry (what a real gear does), so the second worker has work to take.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { hashSlot } from '../lib/cluster/slots.ts';
 import { shardTasks } from '../lib/cluster/leases/tick.ts';
 import { connect } from '../lib/index.ts';
 import { runScript } from '../lib/server/sandbox.ts';
 import { startRedisCluster } from '../lib/testing/index.ts';
 import { log, median, type BenchSettings, type ResultRow } from './harness.ts';
+import { cpuMs, pause, startWorker, stopWorkers, untilShared } from './workerProcesses.ts';
 
-const CLI = fileURLToPath(new URL('../bin/rxgears.js', import.meta.url));
 const STREAMS_PER_MASTER = 2;
 /** Work per entry in the gear: a loop of this many steps (about 20 µs). */
 const SPIN = 20_000;
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** CPU time (user + system) of a process so far, ms, from /proc (Linux); 0 elsewhere. */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in clock ticks (USER_HZ 100)
-  } catch {
-    return 0;
-  }
-}
-
-function startWorker(url: string, app: string, id: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--redis', url, '--app', app, '--id', id, '--lease', '3000'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (data: Buffer) => {
-      out += data.toString();
-      if (out.includes('ready')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker ${id} exited (${code})`)));
-  });
-}
 
 /** One measured run: `workers` worker processes drain `entries` entries; events/s and CPU ms per event. */
 async function drain(url: string, workers: number, entries: number): Promise<{ rate: number; cpuPerEvent: number }> {
@@ -71,15 +43,7 @@ async function drain(url: string, workers: number, entries: number): Promise<{ r
       await Promise.all(writes);
     }
     for (let i = 0; i < workers; i++) children.push(await startWorker(url, app, `w${i}`));
-    // Every task held (each worker at least one) before the clock starts.
-    for (;;) {
-      const leases = (await local.execute('MGET', ...tasks.map((t) => `rxg:{rxg:${app}}:lease:${t}`))) as (
-        string | null
-      )[];
-      const owners = new Set(leases.map((l) => l?.split(':')[0]));
-      if (leases.every((l) => l !== null) && owners.size === Math.min(workers, tasks.length)) break;
-      await pause(50);
-    }
+    await untilShared(local, app, workers); // every task held, each worker at least one, before the clock starts
     const cpuBefore = children.reduce((n, c) => n + cpuMs(c.pid!), 0);
     const started = performance.now();
     const outcome = await runScript(
@@ -105,10 +69,7 @@ async function drain(url: string, workers: number, entries: number): Promise<{ r
     const cpu = children.reduce((n, c) => n + cpuMs(c.pid!), 0) - cpuBefore;
     return { rate: (entries * 1000) / elapsed, cpuPerEvent: cpu / entries };
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(0) : c.once('exit', resolve)))),
-    );
+    await stopWorkers(children);
     await driver.close();
     await local.close();
   }

@@ -1,36 +1,28 @@
 import { Observable, type Subscription } from 'rxjs';
 import { GearsBuilder, type PlanRunner } from './builder/GearsBuilder.ts';
 import type { ReaderArg, ReaderRecord, RunOptions } from './builder/readerTypes.ts';
-import { commandSlot } from './cluster/routing.ts';
-import { hashSlot } from './cluster/slots.ts';
-import { slotTable, type Shard, type Topology } from './cluster/topology.ts';
+import { ShardRouter } from './cluster/ShardRouter.ts';
+import type { Shard, Topology } from './cluster/topology.ts';
 import { InProcessTransport } from './cluster/InProcessTransport.ts';
 import type { ShardTransport } from './cluster/transport.ts';
 import { GearsBuildError, GearsError, ExecutionFailedError } from './errors.ts';
 import { AtomicScope, runAtomic } from './engine/atomic.ts';
 import { ConfigStore, LOG_LEVELS, type ConfigValue, type GearsConfig, type LogLevel } from './engine/config.ts';
-import { Execution, type ExecutionInfo, type RunResult } from './engine/Execution.ts';
+import type { Execution, ExecutionInfo, RunResult } from './engine/Execution.ts';
 import { ExecutionRegistry, type ExecutionSummary } from './engine/ExecutionRegistry.ts';
-import {
-  Registrations,
-  type LaunchSpec,
-  type RegistrationHost,
-  type RegistrationPlacement,
-} from './engine/registrations.ts';
+import { Registrations, type RegistrationHost, type RegistrationPlacement } from './engine/registrations.ts';
 import type { RegistrationInfo } from './engine/Registration.ts';
 import type { RegisterOptions } from './engine/registerOptions.ts';
 import type { ReaderContext } from '../readers/types.ts';
-import { readerFor, validateRun } from './engine/options.ts';
 import type { Plan } from './engine/plan.ts';
-import { executionSteps, runPlan } from './engine/runPlan.ts';
 import { registerTimeEventVia, type RegisterTimeEvent } from './engine/timeEvents.ts';
-import { finishedEvent, type GearsEvent, type GearsObserver } from './engine/observer.ts';
+import type { GearsEvent, GearsObserver } from './engine/observer.ts';
 import { whileOpen } from '../operators/internal/options.ts';
 import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
 import type { RedisArg, RedisReply } from './store/ShardStore.ts';
 import { readerOf, type ReaderName } from '../readers/index.ts';
 import { stderrLogger, validateLogger, writeLog, type LogFields, type Logger, type LoggerLevel } from './logger.ts';
-import { IdleWatch } from './engine/IdleWatch.ts';
+import { Launcher, type Prepared } from './engine/Launcher.ts';
 
 /** The engine's logger: pino-style `{ debug, info, warn, error }(fields, message)` (see `Logger`). */
 export type GearsLogger = Logger;
@@ -82,11 +74,6 @@ export interface ClusterInfo {
   shards: { id: string; slots: [number, number][] }[];
 }
 
-interface Prepared<T> {
-  execution: Execution<T>;
-  results: Observable<T>;
-}
-
 /**
  * The engine: a topology of shards, the builder bound to it, and the RedisGears command surface. Get one from
  * `connect()`. Its methods are bound, so `const { GB, execute } = gears` works.
@@ -103,12 +90,8 @@ export class Gears implements RuntimeEngine, PlanRunner {
   private readonly executions: ExecutionRegistry;
   private readonly registrations: Registrations;
   private readonly sink: Logger;
-  private slotsOf: readonly Shard[] = [];
-  private slotIndex: Int32Array = new Int32Array(0);
-  private sequence = 0;
-  private readonly running = new Set<Execution>();
-  private readonly idleWatch = new IdleWatch(() => this.config.get('ExecutionMaxIdleTime'));
-  private readonly hashtags = new Map<string, string>();
+  private readonly router: ShardRouter;
+  private readonly launcher: Launcher;
   private readonly untrack: () => void;
   private readonly observers = new Set<GearsObserver>();
   private closed = false;
@@ -125,6 +108,15 @@ export class Gears implements RuntimeEngine, PlanRunner {
       maxPerRegistration: this.config.get('MaxExecutionsPerRegistration'),
     }));
     this.sink = options.logger === undefined ? stderrLogger : validateLogger(options.logger, 'connect()');
+    this.router = new ShardRouter(topology);
+    this.launcher = new Launcher({
+      engine: this,
+      topology,
+      router: this.router,
+      transport: this.transport,
+      config: this.config,
+      notify: (event) => this.notify(event),
+    });
     this.registrations = new Registrations(this.registrationHost());
     this.untrack = trackEngine(this);
   }
@@ -161,7 +153,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
   readonly dumpExecutions = (): ExecutionSummary[] => this.executions.dump();
 
   /** Status and profile of every execution running now, newest first (what `rxgears exec` shows on a TTY). */
-  readonly runningExecutions = (): ExecutionInfo[] => [...this.running].reverse().map((e) => e.info());
+  readonly runningExecutions = (): ExecutionInfo[] => this.launcher.runningInfo();
 
   /** Results of a finished execution; throws `execution is still running` or `execution plan does not exist`. */
   readonly getResults = (id: string): RunResult<unknown> => this.executions.results(id);
@@ -177,8 +169,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
    * `reason` as its last error; false when none with that id runs.
    */
   abortRunning(id: string, reason: string): boolean {
-    for (const execution of this.running) if (execution.id === id) return execution.abort(reason);
-    return false;
+    return this.launcher.abort(id, reason);
   }
 
   /** Forgets a finished execution; a running one must be aborted first. */
@@ -212,7 +203,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
 
   /** The shards and their slots; `myId` is the default initiator. */
   readonly infoCluster = (): ClusterInfo => ({
-    myId: this.shards[this.initiatorIndex()]!.id,
+    myId: this.router.defaultShard().id,
     kind: this.topology.kind,
     shards: this.shards.map((s) => ({ id: s.id, slots: s.slots.map(([a, b]) => [a, b] as [number, number]) })),
   });
@@ -285,13 +276,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
   async executeOn(shard: Shard | undefined, command: string, args: RedisArg[]): Promise<RedisReply> {
     this.assertOpen();
     if (typeof command !== 'string' || command.length === 0) throw new GearsError('execute needs a command name');
-    const shards = this.shards;
-    let target = shard ?? shards[this.initiatorIndex()]!;
-    if (shards.length > 1) {
-      const slot = commandSlot(command, args);
-      if (slot !== undefined) target = this.shardOfSlot(slot);
-    }
-    return target.store.call(command, ...args);
+    return this.router.shardFor(command, args, shard).store.call(command, ...args);
   }
 
   /** @internal the runtime's `atomic()`. */
@@ -299,11 +284,11 @@ export class Gears implements RuntimeEngine, PlanRunner {
     this.assertOpen();
     const base: RuntimeContext = context ?? {
       engine: this,
-      shard: this.shards[this.initiatorIndex()]!,
+      shard: this.router.defaultShard(),
       executionId: undefined,
     };
     return runAtomic(
-      () => new AtomicScope((slot) => (slot === undefined ? base.shard : this.shardOfSlot(slot)), base.shard),
+      () => new AtomicScope((slot) => (slot === undefined ? base.shard : this.router.shardOfSlot(slot)), base.shard),
       (scope) => runInContext({ ...base, atomic: scope }, async () => block()),
     );
   }
@@ -330,19 +315,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
 
   /** @internal the runtime's `hashtag()`: the shortest base-36 string hashing into the shard's first slot. */
   hashtagOf(shard: Shard | undefined): string {
-    const target = shard ?? this.shards[this.initiatorIndex()]!;
-    let tag = this.hashtags.get(target.id);
-    if (tag === undefined) {
-      const [first] = target.slots;
-      if (!first) throw new GearsError(`shard ${target.id} owns no slots`);
-      for (let n = 0; tag === undefined; n++) {
-        const candidate = n.toString(36);
-        const slot = hashSlot(candidate);
-        if (slot >= first[0] && slot <= first[1]) tag = candidate;
-      }
-      this.hashtags.set(target.id, tag);
-    }
-    return tag;
+    return this.router.hashtagOf(shard);
   }
 
   /** @internal runs a plan for a builder: `{ results, errors }`, or the id when unblocking. */
@@ -405,9 +378,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
   ): Promise<RunResult<unknown> | undefined> {
     this.assertOpen();
     if (!this.registrations.isHooked(command)) return undefined;
-    const shards = this.shards;
-    const slot = shards.length > 1 ? commandSlot(command, args) : undefined;
-    const shard = slot === undefined ? shards[this.initiatorIndex()]! : this.shardOfSlot(slot);
+    const shard = this.router.shardFor(command, args);
     return this.registrations.runHook({
       command,
       args,
@@ -422,7 +393,8 @@ export class Gears implements RuntimeEngine, PlanRunner {
     return new Observable<T>((subscriber) => {
       let prepared: Prepared<T>;
       try {
-        prepared = this.prepare<T>(plan, arg, options);
+        this.assertOpen();
+        prepared = this.launcher.prepare<T>(plan, arg, options);
       } catch (error) {
         subscriber.error(error);
         return undefined;
@@ -445,89 +417,14 @@ export class Gears implements RuntimeEngine, PlanRunner {
     if (this.closed) return;
     this.closed = true;
     this.registrations.stopAll();
-    for (const execution of this.running) execution.abort('Execution aborted: the engine closed');
+    this.launcher.abortAll('Execution aborted: the engine closed');
     this.untrack();
     await this.topology.close();
   }
 
   private start<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Execution<T> {
-    return this.begin(this.prepare<T>(plan, arg, options));
-  }
-
-  /** Subscribes a prepared execution, tracking it while it runs and watching it for idleness. */
-  private begin<T>({ execution, results }: Prepared<T>): Execution<T> {
-    const tracked = execution as Execution;
-    this.running.add(tracked);
-    this.idleWatch.add(tracked);
-    this.notify({ type: 'executionStarted', execution: tracked });
-    execution.onFinish(() => {
-      this.running.delete(tracked);
-      this.notify(finishedEvent(tracked));
-    });
-    execution.start(results);
-    return execution;
-  }
-
-  private prepare<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Prepared<T> {
     this.assertOpen();
-    const reader = readerFor(plan.reader);
-    const read = reader.run;
-    if (!read) throw new GearsError('reader do not support run');
-    validateRun(reader, options, arg);
-    const {
-      collect = true,
-      mode = 'async',
-      unblocking: _unblocking,
-      initiator: initiatorId,
-      ...readerOptions
-    } = options;
-    const all = this.shards;
-    const initiatorShard =
-      initiatorId === undefined ? all[this.initiatorIndex()]! : all.find((s) => s.id === initiatorId);
-    if (!initiatorShard) throw new GearsError(`unknown initiator shard '${String(initiatorId)}'`);
-    const local = mode === 'async_local';
-    return this.plan<T>({
-      plan,
-      shards: local ? [initiatorShard] : all,
-      initiator: initiatorShard,
-      collect,
-      local,
-      read: (context) => read(context, arg, readerOptions),
-    });
-  }
-
-  /** An execution of `spec.plan` over `spec.shards` and the Observable of its results (not yet subscribed). */
-  private plan<T>(spec: LaunchSpec): Prepared<T> {
-    const { plan, shards, initiator, collect, local } = spec;
-    const id = `${initiator.id}-${++this.sequence}`;
-    const execution = new Execution<T>(
-      id,
-      plan,
-      shards.map((s) => s.id),
-      executionSteps(plan, collect, local),
-      spec.registrationId,
-    );
-    const context = (shard: Shard): RuntimeContext => ({ engine: this, shard, executionId: id, ...spec.hook });
-    // One shard (an event's execution, mostly): its context alone, no Map.
-    const only = shards.length === 1 ? context(shards[0]!) : undefined;
-    const contexts = only ? undefined : new Map<Shard, RuntimeContext>(shards.map((shard) => [shard, context(shard)]));
-    const results = runPlan({
-      plan,
-      topology: this.topology,
-      shards,
-      initiator: shards.indexOf(initiator),
-      collect,
-      local,
-      transport: this.transport,
-      slotOwner: (slot) => (local ? 0 : shards.indexOf(this.shardOfSlot(slot))),
-      read: spec.read,
-      ...(spec.load ? { load: spec.load } : {}),
-      runtime: (shard) => only ?? contexts!.get(shard)!,
-      execution: execution as Execution,
-      profile: this.config.get('ProfileExecutions') === 1,
-      concurrency: this.config.get('MaxPendingCallbacks'),
-    }) as Observable<T>;
-    return { execution, results };
+    return this.launcher.begin(this.launcher.prepare<T>(plan, arg, options));
   }
 
   /** What the registrations use of the engine. */
@@ -538,13 +435,13 @@ export class Gears implements RuntimeEngine, PlanRunner {
         return shards();
       },
       executions: this.executions,
-      defaultShard: () => this.shards[this.initiatorIndex()]!,
-      shardOfKey: (key) => this.shardOfSlot(hashSlot(key)),
+      defaultShard: () => this.router.defaultShard(),
+      shardOfKey: (key) => this.router.shardOfKey(key),
       readerContext: (shard) => this.readerContext(shard),
       runtime: (shard) => ({ engine: this, shard, executionId: undefined }),
       launch: (spec) => {
         this.assertOpen();
-        const execution = this.begin(this.plan(spec));
+        const execution = this.launcher.begin(this.launcher.plan(spec));
         this.executions.add(execution as Execution);
         return execution as Execution;
       },
@@ -558,26 +455,9 @@ export class Gears implements RuntimeEngine, PlanRunner {
     return {
       shard,
       topology: this.topology,
-      owns: (key) => this.shardOfSlot(hashSlot(key)) === shard,
+      owns: (key) => this.router.shardOfKey(key) === shard,
       invoke: (fn) => runInContext(context, fn),
     };
-  }
-
-  /** The shard owning a slot, from a table rebuilt whenever the topology's shard list changes. */
-  private shardOfSlot(slot: number): Shard {
-    const shards = this.shards;
-    if (shards !== this.slotsOf) {
-      this.slotIndex = slotTable(shards);
-      this.slotsOf = shards;
-    }
-    const shard = shards[this.slotIndex[slot] ?? -1];
-    if (!shard) throw new GearsError(`no shard owns slot ${slot}`);
-    return shard;
-  }
-
-  /** The shard that owns slot 0: the default initiator. */
-  private initiatorIndex(): number {
-    return Math.max(0, this.shards.indexOf(this.shardOfSlot(0)));
   }
 
   /** Observers must not break an execution: one that throws is logged and the others still run. */

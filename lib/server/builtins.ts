@@ -187,7 +187,9 @@ export const BUILTINS: Record<string, Builtin> = {
   PING: {
     arity: -1,
     beforeAuth: true,
-    run: (_s, _c, args) => (args.length === 0 ? new SimpleString('PONG') : args[0]!),
+    // Redis checks PING's arity in the command itself: one argument at most.
+    run: (_s, _c, args) =>
+      args.length === 0 ? new SimpleString('PONG') : args.length === 1 ? args[0]! : wrongArity('ping'),
   },
   ECHO: { arity: 2, run: (_s, _c, args) => args[0]! },
   HELLO: { arity: -1, beforeAuth: true, run: hello },

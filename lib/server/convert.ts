@@ -32,7 +32,7 @@ export function valueReply(value: unknown): Reply {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : String(value);
-  if (typeof value === 'bigint') return String(value);
+  if (typeof value === 'bigint') return value; // the store's exact int64 replies (INCRBY beyond 2^53)
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (value instanceof Error) return new ErrorReply(value.message);
   if (Array.isArray(value)) return value.map(valueReply);

@@ -25,6 +25,8 @@ export interface DeployRequest {
   unblocking?: boolean;
   /** Give the script `require`, `process` and `import()` (the server's `--allow-require`). */
   allowRequire?: boolean;
+  /** A stored deployment run again at start (see `ScriptOptions.restoring`). */
+  restoring?: boolean;
 }
 
 /** A deployment as stored: everything needed to run its script again. */
@@ -266,6 +268,7 @@ export class Deployments {
       ...(request.unblocking ? { unblocking: true } : {}),
       ...(request.description !== undefined ? { description: request.description } : {}),
       ...(beforeRun ? { beforeRun } : {}),
+      ...(request.restoring ? { restoring: true } : {}),
     };
     return runScript(this.gears, request.source, options);
   }
@@ -392,7 +395,13 @@ export class Deployments {
       const deployment: Deployment = { ...entry, id, registrations: new Set() };
       this.byId.set(id, deployment);
       try {
-        const outcome = await this.run({ ...entry, id });
+        const outcome = await this.run({ ...entry, id, restoring: true });
+        if (outcome.registrations.length === 0) {
+          // Nothing to register any more (its time events' keys were deleted): no deployment, as at first.
+          this.gears.logFrom(undefined, 'notice', `deployment ${id} registers nothing any more: forgotten`);
+          await this.forget(deployment);
+          continue;
+        }
         deployment.registrations = new Set(outcome.registrations);
         restored++;
       } catch (error) {

@@ -2,11 +2,22 @@
  * Connection state on the embedded store: a client of `rxgears serve` without `--redis` (one shard) gets a
  * `MemorySession`, which answers MULTI/EXEC/WATCH and parks blocking commands natively — nothing is shared
  * between clients there, so nothing needs refusing. What the session does not claim takes the proxy's path.
+ * A transaction holding hooked commands runs at EXEC split at them (`hookedTransaction.ts`).
  */
 import type { Gears } from '../Gears.ts';
-import { MemorySession, MemoryStore, NULL_ARRAY, Status, type SessionReply } from '../store/memory/index.ts';
+import {
+  MemorySession,
+  MemoryStore,
+  NULL_ARRAY,
+  Status,
+  nilIsNullArray,
+  type OutsideCommands,
+  type SessionReply,
+} from '../store/memory/index.ts';
 import { RedisReplyError } from '../errors.ts';
-import { ErrorReply, SimpleString, type Protocol, type Reply } from './replies.ts';
+import type { RedisReply } from '../store/ShardStore.ts';
+import { runSplit } from './hookedTransaction.ts';
+import { ErrorReply, NULL_ARRAY_REPLY, NullArrayReply, SimpleString, type Protocol, type Reply } from './replies.ts';
 import { valueReply } from './convert.ts';
 import { isBlockingRequest } from './wireProxy.ts';
 
@@ -14,7 +25,34 @@ import { isBlockingRequest } from './wireProxy.ts';
 export function memorySessionFor(gears: Gears): MemorySession | undefined {
   if (gears.topology.kind !== 'memory' || gears.shards.length !== 1) return undefined;
   const store = gears.shards[0]!.store;
-  return store instanceof MemoryStore ? new MemorySession(store) : undefined;
+  return store instanceof MemoryStore ? new MemorySession(store, hookedCommands(gears)) : undefined;
+}
+
+/** The hooked commands of a transaction: the server runs them through their chains at EXEC. */
+function hookedCommands(gears: Gears): OutsideCommands {
+  return {
+    claims: (upper) => gears.isHooked(upper),
+    exec: (queue, atomically) =>
+      runSplit(
+        gears,
+        queue.map((entry) => ({
+          name: entry.name,
+          args: entry.args.map(String),
+          command: entry,
+          hooked: entry.outside,
+        })),
+        async (entries) => atomically(entries),
+        sessionReplyOf,
+      ),
+  };
+}
+
+function sessionReplyOf(reply: Reply): SessionReply {
+  if (reply instanceof NullArrayReply) return NULL_ARRAY;
+  if (reply instanceof SimpleString) return new Status(reply.value);
+  if (reply instanceof ErrorReply) return new RedisReplyError(reply.message);
+  if (Array.isArray(reply)) return (reply as Reply[]).map(sessionReplyOf);
+  return reply as RedisReply;
 }
 
 /** Whether the session answers this request (its state, a transaction command, or a blocking command). */
@@ -22,16 +60,11 @@ export function sessionClaims(session: MemorySession, upper: string, request: re
   return session.claims(upper) || isBlockingRequest(upper, request);
 }
 
-function toReply(reply: SessionReply, protocol: Protocol): Reply | Buffer {
-  if (reply === NULL_ARRAY) return Buffer.from(protocol === 3 ? '_\r\n' : '*-1\r\n');
+function toReply(reply: SessionReply): Reply {
+  if (reply === NULL_ARRAY) return NULL_ARRAY_REPLY;
   if (reply instanceof Status) return new SimpleString(reply.status);
   if (reply instanceof RedisReplyError) return new ErrorReply(reply.message);
-  if (Array.isArray(reply)) {
-    return reply.map((r) => {
-      const converted = toReply(r, protocol);
-      return Buffer.isBuffer(converted) ? null : converted;
-    });
-  }
+  if (Array.isArray(reply)) return reply.map(toReply);
   return valueReply(reply);
 }
 
@@ -44,7 +77,7 @@ export async function runOnSession(
   session: MemorySession,
   upper: string,
   request: readonly Buffer[],
-  protocol: Protocol,
+  _protocol: Protocol,
 ): Promise<Reply | Buffer> {
   const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
   const wasQueueing = session.inMulti;
@@ -53,8 +86,6 @@ export async function runOnSession(
     await gears.settleSync().catch(() => undefined);
   }
   // Blocking pops and reads that time out answer a null array, not a null bulk string.
-  if (reply === null && NULL_ARRAY_ON_TIMEOUT.has(upper)) return toReply(NULL_ARRAY, protocol);
-  return toReply(reply, protocol);
+  if (reply === null && nilIsNullArray(upper, args)) return NULL_ARRAY_REPLY;
+  return toReply(reply);
 }
-
-const NULL_ARRAY_ON_TIMEOUT = new Set(['BLPOP', 'BRPOP', 'BLMPOP', 'BZPOPMIN', 'BZPOPMAX', 'BZMPOP', 'XREAD', 'XREADGROUP']);

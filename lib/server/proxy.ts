@@ -3,7 +3,8 @@ import { exists, hasFlag } from '@ioredis/commands';
 import type { RunResult } from '../engine/Execution.ts';
 import { RedisReplyError } from '../errors.ts';
 import type { RedisReply } from '../store/ShardStore.ts';
-import { ErrorReply, SimpleString, type Reply } from './replies.ts';
+import { ErrorReply, NULL_ARRAY_REPLY, SimpleString, type Reply } from './replies.ts';
+import { nilIsNullArray } from '../store/memory/session.ts';
 import { errorReply, valueReply } from './convert.ts';
 
 /**
@@ -123,7 +124,7 @@ function statusOrValue(upper: string, args: readonly string[], value: RedisReply
  * A CommandReader `hook`'s result as the command's reply: its one record as is (a status where the command it
  * stands in for answers one: `callNext`'s `OK` for SET reads `OK`), or its first error.
  */
-function hookReply(upper: string, args: readonly string[], result: RunResult<unknown>): Reply {
+export function hookReply(upper: string, args: readonly string[], result: RunResult<unknown>): Reply {
   if (result.errors.length > 0) return new ErrorReply(result.errors[0]!);
   if (result.results.length !== 1) return result.results.map(valueReply);
   const [record] = result.results;
@@ -154,7 +155,8 @@ async function forward(gears: Gears, upper: string, name: string, args: string[]
       return (values as RedisReply[][]).map((value) => valueReply(value[0]));
     }
   }
-  return statusOrValue(upper, args, await gears.execute(name, ...args));
+  const reply = await gears.execute(name, ...args);
+  return reply === null && nilIsNullArray(upper, args) ? NULL_ARRAY_REPLY : statusOrValue(upper, args, reply);
 }
 
 /** Read-only by Redis' command table: cannot trigger keyspace events, so no sync gear to wait for. */

@@ -16,7 +16,8 @@ export type Reply =
   | VerbatimString
   | PushReply
   | SetReply
-  | DoubleReply;
+  | DoubleReply
+  | NullArrayReply;
 
 /** A RESP3 push (`>`: pub/sub messages); an ordinary array in RESP2. */
 export class PushReply {
@@ -56,6 +57,11 @@ export class VerbatimString {
   ) {}
 }
 
+/** A null array: `*-1` in RESP2 (LPOP with a count on a missing key, a blocking pop's timeout), `_` in RESP3. */
+export class NullArrayReply {}
+
+export const NULL_ARRAY_REPLY = new NullArrayReply();
+
 export const OK = new SimpleString('OK');
 
 export type Protocol = 2 | 3;
@@ -82,7 +88,9 @@ function write(reply: Reply, protocol: Protocol, out: string[]): void {
       );
     else out.push(bulk(String(reply)));
   } else if (typeof reply === 'bigint') {
-    out.push(protocol === 3 ? `(${reply}\r\n` : bulk(String(reply)));
+    // An int64 (INCRBY beyond 2^53) is an exact integer reply; beyond int64 a RESP3 big number.
+    if (BigInt.asIntN(64, reply) === reply) out.push(`:${reply}\r\n`);
+    else out.push(protocol === 3 ? `(${reply}\r\n` : bulk(String(reply)));
   } else if (typeof reply === 'boolean') {
     out.push(protocol === 3 ? `#${reply ? 't' : 'f'}\r\n` : `:${reply ? 1 : 0}\r\n`);
   } else if (Array.isArray(reply)) {
@@ -106,6 +114,8 @@ function write(reply: Reply, protocol: Protocol, out: string[]): void {
   } else if (reply instanceof PushReply) {
     out.push(`${protocol === 3 ? '>' : '*'}${reply.items.length}\r\n`);
     for (const item of reply.items) write(item, protocol, out);
+  } else if (reply instanceof NullArrayReply) {
+    out.push(protocol === 3 ? '_\r\n' : '*-1\r\n');
   } else if (reply instanceof VerbatimString) {
     if (protocol === 3) {
       const body = `${reply.format}:${reply.text}`;
@@ -115,8 +125,8 @@ function write(reply: Reply, protocol: Protocol, out: string[]): void {
 }
 
 /**
- * A reply as RESP text. Integers that are not safe integers go out as doubles (RESP3) or bulk strings (RESP2),
- * never as a malformed `:` line; error and status text is kept on one line.
+ * A reply as RESP text. Numbers that are not safe integers go out as doubles (RESP3) or bulk strings (RESP2),
+ * never as a malformed `:` line; a `bigint` is an exact integer reply; error and status text is kept on one line.
  *
  * @example
  * encodeReply(['a', 1, null], 2) // '*3\r\n$1\r\na\r\n:1\r\n$-1\r\n'

@@ -1,8 +1,9 @@
 import type { Gears } from '../Gears.ts';
-import { requestFrame } from '../store/redis/frames.ts';
+import { frameEnd, isErrorFrame, requestFrame } from '../store/redis/frames.ts';
 import type { WireConnection, WireEndpoint } from '../store/redis/wire.ts';
+import { queueProblem, runSplit, type QueuedCommand } from './hookedTransaction.ts';
 import { rawFrameOf, type RequestArgs } from './resp.ts';
-import { ErrorReply, OK, type Protocol, type Reply } from './replies.ts';
+import { ErrorReply, OK, SimpleString, encodeReply, type Protocol, type Reply } from './replies.ts';
 import { isBlockingRequest, keySlot, type WireProxy } from './wireProxy.ts';
 
 /** Commands that start or end connection state: a client sending one gets a connection of its own. */
@@ -18,7 +19,6 @@ export const SESSION_COMMANDS = new Set([
   'MONITOR',
 ]);
 
-
 /** A reply that comes later, by itself (a subscription's frames): nothing to write now. */
 export const NO_REPLY = Symbol('no reply');
 
@@ -26,6 +26,24 @@ const CROSSSLOT = new ErrorReply("CROSSSLOT Keys in request don't hash to the sa
 
 /** An unknown command: sent inside MULTI so that Redis itself discards the transaction at EXEC (EXECABORT). */
 const POISON = requestFrame(['RXGEARS-REFUSED-INSIDE-MULTI']);
+
+const QUEUED = new SimpleString('QUEUED');
+const MULTI_FRAME = requestFrame(['MULTI']);
+const EXEC_FRAME = requestFrame(['EXEC']);
+
+/** The element frames of an array reply frame (`*N\r\n…`); undefined for anything else (null, an error). */
+function elementsOf(frame: Buffer): Buffer[] | undefined {
+  if (frame[0] !== 0x2a || frame[1] === 0x2d) return undefined;
+  const elements: Buffer[] = [];
+  let offset = frame.indexOf('\r\n') + 2;
+  while (offset < frame.length) {
+    const end = frameEnd(frame, offset);
+    if (end === -1) break;
+    elements.push(frame.subarray(offset, end));
+    offset = end;
+  }
+  return elements;
+}
 
 /** What a session writes to, and how it closes, its client. */
 export interface SessionClient {
@@ -45,9 +63,10 @@ function ask(connection: WireConnection, frame: Buffer): Promise<Buffer | Error>
  * state ends — `MULTI`…`EXEC`/`DISCARD` runs atomically in Redis itself, `WATCH` conflicts give Redis' null
  * `EXEC`, a blocking command (`BLPOP`, `XREAD … BLOCK`) holds one while it blocks, a subscription (or `MONITOR`)
  * turns the client into a tunnel to its own connection. On a Cluster a transaction stays in one slot: a command
- * for another slot gets `CROSSSLOT`, and so does anything the proxy cannot queue inside `MULTI` (RG commands,
- * hooked commands); in both cases Redis is made to discard the transaction at `EXEC` (`EXECABORT`), never to
- * run part of it.
+ * for another slot gets `CROSSSLOT`, and so does anything the proxy cannot queue inside `MULTI` (RG commands);
+ * in both cases Redis is made to discard the transaction at `EXEC` (`EXECABORT`), never to run part of it.
+ * A hooked command and every command after it are held here (checked as Redis checks what it queues) and run
+ * at `EXEC` after Redis' part, split at the hooked commands (see `hookedTransaction.ts`).
  */
 export class WireSession {
   private connection: WireConnection | undefined;
@@ -58,6 +77,8 @@ export class WireSession {
   private multiPending = false;
   private tunnel = false;
   private closed = false;
+  /** The transaction's commands from the first hooked one on, run at EXEC after the part queued in Redis. */
+  private held: QueuedCommand<Buffer>[] | undefined;
 
   constructor(
     private readonly gears: Gears,
@@ -112,13 +133,17 @@ export class WireSession {
       case 'EXEC':
       case 'DISCARD': {
         if (!this.multi) return new ErrorReply(`ERR ${upper} without MULTI`);
+        const held = upper === 'EXEC' ? this.held : undefined;
+        const heldSlot = this.slot;
         if (this.multiPending) {
           this.end(true);
+          if (held !== undefined) return this.runHeld(held, heldSlot, []);
           return upper === 'EXEC' ? [] : OK;
         }
         const reply = await this.forward(frame);
         this.end(true);
-        return reply;
+        const first = held !== undefined && Buffer.isBuffer(reply) ? elementsOf(reply) : undefined;
+        return first === undefined ? reply : this.runHeld(held!, heldSlot, first);
       }
       case 'UNWATCH': {
         if (this.multi) return this.forward(frame);
@@ -131,7 +156,7 @@ export class WireSession {
         break;
     }
     if (this.multi) {
-      if (upper.startsWith('RG.') || this.gears.isHooked(upper)) {
+      if (upper.startsWith('RG.')) {
         return this.refuseInMulti(
           new ErrorReply(`ERR '${upper}' cannot be queued in a transaction through the rxgears proxy`),
         );
@@ -139,6 +164,7 @@ export class WireSession {
       if (slot === null || (this.slot !== undefined && slot !== undefined && slot !== this.slot)) {
         return this.refuseInMulti(CROSSSLOT);
       }
+      if (this.held !== undefined || this.gears.isHooked(upper)) return this.hold(upper, args, frame, slot);
       return this.forward(frame, slot);
     }
     if (this.connection !== undefined) {
@@ -191,6 +217,51 @@ export class WireSession {
     return reply instanceof Error ? new ErrorReply(`ERR ${reply.message}`) : reply;
   }
 
+  /** Queues a command of the held part of a transaction (a hooked one, or one after it). */
+  private async hold(upper: string, request: RequestArgs, frame: Buffer, slot: number | undefined): Promise<Reply> {
+    const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
+    const problem = queueProblem(name, args);
+    if (problem !== undefined) return this.refuseInMulti(problem);
+    if (slot !== undefined) this.slot ??= slot;
+    (this.held ??= []).push({ name, args, command: frame, hooked: this.gears.isHooked(upper) });
+    return QUEUED;
+  }
+
+  /**
+   * EXEC's reply once Redis ran the transaction's first part (`first`, its replies): the held commands run,
+   * split at the hooked ones, and their replies follow; the reply then waits for the sync registrations.
+   */
+  private async runHeld(held: QueuedCommand<Buffer>[], slot: number | undefined, first: Buffer[]): Promise<Buffer> {
+    const protocol = this.client.protocol();
+    const rest = await runSplit(
+      this.gears,
+      held,
+      (frames) => this.atomically(frames, slot, protocol),
+      (reply) => Buffer.from(encodeReply(reply, protocol)),
+    );
+    await this.gears.settleSync().catch(() => undefined);
+    return Buffer.concat([Buffer.from(`*${first.length + rest.length}\r\n`), ...first, ...rest]);
+  }
+
+  /** Runs frames as one MULTI/EXEC on a pooled connection to `slot`'s node; one reply frame per frame. */
+  private async atomically(frames: Buffer[], slot: number | undefined, protocol: Protocol): Promise<Buffer[]> {
+    const failed = (message: string): Buffer[] =>
+      frames.map(() => Buffer.from(encodeReply(new ErrorReply(message), protocol)));
+    const endpoint = this.wire.endpointOfSlot(slot);
+    if (endpoint === undefined) return failed('ERR no node owns the slot of this command');
+    const connection = this.wire.pool.acquire(endpoint, protocol);
+    const replies = await Promise.all([MULTI_FRAME, ...frames, EXEC_FRAME].map((f) => ask(connection, f)));
+    const broken = replies.find((reply): reply is Error => reply instanceof Error);
+    if (broken !== undefined) {
+      connection.close();
+      return failed(`ERR ${broken.message}`);
+    }
+    this.wire.pool.release(connection);
+    const exec = replies.at(-1) as Buffer;
+    if (isErrorFrame(exec)) return frames.map(() => exec);
+    return elementsOf(exec) ?? failed('ERR the transaction was not run');
+  }
+
   /** Answers `error` and makes Redis discard the transaction at EXEC, so nothing of it runs. */
   private async refuseInMulti(error: ErrorReply): Promise<Reply> {
     if (this.multiPending) {
@@ -224,6 +295,7 @@ export class WireSession {
     const connection = this.connection;
     this.multi = false;
     this.multiPending = false;
+    this.held = undefined;
     this.slot = undefined;
     this.connection = undefined;
     if (connection !== undefined) {

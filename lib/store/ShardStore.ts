@@ -56,7 +56,8 @@ export interface ShardStore {
 }
 
 export type RedisArg = string | number | Buffer;
-export type RedisReply = string | number | null | RedisReply[];
+/** A reply: integers beyond 2^53 (INCRBY near the int64 limits) come as a `bigint`, exact. */
+export type RedisReply = string | number | bigint | null | RedisReply[];
 
 export interface ScanOptions {
   /** Redis glob (`*`, `?`, `[a-z]`, `[^x]`, `\` escapes). */

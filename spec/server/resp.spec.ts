@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
-import { RespParser, RespProtocolError, rawFrameOf, type ParsedRequest } from '../../lib/server/resp.ts';
+import { commandName, RespParser, RespProtocolError, rawFrameOf, type ParsedRequest } from '../../lib/server/resp.ts';
 import {
   encodeCommand,
   encodeReply,
@@ -62,7 +62,7 @@ describe('RespParser', () => {
   it('keeps binary and multi-byte bulk arguments intact', () => {
     const value = Buffer.from([0, 13, 10, 255, 0xe2, 0x82, 0xac]);
     const [request] = parseAll(encodeCommand(['SET', 'k', value]));
-    expect(request).toEqual([Buffer.from('SET'), Buffer.from('k'), value]);
+    expect([...(request as Buffer[])]).toEqual([Buffer.from('SET'), Buffer.from('k'), value]);
   });
 
   it('skips empty multibulk requests (*0, *-1) as Redis does', () => {
@@ -120,6 +120,7 @@ describe('encodeReply', () => {
     expect(encodeReply(true, 2)).toBe(':1\r\n');
     expect(encodeReply(new MapReply([['k', 'v']]), 2)).toBe('*2\r\n$1\r\nk\r\n$1\r\nv\r\n');
     expect(encodeReply(new VerbatimString('a:1'), 2)).toBe('$3\r\na:1\r\n');
+    expect(encodeReply(9223372036854775807n, 2)).toBe(':9223372036854775807\r\n');
   });
 
   it('writes RESP3 types after HELLO 3', () => {
@@ -128,6 +129,7 @@ describe('encodeReply', () => {
     expect(encodeReply(Infinity, 3)).toBe(',inf\r\n');
     expect(encodeReply(false, 3)).toBe('#f\r\n');
     expect(encodeReply(12345678901234567890n, 3)).toBe('(12345678901234567890\r\n');
+    expect(encodeReply(-9223372036854775808n, 3)).toBe(':-9223372036854775808\r\n');
     expect(encodeReply(new MapReply([['proto', 3]]), 3)).toBe('%1\r\n$5\r\nproto\r\n:3\r\n');
     expect(encodeReply(new VerbatimString('a:1'), 3)).toBe('=7\r\ntxt:a:1\r\n');
   });
@@ -204,7 +206,7 @@ describe('RespParser fuzz', () => {
         ({ commands, chunks }) => {
           const parser = new RespParser();
           const out = chunks.flatMap((chunk) => parser.push(chunk));
-          expect(out).toEqual(commands);
+          expect(out.map((request) => [...(request as Buffer[])])).toEqual(commands);
         },
       ),
       { numRuns: 300 },
@@ -254,6 +256,25 @@ describe('server fuzz', () => {
   it('closes the connection after a protocol error, answering the requests before it', async () => {
     const reply = await sendRaw(server.port, [Buffer.from('PING\r\n*1\r\n$536870913\r\nPING\r\n')]);
     expect(reply.toString()).toBe('+PONG\r\n-ERR Protocol error: invalid bulk length\r\n');
+  });
+});
+
+describe('commandName', () => {
+  it('upper-cases a name as latin1, the same on every call, whatever the case of its bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 12 }), (bytes) => {
+        const name = Buffer.from(bytes);
+        const expected = name.toString('latin1').toUpperCase();
+        expect(commandName(name)).toBe(expected);
+        expect(commandName(Buffer.from(name))).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+    expect([commandName(Buffer.from('get')), commandName(Buffer.from('GeT')), commandName(Buffer.from('GET'))]).toEqual([
+      'GET',
+      'GET',
+      'GET',
+    ]);
   });
 });
 

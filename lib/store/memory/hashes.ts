@@ -5,7 +5,7 @@
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
-import { intArg, isInt64Range, toBigInt64, toInt64 } from './numbers.ts';
+import { intArg, integerReply, isInt64Range, toBigInt64, toInt64 } from './numbers.ts';
 import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, ZERO_LD } from './longDouble.ts';
 import { arityError, ERR_NOT_FLOAT, ERR_OVERFLOW } from './replies.ts';
 import { Hash, type CommandContext, type CommandDef } from './types.ts';
@@ -44,7 +44,7 @@ function hincrby({ ks }: CommandContext, args: string[]): RedisReply {
   const delta = intArg(args[2]!);
   const hash = writeHash(ks, key);
   const current = hash.get(field);
-  let result: number | bigint = delta;
+  let result: number | bigint = Number.isSafeInteger(delta) ? delta : (toBigInt64(args[2]!) as bigint);
   if (current !== undefined) {
     const n = toInt64(current);
     if (n === undefined) throw new RedisReplyError('ERR hash value is not an integer');
@@ -57,7 +57,7 @@ function hincrby({ ks }: CommandContext, args: string[]): RedisReply {
   }
   hash.set(field, String(result));
   ks.notify('hincrby', key);
-  return Number(result);
+  return integerReply(result);
 }
 
 function hdel({ ks }: CommandContext, args: string[]): RedisReply {

@@ -36,6 +36,12 @@ export function intArg(s: string): number {
   return v;
 }
 
+/** An int64 result as a reply: a number while exact, a `bigint` beyond 2^53. */
+export function integerReply(v: number | bigint): number | bigint {
+  if (typeof v === 'number') return v;
+  return v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
 export function isInt64Range(v: bigint): boolean {
   return v >= INT64_MIN && v <= INT64_MAX;
 }

@@ -18,6 +18,30 @@ export const NULL_ARRAY = Symbol('null array');
 
 export type SessionReply = RedisReply | Status | typeof NULL_ARRAY | RedisReplyError | SessionReply[];
 
+/** Commands whose nil reply is a null array (`*-1`), not a null bulk string: pops with a count, blocking pops. */
+const NIL_ARRAY = new Set([
+  'LMPOP',
+  'ZMPOP',
+  'BLPOP',
+  'BRPOP',
+  'BLMOVE',
+  'BRPOPLPUSH',
+  'BLMPOP',
+  'BZPOPMIN',
+  'BZPOPMAX',
+  'BZMPOP',
+  'XREAD',
+  'XREADGROUP',
+]);
+
+/**
+ * Whether a nil reply of `upper` is a null array (`*-1`, as Redis' `addReplyNullArray`): LPOP/RPOP with a count,
+ * the MPOP family, blocking pops on timeout and XREAD without data. The store's `call` says null for both.
+ */
+export function nilIsNullArray(upper: string, args: readonly unknown[]): boolean {
+  return NIL_ARRAY.has(upper) || ((upper === 'LPOP' || upper === 'RPOP') && args.length > 1);
+}
+
 const OK = new Status('OK');
 const QUEUED = new Status('QUEUED');
 
@@ -25,17 +49,49 @@ const QUEUED = new Status('QUEUED');
 const OWN = new Set(['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH']);
 
 /** What a transaction may not contain: Redis flags them `no-multi`. */
-const NO_MULTI = new Set(['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'MONITOR', 'SYNC', 'PSYNC', 'RESET']);
+const NO_MULTI = new Set([
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'MONITOR',
+  'SYNC',
+  'PSYNC',
+  'RESET',
+  'SAVE',
+  'SHUTDOWN',
+]);
+
+/** A command queued in MULTI; `outside`: one the session's owner runs itself at EXEC. */
+export interface QueuedEntry {
+  readonly name: string;
+  readonly args: RedisArg[];
+  readonly outside: boolean;
+}
+
+/**
+ * Commands the session's owner runs itself inside a transaction (the server's hooked commands): a queue that
+ * holds one is given to `exec`, with `atomically` to run plain commands as one atomic part.
+ */
+export interface OutsideCommands {
+  claims(upper: string): boolean;
+  exec(
+    queue: readonly QueuedEntry[],
+    atomically: (entries: readonly QueuedEntry[]) => SessionReply[],
+  ): Promise<SessionReply[]>;
+}
 
 export class MemorySession {
-  private queue: (readonly [string, RedisArg[]])[] | undefined;
+  private queue: QueuedEntry[] | undefined;
   private aborted = false;
   private readonly watched = new Set<string>();
   private dirty = false;
   private unsubscribe: (() => void) | undefined;
   private blocked: AbortController | undefined;
 
-  constructor(private readonly store: MemoryStore) {}
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly outside?: OutsideCommands,
+  ) {}
 
   /** Whether the session answers `upper` now (its own commands, or everything between MULTI and EXEC). */
   claims(upper: string): boolean {
@@ -68,7 +124,7 @@ export class MemorySession {
           return OK;
         case 'EXEC':
           if (args.length > 0) return this.queueError(arity('exec'));
-          return this.exec();
+          return await this.exec();
         case 'DISCARD':
           if (args.length > 0) return this.queueError(arity('discard'));
           if (this.queue === undefined) return new RedisReplyError('ERR DISCARD without MULTI');
@@ -88,10 +144,11 @@ export class MemorySession {
           return OK;
       }
       if (this.queue !== undefined) {
-        if (NO_MULTI.has(upper)) return this.queueError(new RedisReplyError(`ERR Command not allowed inside a transaction`));
+        if (NO_MULTI.has(upper))
+          return this.queueError(new RedisReplyError(`ERR Command not allowed inside a transaction`));
         const problem = this.store.check(name, args);
         if (problem !== undefined) return this.queueError(problem);
-        this.queue.push([name, args]);
+        this.queue.push({ name, args, outside: this.outside?.claims(upper) === true });
         return QUEUED;
       }
       return await this.run(name, args);
@@ -131,7 +188,7 @@ export class MemorySession {
     return error;
   }
 
-  private exec(): SessionReply {
+  private exec(): SessionReply | Promise<SessionReply[]> {
     const queue = this.queue;
     if (queue === undefined) return new RedisReplyError('ERR EXEC without MULTI');
     this.queue = undefined;
@@ -141,10 +198,19 @@ export class MemorySession {
       return new RedisReplyError('EXECABORT Transaction discarded because of previous errors.');
     }
     if (dirty) return NULL_ARRAY;
+    if (this.outside && queue.some((entry) => entry.outside)) {
+      return this.outside.exec(queue, (entries) => this.atomically(entries));
+    }
+    return this.atomically(queue);
+  }
+
+  /** Runs queued commands as one atomic part; a command's error is its reply. */
+  private atomically(entries: readonly QueuedEntry[]): SessionReply[] {
     return this.store.atomically(() =>
-      queue.map(([name, args]): SessionReply => {
+      entries.map(({ name, args }): SessionReply => {
         try {
-          return this.store.callSync(name, ...args);
+          const reply = this.store.callSync(name, ...args);
+          return reply === null && nilIsNullArray(name.toUpperCase(), args) ? NULL_ARRAY : reply;
         } catch (error) {
           if (error instanceof RedisReplyError) return error;
           throw error;

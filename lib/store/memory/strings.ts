@@ -2,7 +2,7 @@
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
-import { isInt64Range, toBigInt64, toInt64, intArg } from './numbers.ts';
+import { integerReply, isInt64Range, toBigInt64, toInt64, intArg } from './numbers.ts';
 import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, ZERO_LD } from './longDouble.ts';
 import { arityError, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_OVERFLOW, syntaxError } from './replies.ts';
 import type { CommandContext, CommandDef } from './types.ts';
@@ -114,7 +114,7 @@ function incrBy(ks: Keyspace, key: string, delta: number | bigint): RedisReply {
   }
   ks.set(key, String(result), true);
   ks.notify('incrby', key);
-  return Number(result);
+  return integerReply(result);
 }
 
 function deltaArg(text: string, negate: boolean): number | bigint {

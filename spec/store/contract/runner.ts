@@ -68,6 +68,7 @@ async function scanAll(call: Caller, args: (string | number)[]): Promise<string[
  * correctly rounded double (9223372036854775807 arrives as 9223372036854778000): compare those to 1e6.
  */
 function roundHuge(reply: unknown): unknown {
+  if (typeof reply === 'bigint') return roundHuge(Number(reply)); // the memory store's exact int64 replies
   if (typeof reply === 'number' && Math.abs(reply) > Number.MAX_SAFE_INTEGER) return `~${Math.round(reply / 1e6)}e6`;
   return Array.isArray(reply) ? reply.map(roundHuge) : reply;
 }

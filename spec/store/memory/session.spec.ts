@@ -104,7 +104,8 @@ describe('MemorySession (one client on the embedded store)', () => {
     const b = session();
     await a.handle('MULTI', 'multi', []);
     await a.handle('BLPOP', 'blpop', ['none', '0']);
-    expect(await a.handle('EXEC', 'exec', [])).toEqual([null]);
+    // As in Redis, a blocking pop in MULTI that finds nothing answers a null array.
+    expect(await a.handle('EXEC', 'exec', [])).toEqual([NULL_ARRAY]);
     const waiting = b.handle('BLPOP', 'blpop', ['k', '0']);
     await a.handle('MULTI', 'multi', []);
     await a.handle('RPUSH', 'rpush', ['k', 'x']);
