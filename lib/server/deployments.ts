@@ -36,6 +36,8 @@ interface StoredDeployment {
   unblocking?: boolean;
   /** When it was first deployed (ms): restores run in this order. */
   createdAt: number;
+  /** The ids of its registrations when it was stored: an app's outlive the server (see `restore`). */
+  registrationIds?: string[];
 }
 
 /** A deployment: a script that registered gears, and the registrations it has now. */
@@ -117,6 +119,9 @@ function parseStored(text: string): StoredDeployment | string {
     createdAt: typeof entry.createdAt === 'number' ? entry.createdAt : 0,
     ...(typeof entry.description === 'string' ? { description: entry.description } : {}),
     ...(entry.unblocking === true ? { unblocking: true } : {}),
+    ...(Array.isArray(entry.registrationIds) && entry.registrationIds.every((id) => typeof id === 'string')
+      ? { registrationIds: entry.registrationIds }
+      : {}),
   };
 }
 
@@ -285,6 +290,7 @@ export class Deployments {
       createdAt,
       ...(request.description !== undefined ? { description: request.description } : {}),
       ...(request.unblocking ? { unblocking: true } : {}),
+      registrationIds: outcome.registrations,
     };
     try {
       await this.store.save(id, stored);
@@ -372,8 +378,10 @@ export class Deployments {
    */
   private async restore(): Promise<void> {
     let stored: Map<string, StoredDeployment | string>;
+    let lasting: ReadonlySet<string> | undefined;
     try {
       stored = await this.store.load();
+      if (stored.size > 0) lasting = await this.gears.lastingRegistrations();
     } catch (error) {
       this.gears.logFrom(
         undefined,
@@ -394,6 +402,18 @@ export class Deployments {
       }
       const deployment: Deployment = { ...entry, id, registrations: new Set() };
       this.byId.set(id, deployment);
+      if (lasting !== undefined && entry.registrationIds !== undefined) {
+        // An app's registrations live in Redis, not in this server: running the script again would
+        // register them twice. The deployment takes back those still there; with none left, it is gone.
+        const kept = entry.registrationIds.filter((registrationId) => lasting.has(registrationId));
+        if (kept.length === 0) {
+          await this.forget(deployment);
+          continue;
+        }
+        deployment.registrations = new Set(kept);
+        restored++;
+        continue;
+      }
       try {
         const outcome = await this.run({ ...entry, id, restoring: true });
         if (outcome.registrations.length === 0) {

@@ -56,7 +56,12 @@ describe('deployments persist in Redis across server restarts', () => {
     expect(await cli('RG.JSEXECUTE', MARKER, 'DESCRIPTION', 'copies values')).toEqual(['OK']);
     const [id, json] = await redisCli(redis.port, ['HGETALL', 'rxgears:deployments']);
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(JSON.parse(json!)).toEqual({ source: MARKER, description: 'copies values', createdAt: expect.any(Number) });
+    expect(JSON.parse(json!)).toEqual({
+      source: MARKER,
+      description: 'copies values',
+      createdAt: expect.any(Number),
+      registrationIds: [expect.any(String)],
+    });
     await restart();
     expect((await cli('RG.DUMPREGISTRATIONS')).slice(4, 6)).toEqual(['desc', 'copies values']);
   });
