@@ -20,6 +20,7 @@ import { runSplit } from './hookedTransaction.ts';
 import { ErrorReply, NULL_ARRAY_REPLY, NullArrayReply, SimpleString, type Protocol, type Reply } from './replies.ts';
 import { valueReply } from './convert.ts';
 import { isBlockingRequest } from './wireProxy.ts';
+import { select } from './builtins.ts';
 
 /** A session for a connection when the engine's data is one embedded store; undefined otherwise. */
 export function memorySessionFor(gears: Gears): MemorySession | undefined {
@@ -82,6 +83,11 @@ export async function runOnSession(
   const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
   const wasQueueing = session.inMulti;
   const reply = await session.handle(upper, name, args);
+  if (upper === 'SELECT' && wasQueueing) {
+    // The session does not know SELECT, so the transaction is already marked to abort at EXEC; say why.
+    const refusal = select(false, args[0] ?? '');
+    return refusal instanceof ErrorReply ? refusal : new ErrorReply('ERR SELECT cannot be queued in a transaction here');
+  }
   if ((upper === 'EXEC' && wasQueueing) || (!wasQueueing && isBlockingRequest(upper, request))) {
     await gears.settleSync().catch(() => undefined);
   }
