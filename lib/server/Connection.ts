@@ -17,6 +17,7 @@ import type { PubSub } from '../store/memory/pubsub.ts';
 import { PUBSUB_COMMANDS, PUSHED, PubSubSession } from './memoryPubSub.ts';
 import { memorySessionFor, runOnSession, sessionClaims } from './memoryClient.ts';
 import type { MemorySession } from '../store/memory/index.ts';
+import { fromBytes } from '../store/memory/bytes.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost extends ServerContext {
@@ -244,7 +245,7 @@ export class Connection implements ClientState {
     if (memory && this.authenticated && upper !== 'QUIT' && sessionClaims(memory, upper, request)) {
       return runOnSession(this.host.gears, memory, upper, request, this.protocol);
     }
-    const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
+    const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/memory/bytes.ts
     const command = builtin(upper);
     if (!this.authenticated && !command?.beforeAuth) return NOAUTH;
     if (this.host.pubsub) {

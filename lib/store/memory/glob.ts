@@ -9,6 +9,8 @@
  * Patterns are compiled once to a predicate (a prefix test, an equality or a token list) and cached.
  */
 
+import { toBytes } from './bytes.ts';
+
 /** Cached compiled patterns; cleared wholesale when it grows past this many (patterns are few in practice). */
 const CACHE_LIMIT = 1000;
 const cache = new Map<string, (subject: string) => boolean>();
@@ -18,7 +20,7 @@ const NON_ASCII = /[^\x00-\x7f]/;
 
 /** The UTF-8 bytes of `s` as a string of code units 0–255, so matching works on bytes as Redis does. */
 function toByteString(s: string): string {
-  return NON_ASCII.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+  return NON_ASCII.test(s) ? toBytes(s).toString('latin1') : s;
 }
 
 /**
