@@ -283,7 +283,9 @@ export class Connection implements ClientState {
     this.write(reply);
     this.closed = true;
     this.queue.length = 0;
-    this.socket.end();
+    // Closed for good once the reply is out, as Redis closes the socket: a client still sending (garbage after
+    // a protocol error) gets a reset instead of writing into a half-closed connection forever.
+    this.socket.end(() => this.socket.destroy());
   }
 
   private finish(): void {
