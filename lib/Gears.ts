@@ -218,6 +218,15 @@ export class Gears implements RuntimeEngine, PlanRunner {
   /** Every registration with its counters (RG.DUMPREGISTRATIONS). */
   readonly dumpRegistrations = (): RegistrationInfo[] => this.registrations.dump();
 
+  /**
+   * @internal the ids of the registrations that outlive this process, read now (an app's, kept in Redis by
+   * its registry); undefined when registrations live and die with the process. A server restoring its
+   * deployments re-runs their scripts only in the second case.
+   */
+  async lastingRegistrations(): Promise<ReadonlySet<string> | undefined> {
+    return undefined;
+  }
+
   /** Stops a registration: no trigger after it returns; `abortPending` aborts its running executions. */
   readonly unregister = (id: string, options: { abortPending?: boolean } = {}): void =>
     this.registrations.unregister(id, options);

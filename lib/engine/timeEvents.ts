@@ -34,21 +34,42 @@ export type RegisterTimeEvent = (
  * long`, `callback must be a function`; a `key` that holds something else: `key already exists`.
  */
 export function registerTimeEventVia(host: TimeEventHost): RegisterTimeEvent {
-  return async (period, callback, key) => {
-    if (typeof period !== 'number' || !Number.isFinite(period) || period <= 0)
-      throw new GearsError('time argument must be a long');
-    if (typeof callback !== 'function') throw new GearsError('callback must be a function');
-    if (key !== undefined) {
-      if (typeof key !== 'string' || key.length === 0) throw new GearsError('key argument must be a string');
-      const created = await host.execute('SET', key, TIME_EVENT_VALUE, 'NX');
-      if (created === null) {
-        const value = await host.execute('GET', key).catch(() => undefined);
-        if (value !== TIME_EVENT_VALUE) throw new GearsError('key already exists');
-      }
-    }
-    return host
-      .GB('TimeEventReader')
-      .forEach(callback)
-      .register({ period, ...(key === undefined ? {} : { key }), mode: 'async_local' });
-  };
+  return async (period, callback, key) => (await timeEvent(host, period, callback, key, false))!;
+}
+
+/**
+ * `registerTimeEvent` for a script run again when a server restores its deployment: the timer is the key, so
+ * a timer whose key was deleted meanwhile stays stopped — nothing is registered, the key is not made again,
+ * and the call resolves with `null`.
+ */
+export function restoreTimeEventVia(
+  host: TimeEventHost,
+): (period: number, callback: (record: TimeEventRecord) => unknown, key?: string) => Promise<string | null> {
+  return (period, callback, key) => timeEvent(host, period, callback, key, true);
+}
+
+async function timeEvent(
+  host: TimeEventHost,
+  period: number,
+  callback: (record: TimeEventRecord) => unknown,
+  key: string | undefined,
+  restoring: boolean,
+): Promise<string | null> {
+  if (typeof period !== 'number' || !Number.isFinite(period) || period <= 0)
+    throw new GearsError('time argument must be a long');
+  if (typeof callback !== 'function') throw new GearsError('callback must be a function');
+  if (key !== undefined) {
+    if (typeof key !== 'string' || key.length === 0) throw new GearsError('key argument must be a string');
+    const value = restoring
+      ? await host.execute('GET', key).catch(() => undefined)
+      : (await host.execute('SET', key, TIME_EVENT_VALUE, 'NX')) === null
+        ? await host.execute('GET', key).catch(() => undefined)
+        : TIME_EVENT_VALUE;
+    if (restoring && value === null) return null;
+    if (value !== TIME_EVENT_VALUE) throw new GearsError('key already exists');
+  }
+  return host
+    .GB('TimeEventReader')
+    .forEach(callback)
+    .register({ period, ...(key === undefined ? {} : { key }), mode: 'async_local' });
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Gears } from '../Gears.ts';
 import { resp3Shape } from './resp3Shapes.ts';
-import { RespParser, RespProtocolError, type ParsedRequest, type RespLimits } from './resp.ts';
+import { commandName, RespParser, RespProtocolError, type ParsedRequest, type RespLimits } from './resp.ts';
 import { ErrorReply, encodeReply, type Protocol, type Reply } from './replies.ts';
 import { builtin, CloseAfter, type ClientState, type ServerContext } from './builtins.ts';
 import { arityAccepts, rgCommand, wrongArity } from './rgCommands.ts';
@@ -224,7 +224,7 @@ export class Connection implements ClientState {
       if (args instanceof RespProtocolError || batch.length >= MAX_RAW_BATCH) break;
       const name = args[0];
       if (name === undefined || name.length > 32) break;
-      const upper = name.toString('latin1').toUpperCase();
+      const upper = commandName(name);
       if (builtin(upper) || isCrossProtocolAttack(name) || this.session!.claims(upper, args)) break;
       const endpoint = wire.route(upper, args);
       if (endpoint === undefined) break;

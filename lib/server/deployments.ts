@@ -25,6 +25,8 @@ export interface DeployRequest {
   unblocking?: boolean;
   /** Give the script `require`, `process` and `import()` (the server's `--allow-require`). */
   allowRequire?: boolean;
+  /** A stored deployment run again at start (see `ScriptOptions.restoring`). */
+  restoring?: boolean;
 }
 
 /** A deployment as stored: everything needed to run its script again. */
@@ -34,6 +36,8 @@ interface StoredDeployment {
   unblocking?: boolean;
   /** When it was first deployed (ms): restores run in this order. */
   createdAt: number;
+  /** The ids of its registrations when it was stored: an app's outlive the server (see `restore`). */
+  registrationIds?: string[];
 }
 
 /** A deployment: a script that registered gears, and the registrations it has now. */
@@ -115,6 +119,9 @@ function parseStored(text: string): StoredDeployment | string {
     createdAt: typeof entry.createdAt === 'number' ? entry.createdAt : 0,
     ...(typeof entry.description === 'string' ? { description: entry.description } : {}),
     ...(entry.unblocking === true ? { unblocking: true } : {}),
+    ...(Array.isArray(entry.registrationIds) && entry.registrationIds.every((id) => typeof id === 'string')
+      ? { registrationIds: entry.registrationIds }
+      : {}),
   };
 }
 
@@ -266,6 +273,7 @@ export class Deployments {
       ...(request.unblocking ? { unblocking: true } : {}),
       ...(request.description !== undefined ? { description: request.description } : {}),
       ...(beforeRun ? { beforeRun } : {}),
+      ...(request.restoring ? { restoring: true } : {}),
     };
     return runScript(this.gears, request.source, options);
   }
@@ -282,6 +290,7 @@ export class Deployments {
       createdAt,
       ...(request.description !== undefined ? { description: request.description } : {}),
       ...(request.unblocking ? { unblocking: true } : {}),
+      registrationIds: outcome.registrations,
     };
     try {
       await this.store.save(id, stored);
@@ -369,8 +378,10 @@ export class Deployments {
    */
   private async restore(): Promise<void> {
     let stored: Map<string, StoredDeployment | string>;
+    let lasting: ReadonlySet<string> | undefined;
     try {
       stored = await this.store.load();
+      if (stored.size > 0) lasting = await this.gears.lastingRegistrations();
     } catch (error) {
       this.gears.logFrom(
         undefined,
@@ -391,8 +402,26 @@ export class Deployments {
       }
       const deployment: Deployment = { ...entry, id, registrations: new Set() };
       this.byId.set(id, deployment);
+      if (lasting !== undefined && entry.registrationIds !== undefined) {
+        // An app's registrations live in Redis, not in this server: running the script again would
+        // register them twice. The deployment takes back those still there; with none left, it is gone.
+        const kept = entry.registrationIds.filter((registrationId) => lasting.has(registrationId));
+        if (kept.length === 0) {
+          await this.forget(deployment);
+          continue;
+        }
+        deployment.registrations = new Set(kept);
+        restored++;
+        continue;
+      }
       try {
-        const outcome = await this.run({ ...entry, id });
+        const outcome = await this.run({ ...entry, id, restoring: true });
+        if (outcome.registrations.length === 0) {
+          // Nothing to register any more (its time events' keys were deleted): no deployment, as at first.
+          this.gears.logFrom(undefined, 'notice', `deployment ${id} registers nothing any more: forgotten`);
+          await this.forget(deployment);
+          continue;
+        }
         deployment.registrations = new Set(outcome.registrations);
         restored++;
       } catch (error) {

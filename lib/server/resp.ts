@@ -28,14 +28,40 @@ export class RespProtocolError extends GearsError {
 /** A request's arguments: the command name, then its arguments. */
 export type RequestArgs = Buffer[];
 
-const rawFrames = new WeakMap<RequestArgs, Buffer>();
+/** Where a parsed request keeps its own bytes (a property of the array: a WeakMap entry per request cost more than the parsing). */
+const RAW_FRAME = Symbol('raw frame');
+
+type FramedArgs = RequestArgs & { [RAW_FRAME]?: Buffer };
 
 /**
  * A request's own bytes, when it came as one multibulk frame within the parser's buffer: the proxy forwards
  * those instead of encoding the arguments again. Undefined for inline commands and very large requests.
  */
 export function rawFrameOf(request: RequestArgs): Buffer | undefined {
-  return rawFrames.get(request);
+  return (request as FramedArgs)[RAW_FRAME];
+}
+
+/** Upper-case command names seen so far, by a hash of their case-folded bytes. */
+const commandNames = new Map<number, string>();
+
+const foldCase = (byte: number): number => (byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte);
+
+/**
+ * A command name's bytes as an upper-case latin1 string (`get` → `GET`), remembered so that the hot path does
+ * not make a string per request.
+ */
+export function commandName(name: Buffer): string {
+  let hash = name.length;
+  for (let i = 0; i < name.length; i++) hash = (Math.imul(hash, 31) + foldCase(name[i]!)) | 0;
+  const known = commandNames.get(hash);
+  if (known !== undefined && known.length === name.length) {
+    let same = true;
+    for (let i = 0; i < name.length && same; i++) same = known.charCodeAt(i) === foldCase(name[i]!);
+    if (same) return known;
+  }
+  const upper = name.toString('latin1').toUpperCase();
+  if (commandNames.size < 4096) commandNames.set(hash, upper);
+  return upper;
 }
 
 /** One parsed request: the command and its arguments, or the protocol error that ends the connection. */
@@ -47,10 +73,23 @@ const EMPTY = Buffer.alloc(0);
 /** Bodies at least this long are gathered as a chunk list and joined once, so a big value costs O(n). */
 const LARGE_BODY = 64 * 1024;
 
-/** Redis' `string2ll`: an optional minus, no leading zeros or `+`, at most 19 digits. */
-function parseLength(bytes: Buffer): number | undefined {
-  const text = bytes.toString('latin1');
-  return /^(0|-?[1-9][0-9]{0,18})$/.test(text) ? Number(text) : undefined;
+/**
+ * Redis' `string2ll` over `bytes[start, end)`: an optional minus, no leading zeros or `+`, at most 19 digits.
+ * Undefined when the bytes are not such a number.
+ */
+function parseLength(bytes: Buffer, start: number, end: number): number | undefined {
+  let i = start;
+  if (bytes[i] === 0x2d /* '-' */) i++;
+  const digits = end - i;
+  if (digits <= 0 || digits > 19) return undefined;
+  if (bytes[i] === 0x30 /* '0' */) return digits === 1 && i === start ? 0 : undefined;
+  let value = 0;
+  for (; i < end; i++) {
+    const digit = bytes[i]! - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  return bytes[start] === 0x2d ? -value : value;
 }
 
 /**
@@ -145,10 +184,10 @@ export class RespParser {
           return inline;
         }
         const start = this.offset;
-        const header = this.line('ERR Protocol error: too big mbulk count string');
-        if (header === undefined || header instanceof RespProtocolError) return header;
+        const end = this.line('ERR Protocol error: too big mbulk count string');
+        if (typeof end !== 'number') return end;
         this.requestStart = start;
-        const count = parseLength(header.subarray(1));
+        const count = parseLength(this.buffer, start + 1, end);
         if (count === undefined || count > this.limits.maxMultibulkLength) {
           return new RespProtocolError('ERR Protocol error: invalid multibulk length');
         }
@@ -159,8 +198,10 @@ export class RespParser {
       }
       const complete = this.bulks();
       if (complete !== true) return complete;
-      const args: RequestArgs = this.args;
-      if (this.requestStart >= 0) rawFrames.set(args, this.buffer.subarray(this.requestStart, this.offset));
+      const args: FramedArgs = this.args;
+      if (this.requestStart >= 0) {
+        args[RAW_FRAME] = this.buffer.subarray(this.requestStart, this.offset);
+      }
       this.requestStart = -1;
       this.args = [];
       return args;
@@ -176,9 +217,10 @@ export class RespParser {
           const got = String.fromCharCode(this.buffer[this.offset]!);
           return new RespProtocolError(`ERR Protocol error: expected '$', got '${got}'`);
         }
-        const header = this.line('ERR Protocol error: too big bulk count string');
-        if (header === undefined || header instanceof RespProtocolError) return header;
-        const length = parseLength(header.subarray(1));
+        const start = this.offset;
+        const end = this.line('ERR Protocol error: too big bulk count string');
+        if (typeof end !== 'number') return end;
+        const length = parseLength(this.buffer, start + 1, end);
         if (length === undefined || length < 0 || length > this.limits.maxBulkLength) {
           return new RespProtocolError('ERR Protocol error: invalid bulk length');
         }
@@ -220,15 +262,17 @@ export class RespParser {
     return value;
   }
 
-  /** A `\r\n`-terminated header line without its terminator, or undefined while incomplete. */
-  private line(tooBig: string): Buffer | RespProtocolError | undefined {
+  /**
+   * Reads a `\r\n`-terminated header line: where its terminator starts (the line is `buffer[offset before,
+   * that)`), or undefined while incomplete.
+   */
+  private line(tooBig: string): number | RespProtocolError | undefined {
     const cr = this.buffer.indexOf(CR, this.offset);
     if (cr === -1 || cr + 1 >= this.buffer.length) {
       return this.available > this.limits.maxInlineLength ? new RespProtocolError(tooBig) : undefined;
     }
-    const line = this.buffer.subarray(this.offset, cr);
     this.offset = cr + 2; // Redis assumes the LF after the CR
-    return line;
+    return cr;
   }
 
   /** An inline command (`SET k "a b"\r\n`); null for an empty line. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { constants as vmConstants, createContext, type Script } from 'node:vm';
 import type { Gears, GBFunction } from '../Gears.ts';
 import { GearsBuilder } from '../builder/GearsBuilder.ts';
-import { registerTimeEventVia, type RegisterTimeEvent, type TimeEventHost } from '../engine/timeEvents.ts';
+import { registerTimeEventVia, restoreTimeEventVia, type TimeEventHost } from '../engine/timeEvents.ts';
 import type { RunResult } from '../engine/Execution.ts';
 import { currentContext, runInContext, type RuntimeContext } from '../engine/runtime.ts';
 import { compileScript } from './compile.ts';
@@ -39,6 +39,11 @@ export interface ScriptOptions {
    * registrations here, so a source that does not even compile leaves them untouched.
    */
   beforeRun?: () => unknown;
+  /**
+   * The script runs again because a server restores its deployment: a time event whose key was deleted
+   * meanwhile is not registered again (`registerTimeEvent` resolves with null).
+   */
+  restoring?: boolean;
 }
 
 /**
@@ -156,7 +161,7 @@ export async function runScript(gears: Gears, source: string, options: ScriptOpt
       new GearsBuilder(engine, gears.GB(reader, defaultArg, desc ?? options.description).plan);
     const globals: Record<string, unknown> = { ...baseGlobals(log), ...runtimeGlobals(), GB, ...extra };
     for (const name of EFFECT_HELPERS) globals[name] = recorded(globals[name], top, effects);
-    globals.registerTimeEvent = timeEventsOf(globals);
+    globals.registerTimeEvent = timeEventsOf(globals, options.restoring === true);
     let thrown: { error: unknown } | undefined;
     try {
       const completion = evaluate(script, newContext(globals, filename, guarded), top, timeout);
@@ -171,11 +176,12 @@ export async function runScript(gears: Gears, source: string, options: ScriptOpt
 }
 
 /** `registerTimeEvent` through the script's own `GB` and `execute`, so the deployment tracks its registration. */
-function timeEventsOf(globals: Record<string, unknown>): RegisterTimeEvent {
-  return registerTimeEventVia({
+function timeEventsOf(globals: Record<string, unknown>, restoring: boolean): unknown {
+  const host: TimeEventHost = {
     GB: globals.GB as TimeEventHost['GB'],
     execute: globals.execute as TimeEventHost['execute'],
-  });
+  };
+  return restoring ? restoreTimeEventVia(host) : registerTimeEventVia(host);
 }
 
 /** The runtime helper `real`, its calls at the primary's top level recorded for the copies. */
@@ -213,7 +219,7 @@ function evaluateCopy(script: Script, copy: ShardCopy, setup: CopySetup): void {
   };
   for (const name of EFFECT_HELPERS) globals[name] = copy.helper(globals[name] as (...a: never[]) => unknown);
   globals.log = copy.quiet(globals.log as (...a: never[]) => unknown);
-  globals.registerTimeEvent = timeEventsOf(globals);
+  globals.registerTimeEvent = timeEventsOf(globals, options.restoring === true);
   try {
     const completion = evaluate(script, newContext(globals, filename, guarded), copy.top, timeout);
     if (isThenable(completion)) completion.then(undefined, () => copy.stop());

@@ -150,6 +150,12 @@ export class DriverGears extends Gears {
     return this.registry.register(plan, options, prior);
   }
 
+  /** The app's registrations live in Redis: a front door restarting finds them there. */
+  override async lastingRegistrations(): Promise<ReadonlySet<string>> {
+    await this.registry.refresh();
+    return new Set(this.registry.dump().map((row) => row.id));
+  }
+
   /** The app's registrations, stats summed over workers, as re-read at most a second ago. */
   override readonly dumpRegistrations = (): RegistrationInfo[] => this.registry.dump();
   /** Resolves once every task's worker stopped it. */

@@ -4,6 +4,7 @@ import { createServer, serve, type RxgearsServer } from '../../lib/server/Server
 import { startRedis, type RedisServerHandle } from '../../lib/testing/servers.ts';
 import { redisCli } from './helpers.ts';
 import { recordingLogger } from '../support/logger.ts';
+import { until } from '../support/until.ts';
 
 /**
  * Deployments outlive the server: scripts that registered through RG.JSEXECUTE are kept in a Redis hash and
@@ -55,7 +56,12 @@ describe('deployments persist in Redis across server restarts', () => {
     expect(await cli('RG.JSEXECUTE', MARKER, 'DESCRIPTION', 'copies values')).toEqual(['OK']);
     const [id, json] = await redisCli(redis.port, ['HGETALL', 'rxgears:deployments']);
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(JSON.parse(json!)).toEqual({ source: MARKER, description: 'copies values', createdAt: expect.any(Number) });
+    expect(JSON.parse(json!)).toEqual({
+      source: MARKER,
+      description: 'copies values',
+      createdAt: expect.any(Number),
+      registrationIds: [expect.any(String)],
+    });
     await restart();
     expect((await cli('RG.DUMPREGISTRATIONS')).slice(4, 6)).toEqual(['desc', 'copies values']);
   });
@@ -77,6 +83,29 @@ describe('deployments persist in Redis across server restarts', () => {
     expect(await redisCli(redis.port, ['HGET', 'rxgears:deployments', 'marker'])).toEqual(before);
     await cli('SET', 'watched:3', 'still');
     expect(await cli('GET', 'marker:watched:3')).toEqual(['still']);
+  });
+
+  it('a time event whose key was deleted stays stopped after a restart: its key is not made again', async () => {
+    const timer = (name: string): string =>
+      `registerTimeEvent(0.05, () => execute('INCR', '${name}:ticks'), '${name}:timer')`;
+    expect(await cli('RG.JSEXECUTE', timer('gone'), 'ID', 'gone')).toEqual(['OK']);
+    expect(await cli('RG.JSEXECUTE', timer('kept'), 'ID', 'kept')).toEqual(['OK']);
+    const ticks = async (name: string): Promise<number> =>
+      Number((await redisCli(redis.port, ['GET', `${name}:ticks`]))[0] || 0);
+    await until(async () => (await ticks('gone')) >= 1 && (await ticks('kept')) >= 1, 'both timers ticked');
+    expect(await redisCli(redis.port, ['DEL', 'gone:timer'])).toEqual(['1']); // stops that timer
+    await restart();
+    // The other timer came back and ticks again; the deleted one was neither re-created nor registered.
+    const before = await ticks('kept');
+    await until(async () => (await ticks('kept')) > before, 'the kept timer ticks after the restart');
+    expect(await redisCli(redis.port, ['EXISTS', 'gone:timer', 'kept:timer'])).toEqual(['1']);
+    const sessions = await cli('RG.JSDUMPSESSIONS');
+    expect(sessions).toContain('kept');
+    expect(sessions).not.toContain('gone');
+    expect(await redisCli(redis.port, ['HKEYS', 'rxgears:deployments'])).toEqual(['kept']);
+    const registrations = await cli('RG.DUMPREGISTRATIONS');
+    expect(registrations.filter((word) => word === 'TimeEventReader')).toHaveLength(1);
+    expect(registrations).toContain('kept:timer');
   });
 
   it('RG.UNREGISTER of the last registration removes the stored script: nothing comes back', async () => {

@@ -2,7 +2,7 @@ import { connect as netConnect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
-import { RespParser, RespProtocolError, rawFrameOf, type ParsedRequest } from '../../lib/server/resp.ts';
+import { commandName, RespParser, RespProtocolError, rawFrameOf, type ParsedRequest } from '../../lib/server/resp.ts';
 import {
   encodeCommand,
   encodeReply,
@@ -63,7 +63,7 @@ describe('RespParser', () => {
   it('keeps binary and multi-byte bulk arguments intact', () => {
     const value = Buffer.from([0, 13, 10, 255, 0xe2, 0x82, 0xac]);
     const [request] = parseAll(encodeCommand(['SET', 'k', value]));
-    expect(request).toEqual([Buffer.from('SET'), Buffer.from('k'), value]);
+    expect([...(request as Buffer[])]).toEqual([Buffer.from('SET'), Buffer.from('k'), value]);
   });
 
   it('skips empty multibulk requests (*0, *-1) as Redis does', () => {
@@ -207,7 +207,7 @@ describe('RespParser fuzz', () => {
         ({ commands, chunks }) => {
           const parser = new RespParser();
           const out = chunks.flatMap((chunk) => parser.push(chunk));
-          expect(out).toEqual(commands);
+          expect(out.map((request) => [...(request as Buffer[])])).toEqual(commands);
         },
       ),
       { numRuns: 300 },
@@ -280,6 +280,25 @@ describe('server fuzz', () => {
       });
     });
     expect(received).toBe('-ERR Protocol error: too big inline request\r\n');
+  });
+});
+
+describe('commandName', () => {
+  it('upper-cases a name as latin1, the same on every call, whatever the case of its bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 12 }), (bytes) => {
+        const name = Buffer.from(bytes);
+        const expected = name.toString('latin1').toUpperCase();
+        expect(commandName(name)).toBe(expected);
+        expect(commandName(Buffer.from(name))).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+    expect([commandName(Buffer.from('get')), commandName(Buffer.from('GeT')), commandName(Buffer.from('GET'))]).toEqual([
+      'GET',
+      'GET',
+      'GET',
+    ]);
   });
 });
 

@@ -6,6 +6,7 @@
  * byte for byte, and valid UTF-8 costs one validation on the way in and nothing on the way out.
  */
 import { isUtf8 } from 'node:buffer';
+import type { Keyspace } from './Keyspace.ts';
 
 declare global {
   interface String {
@@ -100,4 +101,20 @@ export function byteLength(s: string): number {
  */
 export function canonical(s: string): string {
   return s.isWellFormed() ? s : fromBytes(toBytes(s));
+}
+
+/** A string value's bytes, for the commands that work on bytes (the bit family, LCS, DUMP). */
+export function bytesOf(value: string): Buffer {
+  return toBytes(value);
+}
+
+/** The string value of some bytes (see {@link fromBytes}). */
+export function stringOf(bytes: Buffer): string {
+  return fromBytes(bytes);
+}
+
+/** The string value of `key` as bytes (undefined when missing); WRONGTYPE for another type. */
+export function readBytes(ks: Keyspace, key: string): Buffer | undefined {
+  const value = ks.get<string>(key, 'string');
+  return value === undefined ? undefined : bytesOf(value);
 }

@@ -43,7 +43,9 @@ export type FrameCallback = (reply: Buffer | Error) => void;
 /**
  * One raw RESP connection to a Redis node: requests go out as frames, replies come back as the bytes Redis sent,
  * matched to requests in order — no decoding, so binary values, 64-bit integers and RESP3 types are passed on
- * untouched. Requests made in one turn of the event loop go out in one write. Setup (AUTH, SELECT, HELLO 3) is
+ * untouched. Requests made in one turn of the event loop go out in one write: the flush waits for `setImmediate`,
+ * so the requests of every client read in the same poll phase share it (one write per client cost the proxy
+ * more than parsing all of them). Setup (AUTH, SELECT, HELLO 3) is
  * written before anything else; if it fails, every request fails with its error.
  *
  * In `tunnel` mode (pub/sub, MONITOR) frames are not matched: each one goes to `onFrame` as it arrives.
@@ -139,7 +141,7 @@ export class WireConnection {
     this.out.push(frame);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(() => this.flush());
+      setImmediate(() => this.flush());
     }
   }
 

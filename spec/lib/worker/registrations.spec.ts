@@ -4,6 +4,8 @@ import { hashSlot } from '../../../lib/cluster/slots.ts';
 import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
 import { connect, type Gears } from '../../../lib/index.ts';
 import { runScript } from '../../../lib/server/sandbox.ts';
+import { serve } from '../../../lib/server/Server.ts';
+import { Redis } from 'ioredis';
 import { until } from '../../support/until.ts';
 import { killAll, startWorker, stopWorker, type WorkerProcess } from './workers.ts';
 
@@ -173,6 +175,67 @@ describe('registrations on worker processes (3-master Cluster)', () => {
       } finally {
         await driver.close();
         for (const worker of workers) await stopWorker(worker);
+        await local.close();
+      }
+    },
+  );
+
+  it(
+    'rxgears serve --app restarting takes its deployments back from the app registry: no second registration',
+    { timeout: 120_000 },
+    async () => {
+      const app = `rd-${randomBytes(4).toString('hex')}`;
+      const deploymentsKey = `${app}:deployments`;
+      const local = await connect(url());
+      const workers: WorkerProcess[] = [];
+      const open = async (): Promise<{ close(): Promise<void>; call(...args: string[]): Promise<unknown> }> => {
+        const server = await serve({ redis: url(), app, port: 0, deploymentsKey });
+        const client = new Redis({ port: server.port, maxRetriesPerRequest: 1 });
+        return {
+          call: (...args) => client.call(args[0]!, ...args.slice(1)),
+          close: async () => {
+            client.disconnect();
+            await server.close();
+          },
+        };
+      };
+      const seen = `${app}:seen`;
+      let door = await open();
+      try {
+        workers.push(await startWorker(url(), app, 'w0', [], LEASE));
+        await until(() => workers[0]!.held.size === 3, 'the worker holds the 3 tasks', 60_000);
+        const source = `GB().foreach((r) => execute('HINCRBY', '${seen}', r.key, 1)).register({ prefix: '${app}:k:*', eventTypes: ['set'] })`;
+        expect(await door.call('RG.JSEXECUTE', source, 'ID', 'counter')).toBe('OK');
+        const rows = async (): Promise<string[][]> => (await door.call('RG.DUMPREGISTRATIONS')) as string[][];
+        const [before] = await rows();
+        expect(await rows()).toHaveLength(1);
+
+        await door.close();
+        door = await open();
+        // The same one registration, listed under the same deployment; events handled once.
+        expect((await rows()).map((r) => r[1])).toEqual([before![1]]);
+        const sessions = (await door.call('RG.JSDUMPSESSIONS')) as unknown[][];
+        expect(sessions).toEqual([
+          ['ID', 'counter', 'sessionDescription', null, 'restoreError', null, 'registrations', [before![1]]],
+        ]);
+        const key = `${app}:k:1`;
+        await local.execute('SET', key, '1');
+        await until(async () => (await local.execute('HGET', seen, key)) !== null, 'the event handled', 30_000);
+        // RG.UNREGISTER of the deployment after the restart reaches the workers.
+        expect(await door.call('RG.UNREGISTER', 'counter')).toBe('OK');
+        await until(async () => (await rows()).length === 0, 'the registration gone', 30_000);
+        await door.close();
+        door = await open();
+        expect(await rows()).toEqual([]);
+        expect(await door.call('RG.JSDUMPSESSIONS')).toEqual([]);
+        expect(await local.execute('HGET', seen, key)).toBe('1');
+      } catch (error) {
+        for (const w of workers) console.log(w.id, w.log.slice(-15).join('\n'));
+        throw error;
+      } finally {
+        await door.close();
+        for (const worker of workers) await stopWorker(worker);
+        await local.execute('DEL', deploymentsKey);
         await local.close();
       }
     },
