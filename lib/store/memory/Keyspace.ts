@@ -3,6 +3,7 @@
  * a command raised (delivered when it completes) and the keys that blocked readers wait on.
  */
 import type { KeyspaceEvent } from '../ShardStore.ts';
+import { StoreConfig } from './config.ts';
 import { ExpiryHeap } from './ExpiryHeap.ts';
 import { wrongType } from './replies.ts';
 import { ScanTable } from './ScanTable.ts';
@@ -18,6 +19,10 @@ export class Keyspace {
   readonly ready = new Set<string>();
   /** Called with each live key a FLUSHALL/FLUSHDB deletes (WATCH needs to know). */
   readonly flushHooks = new Set<(key: string) => void>();
+  /** CONFIG GET/SET: the settings the commands read (encodings, stream node sizes, …). */
+  readonly config = new StoreConfig();
+  /** False after `DEBUG SET-ACTIVE-EXPIRE 0`: keys then expire only when read. */
+  activeExpire = true;
   /** Whether anybody listens to events; when not, `notify` costs nothing. */
   eventsWanted = false;
   private readonly table = new ScanTable();
@@ -155,7 +160,7 @@ export class Keyspace {
   sweep(limit = Infinity): number {
     let count = 0;
     const now = this.time;
-    while (count < limit && this.heap.size > 0 && this.heap.peek() <= now) {
+    while (this.activeExpire && count < limit && this.heap.size > 0 && this.heap.peek() <= now) {
       const deadline = this.heap.peek();
       const key = this.heap.pop();
       if (this.expires.get(key) === deadline) {

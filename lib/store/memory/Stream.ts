@@ -34,6 +34,8 @@ export interface StreamRecord {
 
 export const NODE_MAX_ENTRIES = 100;
 export const NODE_MAX_BYTES = 4096;
+/** Redis' `STREAM_LISTPACK_MAX_SIZE`: a node never grows beyond 1 GB, whatever `stream-node-max-bytes` says. */
+const NODE_LISTPACK_MAX = 1 << 30;
 
 export function compareIds(a: StreamId, b: StreamId): number {
   return a.ms !== b.ms ? (a.ms < b.ms ? -1 : 1) : a.seq !== b.seq ? (a.seq < b.seq ? -1 : 1) : 0;
@@ -92,11 +94,17 @@ export class Stream {
     return this.length === 0 ? undefined : this.items[this.items.length - 1];
   }
 
-  append(id: StreamId, fields: string[]): StreamRecord {
+  /** Adds an entry; a new node starts at `maxEntries` entries or `maxBytes` bytes (0: unbounded, as in Redis). */
+  append(id: StreamId, fields: string[], maxEntries = NODE_MAX_ENTRIES, maxBytes = NODE_MAX_BYTES): StreamRecord {
     let node = this.tail;
     let entryLen = 0;
     for (const f of fields) entryLen += Buffer.byteLength(f);
-    if (node === undefined || node.total >= NODE_MAX_ENTRIES || nodeBytes(node) + entryLen >= NODE_MAX_BYTES) {
+    const bytesLimit = maxBytes === 0 || maxBytes > NODE_LISTPACK_MAX ? NODE_LISTPACK_MAX : maxBytes;
+    if (
+      node === undefined ||
+      nodeBytes(node) + entryLen >= bytesLimit ||
+      (maxEntries > 0 && node.total >= maxEntries)
+    ) {
       node = { live: 0, total: 0, masterFields: fieldNames(fields), bytes: 0, masterMs: id.ms, masterSeq: id.seq };
       this.tail = node;
     }

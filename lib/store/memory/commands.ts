@@ -3,10 +3,22 @@
  * (MemoryStore.ts) takes one line for all of them.
  */
 import type { CommandDef } from './types.ts';
+import { adminCommands } from './admin.ts';
+import { bitCommands } from './bits.ts';
 import { blockingCommands } from './blocking.ts';
+import { configCommands } from './config.ts';
 import { keyspaceExtraCommands } from './keyspaceExtra.ts';
 import { streamSetIdCommands } from './streamSetId.ts';
 import { randomCommands } from './random.ts';
 import { zsetAlgebraCommands } from './zsetAlgebra.ts';
 
-export const extraCommands: CommandDef[] = [...randomCommands, ...blockingCommands, ...zsetAlgebraCommands, ...keyspaceExtraCommands, ...streamSetIdCommands];
+export const extraCommands: CommandDef[] = [
+  ...randomCommands,
+  ...blockingCommands,
+  ...zsetAlgebraCommands,
+  ...keyspaceExtraCommands,
+  ...streamSetIdCommands,
+  ...bitCommands,
+  ...configCommands,
+  ...adminCommands,
+];

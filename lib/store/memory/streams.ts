@@ -4,7 +4,7 @@ import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg } from './numbers.ts';
 import { arityError, syntaxError } from './replies.ts';
-import { compareIds, NODE_MAX_ENTRIES, Stream, U64_MAX, ZERO_ID, type StreamId, type TrimSpec } from './Stream.ts';
+import { compareIds, Stream, U64_MAX, ZERO_ID, type StreamId, type TrimSpec } from './Stream.ts';
 import {
   entryReply,
   incrId,
@@ -29,7 +29,7 @@ interface AddTrimArgs {
 }
 
 /** `streamParseAddOrTrimArgsOrReply` for XADD (`xadd`) and XTRIM. */
-function parseAddOrTrim(args: string[], xadd: boolean): AddTrimArgs {
+function parseAddOrTrim(args: string[], xadd: boolean, nodeMaxEntries: number): AddTrimArgs {
   let trim: TrimSpec | undefined;
   let id: ParsedId | undefined;
   let noMkStream = false;
@@ -79,7 +79,8 @@ function parseAddOrTrim(args: string[], xadd: boolean): AddTrimArgs {
   if (trim !== undefined) {
     if (limitGiven && !trim.approx)
       throw new RedisReplyError('ERR syntax error, LIMIT cannot be used without the special ~ option');
-    trim.limit = limitGiven ? limit : trim.approx ? 100 * NODE_MAX_ENTRIES : 0;
+    // Redis' default effort for `~`: 100 nodes' worth (10000 when nodes are unbounded).
+    trim.limit = limitGiven ? limit : trim.approx ? 100 * nodeMaxEntries || 10000 : 0;
   }
   return { trim, id, noMkStream, next: i };
 }
@@ -100,7 +101,7 @@ function nextId(s: Stream, now: number, given: ParsedId | undefined): StreamId |
 
 function xadd({ ks }: CommandContext, args: string[]): RedisReply {
   const key = args[0]!;
-  const parsed = parseAddOrTrim(args, true);
+  const parsed = parseAddOrTrim(args, true, ks.config.streamNodeMaxEntries);
   const fieldPos = parsed.next + 1;
   const fieldCount = args.length - fieldPos;
   if (fieldCount < 2 || fieldCount % 2 === 1) throw arityError('xadd');
@@ -121,7 +122,7 @@ function xadd({ ks }: CommandContext, args: string[]): RedisReply {
   if (id === undefined) {
     throw new RedisReplyError('ERR The ID specified in XADD is equal or smaller than the target stream top item');
   }
-  const record = s.append(id, args.slice(fieldPos));
+  const record = s.append(id, args.slice(fieldPos), ks.config.streamNodeMaxEntries, ks.config.streamNodeMaxBytes);
   ks.notify('xadd', key);
   if (parsed.trim !== undefined && s.trim(parsed.trim) > 0) ks.notify('xtrim', key);
   ks.signal(key);
@@ -159,7 +160,7 @@ function xdel({ ks }: CommandContext, args: string[]): RedisReply {
 
 function xtrim({ ks }: CommandContext, args: string[]): RedisReply {
   const key = args[0]!;
-  const parsed = parseAddOrTrim(args, false);
+  const parsed = parseAddOrTrim(args, false, ks.config.streamNodeMaxEntries);
   if (parsed.next < args.length) throw syntaxError();
   const s = readStream(ks, key);
   if (s === undefined || parsed.trim === undefined) return 0;

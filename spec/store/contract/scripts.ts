@@ -14,6 +14,8 @@ import { popScripts } from './scripts/pops.ts';
 import { keyspaceExtraScripts } from './scripts/keyspaceExtra.ts';
 import { streamSetIdScripts } from './scripts/streamSetId.ts';
 import { zsetAlgebraScripts } from './scripts/zsetAlgebra.ts';
+import { adminScripts } from './scripts/admin.ts';
+import { bitScripts } from './scripts/bits.ts';
 import type { Script } from './scripts/types.ts';
 
 export type { Normalizer, Script, Step } from './scripts/types.ts';
@@ -32,4 +34,6 @@ export const scripts: Script[] = [
   ...popScripts,
   ...keyspaceExtraScripts,
   ...streamSetIdScripts,
+  ...bitScripts,
+  ...adminScripts,
 ];
