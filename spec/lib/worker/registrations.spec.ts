@@ -7,7 +7,7 @@ import { runScript } from '../../../lib/server/sandbox.ts';
 import { serve } from '../../../lib/server/Server.ts';
 import { Redis } from 'ioredis';
 import { until } from '../../support/until.ts';
-import { killAll, startWorker, stopWorker, type WorkerProcess } from './workers.ts';
+import { killAll, startWorker, stopWorker, untilSpread, type WorkerProcess } from './workers.ts';
 
 // 3 s, not less: on a busy 2-core machine a shorter lease lapses on healthy workers and tasks change hands.
 const LEASE = 3000;
@@ -253,11 +253,7 @@ describe('registrations on worker processes (3-master Cluster)', () => {
       const client = new Redis({ port: server.port, maxRetriesPerRequest: 1 });
       try {
         for (let i = 0; i < 2; i++) workers.push(await startWorker(url(), app, `w${i}`, [], LEASE));
-        await until(
-          () => workers.every((w) => w.held.size > 0) && workers.reduce((n, w) => n + w.held.size, 0) === 3,
-          'the 3 tasks shared',
-          60_000,
-        );
+        await untilSpread(workers, tasks.length, 60_000);
         const hook = `GB('CommandReader').map(async ([, k, f, v]) => callNext(k, f, v + '+hooked')).register({ hook: 'hset', mode: 'sync' })`;
         const watch = `GB().foreach(() => overrideReply('no such user')).register({ prefix: '${app}:u:*', eventTypes: ['keymiss'], commands: ['get'], mode: 'sync' })`;
         expect(await client.call('RG.JSEXECUTE', hook)).toBe('OK');
