@@ -46,7 +46,9 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
       for (let i = 0; i < settings.runs; i++) {
         direct.push(await benchmark(redis.port, pipeline, requests));
         proxied.push(await benchmark(server.port, pipeline, requests));
-        log(`  proxy -P ${pipeline}: run ${i + 1}: direct ${Math.round(direct.at(-1)!)}, rxgears ${Math.round(proxied.at(-1)!)} req/s`);
+        log(
+          `  proxy -P ${pipeline}: run ${i + 1}: direct ${Math.round(direct.at(-1)!)}, rxgears ${Math.round(proxied.at(-1)!)} req/s`,
+        );
       }
       const rx = median(proxied);
       const base = median(direct);

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { shardTasks } from '../lib/cluster/leases/tick.ts';
+import { splitShards } from '../lib/cluster/pieces.ts';
 import type { Gears } from '../lib/index.ts';
 
 const CLI = fileURLToPath(new URL('../bin/rxgears.js', import.meta.url));
@@ -54,8 +55,8 @@ export function startWorker(
 }
 
 /** Waits until every task of the app is held and by `workers` distinct workers (each at least one task). */
-export async function untilShared(gears: Gears, app: string, workers: number): Promise<void> {
-  const tasks = shardTasks(gears.shards);
+export async function untilShared(gears: Gears, app: string, workers: number, tasksPerMaster = 1): Promise<void> {
+  const tasks = shardTasks(splitShards(gears.shards, tasksPerMaster));
   for (;;) {
     const leases = (await gears.execute('MGET', ...tasks.map((t) => `rxg:{rxg:${app}}:lease:${t}`))) as (
       string | null

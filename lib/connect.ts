@@ -36,9 +36,11 @@ export async function connect(target: string | ConnectOptions = {}, more: Connec
   const options: ConnectOptions = typeof target === 'string' ? { ...more, redis: target } : target;
   if (options === null || typeof options !== 'object')
     throw new GearsError('connect() takes a URL or an options object');
-  const { shards, redis, metrics, app, gears: gearModule, ...engineOptions } = options;
+  const { shards, redis, metrics, app, gears: gearModule, tasksPerMaster, ...engineOptions } = options;
   if ((app !== undefined || gearModule !== undefined) && redis === undefined)
     throw new GearsError("connect(): 'app' and 'gears' need Redis (workers meet there): connect(url, { app })");
+  if (tasksPerMaster !== undefined && app === undefined)
+    throw new GearsError("connect(): 'tasksPerMaster' is for a driver of worker processes: connect(url, { app })");
   if (redis !== undefined) checkRedisTarget(redis, 'connect()');
   if (redis !== undefined && shards !== undefined) {
     throw new GearsError("connect(): 'shards' is for the embedded store; a Redis Cluster brings its own shards");
@@ -59,6 +61,7 @@ export async function connect(target: string | ConnectOptions = {}, more: Connec
         ).createDriver(topology, engineOptions, {
           ...(app !== undefined ? { app } : {}),
           ...(gearModule !== undefined ? { gears: gearModule } : {}),
+          ...(tasksPerMaster !== undefined ? { tasksPerMaster } : {}),
         })
       : new Gears(topology, engineOptions);
   logConnections(gears);

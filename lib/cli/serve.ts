@@ -3,7 +3,8 @@ import { httpFlag } from './httpFlag.ts';
 import { logFormat } from './logFormat.ts';
 
 export const HELP = `Usage: rxgears serve [--redis URL | --shards N] [--port 6380] [--bind 127.0.0.1] [--requirepass P] [--allow-require] [--deployments-key K] [--http [ADDR:]PORT]
-       [--protected-mode yes|no] [--shutdown-timeout S] [--app NAME] [--log-format text|json]
+       [--protected-mode yes|no] [--shutdown-timeout S] [--app NAME [--tasks-per-master K]]
+       [--log-format text|json]
 
 A RESP server (RESP2, RESP3 after HELLO 3): RG.JSEXECUTE and the other RG.* commands, every other command
 proxied to the data. Talk to it with redis-cli -p <port> or any Redis client.
@@ -21,6 +22,7 @@ proxied to the data. Talk to it with redis-cli -p <port> or any Redis client.
                     they run again when a server starts on that Redis. The embedded store keeps nothing.
   --app NAME        with --redis: run scripts (RG.JSEXECUTE) on the worker processes of this app
                     (rxgears worker --app NAME) instead of in this process
+  --tasks-per-master K  with --app: the tasks per master the app's workers use (default 1)
   --http [ADDR:]PORT  also serve /metrics (Prometheus), /healthz, /readyz and the dashboard over HTTP, on
                     127.0.0.1 unless ADDR says otherwise (any other address needs --requirepass)
   --log-format F    the engine's log on stderr: text (default) or json (pino's line format)
@@ -45,6 +47,7 @@ export async function run(args: string[]): Promise<void> {
     'protected-mode': { type: 'string' },
     'shutdown-timeout': { type: 'string' },
     app: { type: 'string' },
+    'tasks-per-master': { type: 'string' },
     'log-format': { type: 'string' },
   });
   if (values.help) {
@@ -59,6 +62,9 @@ export async function run(args: string[]): Promise<void> {
   }
   if (values.app !== undefined && values.redis === undefined)
     throw new UsageError('serve: --app needs --redis (the workers meet in Redis)');
+  if (values['tasks-per-master'] !== undefined && values.app === undefined)
+    throw new UsageError("serve: --tasks-per-master needs --app (the tasks of the app's workers)");
+  const tasksPerMaster = integerFlag(source('tasks-per-master'), values['tasks-per-master'], 1, 64);
   const shards = integerFlag(source('shards'), values.shards, 1, 16384);
   const port = integerFlag(source('port'), values.port, 0, 65535);
   const requirePass = values.requirepass;
@@ -85,6 +91,7 @@ export async function run(args: string[]): Promise<void> {
     ...(deploymentsKey !== undefined ? { deploymentsKey } : {}),
     ...(protectedMode !== undefined ? { protectedMode: protectedMode === 'yes' } : {}),
     ...(values.app !== undefined ? { app: values.app } : {}),
+    ...(tasksPerMaster !== undefined ? { tasksPerMaster } : {}),
     ...(logger !== undefined ? { logger } : {}),
   });
   const { serveHttpBeside } = await import('../http/serveBeside.ts');

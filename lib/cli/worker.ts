@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { MAX_TASKS_PER_MASTER } from '../cluster/pieces.ts';
 import type { GearModule } from '../worker/gearModule.ts';
 import { integerFlag, parseCommandArgs, untilSignal, UsageError } from './args.ts';
 
-export const HELP = `Usage: rxgears worker --redis URL --app NAME [--gears FILE] [--id ID] [--lease MS] [--allow-require]
+export const HELP = `Usage: rxgears worker --redis URL --app NAME [--gears FILE] [--id ID] [--lease MS]
+       [--tasks-per-master K] [--allow-require]
 
 A worker process of an app: it shares the masters of a Redis Cluster (or a standalone Redis) with the app's
 other workers through leases kept in Redis, and runs its part of every run a driver starts
@@ -14,6 +16,9 @@ other workers through leases kept in Redis, and runs its part of every run a dri
   --gears FILE     a gear module (export default defineGears({ name: (GB) => … })) drivers run by name
   --id ID          this worker's id, stable across restarts (default <host>-<pid>)
   --lease MS       lease time to live (default 10000; ticks every MS/3); a dead worker's shards move after it
+  --tasks-per-master K
+                   split each master's slots into K tasks (default 1), so a run's work balances over more
+                   workers than masters; every worker and driver of the app must use the same K
   --allow-require  give scripts require, process and import() (trusted scripts only)
   --verbose        say what it holds and runs, on stderr
 
@@ -27,6 +32,7 @@ export async function run(args: string[]): Promise<void> {
     gears: { type: 'string' },
     id: { type: 'string', env: 'RXGEARS_WORKER_ID' },
     lease: { type: 'string' },
+    'tasks-per-master': { type: 'string' },
     'allow-require': { type: 'boolean' },
     verbose: { type: 'boolean' },
   });
@@ -42,6 +48,7 @@ export async function run(args: string[]): Promise<void> {
   if (values.id !== undefined && !/^[\w.-]+$/.test(values.id))
     throw new UsageError(`worker: --id '${values.id}' must be letters, digits, '_', '.' or '-'`);
   const leaseMs = integerFlag(source('lease'), values.lease, 300, 3_600_000);
+  const tasksPerMaster = integerFlag(source('tasks-per-master'), values['tasks-per-master'], 1, MAX_TASKS_PER_MASTER);
 
   let module: GearModule | undefined;
   if (values.gears !== undefined) {
@@ -65,6 +72,7 @@ export async function run(args: string[]): Promise<void> {
     ...(values.id !== undefined ? { id: values.id } : {}),
     ...(module !== undefined ? { module } : {}),
     ...(leaseMs !== undefined ? { leaseMs } : {}),
+    ...(tasksPerMaster !== undefined ? { tasksPerMaster } : {}),
     allowRequire: values['allow-require'] ?? false,
     ...(verbose ? { log: (line: string) => void process.stderr.write(`rxgears worker: ${line}\n`) } : {}),
   });

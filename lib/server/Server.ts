@@ -191,6 +191,8 @@ export interface ServeOptions extends ServerOptions {
   shards?: number;
   /** With `redis`: run scripts on this app's worker processes (`connect(url, { app })`, README "Scaling out"). */
   app?: string;
+  /** With `app`: the tasks per master the app's workers use (`connect(url, { app, tasksPerMaster })`). */
+  tasksPerMaster?: number;
   /** The engine's logger (`connect({ logger })`): pino-style `{ debug, info, warn, error }`. */
   logger?: Logger;
 }
@@ -205,7 +207,7 @@ export interface ServeOptions extends ServerOptions {
  * console.log(`listening on ${server.port}`);
  */
 export async function serve(options: ServeOptions = {}): Promise<RxgearsServer> {
-  const { redis, shards, app, logger, ...serverOptions } = options;
+  const { redis, shards, app, tasksPerMaster, logger, ...serverOptions } = options;
   if (redis !== undefined && serverOptions.requirePass === undefined) {
     const { username, password } = parseRedisUrl(redis);
     if (password !== undefined) {
@@ -220,6 +222,7 @@ export async function serve(options: ServeOptions = {}): Promise<RxgearsServer> 
     ...(logger !== undefined ? { logger } : {}),
     ...(shards !== undefined ? { shards } : {}),
     ...(app !== undefined ? { app } : {}),
+    ...(tasksPerMaster !== undefined ? { tasksPerMaster } : {}),
   });
   let server: RxgearsServer;
   try {

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { RedisTransport } from '../cluster/exchange/RedisTransport.ts';
 import { parseLease } from '../cluster/leases/decide.ts';
+import { isLaterPiece, splitTopology } from '../cluster/pieces.ts';
+import type { Shard, Topology } from '../cluster/topology.ts';
 import { controlShard, shardTasks } from '../cluster/leases/tick.ts';
 import type { Execution, RunResult } from '../engine/Execution.ts';
 import type { Plan } from '../engine/plan.ts';
@@ -32,6 +34,11 @@ export interface WorkerOptions {
   id?: string;
   /** Named gears drivers may run (`--gears FILE`). */
   module?: GearModule;
+  /**
+   * Tasks per master (default 1): each master's slots split into this many tasks, so work balances over more
+   * workers than masters. Drivers must use the same (`connect(url, { app, tasksPerMaster })`).
+   */
+  tasksPerMaster?: number;
   /** Lease time to live, ms (default 10 000); ticks every lease/3. */
   leaseMs?: number;
   /** Scripts get `require`, `process` and `import()` (`--allow-require`). */
@@ -64,6 +71,11 @@ interface RunningPart {
 export class GearsWorker {
   readonly id: string;
   readonly tasks: string[];
+  /** The shards tasks run on: the masters, or their parts with `tasksPerMaster`, in task order. */
+  private readonly pieces: readonly Shard[];
+  private readonly topology: Topology;
+  /** The task of each master's first part: registrations run on its owner (one listener per master). */
+  private readonly masterTasks: string[];
   private readonly keys: RunKeys;
   private readonly control: ShardStore;
   private readonly loop: LeaseLoop;
@@ -82,7 +94,10 @@ export class GearsWorker {
     this.id = options.id ?? `${hostname()}-${process.pid}`;
     if (!/^[\w.-]+$/.test(this.id))
       throw new GearsError(`worker id '${this.id}' must be letters, digits, '_', '.' or '-'`);
-    this.tasks = shardTasks(gears.shards);
+    this.topology = splitTopology(gears.topology, options.tasksPerMaster ?? 1);
+    this.pieces = this.topology.shards;
+    this.tasks = shardTasks(this.pieces);
+    this.masterTasks = shardTasks(this.pieces.filter((shard) => !isLaterPiece(shard)));
     this.control = controlShard(gears.shards, app).store;
     this.leaseMs = options.leaseMs ?? 10_000;
     this.log = options.log ?? (() => undefined);
@@ -93,11 +108,11 @@ export class GearsWorker {
       leaseMs: this.leaseMs,
       start: (task, epoch) => {
         this.log(`holds ${task} at epoch ${epoch}`);
-        this.registrations.taskStarted(task, epoch);
+        if (this.masterTasks.includes(task)) this.registrations.taskStarted(task, epoch);
       },
       stop: async (task, reason) => {
         this.log(`${reason === 'lost' ? 'lost' : 'gives up'} ${task}`);
-        await this.registrations.taskStopped(task, reason);
+        if (this.masterTasks.includes(task)) await this.registrations.taskStopped(task, reason);
         // A part already claimed goes on after a hand-over (its claim stays this worker's); a lost lease means
         // this worker was frozen past it, and others may run the task by now: its parts stop.
         if (reason === 'lost')
@@ -111,7 +126,7 @@ export class GearsWorker {
       gears,
       app,
       workerId: this.id,
-      tasks: this.tasks,
+      tasks: this.masterTasks,
       control: this.control,
       ...(options.module ? { module: options.module } : {}),
       allowRequire: options.allowRequire ?? false,
@@ -130,6 +145,7 @@ export class GearsWorker {
       this.id,
       JSON.stringify({
         leaseMs: this.leaseMs,
+        tasksPerMaster: this.options.tasksPerMaster ?? 1,
         host: hostname(),
         pid: process.pid,
         gears: Object.keys(this.options.module?.gears ?? {}),
@@ -159,7 +175,7 @@ export class GearsWorker {
   }
 
   private shardOf(task: string): string {
-    return this.options.gears.shards[this.tasks.indexOf(task)]?.id ?? '?';
+    return this.pieces[this.tasks.indexOf(task)]?.id ?? '?';
   }
 
   private async follow(from: string): Promise<void> {
@@ -206,7 +222,8 @@ export class GearsWorker {
           this.control,
           this.keys,
           id,
-          `worker ${this.id} sees other shards (${this.tasks.join(', ')}) than the driver (${descriptor.tasks.join(', ')})`,
+          `worker ${this.id} has other tasks (${this.tasks.join(', ')}) than the driver (${descriptor.tasks.join(', ')}): ` +
+            'do both see the same masters, with the same tasksPerMaster?',
         );
         return;
       }
@@ -281,7 +298,7 @@ export class GearsWorker {
         plan,
         arg: descriptor.arg ? descriptor.arg.value : arg,
         readerOptions: { ...readerOptions, ...descriptor.options },
-        topology: gears.topology,
+        topology: this.topology,
         engine: gears,
         owned,
         transport,

@@ -3,7 +3,8 @@ import { GearsBuilder } from '../builder/GearsBuilder.ts';
 import type { RunOptions } from '../builder/readerTypes.ts';
 import { shardTasks } from '../cluster/leases/tick.ts';
 import { controlShard } from '../cluster/leases/tick.ts';
-import type { Topology } from '../cluster/topology.ts';
+import { isLaterPiece, splitShards } from '../cluster/pieces.ts';
+import type { Shard, Topology } from '../cluster/topology.ts';
 import { Execution, type ExecutionInfo, type RunResult } from '../engine/Execution.ts';
 import { ExecutionRegistry, type ExecutionSummary } from '../engine/ExecutionRegistry.ts';
 import { readerFor, validateRun } from '../engine/options.ts';
@@ -39,6 +40,11 @@ export interface DriverOptions {
   app?: string;
   /** The gear module the app's workers load (`defineGears`); `gears.gear(name)` builds one of its gears. */
   gears?: GearModule;
+  /**
+   * Tasks per master (default 1), as the app's workers were started with (`rxgears worker --tasks-per-master`):
+   * each master's slots split into this many tasks, so a run's work balances over more workers than masters.
+   */
+  tasksPerMaster?: number;
 }
 
 /**
@@ -52,6 +58,7 @@ export async function createDriver(topology: Topology, options: GearsOptions, dr
     if (driver.gears !== undefined && !isGearModule(driver.gears))
       throw new GearsError("connect(): 'gears' must be a gear module (defineGears)");
     runKeys(driver.app); // checks the name
+    if (driver.tasksPerMaster !== undefined) splitShards(topology.shards, driver.tasksPerMaster); // checks it
     return new DriverGears(topology, options, { ...driver, app: driver.app });
   } catch (error) {
     await topology.close();
@@ -78,6 +85,8 @@ export class DriverGears extends Gears {
   private readonly keys: RunKeys;
   private readonly control: ShardStore;
   private readonly tasks: string[];
+  /** The shards of the tasks, in task order: the masters, or their parts (`tasksPerMaster`). */
+  private readonly pieces: readonly Shard[];
   private readonly module: GearModule | undefined;
   private readonly distributed: ExecutionRegistry;
   private readonly started = new Set<Execution>();
@@ -91,7 +100,8 @@ export class DriverGears extends Gears {
     this.app = driver.app;
     this.keys = runKeys(driver.app);
     this.control = controlShard(topology.shards, driver.app).store;
-    this.tasks = shardTasks(topology.shards);
+    this.pieces = splitShards(topology.shards, driver.tasksPerMaster ?? 1);
+    this.tasks = shardTasks(this.pieces);
     this.module = driver.gears;
     this.distributed = new ExecutionRegistry(() => ({
       maxExecutions: Number(this.configGet('MaxExecutions')[0]),
@@ -101,7 +111,8 @@ export class DriverGears extends Gears {
       app: driver.app,
       control: this.control,
       shards: topology.shards,
-      tasks: this.tasks,
+      // Registrations run per master, on the owner of its first task.
+      tasks: shardTasks(this.pieces.filter((shard) => !isLaterPiece(shard))),
       initiator: () => this.shards[this.initiatorShard()]!,
       logger: this.logger,
     });
@@ -248,7 +259,7 @@ export class DriverGears extends Gears {
     const execution = new Execution<T>(
       id,
       plan,
-      shards.map((s) => s.id),
+      this.pieces.map((s) => s.id),
       executionSteps(plan, true, false),
     );
     this.started.add(execution as Execution);
@@ -275,7 +286,7 @@ export class DriverGears extends Gears {
     const outStore = storeForKey(this.shards)(out);
     const tickMs = Math.max(10, Math.floor(leaseMs / 3));
     const tasks = this.tasks;
-    const shards = this.shards;
+    const shards = this.pieces;
     return new Observable<T>((subscriber) => {
       let active = true;
       let finished = false;

@@ -1,4 +1,6 @@
+import { EMPTY } from 'rxjs';
 import { GearsError } from '../errors.ts';
+import { isLaterPiece } from '../cluster/pieces.ts';
 import { slotTable, type Topology } from '../cluster/topology.ts';
 import type { ShardTransport } from '../cluster/transport.ts';
 import { readerFor } from '../engine/options.ts';
@@ -6,6 +8,9 @@ import { Execution } from '../engine/Execution.ts';
 import type { Plan } from '../engine/plan.ts';
 import { executionSteps, runPlan } from '../engine/runPlan.ts';
 import type { RuntimeEngine } from '../engine/runtime.ts';
+
+/** Readers whose records do not come from keys: one batch per shard (a master), whatever its slots. */
+const PER_SHARD_READERS: ReadonlySet<string> = new Set(['ShardsIDReader', 'GeneratorReader']);
 
 /** One process's part of a distributed batch execution (`run()` in mode `async`, collecting at the end). */
 export interface PartSpec {
@@ -57,7 +62,12 @@ export function runPart(spec: PartSpec): Execution {
     transport: spec.transport,
     owned: spec.owned,
     slotOwner: (slot) => table[slot] ?? -1,
-    read: (context) => read(context, spec.arg ?? plan.defaultArg, spec.readerOptions ?? {}),
+    // A master split into parts (`tasksPerMaster`): the readers that read per shard, not per key, read on its
+    // first part only, so the run reads what it reads on the whole master.
+    read: (context) =>
+      isLaterPiece(context.shard) && PER_SHARD_READERS.has(plan.reader)
+        ? EMPTY
+        : read(context, spec.arg ?? plan.defaultArg, spec.readerOptions ?? {}),
     runtime: (shard) => ({ engine: spec.engine, shard, executionId: spec.executionId }),
     execution,
     profile: false,

@@ -104,6 +104,11 @@ describe('rxgears CLI', { timeout: 90_000 }, () => {
     [['exec', '-', '--shards', 'many'], /^rxgears: --shards must be an integer from 1 to 16384, got 'many'\n$/],
     [['serve', '--redis', 'redis://x', '--shards', '2'], /^rxgears: serve: --redis and --shards exclude each other/],
     [['serve', '--deployments-key', ''], /^rxgears: serve: --deployments-key needs a key name\n$/],
+    [['serve', '--tasks-per-master', '2'], /^rxgears: serve: --tasks-per-master needs --app/],
+    [
+      ['serve', '--redis', 'redis://x', '--app', 'a', '--tasks-per-master', '65'],
+      /^rxgears: --tasks-per-master must be an integer from 1 to 64, got '65'\n$/,
+    ],
     [['frobnicate'], /^rxgears: unknown command 'frobnicate' \(see rxgears --help\)\n$/],
   ])('a user error (%j) prints one line on stderr and exits with 1', async (args, message) => {
     const result = await rxgears(args, '');

@@ -38,6 +38,7 @@ describe('rxgears worker: bad input is one line and exit code 1', () => {
     [['--redis', 'URL', '--app', 'a b'], "worker: --app 'a b' must be letters, digits"],
     [['--redis', 'URL', '--app', 'a', '--id', 'x:y'], "worker: --id 'x:y' must be letters"],
     [['--redis', 'URL', '--app', 'a', '--lease', '10'], '--lease must be an integer from 300'],
+    [['--redis', 'URL', '--app', 'a', '--tasks-per-master', '0'], '--tasks-per-master must be an integer from 1 to 64'],
     [['--redis', 'URL', '--app', 'a', '--gears', 'nowhere.js'], 'worker: cannot load nowhere.js'],
     [['--redis', 'URL', '--app', 'a', '--gears', 'NOTGEARS'], 'is not a gear module'],
     [['--redis', 'URL', '--app', 'a', 'extra'], "worker: unexpected argument 'extra'"],
@@ -59,6 +60,12 @@ describe('connect(url, { app }) checks its options', () => {
     );
     await expect(connect(inject('redisUrl'), { app: 'a b' })).rejects.toThrow("app name 'a b' must be");
     expect(() => defineGears({ x: 1 as never })).toThrow("gear 'x' must be a function");
+    await expect(connect(inject('redisUrl'), { tasksPerMaster: 2 })).rejects.toThrow(
+      "'tasksPerMaster' is for a driver of worker processes",
+    );
+    await expect(connect(inject('redisUrl'), { app: 'a', tasksPerMaster: 1.5 })).rejects.toThrow(
+      new GearsError('tasksPerMaster must be an integer from 1 to 64, got 1.5'),
+    );
   });
 
   it('refuses what cannot ship, before anything is written: inline closures (run and register), collect: false', async () => {
@@ -113,6 +120,30 @@ describe('gear modules and front doors (3-master Cluster, worker child processes
         expect(refused.errors).toContainEqual(expect.stringContaining("gear 'lengths' differs on worker b"));
         await stopWorker(b);
         await stopWorker(a);
+      } finally {
+        await driver.close();
+        await local.close();
+      }
+    },
+  );
+
+  it(
+    "a driver whose tasksPerMaster differs from its workers' gets a run error saying so",
+    { timeout: 120_000 },
+    async () => {
+      const url = inject('clusterUrls')[0]!;
+      const app = `split-${randomBytes(4).toString('hex')}`;
+      const local = await connect(url);
+      const driver = await connect(url, { app });
+      try {
+        const worker = await startWorker(url, app, 'a', ['--tasks-per-master', '2']);
+        await untilSpread([worker], shardTasks(local.shards).length * 2);
+        const outcome = await runScript(driver, `GB().count().run('${app}:*')`);
+        expect(outcome.kind === 'run' && outcome.result.errors).toContainEqual(
+          expect.stringContaining('worker a has other tasks (s0-2730, s2731-5460,'),
+        );
+        expect(outcome.kind === 'run' && outcome.result.errors.join()).toContain('the same tasksPerMaster?');
+        await stopWorker(worker);
       } finally {
         await driver.close();
         await local.close();
