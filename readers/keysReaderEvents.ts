@@ -1,5 +1,6 @@
 import { concatMap, defer, EMPTY, filter, from, map as rxMap, of, type Observable } from 'rxjs';
-import type { KeyData } from '../lib/store/ShardStore.ts';
+import type { Shard } from '../lib/cluster/topology.ts';
+import type { KeyData, KeyspaceEvent } from '../lib/store/ShardStore.ts';
 import { toKeysRecord, type KeysRecord, type KeyNameRecord } from './keysReader.ts';
 import { prefixMatcher, type ReaderContext, type Trigger } from './types.ts';
 
@@ -12,6 +13,46 @@ export interface KeysReaderRegisterOptions {
   keyTypes?: readonly string[];
   /** Read the key's value into the record (default true). */
   readValue?: boolean;
+}
+
+/** A trigger whose records are read when its execution runs; the Observable form is made only if asked for. */
+class EventTrigger implements Trigger {
+  constructor(
+    readonly shard: Shard,
+    readonly load: () => unknown[] | Promise<unknown[]>,
+  ) {}
+
+  get records(): Observable<unknown> {
+    return defer(() => {
+      const list = this.load();
+      return Array.isArray(list) ? from(list) : from(list).pipe(concatMap((records) => from(records)));
+    });
+  }
+}
+
+/**
+ * Reads keys as their executions ask for them, one `readKeys` for all the keys asked for in the same turn of
+ * the event loop: a burst of events (a client's pipeline, a MULTI, a busy second) costs one read script run
+ * (one round trip) instead of one per event. Each key is still read when its execution runs, and atomically
+ * (type and value from one script run); only the moment moves, to the end of the current microtask queue.
+ */
+function batchedReads(
+  shard: Shard,
+  readValue: boolean,
+): <R>(key: string, then: (data: KeyData) => R) => Promise<R> {
+  let keys: string[] | undefined;
+  let reply: Promise<KeyData[]> | undefined;
+  return (key, then) => {
+    if (!keys || !reply) {
+      const batch: string[] = (keys = []);
+      reply = Promise.resolve().then(() => {
+        keys = reply = undefined;
+        return shard.store.readKeys(batch, { readValue });
+      });
+    }
+    const index = keys.push(key) - 1;
+    return reply.then((data) => then(data[index] ?? { key, type: 'none', value: null }));
+  };
 }
 
 /**
@@ -27,25 +68,24 @@ export function keysReaderEvents(context: ReaderContext, options: KeysReaderRegi
   const readValue = options.readValue ?? true;
   const read = (key: string): Promise<KeyData> =>
     shard.store.readKeys([key], { readValue }).then(([data]) => data ?? { key, type: 'none', value: null });
-  const record = (data: KeyData, event: string): KeysRecord | KeyNameRecord => ({
-    ...toKeysRecord(data, readValue),
-    event,
-  });
+  const readInBatch = batchedReads(shard, readValue);
+  const record = (data: KeyData, event: string): KeysRecord | KeyNameRecord => {
+    // A fresh object from toKeysRecord: set its event rather than copy it.
+    const made = toKeysRecord(data, readValue);
+    made.event = event;
+    return made;
+  };
 
   const events = shard.store
     .keyspaceEvents()
     .pipe(filter((e) => matches(e.key) && (!eventTypes || eventTypes.has(e.event.toLowerCase()))));
   if (!keyTypes) {
-    return events.pipe(
-      rxMap((e): Trigger => ({
-        shard,
-        // Without the value the record is the key and the event, which the notification already carries:
-        // no read, so no round trip to Redis (and no script run on it) per event.
-        records: readValue
-          ? defer(() => from(read(e.key))).pipe(rxMap((data) => record(data, e.event)))
-          : of({ key: e.key, event: e.event }),
-      })),
-    );
+    // Without the value the record is the key and the event, which the notification already carries:
+    // no read, so no round trip to Redis (and no script run on it) per event.
+    const load = readValue
+      ? (e: KeyspaceEvent) => () => readInBatch(e.key, (data) => [record(data, e.event)])
+      : (e: KeyspaceEvent) => () => [{ key: e.key, event: e.event }];
+    return events.pipe(rxMap((e): Trigger => new EventTrigger(shard, load(e))));
   }
   // Reading before the execution, in event order, so only events of the wanted key types trigger.
   return events.pipe(

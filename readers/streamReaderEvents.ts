@@ -113,7 +113,7 @@ export function streamReaderEvents(
     let shared = registrations.get(options);
     if (!shared) registrations.set(options, (shared = { aborted: false, retrying: 0 }));
     const emit = (records: StreamRecord[], finished: Trigger['finished'], lagMs: number): void => {
-      const trigger: Trigger = { shard, records: from(records), lagMs };
+      const trigger: Trigger = { shard, records: from(records), load: () => records, lagMs };
       if (finished) trigger.finished = finished;
       subscriber.next(trigger);
     };

@@ -25,6 +25,11 @@ export interface Trigger<R = unknown> {
   shard: Shard;
   /** The execution's stage-0 input on that shard (read when the execution runs). */
   records: Observable<R>;
+  /**
+   * The same records as a list (or a Promise of one), read when called: what the engine takes instead of
+   * subscribing `records` when the execution runs on this shard alone — no Observable per event.
+   */
+  load?: () => readonly R[] | PromiseLike<readonly R[]>;
   /** Called once the execution finished (acknowledge a stream batch, …); a rejection is reported. */
   finished?: (outcome: TriggerOutcome) => Promise<void> | void;
   /** How long the event waited before its execution started, ms (stream lag). */

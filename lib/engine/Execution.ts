@@ -70,13 +70,13 @@ export class Execution<T = unknown> {
   startedAt: number | undefined;
   finishedAt: number | undefined;
   readFinishedAt: number | undefined;
-  /** Settles (never rejects) when the execution is done or aborted. */
-  readonly done: Promise<void>;
   readonly shards: ShardProgress[];
   readonly steps: StepStats[];
   /** Bumped by every record that moves; the idle watchdog compares it between ticks. */
   activity = 0;
-  private settle!: () => void;
+  /** `done` and what settles it, made when first asked for (most executions of an event registration never are). */
+  private donePromise: Promise<void> | undefined;
+  private settle: (() => void) | undefined;
   private subscription: Subscription | undefined;
   private readonly finishListeners: (() => void)[] = [];
   private readonly sendersDone = new Map<number, number>();
@@ -88,9 +88,17 @@ export class Execution<T = unknown> {
     steps: readonly Step[],
     readonly registrationId?: string,
   ) {
-    this.done = new Promise((resolve) => (this.settle = resolve));
     this.shards = shardIds.map((shardId) => ({ id: shardId, status: 'running', readDone: false }));
     this.steps = steps.map((step) => ({ type: step.kind, op: step.op, recordsIn: 0, recordsOut: 0, durationMs: 0 }));
+  }
+
+  /** Settles (never rejects) when the execution is done or aborted. */
+  get done(): Promise<void> {
+    if (!this.donePromise) {
+      if (this.finished) this.donePromise = Promise.resolve();
+      else this.donePromise = new Promise((resolve) => (this.settle = resolve));
+    }
+    return this.donePromise;
   }
 
   get finished(): boolean {
@@ -141,6 +149,8 @@ export class Execution<T = unknown> {
       },
       complete: () => this.finish('done'),
     });
+    // Finished while subscribing (a synchronous source): nothing to keep.
+    if (this.finished) this.subscription = undefined;
   }
 
   /**
@@ -218,7 +228,10 @@ export class Execution<T = unknown> {
     this.state = state;
     this.finishedAt = Date.now();
     this.readFinishedAt ??= this.finishedAt;
-    this.settle();
+    // The pipeline is over: what it holds (operators, the reader, the trigger) need not live as long as this
+    // execution is kept for getExecution / getResults.
+    this.subscription = undefined;
+    this.settle?.();
     for (const listener of this.finishListeners.splice(0)) listener();
   }
 }

@@ -84,9 +84,10 @@ export class Launcher {
       executionSteps(plan, collect, local),
       spec.registrationId,
     );
-    const contexts = new Map<Shard, RuntimeContext>(
-      shards.map((shard) => [shard, { engine, shard, executionId: id, ...spec.hook }]),
-    );
+    const context = (shard: Shard): RuntimeContext => ({ engine, shard, executionId: id, ...spec.hook });
+    // One shard (an event's execution, mostly): its context alone, no Map.
+    const only = shards.length === 1 ? context(shards[0]!) : undefined;
+    const contexts = only ? undefined : new Map<Shard, RuntimeContext>(shards.map((shard) => [shard, context(shard)]));
     const results = runPlan({
       plan,
       topology,
@@ -97,7 +98,8 @@ export class Launcher {
       transport,
       slotOwner: (slot) => (local ? 0 : shards.indexOf(router.shardOfSlot(slot))),
       read: spec.read,
-      runtime: (shard) => contexts.get(shard)!,
+      ...(spec.load ? { load: spec.load } : {}),
+      runtime: (shard) => only ?? contexts!.get(shard)!,
       execution: execution as Execution,
       profile: config.get('ProfileExecutions') === 1,
       concurrency: config.get('MaxPendingCallbacks'),

@@ -1,4 +1,4 @@
-import { concatMap, defer, EMPTY, filter, finalize, from, ignoreElements, mergeMap, Observable, tap } from 'rxjs';
+import { concatMap, defer, EMPTY, filter, finalize, from, ignoreElements, Observable, tap } from 'rxjs';
 import type { Shard } from '../cluster/topology.ts';
 import { isGlobalStep } from '../builder/steps.ts';
 import { GearsError, formatError } from '../errors.ts';
@@ -34,6 +34,8 @@ export interface LaunchSpec {
   collect: boolean;
   local: boolean;
   read: (context: ReaderContext) => Observable<unknown>;
+  /** The initiator's input as a list, when the execution runs on it alone (`Trigger.load`). */
+  load?: () => readonly unknown[] | PromiseLike<readonly unknown[]>;
   registrationId?: string;
   /** Extra runtime context for the callbacks (a hook's `callNext`, `overrideReply`). */
   hook?: HookRuntime;
@@ -271,9 +273,7 @@ export class Registrations {
             // a burst (or a pause of the process) leaves thousands of executions running at once, each holding
             // its plan's Observables, and the registry's eviction walks them on every event: measured at 5 000
             // events/s on Redis, in-flight executions grew to 17 000 and the process fell behind for good.
-            triggers.pipe(
-              mergeMap((t) => this.fireAndWait(registration, t, registration.mode === 'async'), this.inFlight(shard)),
-            );
+            this.fireBounded(registration, triggers, this.inFlight(shard));
       registration.subscriptions.set(
         shard.id,
         handled.subscribe({
@@ -304,6 +304,62 @@ export class Registrations {
     return typeof limit === 'number' && limit > 0 ? limit : DEFAULT_CONFIG.MaxPendingCallbacks;
   }
 
+  /**
+   * `triggers.pipe(mergeMap((t) => fireAndWait(t), limit))` without an Observable per trigger: at most `limit`
+   * executions in flight, later triggers wait in arrival order and start, as with `mergeMap`, on the turn
+   * after an execution finished (its `done` settled). Completes when the triggers did and every execution
+   * finished; a trigger source's error (or a failing `fire`) ends it with that error.
+   */
+  private fireBounded(registration: Registration, triggers: Observable<Trigger>, limit: number): Observable<never> {
+    const everywhere = registration.mode === 'async';
+    return new Observable<never>((subscriber) => {
+      const waiting: Trigger[] = [];
+      let active = 0;
+      let ended = false;
+      // Executions finished since the last release: they make room together, on the next microtask.
+      let finished = 0;
+      const onFinish = (): void => {
+        // As mergeMap's inner completion: after the execution's `done` settles, not inside its finish.
+        if (finished++ === 0) queueMicrotask(release);
+      };
+      const start = (trigger: Trigger): void => {
+        active++;
+        this.fire(registration, trigger, everywhere).onFinish(onFinish);
+      };
+      const release = (): void => {
+        active -= finished;
+        finished = 0;
+        if (subscriber.closed) return;
+        try {
+          while (waiting.length > 0 && active < limit) start(waiting.shift()!);
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
+        if (ended && active === 0 && waiting.length === 0) subscriber.complete();
+      };
+      const subscription = triggers.subscribe({
+        next: (trigger) => {
+          if (active >= limit || waiting.length > 0) {
+            waiting.push(trigger);
+            return;
+          }
+          try {
+            start(trigger);
+          } catch (error) {
+            subscriber.error(error);
+          }
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          ended = true;
+          if (active === 0 && waiting.length === 0) subscriber.complete();
+        },
+      });
+      return () => subscription.unsubscribe();
+    });
+  }
+
   /** Fires the trigger when subscribed; completes when its execution is done (or aborted). */
   private fireAndWait(registration: Registration, trigger: Trigger, everywhere = false): Observable<never> {
     return new Observable<never>((subscriber) => {
@@ -331,6 +387,7 @@ export class Registrations {
       collect: registration.collect,
       local: !everywhere,
       read: (context) => (recordsEverywhere || context.shard === trigger.shard ? trigger.records : EMPTY),
+      ...(trigger.load && !everywhere ? { load: trigger.load } : {}),
       registrationId: registration.id,
       ...(hook ? { hook } : {}),
     });

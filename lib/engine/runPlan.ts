@@ -1,10 +1,24 @@
-import { catchError, EMPTY, Observable, tap, type MonoTypeOperatorFunction } from 'rxjs';
+import {
+  catchError,
+  EMPTY,
+  Observable,
+  tap,
+  type MonoTypeOperatorFunction,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
 import { isGlobalStep, type GlobalStep, type Step } from '../builder/steps.ts';
 import type { Shard, Topology } from '../cluster/topology.ts';
 import { sender, type ShardLink, type ShardTransport } from '../cluster/transport.ts';
 import { hashSlot } from '../cluster/slots.ts';
 import { stepOperator } from '../../operators/internal/stepOperator.ts';
-import { fusedSteps, type FusedLink, type FusedOptions } from '../../operators/internal/fused.ts';
+import {
+  FusedInput,
+  fusedSteps,
+  type FusedLink,
+  type FusedOptions,
+  type FusedOut,
+} from '../../operators/internal/fused.ts';
 import { accumulateFold } from '../../operators/accumulate.ts';
 import { localGroupByFold } from '../../operators/localGroupBy.ts';
 import { extractKey } from '../../operators/internal/keys.ts';
@@ -37,6 +51,11 @@ export interface PlanRunSetup {
   slotOwner(slot: number): number;
   /** A shard's stage-0 input: the reader on that shard. */
   read(context: ReaderContext): Observable<unknown>;
+  /**
+   * The same input as a list, for an execution on one shard (a trigger's records, `Trigger.load`): when given,
+   * a one-shard plan takes it instead of subscribing `read`'s Observable.
+   */
+  load?: () => readonly unknown[] | PromiseLike<readonly unknown[]>;
   /** The runtime context callbacks of `shard` run in. */
   runtime(shard: Shard): RuntimeContext;
   /** Where errors, counters and shard progress go. */
@@ -47,9 +66,34 @@ export interface PlanRunSetup {
   concurrency: number;
 }
 
+/** What is worked out once per plan and shape of run (collect, local) instead of once per execution. */
+interface Compiled {
+  steps: readonly Step[];
+  /** No global step and every step fusable: a one-shard execution runs as one fused chain (`directRun`). */
+  fusable: boolean;
+}
+
+const compiledPlans = new WeakMap<Plan, Compiled[]>();
+
+/** The steps of `executionSteps`, and whether they fuse, computed once per plan (a registration's, say). */
+function compile(plan: Plan, collect: boolean, local: boolean): Compiled {
+  let cache = compiledPlans.get(plan);
+  if (!cache) compiledPlans.set(plan, (cache = []));
+  const slot = (collect && !local ? 1 : 0) + (local ? 2 : 0);
+  let compiled = cache[slot];
+  if (!compiled) {
+    const steps = collect && !local ? [...plan.steps, { kind: 'collect', op: 'run' } as Step] : [...plan.steps];
+    const fusable = steps.every((step) => !isGlobalStep(step) && FUSABLE.has(step.kind));
+    compiled = cache[slot] = { steps, fusable };
+  }
+  return compiled;
+}
+
+const FUSABLE = new Set<Step['kind']>(['map', 'flatMap', 'forEach', 'filter', 'accumulate', 'localGroupBy']);
+
 /** The steps an execution runs: the plan's, plus the final collect of `run({ collect: true })`. */
 export function executionSteps(plan: Plan, collect: boolean, local: boolean): Step[] {
-  return collect && !local ? [...plan.steps, { kind: 'collect', op: 'run' }] : [...plan.steps];
+  return [...compile(plan, collect, local).steps];
 }
 
 /**
@@ -61,6 +105,9 @@ export function executionSteps(plan: Plan, collect: boolean, local: boolean): St
  */
 export function runPlan(setup: PlanRunSetup): Observable<unknown> {
   const { shards, initiator, execution } = setup;
+  const compiled = compile(setup.plan, setup.collect, setup.local);
+  if (compiled.fusable && shards.length === 1 && (setup.owned === undefined || setup.owned.length === 1))
+    return directRun(setup, compiled.steps);
   const report = (error: unknown): void => execution.reportError(error);
   const stats = execution.steps;
   const owned = setup.owned ?? shards.map((_, s) => s);
@@ -81,7 +128,7 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
   });
   let readers: ReaderEnd[] | undefined = owned.map((s) => ({ error: report, done: () => execution.readerDone(s) }));
 
-  const steps = executionSteps(setup.plan, setup.collect, setup.local);
+  const steps = compiled.steps;
   let local: { step: Step; stat: StepStats; index: number }[] = [];
   for (let i = 0; i <= steps.length; i++) {
     const step = steps[i];
@@ -104,6 +151,133 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
     if (step && !setup.local) streams = exchange(streams, owned, step as GlobalStep, i, setup, links);
   }
   return initiatorResults(streams, owned, initiator, execution, links);
+}
+
+/**
+ * A one-shard execution whose steps all fuse (no global step): the reader's records — or the trigger's list,
+ * `setup.load` — go straight into one fused chain whose end is the execution's results. It computes what the
+ * general graph computes for it (one stage, one shard, the initiator) without its layers: no stage
+ * Observables, no `initiatorResults`, no `takeWhile` per stage. This is what an event registration's execution
+ * usually is (`GB().forEach(…).register()`), and what it costs per event matters (bench/README, workload 4).
+ */
+function directRun(setup: PlanRunSetup, steps: readonly Step[]): Observable<unknown> {
+  return new Observable<unknown>((subscriber) => {
+    const run = new DirectRun(setup, steps, subscriber);
+    return run.start();
+  });
+}
+
+/**
+ * One subscription of `directRun`: the chain's options and its output in one object (no closure per hook, as
+ * this is made once per event).
+ */
+class DirectRun implements FusedOptions, FusedOut {
+  readonly concurrency: number;
+  private readonly s: number;
+  private readonly shard: Shard;
+  private readonly context: RuntimeContext;
+  private readonly input: FusedInput;
+  private ended = false;
+
+  constructor(
+    private readonly setup: PlanRunSetup,
+    steps: readonly Step[],
+    private readonly subscriber: Subscriber<unknown>,
+  ) {
+    const { execution } = setup;
+    this.concurrency = setup.concurrency;
+    this.s = setup.owned?.[0] ?? 0;
+    this.shard = setup.shards[this.s]!;
+    this.context = setup.runtime(this.shard);
+    const own = setup.plan.shardSteps?.get(this.shard.id);
+    const links: FusedLink[] = [];
+    for (let i = 0; i < steps.length; i++) {
+      const stat = execution.steps[i]!;
+      const step = own?.[i] ?? steps[i]!;
+      links.push(fusedLink(setup.profile ? bindStep(step, this.context, stat) : step, stat)!);
+    }
+    this.input = new FusedInput(links, this, this);
+  }
+
+  /** Feeds the chain from `load` or the reader; returns the teardown. */
+  start(): Subscription | undefined {
+    const { setup, input } = this;
+    if (setup.load) {
+      let list: readonly unknown[] | PromiseLike<readonly unknown[]>;
+      try {
+        list = setup.load();
+      } catch (error) {
+        input.error(error);
+        return undefined;
+      }
+      if (isPromiseLike(list))
+        list.then(
+          (records) => this.pushAll(records),
+          (error: unknown) => {
+            if (!this.closed) input.error(error);
+          },
+        );
+      else this.pushAll(list);
+      return undefined;
+    }
+    const { shard, context } = this;
+    const shards = setup.shards;
+    const readerContext: ReaderContext = {
+      shard,
+      topology: setup.topology,
+      owns: (key) => shards[setup.slotOwner(hashSlot(key))] === shard,
+      invoke: (fn) => runInContext(context, fn),
+    };
+    return setup.read(readerContext).pipe(whileOpen(this.subscriber)).subscribe(input);
+  }
+
+  private pushAll(records: readonly unknown[]): void {
+    for (let i = 0; i < records.length && !this.closed; i++) this.input.next(records[i]);
+    if (!this.closed) this.input.complete();
+  }
+
+  // FusedOptions
+  onError(error: unknown): void {
+    this.setup.execution.reportError(error);
+  }
+
+  touch(): void {
+    this.setup.execution.activity++;
+  }
+
+  wrap<A, B>(fn: (a: A, b: B) => void): (a: A, b: B) => void {
+    return bindToContext(this.context, fn, 2);
+  }
+
+  sourceError(error: unknown): void {
+    this.setup.execution.reportError(error);
+  }
+
+  sourceDone(): void {
+    this.setup.execution.readerDone(this.s);
+  }
+
+  // FusedOut: the initiator's records are the results; the end of the chain is the shard's end.
+  get closed(): boolean {
+    return this.ended || this.subscriber.closed;
+  }
+
+  next(record: unknown): void {
+    if (this.s === this.setup.initiator) this.subscriber.next(record);
+  }
+
+  error(error: unknown): void {
+    if (this.ended) return;
+    this.setup.execution.reportError(error);
+    this.complete();
+  }
+
+  complete(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.setup.execution.shardDone(this.s);
+    this.subscriber.complete();
+  }
 }
 
 /** A step as a link of a fused chain (`fusedSteps`), or undefined for the steps that stay operators. */

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Gears } from '../Gears.ts';
 import { resp3Shape } from './resp3Shapes.ts';
-import { commandName, RespParser, RespProtocolError, type ParsedRequest, type RespLimits } from './resp.ts';
+import { commandName, RespParser, RespProtocolError, type ParsedRequest, type RequestArgs, type RespLimits } from './resp.ts';
 import { ErrorReply, encodeReply, type Protocol, type Reply } from './replies.ts';
 import { builtin, CloseAfter, type ClientState, type ServerContext } from './builtins.ts';
 import { arityAccepts, rgCommand, wrongArity } from './rgCommands.ts';
@@ -13,10 +13,13 @@ import { ATTACK_WARNING, isCrossProtocolAttack } from './exposure.ts';
 import { forwardRaw, type RawRequest } from './rawBatch.ts';
 import type { WireProxy } from './wireProxy.ts';
 import { NO_REPLY, WireSession } from './wireSession.ts';
+import { spread, spreads, SPREAD_WRITES } from './wireSpread.ts';
+import { isErrorFrame } from '../store/redis/frames.ts';
 import type { PubSub } from '../store/memory/pubsub.ts';
 import { PUBSUB_COMMANDS, PUSHED, PubSubSession } from './memoryPubSub.ts';
 import { memorySessionFor, runOnSession, sessionClaims } from './memoryClient.ts';
 import type { MemorySession } from '../store/memory/index.ts';
+import { fromBytes } from '../store/memory/bytes.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost extends ServerContext {
@@ -244,9 +247,13 @@ export class Connection implements ClientState {
     if (memory && this.authenticated && upper !== 'QUIT' && sessionClaims(memory, upper, request)) {
       return runOnSession(this.host.gears, memory, upper, request, this.protocol);
     }
-    const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
+    const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/memory/bytes.ts
     const command = builtin(upper);
     if (!this.authenticated && !command?.beforeAuth) return NOAUTH;
+    const wire = this.host.wire;
+    if (wire && !command && wire.nodeCount > 1 && spreads(upper, request) && !this.host.gears.isHooked(upper)) {
+      return this.spreadOnWire(wire, upper, request);
+    }
     if (this.host.pubsub) {
       const restricted = this.pubsubSession?.restricted(upper, args);
       if (restricted !== undefined) return restricted;
@@ -273,6 +280,16 @@ export class Connection implements ClientState {
     return this.protocol === 3 ? resp3Shape(upper, args, reply) : reply;
   }
 
+  /** A cluster command over several slots or every node, done on the raw connections (bytes stay bytes). */
+  private async spreadOnWire(wire: WireProxy, upper: string, request: RequestArgs): Promise<Buffer> {
+    const { gears, deployments } = this.host;
+    const run = (): Promise<Buffer> => spread(wire, this.protocol, upper, request);
+    const reply = SPREAD_WRITES.has(upper) ? await deployments.gate.shared(run) : await run();
+    if (SPREAD_WRITES.has(upper)) await gears.settleSync().catch(() => undefined);
+    countProxied(gears, upper, isErrorFrame(reply));
+    return reply;
+  }
+
   private write(reply: Reply): void {
     if (this.closed || !this.socket.writable) return;
     this.socket.write(encodeReply(reply, this.protocol));
@@ -282,7 +299,9 @@ export class Connection implements ClientState {
     this.write(reply);
     this.closed = true;
     this.queue.length = 0;
-    this.socket.end();
+    // Closed for good once the reply is out, as Redis closes the socket: a client still sending (garbage after
+    // a protocol error) gets a reset instead of writing into a half-closed connection forever.
+    this.socket.end(() => this.socket.destroy());
   }
 
   private finish(): void {

@@ -89,6 +89,12 @@ export class WireProxy {
     return this.endpoints.length;
   }
 
+  /** Every node's endpoint, in the engine's shard order. */
+  allEndpoints(): readonly WireEndpoint[] {
+    this.refresh();
+    return this.endpoints;
+  }
+
   /** The endpoint of the node owning `slot` (the first master for keyless work). */
   endpointOfSlot(slot: number | undefined): WireEndpoint | undefined {
     if (!this.refresh()) return undefined;

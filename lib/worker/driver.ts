@@ -14,7 +14,7 @@ import type { RegistrationInfo } from '../engine/Registration.ts';
 import { DriverRegistry } from './driverRegistrations.ts';
 import { executionSteps } from '../engine/runPlan.ts';
 import { ExecutionFailedError, GearsError } from '../errors.ts';
-import { Gears, type GearsOptions } from '../Gears.ts';
+import { Gears, type GearsOptions, type RunHookOptions } from '../Gears.ts';
 import type { ShardStore } from '../store/ShardStore.ts';
 import { buildGear, isGearModule, type GearModule } from './gearModule.ts';
 import {
@@ -159,6 +159,25 @@ export class DriverGears extends Gears {
     const origin = plan.origin;
     const prior = origin?.kind === 'script' ? (this.priorRuns.get(origin.script) ?? []).slice(0, origin.index) : [];
     return this.registry.register(plan, options, prior);
+  }
+
+  /** Whether a registration of the app hooks `command` (the front door then sends it to a worker). */
+  override isHooked(command: string): boolean {
+    return this.registry.isHooked(command);
+  }
+
+  /**
+   * A hooked command runs on the worker holding its first key's task (slot 0's for a keyless one), through
+   * the chain of that worker's engine; the reply comes back here. `call` is not used: the command itself
+   * runs on the worker, outside the client's transaction.
+   */
+  override async runHook(
+    command: string,
+    args: string[],
+    options: RunHookOptions = {},
+  ): Promise<RunResult<unknown> | undefined> {
+    if (!this.registry.isHooked(command)) return undefined;
+    return this.registry.runHook(command, args, options.inTransaction === true);
   }
 
   /** The app's registrations live in Redis: a front door restarting finds them there. */

@@ -10,7 +10,10 @@ import { formatError, GearsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ShardStore } from '../store/ShardStore.ts';
 import { appLeaseMs, decodeValue, encodeValue, pause, runKeys, type RunDescriptor } from './protocol.ts';
+import { commandKeys } from '../cluster/routing.ts';
+import type { RunResult } from '../engine/Execution.ts';
 import {
+  entryOptions,
   hashMap,
   loadEntries,
   parseEntry,
@@ -49,6 +52,8 @@ export class DriverRegistry {
   private readonly runKeys: ReturnType<typeof runKeys>;
   private rows: RegistrationInfo[] = [];
   private entries = new Map<string, RegistryEntry>();
+  /** Commands an active registration hooks (CommandReader `hook`, KeysReader `commands`), lower case. */
+  private hooked = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private refreshing: Promise<void> | undefined;
   private closed = false;
@@ -81,6 +86,7 @@ export class DriverRegistry {
           ordered.map(async (e) => hashMap(await control.call('HGETALL', this.keys.stats(e.id)))),
         );
         this.entries = entries;
+        this.hooked = hookedCommands(entries.values());
         this.rows = ordered.map((entry, i) => registrationRow(entry, stats[i]!));
       } finally {
         this.refreshing = undefined;
@@ -180,10 +186,38 @@ export class DriverRegistry {
     await this.refresh().catch(() => undefined);
   }
 
+  /** Whether an active registration of the app hooks `command` (as re-read at most a second ago). */
+  isHooked(command: string): boolean {
+    return this.hooked.has(command.toLowerCase());
+  }
+
   /** Runs a CommandReader registration on the worker that holds the key's task (or slot 0's). */
   async trigger(name: string, args: readonly unknown[], key?: string): Promise<unknown[]> {
     if (![...this.entries.values()].some((e) => e.trigger === name)) await this.refresh();
     if (![...this.entries.values()].some((e) => e.trigger === name)) throw new GearsError(`unknown trigger '${name}'`);
+    const fields = ['name', name, ...(key !== undefined ? ['key', key] : []), 'args', encodeValue(args.map(String))];
+    const value = (await this.call(fields, key, `trigger '${name}'`)) as { results?: unknown[] };
+    return value.results ?? [];
+  }
+
+  /**
+   * Runs a command's hook chain on the worker that holds its first key's task (or slot 0's): that worker's
+   * engine has every registration of the app, so the chain there is the app's; `undefined` when nothing
+   * hooks the command there.
+   */
+  async runHook(
+    command: string,
+    args: readonly string[],
+    inTransaction: boolean,
+  ): Promise<RunResult<unknown> | undefined> {
+    const [key] = commandKeys(command, args);
+    const fields = ['name', command, 'hook', inTransaction ? 'tx' : 'plain', 'args', encodeValue([...args])];
+    const value = (await this.call(fields, key, `hook '${command}'`)) as { hook?: RunResult<unknown> | null };
+    return value.hook ?? undefined;
+  }
+
+  /** A request on the calls stream to the owner of `key`'s task (slot 0's without one), and its answer. */
+  private async call(fields: string[], key: string | undefined, what: string): Promise<unknown> {
     const { control, shards, tasks } = this.options;
     const slot = key === undefined ? 0 : hashSlot(key);
     const task = tasks[slotTable(shards)[slot] ?? 0]!;
@@ -199,18 +233,7 @@ export class DriverRegistry {
       await pause(20);
       leaseAtSend = (await control.call('GET', leaseKey)) as string | null;
     }
-    const fields = ['task', task, 'req', req, 'name', name, ...(key !== undefined ? ['key', key] : [])];
-    await control.call(
-      'XADD',
-      this.keys.calls,
-      'MAXLEN',
-      '~',
-      1000,
-      '*',
-      ...fields,
-      'args',
-      encodeValue(args.map(String)),
-    );
+    await control.call('XADD', this.keys.calls, 'MAXLEN', '~', 1000, '*', 'task', task, 'req', req, ...fields);
     const sentAt = performance.now();
     let checkedAt = sentAt;
     let idle = 1;
@@ -218,9 +241,9 @@ export class DriverRegistry {
       const answer = (await control.call('LPOP', this.keys.reply(req))) as string | null;
       if (answer !== null) {
         await control.call('DEL', this.keys.reply(req));
-        const value = decodeValue(answer) as { results?: unknown[]; error?: string };
+        const value = decodeValue(answer) as { error?: string };
         if (value.error !== undefined) throw new GearsError(value.error);
-        return value.results ?? [];
+        return value;
       }
       if (this.closed) throw new GearsError('the engine is closed');
       await pause(idle);
@@ -230,7 +253,7 @@ export class DriverRegistry {
       const lease = (await control.call('GET', leaseKey)) as string | null;
       const owner = parseLease(leaseAtSend);
       if (owner && lease !== leaseAtSend)
-        throw new GearsError(`worker ${owner.owner} lost shard ${shard.id} (task ${task}) during trigger '${name}'`);
+        throw new GearsError(`worker ${owner.owner} lost shard ${shard.id} (task ${task}) during ${what}`);
       if (!owner && performance.now() - sentAt > leaseMs + tickMs)
         throw new GearsError(`no worker of app '${this.options.app}' owns shard ${shard.id} (task ${task})`);
     }
@@ -306,4 +329,21 @@ export class DriverRegistry {
       idle = Math.min(idle * 2, 50);
     }
   }
+}
+
+/** The commands the active entries hook: CommandReader `hook`s and KeysReader `commands`, lower case. */
+function hookedCommands(entries: Iterable<RegistryEntry>): Set<string> {
+  const hooked = new Set<string>();
+  for (const entry of entries) {
+    if (entry.status !== 'OK') continue;
+    let options: Record<string, unknown>;
+    try {
+      options = entryOptions(entry);
+    } catch {
+      continue; // an entry written by another version
+    }
+    if (typeof options['hook'] === 'string') hooked.add(options['hook'].toLowerCase());
+    if (Array.isArray(options['commands'])) for (const c of options['commands']) hooked.add(String(c).toLowerCase());
+  }
+  return hooked;
 }

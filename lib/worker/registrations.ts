@@ -380,7 +380,7 @@ export class WorkerRegistrations {
     await Promise.all(calls);
   }
 
-  /** A trigger call: answered when this worker holds the task it names. */
+  /** A trigger call or a hooked command (`hook`): answered when this worker holds the task it names. */
   private onCall(fields: Map<string, string>): void {
     const task = fields.get('task');
     const req = fields.get('req');
@@ -394,12 +394,18 @@ export class WorkerRegistrations {
       control
         .call('RPUSH', this.keys.reply(req), encodeValue(value))
         .then(() => control.call('PEXPIRE', this.keys.reply(req), 60_000));
-    void (key === undefined ? gears.trigger(name, ...args) : gears.triggerOnKey(name, key, ...args))
-      .then(
-        (results) => answer({ results }),
-        (error: unknown) => answer({ error: error instanceof Error ? error.message : String(error) }),
-      )
-      .catch((error: unknown) => this.options.log(`answering trigger ${name}: ${formatError(error)}`));
+    const hook = fields.get('hook');
+    const work: Promise<unknown> =
+      hook !== undefined
+        ? gears
+            .runHook(name, args.map(String), { inTransaction: hook === 'tx' })
+            .then((result) => ({ hook: result ?? null }))
+        : (key === undefined ? gears.trigger(name, ...args) : gears.triggerOnKey(name, key, ...args)).then(
+            (results) => ({ results }),
+          );
+    void work
+      .then(answer, (error: unknown) => answer({ error: error instanceof Error ? error.message : String(error) }))
+      .catch((error: unknown) => this.options.log(`answering ${name}: ${formatError(error)}`));
   }
 }
 

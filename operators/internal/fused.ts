@@ -56,7 +56,7 @@ interface Sink {
 interface Chain {
   readonly out: { readonly closed: boolean; error(error: unknown): void };
   readonly concurrency: number;
-  readonly touch: () => void;
+  touch(): void;
   fail(error: unknown): void;
 }
 
@@ -257,6 +257,89 @@ class FoldLink implements Sink {
   }
 }
 
+/** Where a fused chain sends its output: an RxJS subscriber, or the engine's own sink. */
+export interface FusedOut {
+  readonly closed: boolean;
+  next(record: unknown): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/**
+ * One subscription's links of a fused chain (see `fusedSteps`) in front of `out`: its source calls `next`,
+ * `error` and `complete`. No Observable involved: the engine drives a one-shard execution through this
+ * directly. The options' functions are called as methods of `options`, so one object can provide them all.
+ */
+export class FusedInput implements Chain {
+  readonly concurrency: number;
+  private readonly enter: (record: unknown, _?: unknown) => void;
+  private readonly ended: (_?: unknown, __?: unknown) => void;
+
+  constructor(
+    links: readonly FusedLink[],
+    private readonly options: FusedOptions,
+    readonly out: FusedOut,
+  ) {
+    this.concurrency = options.concurrency ?? DEFAULT_STEP_CONCURRENCY;
+    let sink: Sink = new OutSink(out);
+    for (let k = links.length - 1; k >= 0; k--) {
+      const link = links[k]!;
+      sink =
+        link.kind === 'fold'
+          ? new FoldLink(this, link.open(), link.stat ?? NO_STAT, sink)
+          : new RecordLink(this, KINDS[link.kind], link.fn, link.stat ?? NO_STAT, sink);
+    }
+    const first = sink;
+    const push = (record: unknown): void => first.push(record);
+    const end = (): void => {
+      options.sourceDone?.();
+      first.complete();
+    };
+    this.enter = options.wrap ? options.wrap(push) : push;
+    this.ended = options.wrap ? options.wrap(end) : end;
+  }
+
+  touch(): void {
+    this.options.touch?.();
+  }
+
+  fail(error: unknown): void {
+    if (this.options.onError) this.options.onError(error);
+    else this.out.error(error);
+  }
+
+  /** A record from the source. */
+  next(record: unknown): void {
+    this.options.touch?.();
+    this.enter(record);
+  }
+
+  /** The source failed: handed to `sourceError` and the input ends there; without it the chain fails. */
+  error(error: unknown): void {
+    if (!this.options.sourceError) return this.out.error(error);
+    this.options.sourceError(error);
+    this.ended();
+  }
+
+  /** The source completed. */
+  complete(): void {
+    this.ended();
+  }
+}
+
+/** The end of a chain: its output. */
+class OutSink implements Sink {
+  constructor(private readonly out: FusedOut) {}
+
+  push(record: unknown): void {
+    this.out.next(record);
+  }
+
+  complete(): void {
+    this.out.complete();
+  }
+}
+
 /**
  * Consecutive steps — map, flatMap, forEach, filter, and the folds of accumulate and localGroupBy — as one
  * operator: what `map(f).pipe(filter(g), …)` computes, each link keeping the state its own operator keeps —
@@ -267,44 +350,13 @@ class FoldLink implements Sink {
  * through the whole chain as nested method calls.
  */
 export function fusedSteps<T, R>(links: readonly FusedLink[], options: FusedOptions = {}): OperatorFunction<T, R> {
-  const concurrency = options.concurrency ?? DEFAULT_STEP_CONCURRENCY;
-  const touch = options.touch ?? ((): void => undefined);
-  const { onError, wrap, sourceError, sourceDone } = options;
   return (source) =>
     new Observable<R>((out) => {
-      const chain: Chain = {
-        out,
-        concurrency,
-        touch,
-        fail: onError ?? ((error) => out.error(error)),
-      };
-      let sink: Sink = { push: (record) => out.next(record as R), complete: () => out.complete() };
-      for (let k = links.length - 1; k >= 0; k--) {
-        const link = links[k]!;
-        sink =
-          link.kind === 'fold'
-            ? new FoldLink(chain, link.open(), link.stat ?? NO_STAT, sink)
-            : new RecordLink(chain, KINDS[link.kind], link.fn, link.stat ?? NO_STAT, sink);
-      }
-      const first = sink;
-      const push = (record: unknown): void => first.push(record);
-      const end = (): void => {
-        sourceDone?.();
-        first.complete();
-      };
-      const enter: (record: unknown, _?: unknown) => void = wrap ? wrap(push) : push;
-      const ended: (_?: unknown, __?: unknown) => void = wrap ? wrap(end) : end;
+      const input = new FusedInput(links, options, out as FusedOut);
       const subscription = source.pipe(whileOpen(out)).subscribe({
-        next: (record) => {
-          touch();
-          enter(record);
-        },
-        error: (error: unknown) => {
-          if (!sourceError) return out.error(error);
-          sourceError(error);
-          ended();
-        },
-        complete: () => ended(),
+        next: (record) => input.next(record),
+        error: (error: unknown) => input.error(error),
+        complete: () => input.complete(),
       });
       return () => subscription.unsubscribe();
     });

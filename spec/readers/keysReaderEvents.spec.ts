@@ -45,4 +45,35 @@ describe('keysReaderEvents', () => {
     expect(readKeys).toHaveBeenCalledTimes(1);
     subscription.unsubscribe();
   });
+
+  it('reads the keys of executions started in the same turn with one readKeys, each with its own record', async () => {
+    const { events, readKeys, context } = fakeShard();
+    const triggers: Trigger[] = [];
+    const subscription = keysReaderEvents(context, { prefix: 'ev:*' }).subscribe((t) => triggers.push(t));
+    events.next({ key: 'ev:1', event: 'hset' });
+    events.next({ key: 'ev:2', event: 'hdel' });
+    const lists = await Promise.all(triggers.map((t) => t.load!()));
+    expect(lists).toEqual([
+      [{ key: 'ev:1', type: 'hash', value: { f: 'v' }, event: 'hset' }],
+      [{ key: 'ev:2', type: 'hash', value: { f: 'v' }, event: 'hdel' }],
+    ]);
+    expect(readKeys).toHaveBeenCalledTimes(1);
+    expect(readKeys.mock.calls[0]![0]).toEqual(['ev:1', 'ev:2']);
+    // A later turn reads again.
+    expect(await recordsOf(triggers[0])).toEqual(lists[0]);
+    expect(readKeys).toHaveBeenCalledTimes(2);
+    subscription.unsubscribe();
+  });
+
+  it('gives a failed read to every execution of its batch', async () => {
+    const { events, readKeys, context } = fakeShard();
+    readKeys.mockRejectedValueOnce(new Error('connection lost'));
+    const triggers: Trigger[] = [];
+    const subscription = keysReaderEvents(context, { prefix: 'ev:*' }).subscribe((t) => triggers.push(t));
+    events.next({ key: 'ev:1', event: 'hset' });
+    events.next({ key: 'ev:2', event: 'hset' });
+    const outcomes = await Promise.allSettled(triggers.map((t) => t.load!()));
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    subscription.unsubscribe();
+  });
 });

@@ -83,6 +83,39 @@ describe.each(backends)('the raw proxy over $name', (backend) => {
     expect(viaProxy.toString()).toContain('-ERR increment or decrement would overflow\r\n');
   });
 
+  it('keeps random binary keys and values byte for byte in commands over several slots: MGET, EXISTS, KEYS, SCAN, DEL', async () => {
+    const keyBytes = fc.uint8Array({ minLength: 1, maxLength: 24 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(keyBytes, { minLength: 2, maxLength: 8, selector: (k) => Buffer.from(k).toString('hex') }),
+        fc.uint8Array({ maxLength: 64 }),
+        async (rawKeys, value) => {
+          const run = `${prefix}x${Math.random().toString(36).slice(2, 8)}:`;
+          const keys = rawKeys.map((k) => Buffer.concat([Buffer.from(run), k]));
+          for (const [i, key] of keys.entries()) await direct.set(key, Buffer.concat([Buffer.from(value), Buffer.from([i])]));
+          const missing = Buffer.concat([Buffer.from(run), Buffer.from([0xff, 0xfe, 0x00])]);
+          const values = await proxy.mgetBuffer(...keys, missing);
+          expect(values).toEqual([...keys.map((_, i) => Buffer.concat([Buffer.from(value), Buffer.from([i])])), null]);
+          expect(await proxy.exists(...keys, missing)).toBe(keys.length);
+          const listed = await proxy.keysBuffer(`${run}*`);
+          const hex = (list: Buffer[]): string[] => list.map((k) => k.toString('hex')).sort();
+          expect(hex(listed)).toEqual(hex(keys));
+          const scanned: Buffer[] = [];
+          let cursor = '0';
+          do {
+            const [next, found] = await proxy.scanBuffer(cursor, 'MATCH', `${run}*`, 'COUNT', 1000);
+            cursor = next.toString();
+            scanned.push(...found);
+          } while (cursor !== '0');
+          expect(hex(scanned)).toEqual(hex(keys));
+          expect(await proxy.del(...keys)).toBe(keys.length);
+          for (const key of keys) expect(await direct.exists(key)).toBe(0);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
   it('keeps a client\'s pipelined replies in order when its keys live on different nodes', async () => {
     const keys = Array.from({ length: 50 }, (_, i) => `${prefix}order:${i}`);
     const pipeline = proxy.pipeline();

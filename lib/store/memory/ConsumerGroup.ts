@@ -131,3 +131,21 @@ export function groupLag(s: Stream, group: ConsumerGroup): number | null {
   const read = estimateEntriesRead(s, group.lastId);
   return read === INVALID_ENTRIES_READ ? null : s.entriesAdded - read;
 }
+
+/** A deep copy of a group: its consumers and pending entries (each shared by the group's and the consumer's list). */
+export function cloneGroup(group: ConsumerGroup): ConsumerGroup {
+  const copy = new ConsumerGroup(group.name, group.lastId, group.entriesRead);
+  const consumers = new Map<Consumer, Consumer>();
+  for (const c of group.consumers.values()) {
+    const cc = new Consumer(c.name, c.seenTime);
+    consumers.set(c, cc);
+    copy.consumers.set(c.name, cc);
+  }
+  for (const e of group.pel.ordered()) {
+    const consumer = consumers.get(e.consumer)!;
+    const ce = { ...e, consumer };
+    copy.pel.add(ce);
+    consumer.pel.add(ce);
+  }
+  return copy;
+}

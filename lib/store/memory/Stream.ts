@@ -198,6 +198,31 @@ export class Stream {
     }
   }
 
+  /**
+   * A deep copy (COPY): the same entries in the same nodes, counters, and consumer groups with their pending
+   * entries and consumers, copied by `cloneGroup` (ConsumerGroup.ts, which depends on this file).
+   */
+  clone(cloneGroup: (group: ConsumerGroup) => ConsumerGroup): Stream {
+    const copy = new Stream();
+    const nodes = new Map<StreamNode, StreamNode>();
+    const nodeOf = (n: StreamNode): StreamNode => {
+      let c = nodes.get(n);
+      if (c === undefined) nodes.set(n, (c = { ...n, masterFields: n.masterFields.slice() }));
+      return c;
+    };
+    for (let i = 0; i < this.length; i++) {
+      const e = this.at(i)!;
+      copy.items.push({ ...e, fields: e.fields.slice(), node: nodeOf(e.node) });
+    }
+    copy.tail = this.tail === undefined ? undefined : nodeOf(this.tail);
+    copy.lastId = this.lastId;
+    copy.firstId = this.firstId;
+    copy.maxDeletedId = this.maxDeletedId;
+    copy.entriesAdded = this.entriesAdded;
+    for (const [name, group] of this.groups) copy.groups.set(name, cloneGroup(group));
+    return copy;
+  }
+
   private refreshFirstId(): void {
     const first = this.at(0);
     this.firstId = first === undefined ? ZERO_ID : { ms: first.ms, seq: first.seq };

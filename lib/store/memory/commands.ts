@@ -7,6 +7,7 @@ import { adminCommands } from './admin.ts';
 import { bitCommands } from './bits.ts';
 import { blockingCommands } from './blocking.ts';
 import { configCommands } from './config.ts';
+import { lcsCommands } from './lcs.ts';
 import { keyspaceExtraCommands } from './keyspaceExtra.ts';
 import { streamSetIdCommands } from './streamSetId.ts';
 import { randomCommands } from './random.ts';
@@ -21,4 +22,5 @@ export const extraCommands: CommandDef[] = [
   ...bitCommands,
   ...configCommands,
   ...adminCommands,
+  ...lcsCommands,
 ];

@@ -1,15 +1,17 @@
 /** COPY, RANDOMKEY, LPOS and SINTERCARD: keyspace and collection commands added after the core set. */
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
+import { cloneGroup } from './ConsumerGroup.ts';
 import { Deque } from './Deque.ts';
 import { readList } from './lists.ts';
 import { intArg, toInt64 } from './numbers.ts';
 import { syntaxError } from './replies.ts';
 import { readSet } from './sets.ts';
 import { SortedSet } from './SortedSet.ts';
+import type { Stream } from './Stream.ts';
 import { Hash, RSet, typeOf, type CommandContext, type CommandDef, type Value } from './types.ts';
 
-/** A deep copy of a value; streams (consumer groups and all) are not copied by the memory store. */
+/** A deep copy of a value (a stream with its consumer groups). */
 function duplicate(value: Value): Value {
   switch (typeOf(value)) {
     case 'string':
@@ -33,7 +35,7 @@ function duplicate(value: Value): Value {
       return copy;
     }
     case 'stream':
-      throw new RedisReplyError('ERR COPY of a stream is not supported by the rxgears memory store');
+      return (value as Stream).clone(cloneGroup);
   }
 }
 

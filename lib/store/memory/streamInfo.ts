@@ -1,4 +1,4 @@
-/** XINFO GROUPS and XINFO CONSUMERS (XINFO STREAM is not implemented). */
+/** XINFO GROUPS, XINFO CONSUMERS and XINFO HELP (XINFO STREAM: streamInfoStream.ts). */
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { groupLag, INVALID_ENTRIES_READ } from './ConsumerGroup.ts';
@@ -6,6 +6,7 @@ import { ERR_NO_SUCH_KEY } from './replies.ts';
 import { idString } from './streamIds.ts';
 import { readStream } from './streams.ts';
 import { helpSubcommand } from './streamSetId.ts';
+import { xinfoStream } from './streamInfoStream.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
 function xinfoGroups({ ks }: CommandContext, args: string[]): RedisReply {
@@ -48,7 +49,17 @@ export const infoCommands: CommandDef[] = [
     subcommands: [
       { name: 'xinfo|groups', arity: 3, handler: xinfoGroups },
       { name: 'xinfo|consumers', arity: 4, handler: xinfoConsumers },
-      helpSubcommand('xinfo', ['CONSUMERS', 'GROUPS', 'HELP']),
+      { name: 'xinfo|stream', arity: -3, handler: xinfoStream },
+      helpSubcommand('xinfo', [
+        'CONSUMERS <key> <groupname>',
+        '    Show consumers of <groupname>.',
+        'GROUPS <key>',
+        '    Show the stream consumer groups.',
+        'STREAM <key> [FULL [COUNT <count>]',
+        '    Show information about the stream.',
+        'HELP',
+        '    Prints this help.',
+      ]),
     ],
   },
 ];

@@ -7,7 +7,7 @@ import { runScript } from '../../../lib/server/sandbox.ts';
 import { serve } from '../../../lib/server/Server.ts';
 import { Redis } from 'ioredis';
 import { until } from '../../support/until.ts';
-import { killAll, startWorker, stopWorker, type WorkerProcess } from './workers.ts';
+import { killAll, startWorker, stopWorker, untilSpread, type WorkerProcess } from './workers.ts';
 
 // 3 s, not less: on a busy 2-core machine a shorter lease lapses on healthy workers and tasks change hands.
 const LEASE = 3000;
@@ -236,6 +236,59 @@ describe('registrations on worker processes (3-master Cluster)', () => {
         await door.close();
         for (const worker of workers) await stopWorker(worker);
         await local.execute('DEL', deploymentsKey);
+        await local.close();
+      }
+    },
+  );
+
+  it(
+    "command hooks through a front door run on the worker holding the key's task, the client waiting for the reply",
+    { timeout: 120_000 },
+    async () => {
+      const app = `rh-${randomBytes(4).toString('hex')}`;
+      const local = await connect(url());
+      const tasks = shardTasks(local.shards);
+      const workers: WorkerProcess[] = [];
+      const server = await serve({ redis: url(), app, port: 0, deploymentsKey: `${app}:deployments` });
+      const client = new Redis({ port: server.port, maxRetriesPerRequest: 1 });
+      try {
+        for (let i = 0; i < 2; i++) workers.push(await startWorker(url(), app, `w${i}`, [], LEASE));
+        await untilSpread(workers, tasks.length, 60_000);
+        const hook = `GB('CommandReader').map(async ([, k, f, v]) => callNext(k, f, v + '+hooked')).register({ hook: 'hset', mode: 'sync' })`;
+        const watch = `GB().foreach(() => overrideReply('no such user')).register({ prefix: '${app}:u:*', eventTypes: ['keymiss'], commands: ['get'], mode: 'sync' })`;
+        expect(await client.call('RG.JSEXECUTE', hook)).toBe('OK');
+        expect(await client.call('RG.JSEXECUTE', watch)).toBe('OK');
+        // A key on every master: each HSET is overridden by the worker that owns it.
+        for (const [n, task] of tasks.entries()) {
+          const key = keyIn(`${app}:h:`, task, n);
+          expect(await client.hset(key, 'f', 'v')).toBe(1);
+          expect(await local.execute('HGET', key, 'f')).toBe('v+hooked');
+        }
+        expect(await client.get(`${app}:u:42`)).toBe('no such user');
+        await local.execute('SET', `${app}:u:1`, 'Rick');
+        expect(await client.get(`${app}:u:1`)).toBe('Rick');
+        // Inside MULTI too, at its place in the transaction.
+        const inTx = await client
+          .multi()
+          .set(`${app}:{m}a`, '1')
+          .hset(`${app}:{m}h`, 'f', 'w')
+          .hget(`${app}:{m}h`, 'f')
+          .exec();
+        expect(inTx).toEqual([
+          [null, 'OK'],
+          [null, 1],
+          [null, 'w+hooked'],
+        ]);
+        const ran = workers.flatMap((w) => w.log).filter((line) => /answering/.test(line));
+        expect(ran).toEqual([]);
+      } catch (error) {
+        for (const w of workers) console.log(w.id, w.log.slice(-15).join('\n'));
+        throw error;
+      } finally {
+        client.disconnect();
+        await server.close();
+        for (const worker of workers) await stopWorker(worker);
+        await local.execute('DEL', `${app}:deployments`);
         await local.close();
       }
     },

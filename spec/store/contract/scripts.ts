@@ -16,6 +16,7 @@ import { streamSetIdScripts } from './scripts/streamSetId.ts';
 import { zsetAlgebraScripts } from './scripts/zsetAlgebra.ts';
 import { adminScripts } from './scripts/admin.ts';
 import { bitScripts } from './scripts/bits.ts';
+import { streamInfoScripts } from './scripts/streamInfo.ts';
 import type { Script } from './scripts/types.ts';
 
 export type { Normalizer, Script, Step } from './scripts/types.ts';
@@ -36,4 +37,5 @@ export const scripts: Script[] = [
   ...streamSetIdScripts,
   ...bitScripts,
   ...adminScripts,
+  ...streamInfoScripts,
 ];
