@@ -22,6 +22,7 @@ import { valueReply } from './convert.ts';
 import { fromBytes } from '../store/memory/bytes.ts';
 import { isBlockingRequest } from './wireProxy.ts';
 import { select } from './builtins.ts';
+import { resp3Shape } from './resp3Shapes.ts';
 
 /** A session for a connection when the engine's data is one embedded store; undefined otherwise. */
 export function memorySessionFor(gears: Gears): MemorySession | undefined {
@@ -79,7 +80,7 @@ export async function runOnSession(
   session: MemorySession,
   upper: string,
   request: readonly Buffer[],
-  _protocol: Protocol,
+  protocol: Protocol,
 ): Promise<Reply | Buffer> {
   const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/memory/bytes.ts
   const wasQueueing = session.inMulti;
@@ -94,5 +95,6 @@ export async function runOnSession(
   }
   // Blocking pops and reads that time out answer a null array, not a null bulk string.
   if (reply === null && nilIsNullArray(upper, args)) return NULL_ARRAY_REPLY;
-  return toReply(reply);
+  // A blocking pop's reply after HELLO 3 (BZPOPMIN's double score); EXEC's replies are not reshaped yet.
+  return protocol === 3 && upper !== 'EXEC' ? resp3Shape(upper, args, toReply(reply)) : toReply(reply);
 }

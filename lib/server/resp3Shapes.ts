@@ -42,6 +42,12 @@ export function resp3Shape(upper: string, args: readonly string[], reply: Reply)
     if (SETS.has(upper)) return new SetReply(items);
     if (upper === 'ZMSCORE') return items.map((item) => (item === null ? null : double(item)));
     if (WITH_SCORES.has(upper) && args.some((a) => a.toUpperCase() === 'WITHSCORES')) return scoredPairs(items);
+    if (upper === 'ZRANDMEMBER' && args.some((a) => a.toUpperCase() === 'WITHSCORES')) return scoredPairs(items);
+    // ZPOPMIN/MAX: one [member, score] without a count, pairs with one; BZPOPMIN/MAX: [key, member, score].
+    if (upper === 'ZPOPMIN' || upper === 'ZPOPMAX') {
+      return args.length > 1 ? scoredPairs(items) : items.length === 2 ? [items[0]!, double(items[1]!)] : reply;
+    }
+    if ((upper === 'BZPOPMIN' || upper === 'BZPOPMAX') && items.length === 3) return [items[0]!, items[1]!, double(items[2]!)];
     return reply;
   }
   if ((upper === 'ZSCORE' || upper === 'ZINCRBY') && (typeof reply === 'string' || typeof reply === 'number'))
