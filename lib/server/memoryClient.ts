@@ -21,12 +21,13 @@ import { ErrorReply, NULL_ARRAY_REPLY, NullArrayReply, SimpleString, type Protoc
 import { valueReply } from './convert.ts';
 import { fromBytes } from '../store/memory/bytes.ts';
 import { isBlockingRequest } from './wireProxy.ts';
+import { repliesStatus } from './proxy.ts';
 
 /** A session for a connection when the engine's data is one embedded store; undefined otherwise. */
 export function memorySessionFor(gears: Gears): MemorySession | undefined {
   if (gears.topology.kind !== 'memory' || gears.shards.length !== 1) return undefined;
   const store = gears.shards[0]!.store;
-  return store instanceof MemoryStore ? new MemorySession(store, hookedCommands(gears)) : undefined;
+  return store instanceof MemoryStore ? new MemorySession(store, hookedCommands(gears), repliesStatus) : undefined;
 }
 
 /** The hooked commands of a transaction: the server runs them through their chains at EXEC. */
