@@ -19,6 +19,7 @@ import type { PubSub } from '../store/memory/pubsub.ts';
 import { PUBSUB_COMMANDS, PUSHED, PubSubSession } from './memoryPubSub.ts';
 import { memorySessionFor, runOnSession, sessionClaims } from './memoryClient.ts';
 import type { MemorySession } from '../store/memory/index.ts';
+import { fromBytes } from '../store/memory/bytes.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost extends ServerContext {
@@ -246,7 +247,7 @@ export class Connection implements ClientState {
     if (memory && this.authenticated && upper !== 'QUIT' && sessionClaims(memory, upper, request)) {
       return runOnSession(this.host.gears, memory, upper, request, this.protocol);
     }
-    const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
+    const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/memory/bytes.ts
     const command = builtin(upper);
     if (!this.authenticated && !command?.beforeAuth) return NOAUTH;
     const wire = this.host.wire;
@@ -298,7 +299,9 @@ export class Connection implements ClientState {
     this.write(reply);
     this.closed = true;
     this.queue.length = 0;
-    this.socket.end();
+    // Closed for good once the reply is out, as Redis closes the socket: a client still sending (garbage after
+    // a protocol error) gets a reset instead of writing into a half-closed connection forever.
+    this.socket.end(() => this.socket.destroy());
   }
 
   private finish(): void {

@@ -19,6 +19,7 @@ import type { RedisReply } from '../store/ShardStore.ts';
 import { runSplit } from './hookedTransaction.ts';
 import { ErrorReply, NULL_ARRAY_REPLY, NullArrayReply, SimpleString, type Protocol, type Reply } from './replies.ts';
 import { valueReply } from './convert.ts';
+import { fromBytes } from '../store/memory/bytes.ts';
 import { isBlockingRequest } from './wireProxy.ts';
 
 /** A session for a connection when the engine's data is one embedded store; undefined otherwise. */
@@ -79,7 +80,7 @@ export async function runOnSession(
   request: readonly Buffer[],
   _protocol: Protocol,
 ): Promise<Reply | Buffer> {
-  const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
+  const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/memory/bytes.ts
   const wasQueueing = session.inMulti;
   const reply = await session.handle(upper, name, args);
   if ((upper === 'EXEC' && wasQueueing) || (!wasQueueing && isBlockingRequest(upper, request))) {

@@ -3,6 +3,8 @@
  * bulk string, integer → integer, null → null, array → array) and small classes for the rest. `encodeReply`
  * writes a reply as RESP2 or, after `HELLO 3`, RESP3.
  */
+import { toBytes } from '../store/memory/bytes.ts';
+
 export type Reply =
   | string
   | number
@@ -75,11 +77,20 @@ function bulk(text: string): string {
   return `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
 }
 
-function write(reply: Reply, protocol: Protocol, out: string[]): void {
+/** A bulk string of the embedded store's bytes (lone surrogates standing for non-UTF-8 bytes, see bytes.ts). */
+function bulkOf(text: string, out: (string | Buffer)[]): void {
+  if (text.isWellFormed()) out.push(bulk(text));
+  else {
+    const bytes = toBytes(text);
+    out.push(`$${bytes.length}\r\n`, bytes, '\r\n');
+  }
+}
+
+function write(reply: Reply, protocol: Protocol, out: (string | Buffer)[]): void {
   if (reply === null) {
     out.push(protocol === 3 ? '_\r\n' : '$-1\r\n');
   } else if (typeof reply === 'string') {
-    out.push(bulk(reply));
+    bulkOf(reply, out);
   } else if (typeof reply === 'number') {
     if (Number.isSafeInteger(reply)) out.push(`:${reply}\r\n`);
     else if (protocol === 3)
@@ -125,16 +136,18 @@ function write(reply: Reply, protocol: Protocol, out: string[]): void {
 }
 
 /**
- * A reply as RESP text. Numbers that are not safe integers go out as doubles (RESP3) or bulk strings (RESP2),
+ * A reply as RESP text — or bytes, when a bulk string stands for bytes that are not UTF-8 (the embedded store's
+ * binary values, see store/memory/bytes.ts). Numbers that are not safe integers go out as doubles (RESP3) or bulk strings (RESP2),
  * never as a malformed `:` line; a `bigint` is an exact integer reply; error and status text is kept on one line.
  *
  * @example
  * encodeReply(['a', 1, null], 2) // '*3\r\n$1\r\na\r\n:1\r\n$-1\r\n'
  */
-export function encodeReply(reply: Reply, protocol: Protocol): string {
-  const out: string[] = [];
+export function encodeReply(reply: Reply, protocol: Protocol): string | Buffer {
+  const out: (string | Buffer)[] = [];
   write(reply, protocol, out);
-  return out.join('');
+  if (out.every((part) => typeof part === 'string')) return out.join('');
+  return Buffer.concat(out.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part)));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { connect as netConnect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
@@ -256,6 +257,29 @@ describe('server fuzz', () => {
   it('closes the connection after a protocol error, answering the requests before it', async () => {
     const reply = await sendRaw(server.port, [Buffer.from('PING\r\n*1\r\n$536870913\r\nPING\r\n')]);
     expect(reply.toString()).toBe('+PONG\r\n-ERR Protocol error: invalid bulk length\r\n');
+  });
+
+  it('closes the connection for good after a protocol error while the client keeps sending, as Redis does', async () => {
+    // An inline request that never ends: past 64 KB Redis answers the error and closes its socket, so the
+    // client's next writes fail instead of going on forever into a half-closed connection.
+    const received = await new Promise<string>((resolve) => {
+      // Half-open allowed, as a client that ignores the server's FIN (Redis' TCL suite) is.
+      const socket = netConnect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+      let text = '';
+      const junk = Buffer.alloc(16 * 1024, 0x41);
+      const send = (): void => {
+        while (!socket.destroyed && socket.write(junk));
+      };
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('drain', send);
+      socket.on('error', () => undefined); // EPIPE / ECONNRESET: what this checks for
+      socket.on('close', () => resolve(text));
+      socket.on('connect', () => {
+        socket.write('\x00');
+        send();
+      });
+    });
+    expect(received).toBe('-ERR Protocol error: too big inline request\r\n');
   });
 });
 

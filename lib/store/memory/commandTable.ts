@@ -3,6 +3,7 @@
  * before a command runs — unknown command, unknown subcommand, arity — with Redis' own error texts.
  */
 import type { RedisArg } from '../ShardStore.ts';
+import { fromBytes } from './bytes.ts';
 import { arityError, unknownCommandError, unknownSubcommandError } from './replies.ts';
 import type { CommandDef, Handler } from './types.ts';
 
@@ -62,7 +63,7 @@ function toStrings(raw: readonly RedisArg[]): string[] {
   const out = new Array<string>(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const a = raw[i]!;
-    out[i] = typeof a === 'string' ? a : typeof a === 'number' ? String(a) : a.toString('utf8');
+    out[i] = typeof a === 'string' ? a : typeof a === 'number' ? String(a) : fromBytes(a);
   }
   return out;
 }

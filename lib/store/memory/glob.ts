@@ -6,8 +6,10 @@
  * ranges compare bytes as C `char` (signed, so bytes ≥ 0x80 sort before ASCII), and `?` matches one *byte* of
  * the UTF-8 encoding, not one character.
  *
- * Patterns are compiled once to a predicate (a prefix test, an equality or a RegExp) and cached.
+ * Patterns are compiled once to a predicate (a prefix test, an equality or a token list) and cached.
  */
+
+import { toBytes } from './bytes.ts';
 
 /** Cached compiled patterns; cleared wholesale when it grows past this many (patterns are few in practice). */
 const CACHE_LIMIT = 1000;
@@ -16,9 +18,9 @@ const cache = new Map<string, (subject: string) => boolean>();
 // eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** The UTF-8 bytes of `s` as a string of code units 0–255, so a RegExp works on bytes as Redis does. */
+/** The UTF-8 bytes of `s` as a string of code units 0–255, so matching works on bytes as Redis does. */
 function toByteString(s: string): string {
-  return NON_ASCII.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+  return NON_ASCII.test(s) ? toBytes(s).toString('latin1') : s;
 }
 
 /**
@@ -52,42 +54,39 @@ export function compileGlob(pattern: string): (subject: string) => boolean {
   return fn;
 }
 
-function escapeForClass(code: number): string {
-  return `\\x${code.toString(16).padStart(2, '0')}`;
-}
+/** A pattern token: a literal byte, a class (which bytes it takes), `?` or `*`. */
+type Token = number | Uint8Array;
+const STAR = -1;
+const ANY = -2;
 
 /** Signed-char value of a byte, as Redis' `int c = string[0]` sees it. */
 function signedByte(b: number): number {
   return b >= 128 ? b - 256 : b;
 }
 
-/** The bytes whose signed value lies in [lo, hi], as RegExp class ranges. */
-function signedRange(a: number, b: number): string {
+/** Adds the bytes whose signed value lies between those of `a` and `b` (either order) to a class. */
+function addSignedRange(cls: Uint8Array, a: number, b: number): void {
   let lo = signedByte(a);
   let hi = signedByte(b);
   if (lo > hi) [lo, hi] = [hi, lo];
-  const range = (x: number, y: number): string =>
-    x === y ? escapeForClass(x) : `${escapeForClass(x)}-${escapeForClass(y)}`;
-  if (hi < 0) return range(lo + 256, hi + 256);
-  if (lo >= 0) return range(lo, hi);
-  return range(lo + 256, 255) + range(0, hi);
+  for (let v = lo; v <= hi; v++) cls[(v + 256) & 0xff] = 1;
 }
 
 /**
- * Translates the pattern (as bytes) to a RegExp source by walking it exactly as `stringmatchlen` does. Every
- * token except `*` consumes exactly one subject byte, so the backtracking of the C code and of the RegExp agree.
+ * Tokenizes the pattern (as bytes) by walking it exactly as `stringmatchlen` does. Every token except `*`
+ * consumes exactly one subject byte, which is what lets {@link matchTokens} backtrack to the last `*` only.
  */
-function toRegExpSource(p: string): string {
-  let out = '';
+function toTokens(p: string): Token[] {
+  const out: Token[] = [];
   let i = 0;
   const n = p.length;
   while (i < n) {
     const c = p.charCodeAt(i);
     if (c === 0x2a /* * */) {
       while (i + 1 < n && p.charCodeAt(i + 1) === 0x2a) i++;
-      out += '[\\s\\S]*';
+      out.push(STAR);
     } else if (c === 0x3f /* ? */) {
-      out += '[\\s\\S]';
+      out.push(ANY);
     } else if (c === 0x5b /* [ */) {
       i++;
       let not = false;
@@ -95,37 +94,70 @@ function toRegExpSource(p: string): string {
         not = true;
         i++;
       }
-      let cls = '';
+      const cls = new Uint8Array(256);
       for (;;) {
         const left = n - i;
         const pc = p.charCodeAt(i);
         if (left >= 2 && pc === 0x5c /* \ */) {
           i++;
-          cls += escapeForClass(p.charCodeAt(i));
+          cls[p.charCodeAt(i)] = 1;
         } else if (left > 0 && pc === 0x5d /* ] */) {
           break;
         } else if (left === 0) {
           i--; // the C code steps back so its shared `pattern++` lands on the end
           break;
         } else if (left >= 3 && p.charCodeAt(i + 1) === 0x2d /* - */) {
-          cls += signedRange(pc, p.charCodeAt(i + 2));
+          addSignedRange(cls, pc, p.charCodeAt(i + 2));
           i += 2;
         } else {
-          cls += escapeForClass(pc);
+          cls[pc] = 1;
         }
         i++;
       }
-      if (cls === '') out += not ? '[\\s\\S]' : '[]';
-      else out += not ? `[^${cls}]` : `[${cls}]`;
+      if (not) for (let b = 0; b < 256; b++) cls[b] = cls[b] ? 0 : 1;
+      out.push(cls);
     } else if (c === 0x5c /* \ */ && i + 1 < n) {
       i++;
-      out += escapeForClass(p.charCodeAt(i));
+      out.push(p.charCodeAt(i));
     } else {
-      out += escapeForClass(c);
+      out.push(c);
     }
     i++;
   }
   return out;
+}
+
+/**
+ * Glob matching with one backtracking point, the last `*` (every other token takes exactly one byte): at most
+ * pattern × subject steps, so `a*a*a*…*b` cannot stall the server as it did Redis before 7.0.9 (CVE-2022-36021).
+ */
+function matchTokens(tokens: readonly Token[], s: string): boolean {
+  const n = tokens.length;
+  let p = 0;
+  let i = 0;
+  let starP = -1;
+  let starI = 0;
+  while (i < s.length) {
+    const t = p < n ? tokens[p]! : undefined;
+    if (t === STAR) {
+      starP = p++;
+      starI = i;
+      continue;
+    }
+    if (t !== undefined) {
+      const b = s.charCodeAt(i);
+      if (t === ANY || (typeof t === 'number' ? t === b : t[b] === 1)) {
+        p++;
+        i++;
+        continue;
+      }
+    }
+    if (starP < 0) return false;
+    p = starP + 1;
+    i = ++starI;
+  }
+  while (p < n && tokens[p] === STAR) p++;
+  return p === n;
 }
 
 function compile(pattern: string): (subject: string) => boolean {
@@ -140,6 +172,6 @@ function compile(pattern: string): (subject: string) => boolean {
     const prefix = pattern.slice(0, -1);
     return (s) => s.length > 0 && s.startsWith(prefix);
   }
-  const re = new RegExp(`^${toRegExpSource(toByteString(pattern))}$`);
-  return (s) => s.length > 0 && re.test(toByteString(s));
+  const tokens = toTokens(toByteString(pattern));
+  return (s) => s.length > 0 && matchTokens(tokens, toByteString(s));
 }

@@ -5,6 +5,7 @@
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
+import { byteLength } from './bytes.ts';
 import { intArg, integerReply, isInt64Range, toBigInt64, toInt64 } from './numbers.ts';
 import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, ZERO_LD } from './longDouble.ts';
 import { arityError, ERR_NOT_FLOAT, ERR_OVERFLOW } from './replies.ts';
@@ -134,6 +135,6 @@ export const hashCommands: CommandDef[] = [
   {
     name: 'hstrlen',
     arity: 3,
-    handler: ({ ks }, args) => Buffer.byteLength(readHash(ks, args[0]!)?.get(args[1]!) ?? ''),
+    handler: ({ ks }, args) => byteLength(readHash(ks, args[0]!)?.get(args[1]!) ?? ''),
   },
 ];

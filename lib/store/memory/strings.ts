@@ -2,6 +2,7 @@
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
+import { byteLength, canonical, fromBytes, toBytes } from './bytes.ts';
 import { integerReply, isInt64Range, toBigInt64, toInt64, intArg } from './numbers.ts';
 import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, ZERO_LD } from './longDouble.ts';
 import { arityError, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_OVERFLOW, syntaxError } from './replies.ts';
@@ -174,13 +175,13 @@ function msetnx(ctx: CommandContext, args: string[]): RedisReply {
   return 1;
 }
 
-/** GETRANGE: a byte range of the UTF-8 value, with Redis' index normalisation. */
+/** GETRANGE: a byte range of the value (see bytes.ts), with Redis' index normalisation. */
 function getrange({ ks }: CommandContext, args: string[]): RedisReply {
   let start = intArg(args[1]!);
   let end = intArg(args[2]!);
   const value = getString(ks, args[0]!);
   if (value === undefined) return '';
-  const bytes = Buffer.from(value);
+  const bytes = toBytes(value);
   const length = bytes.length;
   if (start < 0 && end < 0 && start > end) return '';
   if (start < 0) start += length;
@@ -189,7 +190,7 @@ function getrange({ ks }: CommandContext, args: string[]): RedisReply {
   if (end < 0) end = 0;
   if (end >= length) end = length - 1;
   if (start > end || length === 0) return '';
-  return bytes.subarray(start, end + 1).toString();
+  return fromBytes(bytes.subarray(start, end + 1));
 }
 
 /** SETRANGE: overwrites bytes from an offset, padding with zero bytes (event `setrange`). */
@@ -197,17 +198,17 @@ function setrange({ ks }: CommandContext, args: string[]): RedisReply {
   const key = args[0]!;
   const offset = intArg(args[1]!);
   if (offset < 0) throw new RedisReplyError('ERR offset is out of range');
-  const patch = Buffer.from(args[2]!);
+  const patch = toBytes(args[2]!);
   const current = getString(ks, key);
-  if (patch.length === 0) return current === undefined ? 0 : Buffer.byteLength(current);
+  if (patch.length === 0) return current === undefined ? 0 : byteLength(current);
   if (offset + patch.length > 512 * 1024 * 1024) {
     throw new RedisReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
   }
-  const old = Buffer.from(current ?? '');
+  const old = toBytes(current ?? '');
   const bytes = Buffer.alloc(Math.max(old.length, offset + patch.length));
   old.copy(bytes);
   patch.copy(bytes, offset);
-  ks.set(key, bytes.toString(), true);
+  ks.set(key, fromBytes(bytes), true);
   ks.notify('setrange', key);
   return bytes.length;
 }
@@ -286,11 +287,11 @@ export const stringCommands: CommandDef[] = [
     name: 'append',
     arity: 3,
     handler: ({ ks }, args) => {
-      const value = (getString(ks, args[0]!) ?? '') + args[1]!;
+      const value = canonical((getString(ks, args[0]!) ?? '') + args[1]!);
       ks.set(args[0]!, value, true);
       ks.notify('append', args[0]!);
-      return Buffer.byteLength(value);
+      return byteLength(value);
     },
   },
-  { name: 'strlen', arity: 2, handler: ({ ks }, args) => Buffer.byteLength(getString(ks, args[0]!) ?? '') },
+  { name: 'strlen', arity: 2, handler: ({ ks }, args) => byteLength(getString(ks, args[0]!) ?? '') },
 ];

@@ -153,4 +153,11 @@ export const keyScripts: Script[] = [
     ['XINFO'],
     ['XINFO', 'nosuch', 'x'],
   ),
+  script(
+    'KEYS with a pattern of many stars that cannot match (CVE-2022-36021: answered at once)',
+    ['SET', `{p}${'a'.repeat(40)}`, '1'],
+    ['KEYS', `{p}${'a*'.repeat(20)}b`],
+    ['KEYS', `{p}${'a*'.repeat(20)}`],
+    ['KEYS', `{p}${'*a'.repeat(20)}*`],
+  ),
 ];

@@ -11,6 +11,9 @@ export interface WireScript {
   steps: WireArg[][];
 }
 
+/** Bytes that are not UTF-8: a stray continuation byte, a lone lead byte, an encoded surrogate, a NUL. */
+const BIN = Buffer.of(0x61, 0xff, 0xc3, 0xa9, 0xc3, 0x00, 0xed, 0xa0, 0x80, 0xf0, 0x9f, 0x98, 0x80, 0x80);
+
 export const wireScripts: WireScript[] = [
   {
     name: 'nil as a null array: pops with a count, the MPOP family, blocking pops timing out, XREAD',
@@ -85,6 +88,39 @@ export const wireScripts: WireScript[] = [
       ['SHUTDOWN'],
       ['EXEC'],
       ['EXISTS', '{p}k'],
+    ],
+  },
+  {
+    name: 'binary keys, fields, members and values byte for byte (not UTF-8)',
+    steps: [
+      ['SET', BIN, BIN],
+      ['GET', BIN],
+      ['STRLEN', BIN],
+      ['APPEND', BIN, Buffer.of(0xc3)],
+      ['APPEND', BIN, Buffer.of(0xa9)],
+      ['GETRANGE', BIN, '1', '3'],
+      ['SETRANGE', BIN, '1', Buffer.of(0xfe, 0x80)],
+      ['GET', BIN],
+      ['EXISTS', BIN],
+      ['KEYS', Buffer.of(0x61, 0xff, 0x2a)],
+      ['HSET', '{p}h', BIN, BIN, 'f', Buffer.of(0x80)],
+      ['HGET', '{p}h', BIN],
+      ['HSTRLEN', '{p}h', BIN],
+      ['HMGET', '{p}h', 'f', BIN],
+      ['RPUSH', '{p}l', BIN, Buffer.of(0xff, 0xfe)],
+      ['LRANGE', '{p}l', '0', '-1'],
+      ['SADD', '{p}s', BIN],
+      ['SMEMBERS', '{p}s'],
+      ['SISMEMBER', '{p}s', BIN],
+      ['ZADD', '{p}z', '1', BIN, '2', Buffer.of(0xc0)],
+      ['ZRANGE', '{p}z', '0', '-1', 'WITHSCORES'],
+      ['ZSCORE', '{p}z', Buffer.of(0xc0)],
+      ['XADD', '{p}x', '1-1', BIN, BIN],
+      ['XRANGE', '{p}x', '-', '+'],
+      ['MULTI'],
+      ['GET', BIN],
+      ['LPOP', '{p}l'],
+      ['EXEC'],
     ],
   },
 ];

@@ -1,0 +1,28 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { byteLength, canonical, fromBytes, toBytes } from '../../../lib/store/memory/bytes.ts';
+
+describe('the store strings of bytes', () => {
+  it('decode valid UTF-8 as its text and escape every other byte as one lone surrogate', () => {
+    expect(fromBytes(Buffer.from('héllo 😀', 'utf8'))).toBe('héllo 😀');
+    expect(fromBytes(Buffer.of(0x61, 0xff, 0xc3, 0xa9, 0xc3))).toBe('a\udcffé\udcc3');
+    expect(fromBytes(Buffer.of(0xed, 0xa0, 0x80))).toBe('\udced\udca0\udc80'); // an encoded surrogate is not UTF-8
+    expect(fromBytes(Buffer.of(0xe0, 0x80, 0x80))).toBe('\udce0\udc80\udc80'); // nor an overlong form
+  });
+
+  it('give back every byte string exactly, and count its bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (array) => {
+        const bytes = Buffer.from(array);
+        const s = fromBytes(bytes);
+        expect(toBytes(s).equals(bytes)).toBe(true);
+        expect(byteLength(s)).toBe(bytes.length);
+        expect(canonical(s)).toBe(s);
+      }),
+    );
+  });
+
+  it('join escaped halves of a character into that character', () => {
+    expect(canonical(fromBytes(Buffer.of(0xc3)) + fromBytes(Buffer.of(0xa9)))).toBe('é');
+  });
+});
