@@ -5,6 +5,7 @@
  */
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
+import { toBytes } from './bytes.ts';
 import { Deque } from './Deque.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg, strtodRange } from './numbers.ts';
@@ -27,7 +28,7 @@ function byPattern(ks: Keyspace, pattern: string, element: string): string | nul
 }
 
 function compareBytes(a: string, b: string): number {
-  return a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return a === b ? 0 : Buffer.compare(toBytes(a), toBytes(b));
 }
 
 interface Sortable {
