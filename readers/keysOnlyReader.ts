@@ -28,5 +28,5 @@ export function keysOnlyReader(
   const generator = options.patternGenerator;
   const match = generator ? context.invoke(() => generator(context.shard.id)) : pattern;
   if (options.noScan) return context.owns(match) ? of(match) : EMPTY;
-  return scanPages(context.shard.store, match, options.count ?? DEFAULT_SCAN_COUNT, (keys) => keys);
+  return scanPages(context.shard.store, match, options.count ?? DEFAULT_SCAN_COUNT, (keys) => keys, context.demand);
 }

@@ -43,13 +43,19 @@ export function keysReader(
       rxMap(([data]) => toKeysRecord(data ?? { key: pattern, type: 'none', value: null }, readValue)),
     );
   }
-  return scanPages(store, pattern, options.count ?? DEFAULT_SCAN_COUNT, async (keys) => {
-    const data = await store.readKeys(keys, { readValue });
-    const records: (KeysRecord | KeyNameRecord)[] = [];
-    // A key deleted between SCAN and the read is skipped, as if the scan had not seen it.
-    for (const item of data) if (item.type !== 'none') records.push(toKeysRecord(item, readValue));
-    return records;
-  });
+  return scanPages(
+    store,
+    pattern,
+    options.count ?? DEFAULT_SCAN_COUNT,
+    async (keys) => {
+      const data = await store.readKeys(keys, { readValue });
+      const records: (KeysRecord | KeyNameRecord)[] = [];
+      // A key deleted between SCAN and the read is skipped, as if the scan had not seen it.
+      for (const item of data) if (item.type !== 'none') records.push(toKeysRecord(item, readValue));
+      return records;
+    },
+    context.demand,
+  );
 }
 
 /** A KeysReader record from a key's data (`event` set by the caller for event-triggered reads). */

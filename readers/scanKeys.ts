@@ -10,13 +10,15 @@ const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(res
  * SCANs a shard's keyspace and hands each page of keys to `consume`, which may read them. Page k's records are
  * emitted while page k+1 is being read and page k+2 scanned: both are sent before the emission starts (a turn
  * of the event loop lets a client that auto-pipelines flush them), so Redis works while the steps run. At most
- * two pages are held at once. Stops when unsubscribed.
+ * two pages are held at once. Stops when unsubscribed. With `demand` (a distributed run), each turn waits for
+ * it first: a slow receiver holds the scan.
  */
 export function scanPages<R>(
   store: ShardStore,
   match: string,
   count: number,
   consume: (keys: string[]) => Promise<R[]> | R[],
+  demand?: () => Promise<void>,
 ): Observable<R> {
   return new Observable<R>((subscriber) => {
     let stopped = false;
@@ -25,6 +27,10 @@ export function scanPages<R>(
       let scanning: Promise<ScanPage> | undefined = scan('0');
       let reading: Promise<R[]> | undefined;
       while (scanning || reading) {
+        if (demand) {
+          await demand();
+          if (stopped) return;
+        }
         let next: Promise<R[]> | undefined;
         if (scanning) {
           const page: ScanPage = await scanning;

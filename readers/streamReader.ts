@@ -34,6 +34,8 @@ export function streamReader(
     const loop = async (): Promise<void> => {
       let after = options.fromId ?? '0-0';
       for (;;) {
+        if (context.demand) await context.demand(); // a distributed run's receivers want more
+        if (stopped) return;
         const entries = await store.xrange(key, `(${after}`, '+', pageSize);
         for (const entry of entries) {
           if (stopped) return;

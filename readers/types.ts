@@ -9,6 +9,11 @@ export interface ReaderContext {
   owns(key: string): boolean;
   /** Calls a user callback (a generator, a pattern generator) inside the runtime context of this shard. */
   invoke<R>(fn: () => R): R;
+  /**
+   * Resolves when the execution wants more records (distributed runs: the exchange's senders hold little
+   * enough); readers await it between pages. Absent in one process, where nothing waits.
+   */
+  demand?: () => Promise<void>;
 }
 
 /** A batch reader: a cold Observable of records per shard; unsubscribing stops the read. */

@@ -21,6 +21,12 @@ export interface ExchangeSpec {
 export interface ShardTransport {
   /** This shard's end of an exchange. Opening starts nothing. */
   open<T>(spec: ExchangeSpec): ShardLink<T>;
+  /**
+   * Resolves when this process may read more records: what its links still hold to send is under a bound.
+   * Readers wait for it between pages (back-pressure from slow receivers up to the reads). A transport
+   * without it (in process) never holds readers.
+   */
+  demand?(): Promise<void>;
 }
 
 /** One shard's end of an exchange. */

@@ -122,6 +122,7 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
       topology: setup.topology,
       owns: (key) => shards[setup.slotOwner(hashSlot(key))] === shard,
       invoke: (fn) => runInContext(context, fn),
+      ...(setup.transport.demand ? { demand: () => setup.transport.demand!() } : {}),
     };
     return setup.read(readerContext);
   });

@@ -182,8 +182,21 @@ function info(server: ServerContext): Reply {
   return new VerbatimString(`${lines.join('\r\n')}\r\n`);
 }
 
+/**
+ * `SELECT`: database 0 only — the database the engine and its registrations work on (the `--redis` URL's, or the
+ * embedded store's one). On several shards Redis Cluster's own refusal, otherwise Redis' answer for a database
+ * that does not exist. Also what a client's transaction gets for SELECT (see WireSession).
+ */
+export function select(cluster: boolean, db: string): Reply {
+  if (!/^-?\d+$/.test(db)) return new ErrorReply('ERR value is not an integer or out of range');
+  if (Number(db) === 0) return OK;
+  return cluster ? SELECT_IN_CLUSTER : new ErrorReply('ERR DB index is out of range');
+}
+
+const SELECT_IN_CLUSTER = new ErrorReply('ERR SELECT is not allowed in cluster mode');
+
 /** Commands the server answers itself; everything else is an RG command or goes to the store. */
-export const BUILTINS: Record<string, Builtin> = {
+const BUILTINS: Record<string, Builtin> = {
   PING: {
     arity: -1,
     beforeAuth: true,
@@ -195,15 +208,7 @@ export const BUILTINS: Record<string, Builtin> = {
   HELLO: { arity: -1, beforeAuth: true, run: hello },
   AUTH: { arity: -2, beforeAuth: true, run: auth },
   QUIT: { arity: -1, beforeAuth: true, run: () => new CloseAfter(OK) },
-  SELECT: {
-    arity: 2,
-    run: (_s, _c, [db]) =>
-      !/^-?\d+$/.test(db!)
-        ? new ErrorReply('ERR value is not an integer or out of range')
-        : Number(db) === 0
-          ? OK
-          : new ErrorReply('ERR DB index is out of range'),
-  },
+  SELECT: { arity: 2, run: (server, _c, [db]) => select(server.gears.shards.length > 1, db!) },
   // Enough for redis-cli and client libraries that probe COMMAND at startup: no command metadata.
   COMMAND: { arity: -1, run: (_s, _c, args) => (args[0]?.toUpperCase() === 'COUNT' ? 0 : []) },
   CLIENT: { arity: -2, run: clientCommand },

@@ -21,6 +21,7 @@ import { ErrorReply, NULL_ARRAY_REPLY, NullArrayReply, SimpleString, type Protoc
 import { valueReply } from './convert.ts';
 import { fromBytes } from '../store/memory/bytes.ts';
 import { isBlockingRequest } from './wireProxy.ts';
+import { select } from './builtins.ts';
 
 /** A session for a connection when the engine's data is one embedded store; undefined otherwise. */
 export function memorySessionFor(gears: Gears): MemorySession | undefined {
@@ -83,6 +84,11 @@ export async function runOnSession(
   const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/memory/bytes.ts
   const wasQueueing = session.inMulti;
   const reply = await session.handle(upper, name, args);
+  if (upper === 'SELECT' && wasQueueing) {
+    // The session does not know SELECT, so the transaction is already marked to abort at EXEC; say why.
+    const refusal = select(false, args[0] ?? '');
+    return refusal instanceof ErrorReply ? refusal : new ErrorReply('ERR SELECT cannot be queued in a transaction here');
+  }
   if ((upper === 'EXEC' && wasQueueing) || (!wasQueueing && isBlockingRequest(upper, request))) {
     await gears.settleSync().catch(() => undefined);
   }

@@ -1,10 +1,11 @@
 import type { Gears } from '../Gears.ts';
-import { frameEnd, isErrorFrame, requestFrame } from '../store/redis/frames.ts';
+import { elementsOf, isErrorFrame, requestFrame } from '../store/redis/frames.ts';
 import type { WireConnection, WireEndpoint } from '../store/redis/wire.ts';
 import { queueProblem, runSplit, type QueuedCommand } from './hookedTransaction.ts';
 import { rawFrameOf, type RequestArgs } from './resp.ts';
 import { ErrorReply, OK, SimpleString, encodeReply, type Protocol, type Reply } from './replies.ts';
 import { isBlockingRequest, keySlot, type WireProxy } from './wireProxy.ts';
+import { select } from './builtins.ts';
 
 /** Commands that start or end connection state: a client sending one gets a connection of its own. */
 export const SESSION_COMMANDS = new Set([
@@ -22,6 +23,8 @@ export const SESSION_COMMANDS = new Set([
 /** A reply that comes later, by itself (a subscription's frames): nothing to write now. */
 export const NO_REPLY = Symbol('no reply');
 
+const SELECT_IN_CLUSTER = new ErrorReply('ERR SELECT is not allowed in cluster mode');
+
 const CROSSSLOT = new ErrorReply("CROSSSLOT Keys in request don't hash to the same slot");
 
 /** An unknown command: sent inside MULTI so that Redis itself discards the transaction at EXEC (EXECABORT). */
@@ -30,20 +33,6 @@ const POISON = requestFrame(['RXGEARS-REFUSED-INSIDE-MULTI']);
 const QUEUED = new SimpleString('QUEUED');
 const MULTI_FRAME = requestFrame(['MULTI']);
 const EXEC_FRAME = requestFrame(['EXEC']);
-
-/** The element frames of an array reply frame (`*N\r\n…`); undefined for anything else (null, an error). */
-function elementsOf(frame: Buffer): Buffer[] | undefined {
-  if (frame[0] !== 0x2a || frame[1] === 0x2d) return undefined;
-  const elements: Buffer[] = [];
-  let offset = frame.indexOf('\r\n') + 2;
-  while (offset < frame.length) {
-    const end = frameEnd(frame, offset);
-    if (end === -1) break;
-    elements.push(frame.subarray(offset, end));
-    offset = end;
-  }
-  return elements;
-}
 
 /** What a session writes to, and how it closes, its client. */
 export interface SessionClient {
@@ -156,6 +145,15 @@ export class WireSession {
         break;
     }
     if (this.multi) {
+      if (upper === 'SELECT') {
+        // The pooled connection stays on the engine's database: SELECT n ≠ 0 is refused (EXECABORT), and so is
+        // any SELECT in a Cluster transaction (its node is not known yet); SELECT 0 is queued as the SELECT of
+        // the database the connection is on.
+        const refusal = cluster ? SELECT_IN_CLUSTER : select(false, args[1]?.toString('latin1') ?? '');
+        if (refusal instanceof ErrorReply) return this.refuseInMulti(refusal);
+        const db = this.connection?.endpoint.db ?? this.wire.endpointOfSlot(this.slot)?.db ?? 0;
+        return this.forward(requestFrame(['SELECT', String(db)]), this.slot);
+      }
       if (upper.startsWith('RG.')) {
         return this.refuseInMulti(
           new ErrorReply(`ERR '${upper}' cannot be queued in a transaction through the rxgears proxy`),

@@ -1,5 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
-import { frameEnd, isErrorFrame, requestFrame } from '../store/redis/frames.ts';
+import { elementsOf, isErrorFrame, requestFrame } from '../store/redis/frames.ts';
 import type { WireEndpoint } from '../store/redis/wire.ts';
 import type { Protocol } from './replies.ts';
 import type { WireProxy } from './wireProxy.ts';
@@ -37,21 +37,6 @@ function ask(wire: WireProxy, endpoint: WireEndpoint, protocol: Protocol, args: 
 function integerOf(frame: Buffer): number | undefined {
   if (frame[0] !== 0x3a) return undefined;
   return Number(frame.toString('latin1', 1, frame.length - 2));
-}
-
-/** The elements of an array (or set) reply, each as its own bytes; undefined for any other reply. */
-function elementsOf(frame: Buffer): Buffer[] | undefined {
-  if (frame[0] !== 0x2a && frame[0] !== 0x7e) return undefined;
-  const cr = frame.indexOf(0x0d);
-  const count = Number(frame.toString('latin1', 1, cr));
-  const elements: Buffer[] = [];
-  let offset = cr + 2;
-  for (let i = 0; i < count; i++) {
-    const end = frameEnd(frame, offset);
-    elements.push(frame.subarray(offset, end));
-    offset = end;
-  }
-  return elements;
 }
 
 const arrayOf = (elements: readonly Buffer[]): Buffer =>

@@ -47,7 +47,7 @@ describe('rxgears server connections', () => {
       'hi',
       'x y',
       'OK',
-      new ErrorReply('ERR DB index is out of range'),
+      new ErrorReply('ERR SELECT is not allowed in cluster mode'),
       0,
       'OK',
       'tester',

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
-import { sendRaw } from './helpers.ts';
+import { exchange, sendRaw } from './helpers.ts';
 import { until } from '../support/until.ts';
 
 describe('connection state on the embedded store (one shard)', () => {
@@ -41,6 +41,22 @@ describe('connection state on the embedded store (one shard)', () => {
     await bob.set('a', '5');
     expect(await alice.multi().set('a', 'alice').exec()).toBeNull();
     expect(await alice.get('a')).toBe('5');
+  });
+
+  it('keeps database 0: SELECT n is refused, and SELECT inside MULTI aborts the transaction at EXEC', async () => {
+    await start();
+    const replies = await exchange(server!.port, [
+      ['SELECT', '1'],
+      ['MULTI'],
+      ['SET', 'sel', '1'],
+      ['SELECT', '1'],
+      ['EXEC'],
+      ['GET', 'sel'],
+    ]);
+    expect(replies.toString()).toBe(
+      '-ERR DB index is out of range\r\n+OK\r\n+QUEUED\r\n-ERR DB index is out of range\r\n' +
+        '-EXECABORT Transaction discarded because of previous errors.\r\n$-1\r\n',
+    );
   });
 
   it('blocks BLPOP on its own connection while others are answered, and reports it in INFO blocked_clients', async () => {

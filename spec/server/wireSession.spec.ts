@@ -4,6 +4,7 @@ import { connect, type Gears } from '../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
 import { deleteKeys, uniquePrefix } from '../support/backends.ts';
 import { until } from '../support/until.ts';
+import { exchange } from './helpers.ts';
 
 const backends = [
   { name: 'a real Redis', url: () => inject('redisUrl') },
@@ -83,6 +84,26 @@ describe.each(backends)('connection state through the proxy over $name', (backen
         [null, 'OK'],
       ]);
     }
+  });
+
+  it('keeps every connection on database 0: SELECT n refused outside and inside MULTI (EXECABORT), SELECT 0 queued', async () => {
+    const redis = client();
+    const cluster = gears.shards.length > 1;
+    const refusal = cluster ? 'ERR SELECT is not allowed in cluster mode' : 'ERR DB index is out of range';
+    const outside = (await exchange(server.port, [['SELECT', '0'], ['SELECT', '1']])).toString();
+    expect(outside).toBe(`+OK\r\n-${refusal}\r\n`);
+    await redis.set(k('s'), 'db0');
+    const inside = (
+      await exchange(server.port, [['MULTI'], ['SET', k('s'), 'changed'], ['SELECT', '1'], ['EXEC']])
+    ).toString();
+    expect(inside).toBe(`+OK\r\n+QUEUED\r\n-${refusal}\r\n-EXECABORT Transaction discarded because of previous errors.\r\n`);
+    expect(await redis.get(k('s'))).toBe('db0');
+    const zero = redis.multi().get(k('s'));
+    zero.select(0);
+    if (cluster) await expect(zero.exec()).rejects.toThrow('EXECABORT');
+    else expect(await zero.exec()).toEqual([[null, 'db0'], [null, 'OK']]);
+    // The pooled connection stayed on database 0: the next transaction sees the same data.
+    expect(await client().multi().get(k('s')).exec()).toEqual([[null, 'db0']]);
   });
 
   it('answers EXEC and DISCARD without MULTI as Redis does', async () => {

@@ -10,17 +10,56 @@ import { REDIS_TRANSPORT_DEFAULTS, type RedisTransportOptions, type ResolvedTran
  * sender, read by the destination's owner. Mailboxes are durable, so a sender starts as soon as its own part
  * runs — a record sent before its receiver reads simply waits — and senders do not wait for receivers to
  * subscribe, as the in-process transport does. Back-pressure: a sender waits while a destination's stream
- * holds `highWater` entries or more (the receiver trims what it consumed). README "Scaling out".
+ * holds `highWater` entries or more (the receiver trims what it consumed), and the process's readers wait
+ * (`demand()`) while its links hold `maxQueued` entries or more to send. README "Scaling out".
  */
 export class RedisTransport implements ShardTransport {
   private readonly options: ResolvedTransportOptions;
+  private readonly backlog: Backlog;
 
   constructor(options: RedisTransportOptions) {
     this.options = { ...REDIS_TRANSPORT_DEFAULTS, ...options } as ResolvedTransportOptions;
+    this.backlog = new Backlog(this.options.maxQueued);
   }
 
   open<T>(spec: ExchangeSpec): ShardLink<T> {
-    return new RedisLink<T>(spec, this.options);
+    return new RedisLink<T>(spec, this.options, this.backlog);
+  }
+
+  /** Resolves once the links hold fewer than `maxQueued` entries to send, after a turn of the event loop. */
+  demand(): Promise<void> {
+    return this.backlog.ready();
+  }
+
+  /** Entries the links hold to send now. */
+  get queued(): number {
+    return this.backlog.held;
+  }
+}
+
+/** What every link of one transport holds to send; readers wait on it. */
+class Backlog {
+  held = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly max: number) {}
+
+  add(): void {
+    this.held++;
+  }
+
+  remove(count = 1): void {
+    this.held -= count;
+    if (this.held >= this.max || this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  async ready(): Promise<void> {
+    while (this.held >= this.max) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    // A turn of the event loop: timers (lease renewals) and replies run between a reader's pages.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
@@ -47,6 +86,7 @@ class RedisLink<T> implements ShardLink<T> {
   constructor(
     private readonly spec: ExchangeSpec,
     private readonly options: ResolvedTransportOptions,
+    private readonly backlog: Backlog,
   ) {
     this.pending = Array.from({ length: spec.shards }, () => []);
     this.counts = new Array<number>(spec.shards).fill(0);
@@ -95,6 +135,7 @@ class RedisLink<T> implements ShardLink<T> {
     if (this.finished || this.aborted) return;
     this.aborted = true;
     this.senders.unsubscribe();
+    this.backlog.remove(this.queue.length);
     this.queue.length = 0;
     for (let to = 0; to < this.spec.shards; to++) this.enqueue(to, { kind: 'abort', reason });
   }
@@ -131,16 +172,22 @@ class RedisLink<T> implements ShardLink<T> {
       q: this.sequence++,
     };
     this.queue.push({ to, entry });
+    this.backlog.add();
     if (!this.pumping) {
       this.pumping = true;
-      this.pump().catch((error: unknown) => this.failure?.(error));
+      this.pump().catch((error: unknown) => {
+        // Redis failed: what is left will not be sent, and readers must not wait for it.
+        this.backlog.remove(this.queue.length);
+        this.queue.length = 0;
+        this.failure?.(error);
+      });
     }
   }
 
   /** Writes the queue in order; a data entry waits while its destination's backlog is at the high-water mark. */
   private async pump(): Promise<void> {
     try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+      for (let next = this.queue[0]; next; next = this.queue[0]) {
         const key = this.options.streamKey(this.spec.id, next.to);
         const store = this.options.storeFor(key);
         if (next.entry.kind === 'data') {
@@ -149,7 +196,11 @@ class RedisLink<T> implements ShardLink<T> {
             await pause(wait);
             wait = Math.min(wait * 2, this.options.maxPollMs);
           }
-          if (this.aborted) continue;
+          if (this.aborted) {
+            // Not sent: dropped (abort() emptied the queue, unless this entry came after it).
+            this.dropHead(next);
+            continue;
+          }
         }
         // One transaction: a stream never exists without its time to live, even when a sender dies between
         // the two, or writes after the receiver deleted the stream (a zombie woken from SIGSTOP).
@@ -158,10 +209,18 @@ class RedisLink<T> implements ShardLink<T> {
           ['XADD', key, '*', ...encodeEntry(next.entry)],
           ['PEXPIRE', key, this.options.ttlMs],
         ]);
+        // Sent: off the queue (abort() may have emptied it meanwhile, and re-filled it with its markers).
+        this.dropHead(next);
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  private dropHead(entry: Outgoing): void {
+    if (this.queue[0] !== entry) return;
+    this.queue.shift();
+    this.backlog.remove();
   }
 }
 

@@ -14,6 +14,11 @@ export interface RedisTransportOptions {
   batchSize?: number;
   /** Entries a destination stream may hold before senders wait for the receiver (back-pressure). */
   highWater?: number;
+  /**
+   * Entries a process's links may hold to send (waiting at a high-water mark, or for their XADD) before its
+   * readers wait between pages (`demand()`).
+   */
+  maxQueued?: number;
   /** Entries per read. */
   readCount?: number;
   /** XREAD BLOCK ms, where a blocked read does not hold up other commands (the embedded store); else polling. */
@@ -30,6 +35,7 @@ export const REDIS_TRANSPORT_DEFAULTS = {
   acceptEpoch: (): number | undefined => undefined,
   batchSize: 256,
   highWater: 64,
+  maxQueued: 64,
   readCount: 64,
   blockMs: undefined as number | undefined,
   maxPollMs: 32,

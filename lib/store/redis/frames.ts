@@ -95,6 +95,23 @@ export function frameEnd(buffer: Buffer, offset: number): number {
   return position;
 }
 
+/**
+ * The element frames of an array or set reply frame (`*N\r\n…`, `~N\r\n…`), each as its own bytes; undefined for
+ * anything else (a null array, an error).
+ */
+export function elementsOf(frame: Buffer): Buffer[] | undefined {
+  if ((frame[0] !== 0x2a && frame[0] !== 0x7e) || frame[1] === 0x2d) return undefined;
+  const elements: Buffer[] = [];
+  let offset = frame.indexOf('\r\n') + 2;
+  while (offset < frame.length) {
+    const end = frameEnd(frame, offset);
+    if (end === -1) break;
+    elements.push(frame.subarray(offset, end));
+    offset = end;
+  }
+  return elements;
+}
+
 /** Whether a reply frame is an error (`-…` or a RESP3 bulk error `!…`). */
 export function isErrorFrame(frame: Buffer): boolean {
   return frame[0] === 0x2d || frame[0] === 0x21;

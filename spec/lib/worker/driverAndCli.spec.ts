@@ -112,7 +112,7 @@ describe('gear modules and front doors (3-master Cluster, worker child processes
         await untilSpread([a], tasks);
         const expected = await gearModule.gears.lengths!(local.GB).run(`${app}:*`);
         expect(multiset(await driver.gear('lengths').run(`${app}:*`))).toEqual(multiset(expected));
-        expect(() => driver.gear('nope')).toThrow("no gear 'nope' in the gear module (it has lengths, keys)");
+        expect(() => driver.gear('nope')).toThrow("no gear 'nope' in the gear module (it has lengths, keys, seen)");
 
         const b = await startWorker(url, app, 'b', ['--gears', `${FIXTURES}gearsChanged.mjs`]);
         await untilSpread([a, b], tasks);

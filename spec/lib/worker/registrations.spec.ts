@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { hashSlot } from '../../../lib/cluster/slots.ts';
 import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
-import { connect, type Gears } from '../../../lib/index.ts';
+import { fileURLToPath } from 'node:url';
+import { connect, type DriverGears, type Gears } from '../../../lib/index.ts';
+import { gearModuleOf } from '../../../lib/worker/gearModule.ts';
 import { runScript } from '../../../lib/server/sandbox.ts';
 import { serve } from '../../../lib/server/Server.ts';
 import { Redis } from 'ioredis';
@@ -11,6 +13,7 @@ import { killAll, startWorker, stopWorker, untilSpread, type WorkerProcess } fro
 
 // 3 s, not less: on a busy 2-core machine a shorter lease lapses on healthy workers and tasks change hands.
 const LEASE = 3000;
+const GEARS = fileURLToPath(new URL('./fixtures/gears.mjs', import.meta.url));
 
 afterAll(() => killAll());
 
@@ -36,6 +39,32 @@ async function counts(local: Gears, key: string): Promise<Map<string, number>> {
   const map = new Map<string, number>();
   for (let i = 0; i + 1 < reply.length; i += 2) map.set(reply[i]!, Number(reply[i + 1]));
   return map;
+}
+
+/** Waits until the driver's row for `id` sums `n` triggers over the workers. */
+async function untilSummed(driver: Gears, id: string, n: number): Promise<void> {
+  await until(
+    () => driver.dumpRegistrations().find((r) => r.id === id)?.numTriggered === n,
+    'stats summed over workers',
+    30_000,
+  );
+}
+
+/** Runs `body`; when it fails, prints each worker's last lines; always stops the workers, then `cleanup`. */
+async function withWorkers(
+  workers: WorkerProcess[],
+  body: () => Promise<void>,
+  cleanup: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    for (const w of workers) console.log(w.id, w.log.slice(-15).join('\n'));
+    throw error;
+  } finally {
+    for (const worker of workers) await stopWorker(worker);
+    await cleanup();
+  }
 }
 
 describe('registrations on worker processes (3-master Cluster)', () => {
@@ -78,6 +107,8 @@ describe('registrations on worker processes (3-master Cluster)', () => {
         // A worker holding a task dies: the idle one takes the task, and events there resume.
         const victim = workers.find((w) => w.held.size > 0)!;
         const task = [...victim.held][0]!;
+        const others = [workers[0]!, workers[2]!];
+        const seenBefore = others.map((o) => o.log.length);
         victim.child.kill('SIGKILL');
         await victim.exited;
         const killedAt = performance.now();
@@ -289,6 +320,85 @@ describe('registrations on worker processes (3-master Cluster)', () => {
         await server.close();
         for (const worker of workers) await stopWorker(worker);
         await local.execute('DEL', `${app}:deployments`);
+        await local.close();
+      }
+    },
+  );
+
+  it(
+    'a registration of a gear module (named gear every worker loads) handles events on every master once',
+    { timeout: 120_000 },
+    async () => {
+      const app = `rg-${randomBytes(4).toString('hex')}`;
+      const local = await connect(url());
+      const tasks = shardTasks(local.shards);
+      const gears = gearModuleOf(await import(GEARS), 'gears.mjs');
+      const driver = await connect(url(), { app, gears });
+      const workers: WorkerProcess[] = [];
+      await withWorkers(
+        workers,
+        async () => {
+          for (let i = 0; i < 2; i++) workers.push(await startWorker(url(), app, `w${i}`, ['--gears', GEARS], LEASE));
+          await untilSpread(workers, tasks.length, 60_000);
+          const id = await (driver as DriverGears).gear('seen').register({ prefix: `${app}:k:*`, eventTypes: ['set'] });
+          const keys = tasks.flatMap((task, n) => [
+            keyIn(`${app}:k:`, task, 2 * n),
+            keyIn(`${app}:k:`, task, 2 * n + 1),
+          ]);
+          for (const key of keys) await local.execute('SET', key, '1');
+          for (const key of keys)
+            await until(async () => (await local.execute('HGET', `${key}:seen`, 'n')) !== null, `${key} seen`, 30_000);
+          for (const key of keys) expect(await local.execute('HGET', `${key}:seen`, 'n')).toBe('1');
+          await untilSummed(driver, id, keys.length);
+          expect(driver.dumpRegistrations()).toHaveLength(1);
+          await (driver.unregister(id) as unknown as Promise<void>);
+        },
+        async () => {
+          await driver.close();
+          await local.close();
+        },
+      );
+    },
+  );
+
+  it(
+    'a worker restarted with its stable --id within its lease takes its own tasks back, at the same epoch',
+    { timeout: 180_000 },
+    async () => {
+      // A long lease: the restart (a new node process on a loaded machine) must come back before it lapses,
+      // which is the case this test is about; after it lapses the others take the tasks (first test).
+      const lease = 20_000;
+      const app = `rs-${randomBytes(4).toString('hex')}`;
+      const local = await connect(url());
+      const tasks = shardTasks(local.shards);
+      const workers: WorkerProcess[] = [];
+      try {
+        for (let i = 0; i < 3; i++) workers.push(await startWorker(url(), app, `w${i}`, [], lease));
+        await untilSpread(workers, tasks.length, 120_000);
+        const victim = workers[1]!;
+        const own = [...victim.held];
+        const epochs = own.map((task) => victim.log.find((l) => l.includes(`holds ${task} at epoch`))!);
+        const others = [workers[0]!, workers[2]!];
+        const seenBefore = others.map((o) => o.log.length);
+        victim.child.kill('SIGKILL');
+        await victim.exited;
+        const back = await startWorker(url(), app, victim.id, [], lease);
+        workers.push(back);
+        await until(() => own.every((task) => back.held.has(task)), 'the restarted worker holds its tasks', 60_000);
+        for (const [i, task] of own.entries()) {
+          const epoch = /at epoch (\d+)/.exec(epochs[i]!)![1];
+          expect(back.log.some((l) => l.includes(`holds ${task} at epoch ${epoch}`))).toBe(true);
+        }
+        // Nobody else held them meanwhile.
+        for (const [i, other] of others.entries()) {
+          const since = other.log.slice(seenBefore[i]);
+          for (const task of own) expect(since.some((l) => l.includes(`holds ${task} at`))).toBe(false);
+        }
+      } catch (error) {
+        for (const w of workers) console.log(w.id, w.log.slice(-15).join('\n'));
+        throw error;
+      } finally {
+        for (const worker of workers) await stopWorker(worker);
         await local.close();
       }
     },
