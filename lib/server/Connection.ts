@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Gears } from '../Gears.ts';
 import { resp3Shape } from './resp3Shapes.ts';
 import { commandName, RespParser, RespProtocolError, type ParsedRequest, type RequestArgs, type RespLimits } from './resp.ts';
-import { ErrorReply, encodeReply, type Protocol, type Reply } from './replies.ts';
+import { ErrorReply, encodeReply, OK, type Protocol, type Reply } from './replies.ts';
 import { builtin, CloseAfter, type ClientState, type ServerContext } from './builtins.ts';
 import { arityAccepts, rgCommand, wrongArity } from './rgCommands.ts';
 import { proxyCommand, readOnly } from './proxy.ts';
@@ -48,6 +48,7 @@ const MAX_QUEUED_REQUESTS = 1024;
 const MAX_RAW_BATCH = 512;
 
 const NOAUTH = new ErrorReply('NOAUTH Authentication required.');
+const EXECABORT = new ErrorReply('EXECABORT Transaction discarded because of previous errors.');
 
 /**
  * One client: parses its requests, answers them one at a time in order (a pipelined `SET` then `GET` sees
@@ -73,6 +74,8 @@ export class Connection implements ClientState {
   private pubsubSession: PubSubSession | undefined;
   /** The same on the embedded store: transactions and blocking commands done natively. */
   private readonly memorySession: MemorySession | undefined;
+  /** MULTI was refused (no session can run it): every command is refused until EXEC or DISCARD. */
+  private refusedMulti = false;
   /** Called whenever the connection has no request in progress (server shutdown waits on it). */
   private onIdle: (() => void) | undefined;
 
@@ -250,6 +253,7 @@ export class Connection implements ClientState {
     const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/memory/bytes.ts
     const command = builtin(upper);
     if (!this.authenticated && !command?.beforeAuth) return NOAUTH;
+    if (!session && !memory && upper !== 'QUIT' && (this.refusedMulti || upper === 'MULTI')) return this.refuseMulti(upper);
     const wire = this.host.wire;
     if (wire && !command && wire.nodeCount > 1 && spreads(upper, request) && !this.host.gears.isHooked(upper)) {
       return this.spreadOnWire(wire, upper, request);
@@ -278,6 +282,25 @@ export class Connection implements ClientState {
       : deployments.gate.shared(() => proxyCommand(gears, name, args)));
     countProxied(gears, upper, reply instanceof ErrorReply);
     return this.protocol === 3 ? resp3Shape(upper, args, reply) : reply;
+  }
+
+  /**
+   * MULTI where no session can run it (the embedded store of several shards): refused, and so is every command
+   * up to EXEC or DISCARD — a client that pipelined its transaction after MULTI must not see part of it run.
+   */
+  private refuseMulti(upper: string): Reply {
+    if (upper === 'EXEC' || upper === 'DISCARD') {
+      this.refusedMulti = false;
+      return upper === 'EXEC' ? EXECABORT : OK;
+    }
+    if (upper === 'MULTI') {
+      if (this.refusedMulti) return new ErrorReply('ERR MULTI calls can not be nested');
+      this.refusedMulti = true;
+      return new ErrorReply(
+        'ERR MULTI is not supported on an embedded store of several shards: the commands up to EXEC or DISCARD are refused',
+      );
+    }
+    return new ErrorReply(`ERR '${upper}' not run: MULTI was refused, and the commands up to EXEC or DISCARD are too`);
   }
 
   /** A cluster command over several slots or every node, done on the raw connections (bytes stay bytes). */

@@ -56,7 +56,7 @@ interface Sink {
 interface Chain {
   readonly out: { readonly closed: boolean; error(error: unknown): void };
   readonly concurrency: number;
-  touch(): void;
+  readonly touch: () => void;
   fail(error: unknown): void;
 }
 
@@ -272,6 +272,8 @@ export interface FusedOut {
  */
 export class FusedInput implements Chain {
   readonly concurrency: number;
+  /** `options.touch` bound to `options` (called once per record: no optional call through `options`). */
+  readonly touch: () => void;
   private readonly enter: (record: unknown, _?: unknown) => void;
   private readonly ended: (_?: unknown, __?: unknown) => void;
 
@@ -281,6 +283,7 @@ export class FusedInput implements Chain {
     readonly out: FusedOut,
   ) {
     this.concurrency = options.concurrency ?? DEFAULT_STEP_CONCURRENCY;
+    this.touch = options.touch ? options.touch.bind(options) : noop;
     let sink: Sink = new OutSink(out);
     for (let k = links.length - 1; k >= 0; k--) {
       const link = links[k]!;
@@ -299,10 +302,6 @@ export class FusedInput implements Chain {
     this.ended = options.wrap ? options.wrap(end) : end;
   }
 
-  touch(): void {
-    this.options.touch?.();
-  }
-
   fail(error: unknown): void {
     if (this.options.onError) this.options.onError(error);
     else this.out.error(error);
@@ -310,7 +309,7 @@ export class FusedInput implements Chain {
 
   /** A record from the source. */
   next(record: unknown): void {
-    this.options.touch?.();
+    this.touch();
     this.enter(record);
   }
 
@@ -326,6 +325,8 @@ export class FusedInput implements Chain {
     this.ended();
   }
 }
+
+function noop(): void {}
 
 /** The end of a chain: its output. */
 class OutSink implements Sink {
