@@ -107,8 +107,6 @@ describe('registrations on worker processes (3-master Cluster)', () => {
         // A worker holding a task dies: the idle one takes the task, and events there resume.
         const victim = workers.find((w) => w.held.size > 0)!;
         const task = [...victim.held][0]!;
-        const others = [workers[0]!, workers[2]!];
-        const seenBefore = others.map((o) => o.log.length);
         victim.child.kill('SIGKILL');
         await victim.exited;
         const killedAt = performance.now();
