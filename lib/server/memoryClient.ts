@@ -21,13 +21,14 @@ import { ErrorReply, NULL_ARRAY_REPLY, NullArrayReply, SimpleString, type Protoc
 import { valueReply } from './convert.ts';
 import { fromBytes } from '../store/memory/bytes.ts';
 import { isBlockingRequest } from './wireProxy.ts';
+import { repliesStatus } from './proxy.ts';
 import { select } from './builtins.ts';
 
 /** A session for a connection when the engine's data is one embedded store; undefined otherwise. */
 export function memorySessionFor(gears: Gears): MemorySession | undefined {
   if (gears.topology.kind !== 'memory' || gears.shards.length !== 1) return undefined;
   const store = gears.shards[0]!.store;
-  return store instanceof MemoryStore ? new MemorySession(store, hookedCommands(gears)) : undefined;
+  return store instanceof MemoryStore ? new MemorySession(store, hookedCommands(gears), repliesStatus) : undefined;
 }
 
 /** The hooked commands of a transaction: the server runs them through their chains at EXEC. */
@@ -87,7 +88,9 @@ export async function runOnSession(
   if (upper === 'SELECT' && wasQueueing) {
     // The session does not know SELECT, so the transaction is already marked to abort at EXEC; say why.
     const refusal = select(false, args[0] ?? '');
-    return refusal instanceof ErrorReply ? refusal : new ErrorReply('ERR SELECT cannot be queued in a transaction here');
+    return refusal instanceof ErrorReply
+      ? refusal
+      : new ErrorReply('ERR SELECT cannot be queued in a transaction here');
   }
   if ((upper === 'EXEC' && wasQueueing) || (!wasQueueing && isBlockingRequest(upper, request))) {
     await gears.settleSync().catch(() => undefined);

@@ -114,10 +114,13 @@ const STATUS_REPLIES = new Set([
 
 /** The store's reply to `upper` as the client expects it: a status where Redis sends one. */
 function statusOrValue(upper: string, args: readonly string[], value: RedisReply): Reply {
-  if (typeof value !== 'string' || !STATUS_REPLIES.has(upper)) return valueReply(value);
+  return typeof value === 'string' && repliesStatus(upper, args) ? new SimpleString(value) : valueReply(value);
+}
+
+/** Whether a string reply of `upper args…` is a status (`+OK`) in Redis, not a bulk string. */
+export function repliesStatus(upper: string, args: readonly string[]): boolean {
   // SET … GET answers the old value (a bulk string); XGROUP CREATECONSUMER / CONFIG GET are not statuses either.
-  if (upper === 'SET' && args.some((a, i) => i > 1 && a.toUpperCase() === 'GET')) return value;
-  return new SimpleString(value);
+  return STATUS_REPLIES.has(upper) && !(upper === 'SET' && args.some((a, i) => i > 1 && a.toUpperCase() === 'GET'));
 }
 
 /**

@@ -88,9 +88,14 @@ export class MemorySession {
   private unsubscribe: (() => void) | undefined;
   private blocked: AbortController | undefined;
 
+  /**
+   * @param statusOf whether a command's string reply is a status (`+OK`) rather than a bulk string — the
+   *   server's rule, so replies inside EXEC keep their shapes.
+   */
   constructor(
     private readonly store: MemoryStore,
     private readonly outside?: OutsideCommands,
+    private readonly statusOf?: (upper: string, args: readonly string[]) => boolean,
   ) {}
 
   /** Whether the session answers `upper` now (its own commands, or everything between MULTI and EXEC). */
@@ -210,7 +215,10 @@ export class MemorySession {
       entries.map(({ name, args }): SessionReply => {
         try {
           const reply = this.store.callSync(name, ...args);
-          return reply === null && nilIsNullArray(name.toUpperCase(), args) ? NULL_ARRAY : reply;
+          const upper = name.toUpperCase();
+          if (reply === null && nilIsNullArray(upper, args)) return NULL_ARRAY;
+          if (typeof reply === 'string' && this.statusOf?.(upper, args.map(String))) return new Status(reply);
+          return reply;
         } catch (error) {
           if (error instanceof RedisReplyError) return error;
           throw error;

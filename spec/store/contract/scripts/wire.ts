@@ -123,4 +123,20 @@ export const wireScripts: WireScript[] = [
       ['EXEC'],
     ],
   },
+  {
+    name: 'status replies inside EXEC stay statuses',
+    steps: [
+      ['MULTI'],
+      ['SET', '{p}k', 'v'],
+      ['SET', '{p}k', 'w', 'GET'],
+      ['TYPE', '{p}k'],
+      ['RPUSH', '{p}l', 'a', 'b'],
+      ['LSET', '{p}l', '0', 'x'],
+      ['LTRIM', '{p}l', '0', '0'],
+      ['RENAME', '{p}l', '{p}m'],
+      ['MSET', '{p}a', '1', '{p}b', '2'],
+      ['GET', '{p}k'],
+      ['EXEC'],
+    ],
+  },
 ];
