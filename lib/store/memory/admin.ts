@@ -6,6 +6,7 @@
  */
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
+import { byteLength } from './bytes.ts';
 import type { Deque } from './Deque.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg, toInt64 } from './numbers.ts';
@@ -29,9 +30,6 @@ const SHARED_REFCOUNT = 2147483647;
 /** Redis keeps strings of up to this many bytes in one allocation with their header (`embstr`). */
 const EMBSTR_MAX = 44;
 
-function byteLength(s: string): number {
-  return Buffer.byteLength(s);
-}
 
 /**
  * The encoding Redis 7.0 would use for a value of this size and content under the store's `*-max-*` settings

@@ -8,6 +8,7 @@ import { bitCommands } from './bits.ts';
 import { blockingCommands } from './blocking.ts';
 import { configCommands } from './config.ts';
 import { lcsCommands } from './lcs.ts';
+import { sortCommands } from './sort.ts';
 import { keyspaceExtraCommands } from './keyspaceExtra.ts';
 import { streamSetIdCommands } from './streamSetId.ts';
 import { randomCommands } from './random.ts';
@@ -23,4 +24,5 @@ export const extraCommands: CommandDef[] = [
   ...configCommands,
   ...adminCommands,
   ...lcsCommands,
+  ...sortCommands,
 ];

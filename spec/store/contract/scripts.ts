@@ -17,6 +17,7 @@ import { zsetAlgebraScripts } from './scripts/zsetAlgebra.ts';
 import { adminScripts } from './scripts/admin.ts';
 import { bitScripts } from './scripts/bits.ts';
 import { streamInfoScripts } from './scripts/streamInfo.ts';
+import { sortScripts } from './scripts/sort.ts';
 import type { Script } from './scripts/types.ts';
 
 export type { Normalizer, Script, Step } from './scripts/types.ts';
@@ -38,4 +39,5 @@ export const scripts: Script[] = [
   ...bitScripts,
   ...adminScripts,
   ...streamInfoScripts,
+  ...sortScripts,
 ];

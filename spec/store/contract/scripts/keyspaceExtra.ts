@@ -68,5 +68,10 @@ export const keyspaceExtraScripts: Script[] = [
     ['SET', '{p}s', 'v'],
     ['SINTERCARD', '2', '{p}a', '{p}s'],
   ),
-  script('RANDOMKEY and TIME', ['SET', '{p}k', 'v'], n(count, 'TIME'), n((r) => typeof r, 'RANDOMKEY')),
+  script(
+    'RANDOMKEY and TIME',
+    ['SET', '{p}k', 'v'],
+    n(count, 'TIME'),
+    n((r) => typeof r, 'RANDOMKEY'),
+  ),
 ];

@@ -15,12 +15,22 @@ export interface Step {
 export interface Script {
   name: string;
   steps: Step[];
+  /**
+   * What a standalone Redis answers, not run against the cluster store: Redis Cluster refuses it by design
+   * (SORT's BY and GET patterns).
+   */
+  standalone?: boolean;
 }
 
 export type StepInput = (string | number)[] | Step;
 
 export function script(name: string, ...steps: StepInput[]): Script {
   return { name, steps: steps.map((s) => (Array.isArray(s) ? { cmd: s } : s)) };
+}
+
+/** A {@link script} that only a standalone Redis answers (see `Script.standalone`). */
+export function standaloneScript(name: string, ...steps: StepInput[]): Script {
+  return { ...script(name, ...steps), standalone: true };
 }
 
 /** A step whose reply is normalised before comparing. */
