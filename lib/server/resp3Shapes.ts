@@ -47,10 +47,21 @@ export function resp3Shape(upper: string, args: readonly string[], reply: Reply)
     if (upper === 'ZPOPMIN' || upper === 'ZPOPMAX') {
       return args.length > 1 ? scoredPairs(items) : items.length === 2 ? [items[0]!, double(items[1]!)] : reply;
     }
-    if ((upper === 'BZPOPMIN' || upper === 'BZPOPMAX') && items.length === 3) return [items[0]!, items[1]!, double(items[2]!)];
+    if ((upper === 'BZPOPMIN' || upper === 'BZPOPMAX') && items.length === 3)
+      return [items[0]!, items[1]!, double(items[2]!)];
+    // ZMPOP/BZMPOP: [key, [[member, score], …]], the pairs already nested; only the scores become doubles.
+    if ((upper === 'ZMPOP' || upper === 'BZMPOP') && items.length === 2 && Array.isArray(items[1])) {
+      const pairs = (items[1] as readonly Reply[]).map((pair) =>
+        Array.isArray(pair) && pair.length === 2 ? [pair[0]!, double(pair[1]!)] : pair,
+      );
+      return [items[0]!, pairs];
+    }
     return reply;
   }
   if ((upper === 'ZSCORE' || upper === 'ZINCRBY') && (typeof reply === 'string' || typeof reply === 'number'))
+    return double(reply);
+  // ZADD … INCR answers the new score (a double in RESP3), or nil when NX/XX/GT/LT stopped it.
+  if (upper === 'ZADD' && typeof reply === 'string' && args.some((a) => a.toUpperCase() === 'INCR'))
     return double(reply);
   return reply;
 }
