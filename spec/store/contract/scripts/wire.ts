@@ -53,6 +53,26 @@ export const wireScripts: WireScript[] = [
     ],
   },
   {
+    name: 'sorted-set pops and scores as RESP3 doubles and pairs',
+    resp3: true,
+    steps: [
+      ['ZADD', '{p}z', '0', 'a', '1.5', 'b', '2', 'c', '3', 'd', '4', 'e', '5', 'f', 'inf', 'g'],
+      ['ZSCORE', '{p}z', 'b'],
+      ['ZMSCORE', '{p}z', 'a', 'nope'],
+      ['ZINCRBY', '{p}z', '1', 'a'],
+      ['ZADD', '{p}z', 'INCR', '1', 'a'],
+      ['ZADD', '{p}z', 'NX', 'INCR', '1', 'a'],
+      ['ZRANGE', '{p}z', '0', '1', 'WITHSCORES'],
+      ['ZPOPMIN', '{p}z'],
+      ['ZPOPMAX', '{p}z', '1'],
+      ['ZMPOP', '1', '{p}z', 'MIN'],
+      ['ZMPOP', '1', '{p}z', 'MAX', 'COUNT', '2'],
+      ['BZMPOP', '0', '1', '{p}z', 'MIN'],
+      ['BZPOPMIN', '{p}z', '0'],
+      ['ZPOPMIN', '{p}z'],
+    ],
+  },
+  {
     name: 'int64 integer replies beyond 2^53, exact, and the overflow errors',
     steps: [
       ['SET', '{p}n', '9223372036854775806'],
