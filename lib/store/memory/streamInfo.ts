@@ -6,28 +6,26 @@ import { ERR_NO_SUCH_KEY } from './replies.ts';
 import { idString } from './streamIds.ts';
 import { readStream } from './streams.ts';
 import { helpSubcommand } from './streamSetId.ts';
-import { xinfoStream } from './streamInfoStream.ts';
+import { byName, xinfoStream } from './streamInfoStream.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
 function xinfoGroups({ ks }: CommandContext, args: string[]): RedisReply {
   const s = readStream(ks, args[0]!);
   if (s === undefined) throw new RedisReplyError(ERR_NO_SUCH_KEY);
-  return [...s.groups.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((g) => [
-      'name',
-      g.name,
-      'consumers',
-      g.consumers.size,
-      'pending',
-      g.pel.size,
-      'last-delivered-id',
-      idString(g.lastId),
-      'entries-read',
-      g.entriesRead === INVALID_ENTRIES_READ ? null : g.entriesRead,
-      'lag',
-      groupLag(s, g),
-    ]);
+  return byName(s.groups.values()).map((g) => [
+    'name',
+    g.name,
+    'consumers',
+    g.consumers.size,
+    'pending',
+    g.pel.size,
+    'last-delivered-id',
+    idString(g.lastId),
+    'entries-read',
+    g.entriesRead === INVALID_ENTRIES_READ ? null : g.entriesRead,
+    'lag',
+    groupLag(s, g),
+  ]);
 }
 
 function xinfoConsumers({ ks }: CommandContext, args: string[]): RedisReply {
@@ -37,9 +35,14 @@ function xinfoConsumers({ ks }: CommandContext, args: string[]): RedisReply {
   if (group === undefined) {
     throw new RedisReplyError(`NOGROUP No such consumer group '${args[1]!}' for key name '${args[0]!}'`);
   }
-  return [...group.consumers.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((c) => ['name', c.name, 'pending', c.pel.size, 'idle', Math.max(0, ks.time - c.seenTime)]);
+  return byName(group.consumers.values()).map((c) => [
+    'name',
+    c.name,
+    'pending',
+    c.pel.size,
+    'idle',
+    Math.max(0, ks.time - c.seenTime),
+  ]);
 }
 
 export const infoCommands: CommandDef[] = [

@@ -48,7 +48,7 @@ function take<T>(items: Iterable<T>, count: number): T[] {
 }
 
 /** Groups and consumers in Redis' radix tree order: by name. */
-function byName<T extends { name: string }>(items: Iterable<T>): T[] {
+export function byName<T extends { name: string }>(items: Iterable<T>): T[] {
   return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
