@@ -1,4 +1,4 @@
-import { script, type Script } from './types.ts';
+import { n, script, seenTimes, type Script } from './types.ts';
 
 /** XINFO STREAM (summary and FULL) and COPY of a stream with its consumer groups. */
 export const streamInfoScripts: Script[] = [
@@ -37,7 +37,7 @@ export const streamInfoScripts: Script[] = [
     ['XGROUP', 'CREATECONSUMER', '{p}x', 'g1', 'alice'],
     ['XDEL', '{p}x', '101-1'],
     ['COPY', '{p}x', '{p}y'],
-    ['XINFO', 'STREAM', '{p}y', 'FULL'],
+    n(seenTimes, 'XINFO', 'STREAM', '{p}y', 'FULL'),
     ['XADD', '{p}x', '103-1', 'd', '1'],
     ['XGROUP', 'DESTROY', '{p}x', 'g2'],
     ['XINFO', 'STREAM', '{p}y'],

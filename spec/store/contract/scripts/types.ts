@@ -62,3 +62,9 @@ export const consumerIdle: Normalizer = (r) =>
 
 /** Random samples: only how many elements came back (and whether it was an array) is compared. */
 export const count: Normalizer = (r) => (Array.isArray(r) ? `${r.length} elements` : r === null ? r : 'one element');
+
+/** XINFO STREAM FULL: a consumer's `seen-time`/`active-time` (Unix ms, from the clock), anywhere in the reply. */
+export const seenTimes: Normalizer = (r) =>
+  Array.isArray(r)
+    ? r.map((v, i) => (r[i - 1] === 'seen-time' || r[i - 1] === 'active-time' ? 'time' : seenTimes(v)))
+    : r;
