@@ -24,7 +24,7 @@ import { localGroupByFold } from '../../operators/localGroupBy.ts';
 import { extractKey } from '../../operators/internal/keys.ts';
 import { isPromiseLike, whileOpen } from '../../operators/internal/options.ts';
 import type { ReaderContext } from '../../readers/types.ts';
-import type { Plan } from './plan.ts';
+import type { Plan } from '../builder/plan.ts';
 import { bindToContext, runInContext, type RuntimeContext } from './runtime.ts';
 import type { Execution, StepStats } from './Execution.ts';
 
