@@ -17,7 +17,7 @@ import type { ReaderContext } from '../readers/types.ts';
 import type { Plan } from './builder/plan.ts';
 import { registerTimeEventVia, type RegisterTimeEvent } from './engine/timeEvents.ts';
 import type { GearsEvent, GearsObserver } from './engine/observer.ts';
-import { whileOpen } from '../operators/internal/options.ts';
+import { whileOpen } from './rx/index.ts';
 import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
 import type { RedisArg, RedisReply } from './store/ShardStore.ts';
 import { readerOf, type ReaderName } from '../readers/index.ts';

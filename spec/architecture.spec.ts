@@ -16,6 +16,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const LAYERS: Record<string, number> = {
   'lib/errors.ts': 0,
   'lib/logger.ts': 0,
+  'lib/rx': 0,
   'lib/store': 1,
   'lib/cluster': 2,
   readers: 3,
