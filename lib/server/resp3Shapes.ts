@@ -72,7 +72,9 @@ export function resp3Shape(upper: string, args: readonly string[], reply: Reply)
     // XREAD / XREADGROUP: `[[key, entries], …]` as a map of key → entries.
     if (upper === 'XREAD' || upper === 'XREADGROUP') {
       return new MapReply(
-        items.map((item) => (Array.isArray(item) && item.length === 2 ? [item[0]!, item[1]!] : [item, null]) as const),
+        items.map((item): readonly [Reply, Reply] =>
+          Array.isArray(item) && item.length === 2 ? [item[0] as Reply, item[1] as Reply] : [item, null],
+        ),
       );
     }
     if (upper === 'XINFO') {

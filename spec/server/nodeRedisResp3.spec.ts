@@ -73,7 +73,7 @@ describe.each(BACKENDS)('node-redis 5 with RESP: 3 against rxgears serve on $nam
       .zPopMin(`${p}:z`)
       .exec();
     expect(hash).toEqual({ name: 'Rick' });
-    expect([...(members as Iterable<string>)]).toEqual(['a']);
+    expect([...(members as unknown as Iterable<string>)]).toEqual(['a']);
     expect(score).toBe(2);
     expect(popped).toEqual({ value: 'm', score: 1.5 });
   });
