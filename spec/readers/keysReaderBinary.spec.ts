@@ -56,10 +56,11 @@ describe.each(allBackends())('KeysReader over binary key names on $name', (backe
         fc.uint8Array({ maxLength: 40 }),
         async (names, raw) => {
           const runPrefix = `${prefix}r${run++}:`;
-          const keys = names.map((name) => Buffer.concat([Buffer.from(runPrefix), name]));
+          const keys = names.map((name) => Buffer.concat([Buffer.from(`${runPrefix}s:`), name]));
+          const hashKey = Buffer.concat([Buffer.from(`${runPrefix}h:`), Buffer.from([0xff])]);
           const value = Buffer.from(raw);
           for (const key of keys) await write('SET', key, value);
-          await write('HSET', Buffer.concat([Buffer.from(runPrefix), Buffer.from([0xff]), Buffer.from('h')]), value, value);
+          await write('HSET', hashKey, value, value);
           const { results, errors } = await gears
             .GB('KeysReader')
             .map((r) => ({ key: r.key, type: r.type, value: r.value }))
@@ -69,7 +70,7 @@ describe.each(allBackends())('KeysReader over binary key names on $name', (backe
           expect(hex(strings.map((r) => toBytes(r.key)))).toEqual(hex(keys));
           for (const r of strings) expect(toBytes(String(r.value))).toEqual(value);
           const hash = results.find((r) => r.type === 'hash')!;
-          expect(toBytes(hash.key)).toEqual(Buffer.concat([Buffer.from(runPrefix), Buffer.from([0xff, 0x68])]));
+          expect(toBytes(hash.key)).toEqual(hashKey);
           const fields = hash.value as Record<string, string>;
           expect(Object.entries(fields).map(([f, v]) => [toBytes(f), toBytes(v)])).toEqual([[value, value]]);
           // A write with the record's key string reaches the key the reader read.
