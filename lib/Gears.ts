@@ -12,12 +12,12 @@ import type { Execution, ExecutionInfo, RunResult } from './engine/Execution.ts'
 import { ExecutionRegistry, type ExecutionSummary } from './engine/ExecutionRegistry.ts';
 import { Registrations, type RegistrationHost, type RegistrationPlacement } from './engine/registrations.ts';
 import type { RegistrationInfo } from './engine/Registration.ts';
-import type { RegisterOptions } from './engine/registerOptions.ts';
+import type { RegisterOptions } from './builder/registerOptions.ts';
 import type { ReaderContext } from '../readers/types.ts';
-import type { Plan } from './engine/plan.ts';
+import type { Plan } from './builder/plan.ts';
 import { registerTimeEventVia, type RegisterTimeEvent } from './engine/timeEvents.ts';
 import type { GearsEvent, GearsObserver } from './engine/observer.ts';
-import { whileOpen } from '../operators/internal/options.ts';
+import { whileOpen } from './rx/index.ts';
 import { runInContext, trackEngine, type RuntimeContext, type RuntimeEngine } from './engine/runtime.ts';
 import type { RedisArg, RedisReply } from './store/ShardStore.ts';
 import { readerOf, type ReaderName } from '../readers/index.ts';

@@ -21,7 +21,7 @@ export { stderrLogger, silentLogger, type Logger, type LogFields, type LogMethod
 export { GearsBuilder } from './builder/GearsBuilder.ts';
 export type { RunOptions, ReaderTypes, ReaderRecord, ReaderArg, ReaderOptions } from './builder/readerTypes.ts';
 export type { Step, StepKind } from './builder/steps.ts';
-export type { Plan } from './engine/plan.ts';
+export type { Plan } from './builder/plan.ts';
 export {
   Execution,
   type ExecutionStatus,

@@ -46,19 +46,27 @@ export function localGroupByFold<T, A>(
 ): () => Fold {
   const zero = options.zero;
   return () => {
-    const groups = new Map<string, A | undefined>();
+    // Each key's accumulator in a slot of its own: a record costs one Map lookup (a set only for a new key).
+    const groups = new Map<string, { value: A | undefined }>();
+    const store = (key: string, value: A): void => {
+      const slot = groups.get(key);
+      if (slot) slot.value = value;
+      else groups.set(key, { value });
+    };
     return {
       step: (record) => {
         const key = extractKey(extractor, record as T);
-        let accumulator = groups.get(key);
-        if (accumulator === undefined && zero && !groups.has(key)) accumulator = zero();
+        const slot = groups.get(key);
+        // A key enters the table with the reducer's first result: when it throws, the key is not there.
+        const accumulator = slot !== undefined ? slot.value : zero ? zero() : undefined;
         const result = reducer(key, accumulator, record as T);
-        if (isPromiseLike(result)) return Promise.resolve(result).then((value) => void groups.set(key, value));
-        groups.set(key, result);
+        if (isPromiseLike(result)) return Promise.resolve(result).then((value) => store(key, value));
+        if (slot !== undefined) slot.value = result;
+        else groups.set(key, { value: result });
         return undefined;
       },
       finish: (emit) => {
-        for (const [key, value] of groups) emit({ key, value: value as A });
+        for (const [key, slot] of groups) emit({ key, value: slot.value as A });
       },
     };
   };

@@ -1,12 +1,11 @@
 import type { Observable, OperatorFunction, UnaryFunction } from 'rxjs';
 import { GearsBuildError, GearsError } from '../errors.ts';
 import type { Step } from './steps.ts';
-import type { Plan } from '../engine/plan.ts';
-import { describePlan } from '../engine/plan.ts';
-import type { RunResult } from '../engine/Execution.ts';
+import type { Plan, RunResult } from './plan.ts';
+import { describePlan } from './plan.ts';
 import type { ReaderName } from '../../readers/index.ts';
 import type { ReaderArg, ReaderOptions, RunOptions } from './readerTypes.ts';
-import type { RegisterOptions } from '../engine/registerOptions.ts';
+import type { RegisterOptions } from './registerOptions.ts';
 import type { Group } from '../../operators/localGroupBy.ts';
 import type { FlatMapResult } from '../../operators/flatMap.ts';
 import { assertLimitArguments } from '../../operators/limit.ts';

@@ -1,4 +1,4 @@
-import { splitCommandLine } from './commandLine.ts';
+import { splitCommandLine } from '../server/commandLine.ts';
 import { integerFlag, parseCommandArgs, readSource, UsageError } from './args.ts';
 
 export const HELP = `Usage: rxgears load <file|-> [--redis URL | --port P] [--host H]

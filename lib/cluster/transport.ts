@@ -1,4 +1,5 @@
-import { Observable, takeWhile } from 'rxjs';
+import { Observable } from 'rxjs';
+import { whileOpen } from '../rx/index.ts';
 
 /**
  * One shard's part in one exchange: the records a global step (`collect`, `repartition`) of one execution
@@ -69,9 +70,8 @@ export function sender<T>(
       onDone();
       subscriber.complete();
     };
-    // takeWhile, linked to the source, stops even a synchronous one at its next record once the link closes
-    // (operators' `whileOpen`, not imported: cluster sits below operators).
-    return output.pipe(takeWhile(() => !link.closed)).subscribe({
+    // whileOpen, linked to the source, stops even a synchronous one at its next record once the link closes.
+    return output.pipe(whileOpen(link)).subscribe({
       next: (record) => {
         try {
           link.send(route(record), record);

@@ -1,7 +1,9 @@
 import type { Subscription, Observable } from 'rxjs';
 import { formatError } from '../errors.ts';
 import type { Step } from '../builder/steps.ts';
-import type { Plan } from './plan.ts';
+import type { Plan, RunResult } from '../builder/plan.ts';
+
+export type { RunResult } from '../builder/plan.ts';
 
 /** RedisGears' execution statuses; `pending_cluster` is reported while finished shards wait on the others. */
 export type ExecutionStatus =
@@ -13,12 +15,6 @@ export type ExecutionStatus =
   | 'pending_receive'
   | 'pending_run'
   | 'pending_termination';
-
-/** What an action resolves to: the records that reached the initiator and one string per error. */
-export interface RunResult<T> {
-  results: T[];
-  errors: string[];
-}
 
 /** Counters of one step, summed over the shards. */
 export interface StepStats {

@@ -9,7 +9,7 @@ import { Execution, type ExecutionInfo } from './Execution.ts';
 import { IdleWatch } from './IdleWatch.ts';
 import { finishedEvent, type GearsEvent } from './observer.ts';
 import { readerFor, validateRun } from './options.ts';
-import type { Plan } from './plan.ts';
+import type { Plan } from '../builder/plan.ts';
 import type { LaunchSpec } from './registrations.ts';
 import { executionSteps, runPlan } from './runPlan.ts';
 import type { RuntimeContext, RuntimeEngine } from './runtime.ts';

@@ -1,5 +1,5 @@
 import type { Subscription } from 'rxjs';
-import type { Plan } from './plan.ts';
+import type { Plan } from '../builder/plan.ts';
 import type { Execution } from './Execution.ts';
 
 /**

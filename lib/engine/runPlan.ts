@@ -22,9 +22,9 @@ import {
 import { accumulateFold } from '../../operators/accumulate.ts';
 import { localGroupByFold } from '../../operators/localGroupBy.ts';
 import { extractKey } from '../../operators/internal/keys.ts';
-import { isPromiseLike, whileOpen } from '../../operators/internal/options.ts';
+import { isPromiseLike, whileOpen } from '../rx/index.ts';
 import type { ReaderContext } from '../../readers/types.ts';
-import type { Plan } from './plan.ts';
+import type { Plan } from '../builder/plan.ts';
 import { bindToContext, runInContext, type RuntimeContext } from './runtime.ts';
 import type { Execution, StepStats } from './Execution.ts';
 

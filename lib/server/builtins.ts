@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { Gears } from '../Gears.ts';
+import type { ClientState, ServerContext } from './context.ts';
 import { ErrorReply, MapReply, OK, SimpleString, VerbatimString, type Protocol, type Reply } from './replies.ts';
 import { wrongArity } from './rgCommands.ts';
 import { clusterCommand } from './clusterCommand.ts';
@@ -8,30 +8,6 @@ import { clusterCommand } from './clusterCommand.ts';
 // The package's own package.json by name (a self-reference through its `exports`), so it resolves the same from
 // lib/server (the source) and from dist/lib/server (the compiled package).
 const VERSION = (createRequire(import.meta.url)('rxgears/package.json') as { version: string }).version;
-
-/** One client connection's state: kept small on purpose. */
-export interface ClientState {
-  readonly id: number;
-  readonly address: string;
-  /** The server address this client connected to (what CLUSTER SLOTS tells it). */
-  readonly localHost: string;
-  protocol: Protocol;
-  authenticated: boolean;
-  name: string | null;
-  /** CLIENT UNBLOCK: ends the blocking command the client is parked in (false when none). */
-  unblock?(withError: boolean): boolean;
-}
-
-/** What the built-in commands need from the server. */
-export interface ServerContext {
-  readonly gears: Gears;
-  readonly requirePass: string | undefined;
-  /** The user AUTH must name with the password (`default` unless the backing Redis URL named another). */
-  readonly requireUser: string;
-  readonly port: number;
-  readonly startedAt: number;
-  clients(): Iterable<ClientState>;
-}
 
 /** A reply after which the connection closes (QUIT). */
 export class CloseAfter {

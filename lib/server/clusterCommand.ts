@@ -1,6 +1,6 @@
 import { hashSlot, SLOT_COUNT } from '../cluster/slots.ts';
 import { ErrorReply, MapReply, VerbatimString, type Reply } from './replies.ts';
-import type { ClientState, ServerContext } from './builtins.ts';
+import type { ClientState, ServerContext } from './context.ts';
 
 /**
  * CLUSTER as a single-node cluster that owns every slot: the rxgears server itself, at the address the client

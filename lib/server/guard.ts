@@ -2,7 +2,7 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Gears } from '../Gears.ts';
 import type { Step } from '../builder/steps.ts';
-import type { Plan } from '../engine/plan.ts';
+import type { Plan } from '../builder/plan.ts';
 import { currentContext, type RuntimeContext } from '../engine/runtime.ts';
 import { GearsError, formatError } from '../errors.ts';
 

@@ -12,6 +12,7 @@ import {
   Status,
   nilIsNullArray,
   type OutsideCommands,
+  type QueuedEntry,
   type SessionReply,
 } from '../store/memory/index.ts';
 import { RedisReplyError } from '../errors.ts';
@@ -85,6 +86,7 @@ export async function runOnSession(
 ): Promise<Reply | Buffer> {
   const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/memory/bytes.ts
   const wasQueueing = session.inMulti;
+  const queued = upper === 'EXEC' ? session.queued : undefined;
   const reply = await session.handle(upper, name, args);
   if (upper === 'SELECT' && wasQueueing) {
     // The session does not know SELECT, so the transaction is already marked to abort at EXEC; say why.
@@ -98,6 +100,16 @@ export async function runOnSession(
   }
   // Blocking pops and reads that time out answer a null array, not a null bulk string.
   if (reply === null && nilIsNullArray(upper, args)) return NULL_ARRAY_REPLY;
-  // A blocking pop's reply after HELLO 3 (BZPOPMIN's double score); EXEC's replies are not reshaped yet.
-  return protocol === 3 && upper !== 'EXEC' ? resp3Shape(upper, args, toReply(reply)) : toReply(reply);
+  if (protocol === 2) return toReply(reply);
+  // After HELLO 3: a blocking pop's reply (BZPOPMIN's double score), and each of EXEC's replies in its own shape.
+  if (upper !== 'EXEC') return resp3Shape(upper, args, toReply(reply));
+  return Array.isArray(reply) && queued?.length === reply.length ? execResp3(queued, reply) : toReply(reply);
+}
+
+/** EXEC's replies after HELLO 3, each in the RESP3 shape of the command queued for it, as Redis 7 sends them. */
+function execResp3(queued: readonly QueuedEntry[], replies: readonly SessionReply[]): Reply[] {
+  return replies.map((reply, i) => {
+    const { name, args } = queued[i]!;
+    return resp3Shape(name.toUpperCase(), args.map(String), toReply(reply));
+  });
 }

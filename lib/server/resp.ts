@@ -1,5 +1,5 @@
 import { GearsError } from '../errors.ts';
-import { splitCommandLine } from '../cli/commandLine.ts';
+import { splitCommandLine } from './commandLine.ts';
 
 /** Limits a client request must respect; the defaults are Redis' own. */
 export interface RespLimits {

@@ -24,6 +24,38 @@ function scoredPairs(flat: readonly Reply[]): Reply[] {
   return pairs;
 }
 
+/** `[k1, v1, k2, v2]` as a RESP3 map, each value through `value`. */
+function flatMap(items: readonly Reply[], value: (key: Reply, item: Reply) => Reply = (_, item) => item): MapReply {
+  const entries: (readonly [Reply, Reply])[] = [];
+  for (let i = 0; i + 1 < items.length; i += 2) entries.push([items[i]!, value(items[i]!, items[i + 1]!)]);
+  return new MapReply(entries);
+}
+
+/** `[f1, v1, f2, v2]` as `[[f1, v1], [f2, v2]]` (HRANDFIELD … WITHVALUES). */
+function pairs(flat: readonly Reply[]): Reply[] {
+  const out: Reply[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+/** Each flat `[k1, v1, …]` of an array as a map (XINFO GROUPS / CONSUMERS, the groups of XINFO STREAM FULL). */
+function maps(items: Reply): Reply {
+  return Array.isArray(items) ? (items as readonly Reply[]).map((item) => (Array.isArray(item) ? flatMap(item) : item)) : items;
+}
+
+/** XINFO STREAM's map; with FULL, its groups and their consumers are maps too (their PELs stay arrays). */
+function streamInfo(items: readonly Reply[], full: boolean): MapReply {
+  if (!full) return flatMap(items);
+  return flatMap(items, (key, value) => {
+    if (key !== 'groups' || !Array.isArray(value)) return value;
+    return (value as readonly Reply[]).map((group) =>
+      Array.isArray(group) ? flatMap(group, (k, v) => (k === 'consumers' ? maps(v) : v)) : group,
+    );
+  });
+}
+
+const has = (args: readonly string[], word: string): boolean => args.some((a) => a.toUpperCase() === word);
+
 /**
  * `reply` (the store's answer to `upper args…`) in the shape Redis 7 gives a RESP3 client; other replies as
  * they are.
@@ -34,15 +66,26 @@ function scoredPairs(flat: readonly Reply[]): Reply[] {
 export function resp3Shape(upper: string, args: readonly string[], reply: Reply): Reply {
   if (Array.isArray(reply)) {
     const items = reply as readonly Reply[];
-    if (upper === 'HGETALL') {
-      const entries: (readonly [Reply, Reply])[] = [];
-      for (let i = 0; i + 1 < items.length; i += 2) entries.push([items[i]!, items[i + 1]!]);
-      return new MapReply(entries);
+    if (upper === 'HGETALL') return flatMap(items);
+    if (SETS.has(upper) || (upper === 'SPOP' && args.length > 1)) return new SetReply(items);
+    if (upper === 'HRANDFIELD' && has(args, 'WITHVALUES')) return pairs(items);
+    // XREAD / XREADGROUP: `[[key, entries], …]` as a map of key → entries.
+    if (upper === 'XREAD' || upper === 'XREADGROUP') {
+      return new MapReply(
+        items.map((item): readonly [Reply, Reply] =>
+          Array.isArray(item) && item.length === 2 ? [item[0] as Reply, item[1] as Reply] : [item, null],
+        ),
+      );
     }
-    if (SETS.has(upper)) return new SetReply(items);
+    if (upper === 'XINFO') {
+      const sub = (args[0] ?? '').toUpperCase();
+      if (sub === 'GROUPS' || sub === 'CONSUMERS') return maps(items);
+      if (sub === 'STREAM') return streamInfo(items, has(args, 'FULL'));
+    }
+    if ((upper === 'LCS' && has(args, 'IDX')) || (upper === 'CONFIG' && (args[0] ?? '').toUpperCase() === 'GET'))
+      return flatMap(items);
     if (upper === 'ZMSCORE') return items.map((item) => (item === null ? null : double(item)));
-    if (WITH_SCORES.has(upper) && args.some((a) => a.toUpperCase() === 'WITHSCORES')) return scoredPairs(items);
-    if (upper === 'ZRANDMEMBER' && args.some((a) => a.toUpperCase() === 'WITHSCORES')) return scoredPairs(items);
+    if ((WITH_SCORES.has(upper) || upper === 'ZRANDMEMBER') && has(args, 'WITHSCORES')) return scoredPairs(items);
     // ZPOPMIN/MAX: one [member, score] without a count, pairs with one; BZPOPMIN/MAX: [key, member, score].
     if (upper === 'ZPOPMIN' || upper === 'ZPOPMAX') {
       return args.length > 1 ? scoredPairs(items) : items.length === 2 ? [items[0]!, double(items[1]!)] : reply;
@@ -61,7 +104,7 @@ export function resp3Shape(upper: string, args: readonly string[], reply: Reply)
   if ((upper === 'ZSCORE' || upper === 'ZINCRBY') && (typeof reply === 'string' || typeof reply === 'number'))
     return double(reply);
   // ZADD … INCR answers the new score (a double in RESP3), or nil when NX/XX/GT/LT stopped it.
-  if (upper === 'ZADD' && typeof reply === 'string' && args.some((a) => a.toUpperCase() === 'INCR'))
+  if (upper === 'ZADD' && typeof reply === 'string' && has(args, 'INCR'))
     return double(reply);
   return reply;
 }

@@ -10,7 +10,8 @@ import { compileScript } from './compile.ts';
 import { ScriptGuard, ScriptTimeoutError } from './guard.ts';
 import { guardName } from './instrument.ts';
 import { rollBack, trackingEngine, type Action } from './scriptActions.ts';
-import { baseGlobals, EFFECT_HELPERS, isThenable, quietAtTopLevel, runtimeGlobals } from './scriptGlobals.ts';
+import { isPromiseLike } from '../rx/index.ts';
+import { baseGlobals, EFFECT_HELPERS, quietAtTopLevel, runtimeGlobals } from './scriptGlobals.ts';
 import { EffectLog, ShardCopies, ShardCopy } from './shardCopies.ts';
 
 export { describeError } from './scriptGlobals.ts';
@@ -165,7 +166,7 @@ export async function runScript(gears: Gears, source: string, options: ScriptOpt
     let thrown: { error: unknown } | undefined;
     try {
       const completion = evaluate(script, newContext(globals, filename, guarded), top, timeout);
-      if (isThenable(completion)) await completion;
+      if (isPromiseLike(completion)) await completion;
     } catch (error) {
       thrown = { error };
     }
@@ -222,7 +223,7 @@ function evaluateCopy(script: Script, copy: ShardCopy, setup: CopySetup): void {
   globals.registerTimeEvent = timeEventsOf(globals, options.restoring === true);
   try {
     const completion = evaluate(script, newContext(globals, filename, guarded), copy.top, timeout);
-    if (isThenable(completion)) completion.then(undefined, () => copy.stop());
+    if (isPromiseLike(completion)) completion.then(undefined, () => copy.stop());
   } catch (error) {
     copy.stop();
     if (error instanceof ScriptTimeoutError) throw error;

@@ -1,5 +1,5 @@
 import type { Gears } from '../Gears.ts';
-import type { Plan } from '../engine/plan.ts';
+import type { Plan } from '../builder/plan.ts';
 import type { ScriptGuard } from './guard.ts';
 import type { EffectLog, ShardCopies } from './shardCopies.ts';
 

@@ -11,6 +11,7 @@ import {
 } from '../engine/runtime.ts';
 import { formatError } from '../errors.ts';
 import { types } from 'node:util';
+import { isPromiseLike } from '../rx/index.ts';
 
 /** The helpers whose calls at a script's top level reach Redis: recorded on the primary, replayed on the copies. */
 export const EFFECT_HELPERS = ['execute', 'atomic'] as const;
@@ -25,21 +26,13 @@ export function describeError(error: unknown): string {
   return formatError(error);
 }
 
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
 /** A timer callback that cannot take the process down: a throw or rejection is logged, as Redis logs script errors. */
 function guarded(callback: unknown, log: Console): (...args: unknown[]) => void {
   if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be of type function');
   return (...args) => {
     try {
       const result: unknown = (callback as (...a: unknown[]) => unknown)(...args);
-      if (isThenable(result)) result.then(undefined, (error: unknown) => log.error(describeError(error)));
+      if (isPromiseLike(result)) result.then(undefined, (error: unknown) => log.error(describeError(error)));
     } catch (error) {
       log.error(describeError(error));
     }

@@ -3,7 +3,7 @@ import type { Gears, GBFunction } from '../Gears.ts';
 import { GearsBuilder, type PlanRunner } from '../builder/GearsBuilder.ts';
 import type { Step } from '../builder/steps.ts';
 import type { Shard } from '../cluster/topology.ts';
-import type { Plan } from '../engine/plan.ts';
+import type { Plan } from '../builder/plan.ts';
 import { currentContext, type RuntimeContext } from '../engine/runtime.ts';
 
 /** What a script's top level does that reaches the engine: a builder action, or a runtime call (`execute`, `atomic`). */

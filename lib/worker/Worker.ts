@@ -5,7 +5,7 @@ import { isLaterPiece, splitTopology } from '../cluster/pieces.ts';
 import type { Shard, Topology } from '../cluster/topology.ts';
 import { controlShard, shardTasks } from '../cluster/leases/tick.ts';
 import type { Execution, RunResult } from '../engine/Execution.ts';
-import type { Plan } from '../engine/plan.ts';
+import type { Plan } from '../builder/plan.ts';
 import { formatError, GearsError } from '../errors.ts';
 import type { Gears } from '../Gears.ts';
 import type { ShardStore } from '../store/ShardStore.ts';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { GearsBuilder } from '../builder/GearsBuilder.ts';
 import type { Step } from '../builder/steps.ts';
 import { GearsError } from '../errors.ts';
-import { describePlan, type Plan } from '../engine/plan.ts';
+import { describePlan, type Plan } from '../builder/plan.ts';
 import type { GBFunction } from '../Gears.ts';
 
 /** Builds one named gear from an engine's `GB`. */

@@ -1,7 +1,7 @@
 import type { Shard } from '../cluster/topology.ts';
 import type { RegistrationInfo } from '../engine/Registration.ts';
-import type { RegisterOptions } from '../engine/registerOptions.ts';
-import type { Plan } from '../engine/plan.ts';
+import type { RegisterOptions } from '../builder/registerOptions.ts';
+import type { Plan } from '../builder/plan.ts';
 import { runInContext } from '../engine/runtime.ts';
 import { formatError, GearsError } from '../errors.ts';
 import type { Gears } from '../Gears.ts';

@@ -5,7 +5,7 @@ import { slotTable, type Topology } from '../cluster/topology.ts';
 import type { ShardTransport } from '../cluster/transport.ts';
 import { readerFor } from '../engine/options.ts';
 import { Execution } from '../engine/Execution.ts';
-import type { Plan } from '../engine/plan.ts';
+import type { Plan } from '../builder/plan.ts';
 import { executionSteps, runPlan } from '../engine/runPlan.ts';
 import type { RuntimeEngine } from '../engine/runtime.ts';
 

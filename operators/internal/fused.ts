@@ -1,5 +1,5 @@
-import { Observable, type OperatorFunction } from 'rxjs';
-import { DEFAULT_STEP_CONCURRENCY, isPromiseLike, whileOpen, type StepOptions } from './options.ts';
+import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
+import { DEFAULT_STEP_CONCURRENCY, isPromiseLike, type StepOptions } from './options.ts';
 import type { Fold } from './ordered.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- a chain of steps changes the record type at every link. */
@@ -86,8 +86,40 @@ class RecordLink implements Sink {
   push(record: unknown): void {
     this.stat.recordsIn++;
     if (this.chain.out.closed) return;
-    if (this.pending >= this.chain.concurrency || this.waiting.length > 0) this.waiting.push(record);
-    else this.start(record);
+    if (this.queue.length > 0 || this.waiting.length > 0) {
+      if (this.pending >= this.chain.concurrency || this.waiting.length > 0) this.waiting.push(record);
+      else this.start(record);
+      return;
+    }
+    // Nothing held (the usual case with synchronous callbacks): what `start` and `emit` do, inline.
+    let result: unknown;
+    try {
+      result = this.fn(record);
+    } catch (error) {
+      this.chain.fail(error);
+      return;
+    }
+    switch (isPromiseLike(result) ? -1 : this.kind) {
+      case MAP:
+        this.stat.recordsOut++;
+        this.next.push(result);
+        return;
+      case FILTER:
+        if (result) {
+          this.stat.recordsOut++;
+          this.next.push(record);
+        }
+        return;
+      case FOR_EACH:
+        this.stat.recordsOut++;
+        this.next.push(record);
+        return;
+      case FLAT_MAP:
+        this.emit(record, result);
+        return;
+      default:
+        this.wait(record, result as PromiseLike<unknown>);
+    }
   }
 
   complete(): void {
@@ -108,6 +140,11 @@ class RecordLink implements Sink {
       else this.queue.push({ record, done: true, failed: false, value: result });
       return;
     }
+    this.wait(record, result);
+  }
+
+  /** Holds `record` in input order until its callback's Promise settles. */
+  private wait(record: unknown, result: PromiseLike<unknown>): void {
     const entry = { record, done: false, failed: false, value: undefined as unknown };
     this.queue.push(entry);
     this.pending++;
@@ -352,13 +389,41 @@ class OutSink implements Sink {
  */
 export function fusedSteps<T, R>(links: readonly FusedLink[], options: FusedOptions = {}): OperatorFunction<T, R> {
   return (source) =>
-    new Observable<R>((out) => {
-      const input = new FusedInput(links, options, out as FusedOut);
-      const subscription = source.pipe(whileOpen(out)).subscribe({
-        next: (record) => input.next(record),
-        error: (error: unknown) => input.error(error),
-        complete: () => input.complete(),
-      });
-      return () => subscription.unsubscribe();
-    });
+    new Observable<R>((out) => source.subscribe(new FusedSubscriber(new FusedInput(links, options, out as FusedOut), out)));
+}
+
+/**
+ * The chain's subscription to its source: one subscriber that hands the source's calls to the chain's input,
+ * where `source.pipe(whileOpen(out)).subscribe({ next, error, complete })` took three layers per record (a
+ * `takeWhile`, a safe subscriber and its observer). As `whileOpen`, it ends the source at the first record
+ * after `out` closed (a synchronous source would otherwise run on to its end), completing the input then.
+ */
+class FusedSubscriber extends Subscriber<unknown> {
+  constructor(
+    private readonly input: FusedInput,
+    private readonly out: { readonly closed: boolean },
+  ) {
+    super();
+  }
+
+  protected override _next(record: unknown): void {
+    if (this.out.closed) this.complete();
+    else this.input.next(record);
+  }
+
+  protected override _error(error: unknown): void {
+    try {
+      this.input.error(error);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected override _complete(): void {
+    try {
+      this.input.complete();
+    } finally {
+      this.unsubscribe();
+    }
+  }
 }

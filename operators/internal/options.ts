@@ -1,5 +1,3 @@
-import { takeWhile, type MonoTypeOperatorFunction } from 'rxjs';
-
 /**
  * How an rxgears operator treats its callback. The engine passes `onError` so a throwing callback drops its
  * record and is reported instead of failing the run; used on its own in an RxJS pipeline, an operator without
@@ -14,20 +12,5 @@ export interface StepOptions {
 
 export const DEFAULT_STEP_CONCURRENCY = 64;
 
-export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-/**
- * Completes the source as soon as `subscriber` is closed. An operator built as `new Observable(s =>
- * source.subscribe({...}))` only gets its teardown back once `subscribe` returns, so a synchronous source
- * (a generator, `of(…)`) would otherwise run to its end after the consumer unsubscribed; `takeWhile` is
- * linked to the source, and stops it at the next record.
- */
-export function whileOpen<T>(subscriber: { readonly closed: boolean }): MonoTypeOperatorFunction<T> {
-  return takeWhile(() => !subscriber.closed);
-}
+// The helpers operators share with the engine and the cluster layer live in lib/rx.
+export { isPromiseLike, whileOpen } from '../../lib/rx/index.ts';

@@ -59,6 +59,45 @@ describe('localGroupBy (marbles)', () => {
     expect(errors).toEqual([error]);
   });
 
+  it('leaves a key out until its reducer succeeds once, starting it from a fresh zero', async () => {
+    const errors: unknown[] = [];
+    const zeros: number[] = [];
+    const grouped = await groups(
+      ['a:1', 'b:boom', 'b:2', 'c:boom'],
+      (r: string) => r.split(':')[0],
+      (_key: string, total: number[] | undefined, r: string) => {
+        const part = r.split(':')[1]!;
+        if (part === 'boom') throw new Error(`bad ${r}`);
+        return [...total!, Number(part)];
+      },
+      {
+        zero: () => {
+          zeros.push(zeros.length);
+          return [];
+        },
+        onError: (e) => errors.push(e),
+      },
+    );
+    expect(grouped).toEqual([
+      { key: 'a', value: [1] },
+      { key: 'b', value: [2] },
+    ]);
+    expect(errors.map(String)).toEqual(['Error: bad b:boom', 'Error: bad c:boom']);
+    expect(zeros).toEqual([0, 1, 2, 3]);
+  });
+
+  it("keeps an async reducer's value for the next record of its key", async () => {
+    const grouped = await groups(
+      ['x', 'y', 'x', 'x'],
+      (r: string) => r,
+      async (_k: string, n: number | undefined) => (n ?? 0) + 1,
+    );
+    expect(grouped).toEqual([
+      { key: 'x', value: 3 },
+      { key: 'y', value: 1 },
+    ]);
+  });
+
   it('keeps separate accumulators for every subscription', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const grouped = cold('-a-a|', { a: 'k' }).pipe(localGroupBy((r: string) => r, count));

@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connect, type Gears } from '../../lib/index.ts';
-import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { useEmbeddedServer } from './helpers.ts';
 
 /**
  * Named deployments (RedisGears' sessions) on the embedded store: RG.JSEXECUTE … ID / UPGRADE, RG.UNREGISTER
@@ -15,25 +14,12 @@ const greeter = (label: string, trigger = 'greet'): string =>
 type Session = [string, string, string, string | null, string, string | null, string, string[]];
 
 describe('deployments through the server', () => {
-  let gears: Gears;
-  let server: RxgearsServer;
-  let redis: Redis;
-  const call = (...args: string[]): Promise<unknown> => redis.call(args[0]!, ...args.slice(1));
+  const env = useEmbeddedServer();
+  const call = env.call;
   const sessions = async (): Promise<Session[]> => (await call('RG.JSDUMPSESSIONS')) as Session[];
   const session = async (id: string): Promise<Session | undefined> => (await sessions()).find((s) => s[1] === id);
   const registrationIds = async (): Promise<string[]> =>
     ((await call('RG.DUMPREGISTRATIONS')) as string[][]).map((r) => r[1]!);
-
-  beforeAll(async () => {
-    gears = await connect({ shards: 3 });
-    server = await createServer(gears, { port: 0 });
-    redis = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
-  });
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.close();
-    await gears?.close();
-  });
 
   it('ID names a deployment; the same ID again without UPGRADE is refused and changes nothing', async () => {
     expect(await call('RG.JSEXECUTE', greeter('hello'), 'ID', 'greeting', 'DESCRIPTION', 'says hello')).toBe('OK');
@@ -86,7 +72,7 @@ describe('deployments through the server', () => {
       expect(line?.[5]).toBeNull();
     }
     // Nothing of the failed scripts stayed registered.
-    const triggers = (gears.dumpRegistrations() as { args: { trigger?: string } }[]).map((r) => r.args.trigger);
+    const triggers = (env.gears.dumpRegistrations() as { args: { trigger?: string } }[]).map((r) => r.args.trigger);
     expect(triggers.filter((t) => t === 'greet')).toHaveLength(1);
   });
 
@@ -153,7 +139,7 @@ describe('deployments through the server', () => {
 await new Promise((resolve) => setTimeout(resolve, 300));
 ${counter('new')}`;
     const upgrade = call('RG.JSEXECUTE', slow, 'ID', 'swap', 'UPGRADE');
-    const other = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+    const other = new Redis({ port: env.server.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
     try {
       // Reads are not held back: poll (bounded) until the upgrade is under way.
       await vi.waitFor(async () => expect(await other.get('swap:started')).toBe('1'), {

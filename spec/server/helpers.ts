@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
 import { frameEnd, requestFrame } from '../../lib/store/redis/frames.ts';
 import { Redis } from 'ioredis';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
 
@@ -62,6 +62,47 @@ export function sendRaw(port: number, chunks: readonly (string | Buffer)[]): Pro
       socket.end();
     });
   });
+}
+
+/** What {@link useEmbeddedServer} gives the tests of a `describe`: live once its `beforeAll` has run. */
+export interface EmbeddedServer {
+  readonly gears: Gears;
+  readonly server: RxgearsServer;
+  readonly redis: Redis;
+  /** `redis.call(name, …args)`. */
+  call(...args: string[]): Promise<unknown>;
+}
+
+/**
+ * A server on `shards` embedded shards and one ioredis client, started before the calling `describe`'s tests and
+ * closed after them.
+ */
+export function useEmbeddedServer(shards = 3): EmbeddedServer {
+  let gears: Gears | undefined;
+  let server: RxgearsServer | undefined;
+  let redis: Redis | undefined;
+  beforeAll(async () => {
+    gears = await connect({ shards });
+    server = await createServer(gears, { port: 0 });
+    redis = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  });
+  afterAll(async () => {
+    await redis?.quit();
+    await server?.close();
+    await gears?.close();
+  });
+  return {
+    get gears() {
+      return gears!;
+    },
+    get server() {
+      return server!;
+    },
+    get redis() {
+      return redis!;
+    },
+    call: (...args) => redis!.call(args[0]!, ...args.slice(1)),
+  };
 }
 
 /**

@@ -51,4 +51,30 @@ describe.each(BACKENDS)('node-redis 5 with RESP: 3 against rxgears serve on $nam
     ]);
     expect(await client.sendCommand(['RG.JSEXECUTE', "GB('ShardsIDReader').count().run()"])).toEqual([[1], []]);
   });
+
+  it('gets each reply of a transaction in its RESP3 shape: multi().hGetAll().sMembers().zScore().exec()', async () => {
+    gears = await make();
+    server = await createServer(gears, { port: 0 });
+    client = createClient({ url: `redis://127.0.0.1:${server.port}`, RESP: 3 });
+    client.on('error', () => undefined);
+    await client.connect();
+    const p = `resp3tx:{${randomBytes(4).toString('hex')}}`;
+    await client.hSet(`${p}:h`, { name: 'Rick' });
+    await client.sAdd(`${p}:s`, ['a']);
+    await client.zAdd(`${p}:z`, [
+      { score: 1.5, value: 'm' },
+      { score: 2, value: 'n' },
+    ]);
+    const [hash, members, score, popped] = await client
+      .multi()
+      .hGetAll(`${p}:h`)
+      .sMembers(`${p}:s`)
+      .zScore(`${p}:z`, 'n')
+      .zPopMin(`${p}:z`)
+      .exec();
+    expect(hash).toEqual({ name: 'Rick' });
+    expect([...(members as unknown as Iterable<string>)]).toEqual(['a']);
+    expect(score).toBe(2);
+    expect(popped).toEqual({ value: 'm', score: 1.5 });
+  });
 });

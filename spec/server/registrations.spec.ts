@@ -3,28 +3,15 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
 import { deleteKeys, uniquePrefix } from '../support/backends.ts';
-import { redisCli } from './helpers.ts';
+import { redisCli, useEmbeddedServer } from './helpers.ts';
 
 /**
  * Registrations through the server: RG.JSEXECUTE of a script that registers, RG.DUMPREGISTRATIONS,
  * RG.TRIGGER, RG.UNREGISTER, and the proxy holding a write's reply for its sync gears and hooks.
  */
 describe('registrations through the server', () => {
-  let gears: Gears;
-  let server: RxgearsServer;
-  let redis: Redis;
-  const call = (...args: string[]): Promise<unknown> => redis.call(args[0]!, ...args.slice(1));
-
-  beforeAll(async () => {
-    gears = await connect({ shards: 3 });
-    server = await createServer(gears, { port: 0 });
-    redis = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
-  });
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.close();
-    await gears?.close();
-  });
+  const env = useEmbeddedServer();
+  const call = env.call;
 
   it('a script that registers answers OK; the registration fires on events and is listed, then unregistered', async () => {
     const script = `GB().map(r => r.key).forEach(key => execute('INCR', 'seen:' + key)).register('watched:*', { eventTypes: ['set'] })`;
@@ -34,8 +21,8 @@ describe('registrations through the server', () => {
     expect(mine?.slice(0, 4)).toEqual(['id', expect.any(String), 'reader', 'KeysReader']);
     expect(mine?.[6]).toBe('RegistrationData');
     expect(mine?.[7]).toEqual(expect.arrayContaining(['numTriggered', 'mode', 'args']));
-    await redis.set('watched:1', 'x');
-    await vi.waitFor(async () => expect(await redis.get('seen:watched:1')).toBe('1'), { timeout: 10_000 });
+    await env.redis.set('watched:1', 'x');
+    await vi.waitFor(async () => expect(await env.redis.get('seen:watched:1')).toBe('1'), { timeout: 10_000 });
     expect(await call('RG.UNREGISTER', mine![1] as string)).toBe('OK');
     expect(((await call('RG.DUMPREGISTRATIONS')) as unknown[][]).some((r) => r[1] === mine![1])).toBe(false);
   });

@@ -1,7 +1,5 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Gears } from '../../lib/index.ts';
-import { createServer, type RxgearsServer } from '../../lib/server/Server.ts';
+import { describe, expect, it } from 'vitest';
+import { useEmbeddedServer } from './helpers.ts';
 
 /** A gear that holds every shard's record until `gate` is set: a running execution we control. */
 const gated = (gate: string): string =>
@@ -11,21 +9,8 @@ const gated = (gate: string): string =>
    }).run()`;
 
 describe('RG commands over the engine facade', () => {
-  let gears: Gears;
-  let server: RxgearsServer;
-  let redis: Redis;
-  const call = (...args: string[]): Promise<unknown> => redis.call(args[0]!, ...args.slice(1));
-
-  beforeAll(async () => {
-    gears = await connect({ shards: 3 });
-    server = await createServer(gears, { port: 0 });
-    redis = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
-  });
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.close();
-    await gears?.close();
-  });
+  const env = useEmbeddedServer();
+  const call = env.call;
 
   it('UNBLOCKING, RG.GETRESULTS, RG.GETRESULTSBLOCKING, RG.DROPEXECUTION and RG.DUMPEXECUTIONS, with RedisGears’ errors', async () => {
     const id = (await call('RG.JSEXECUTE', gated('gate:1'), 'UNBLOCKING')) as string;
@@ -36,9 +21,9 @@ describe('RG commands over the engine facade', () => {
     );
     expect(await call('RG.DUMPEXECUTIONS')).toContainEqual(['executionId', id, 'status', 'running', 'registered', 0]);
     const blocking = call('RG.GETRESULTSBLOCKING', id);
-    await gears.execute('SET', 'gate:1', '1'); // not through `redis`: its connection waits on GETRESULTSBLOCKING, as in Redis
+    await env.gears.execute('SET', 'gate:1', '1'); // not through `redis`: its connection waits on GETRESULTSBLOCKING, as in Redis
     const [results, errors] = (await blocking) as [string[], string[]];
-    expect([...results].sort()).toEqual(gears.shards.map((s) => s.id).sort());
+    expect([...results].sort()).toEqual(env.gears.shards.map((s) => s.id).sort());
     expect(errors).toEqual([]);
     expect(await call('RG.GETRESULTS', id)).toEqual([results, []]);
     expect(await call('RG.DUMPEXECUTIONS')).toContainEqual(['executionId', id, 'status', 'done', 'registered', 0]);
@@ -50,7 +35,7 @@ describe('RG commands over the engine facade', () => {
     const id = (await call('RG.JSEXECUTE', gated('gate:2'), 'UNBLOCKING')) as string;
     expect(await call('RG.ABORTEXECUTION', id)).toBe('OK');
     expect(await call('RG.DUMPEXECUTIONS')).toContainEqual(['executionId', id, 'status', 'aborted', 'registered', 0]);
-    await gears.execute('SET', 'gate:2', '1'); // let the waiting callbacks end
+    await env.gears.execute('SET', 'gate:2', '1'); // let the waiting callbacks end
     expect(await call('RG.DROPEXECUTION', id)).toBe('OK');
   });
 
@@ -78,11 +63,11 @@ describe('RG commands over the engine facade', () => {
   it('RG.INFOCLUSTER lists the shards and their slots; RG.REFRESHCLUSTER answers OK', async () => {
     const [myId, id, runId, , shards] = (await call('RG.INFOCLUSTER')) as [string, string, string, string, unknown[][]];
     expect([myId, runId]).toEqual(['MyId', 'MyRunId']);
-    expect(id).toBe(gears.shards[0]!.id);
+    expect(id).toBe(env.gears.shards[0]!.id);
     expect(shards.map((s) => s.slice(0, 6))).toEqual([
-      ['id', gears.shards[0]!.id, 'minHslot', 0, 'maxHslot', 5460],
-      ['id', gears.shards[1]!.id, 'minHslot', 5461, 'maxHslot', 10922],
-      ['id', gears.shards[2]!.id, 'minHslot', 10923, 'maxHslot', 16383],
+      ['id', env.gears.shards[0]!.id, 'minHslot', 0, 'maxHslot', 5460],
+      ['id', env.gears.shards[1]!.id, 'minHslot', 5461, 'maxHslot', 10922],
+      ['id', env.gears.shards[2]!.id, 'minHslot', 10923, 'maxHslot', 16383],
     ]);
     expect(await call('RG.REFRESHCLUSTER')).toBe('OK');
   });
@@ -99,6 +84,6 @@ GB('ShardsIDReader').map(() => hashtag() + ':' + threshold).run()`;
     expect(results).toHaveLength(3);
     expect(new Set(results).size).toBe(3);
     for (const result of results) expect(result).toMatch(/^[0-9a-z]+:7$/);
-    expect(await redis.get('helpers:n')).toBe('1');
+    expect(await env.redis.get('helpers:n')).toBe('1');
   });
 });

@@ -2,7 +2,16 @@
  * A stream consumer group: last delivered id, the 7.0 `entries_read` counter, the group's pending entries list
  * (PEL) and its consumers, each with its own PEL sharing the same pending-entry objects (as Redis' NACKs).
  */
-import { compareIds, type Stream, type StreamId } from './Stream.ts';
+import { compareIds, type StreamId } from './idValues.ts';
+
+/** The counters of a stream that its groups' bookkeeping reads (Stream.ts's `Stream` has them). */
+interface StreamCounters {
+  readonly length: number;
+  readonly firstId: StreamId;
+  readonly lastId: StreamId;
+  readonly maxDeletedId: StreamId;
+  readonly entriesAdded: number;
+}
 
 /** Redis' `SCG_INVALID_ENTRIES_READ`. */
 export const INVALID_ENTRIES_READ = -1;
@@ -99,7 +108,7 @@ export class ConsumerGroup {
 }
 
 /** `streamRangeHasTombstones`: may an entry between `start` and `end` (default: the end) have been deleted? */
-export function rangeHasTombstones(s: Stream, start: StreamId, end?: StreamId): boolean {
+export function rangeHasTombstones(s: StreamCounters, start: StreamId, end?: StreamId): boolean {
   const maxDeleted = s.maxDeletedId;
   if (s.length === 0 || (maxDeleted.ms === 0 && maxDeleted.seq === 0)) return false;
   if (compareIds(s.firstId, maxDeleted) > 0) return false;
@@ -107,7 +116,7 @@ export function rangeHasTombstones(s: Stream, start: StreamId, end?: StreamId): 
 }
 
 /** `streamEstimateDistanceFromFirstEverEntry`: the logical read counter of `id`, or INVALID_ENTRIES_READ. */
-export function estimateEntriesRead(s: Stream, id: StreamId): number {
+export function estimateEntriesRead(s: StreamCounters, id: StreamId): number {
   if (s.entriesAdded === 0) return 0;
   if (s.length === 0 && compareIds(id, s.lastId) < 1) return s.entriesAdded;
   const cmpLast = compareIds(id, s.lastId);
@@ -123,7 +132,7 @@ export function estimateEntriesRead(s: Stream, id: StreamId): number {
 }
 
 /** The group's lag as XINFO GROUPS reports it, or null when fragmentation makes it unknown. */
-export function groupLag(s: Stream, group: ConsumerGroup): number | null {
+export function groupLag(s: StreamCounters, group: ConsumerGroup): number | null {
   if (s.entriesAdded === 0) return 0;
   if (group.entriesRead !== INVALID_ENTRIES_READ && !rangeHasTombstones(s, group.lastId)) {
     return s.entriesAdded - group.entriesRead;

@@ -7,7 +7,7 @@ import { StoreConfig } from './config.ts';
 import { ExpiryHeap } from './ExpiryHeap.ts';
 import { wrongType } from './replies.ts';
 import { ScanTable } from './ScanTable.ts';
-import { typeOf, type Value, type ValueType } from './types.ts';
+import { typeOf, type Value, type ValueType } from './values.ts';
 
 export class Keyspace {
   readonly data = new Map<string, Value>();

@@ -5,11 +5,9 @@
  * are simulated here (entry counts exactly, listpack bytes estimated) to trim the same entries Redis would.
  */
 import type { ConsumerGroup } from './ConsumerGroup.ts';
+import { compareIds, formatId, ZERO_ID, type StreamId } from './idValues.ts';
 
-export interface StreamId {
-  ms: number;
-  seq: number;
-}
+export { compareIds, formatId, formatU64, MAX_ID, U64_MAX, U64_MAX_MINUS_1, ZERO_ID, type StreamId } from './idValues.ts';
 
 /** One radix-tree node as far as trimming sees it. */
 interface StreamNode {
@@ -36,28 +34,6 @@ export const NODE_MAX_ENTRIES = 100;
 export const NODE_MAX_BYTES = 4096;
 /** Redis' `STREAM_LISTPACK_MAX_SIZE`: a node never grows beyond 1 GB, whatever `stream-node-max-bytes` says. */
 const NODE_LISTPACK_MAX = 1 << 30;
-
-export function compareIds(a: StreamId, b: StreamId): number {
-  return a.ms !== b.ms ? (a.ms < b.ms ? -1 : 1) : a.seq !== b.seq ? (a.seq < b.seq ? -1 : 1) : 0;
-}
-
-/**
- * 2^64-1, the largest id part (the `+` id), and 2^64-2 (what an exclusive `(+` range end becomes), kept as
- * sentinels since numbers are exact only up to 2^53.
- */
-export const U64_MAX = Infinity;
-export const U64_MAX_MINUS_1 = Number.MAX_VALUE;
-
-export function formatU64(n: number): string {
-  return n === U64_MAX ? '18446744073709551615' : n === U64_MAX_MINUS_1 ? '18446744073709551614' : String(n);
-}
-
-export function formatId(id: StreamId): string {
-  return `${formatU64(id.ms)}-${formatU64(id.seq)}`;
-}
-
-export const ZERO_ID: StreamId = { ms: 0, seq: 0 };
-export const MAX_ID: StreamId = { ms: U64_MAX, seq: U64_MAX };
 
 export interface TrimSpec {
   strategy: 'maxlen' | 'minid';

@@ -14,16 +14,8 @@ import { syntaxError, unknownSubcommandError } from './replies.ts';
 import type { SortedSet } from './SortedSet.ts';
 import type { Stream } from './Stream.ts';
 import { helpSubcommand } from './streamSetId.ts';
-import {
-  BlockRequest,
-  typeOf,
-  type CommandContext,
-  type CommandDef,
-  type Handler,
-  type Hash,
-  type RSet,
-  type Value,
-} from './types.ts';
+import { BlockRequest, type CommandContext, type CommandDef, type Handler } from './types.ts';
+import { typeOf, type Hash, type RSet, type Value } from './values.ts';
 
 /** Redis' `OBJ_SHARED_REFCOUNT`: what OBJECT REFCOUNT answers for the shared integers 0…9999. */
 const SHARED_REFCOUNT = 2147483647;

@@ -6,11 +6,17 @@
 import { constants } from 'node:buffer';
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
-import { readBytes, stringOf } from './bytes.ts';
+import { bytesOf, stringOf } from './bytes.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg, integerReply, toBigInt64 } from './numbers.ts';
 import { ERR_NOT_INTEGER, syntaxError } from './replies.ts';
 import type { CommandContext, CommandDef } from './types.ts';
+
+/** The string value of `key` as bytes (undefined when missing); WRONGTYPE for another type. */
+function readBytes(ks: Keyspace, key: string): Buffer | undefined {
+  const value = ks.get<string>(key, 'string');
+  return value === undefined ? undefined : bytesOf(value);
+}
 
 /** A JS string holds at most this many characters (V8: 2^29 - 24), so a value cannot grow beyond it. */
 const MAX_STRING_BYTES = constants.MAX_STRING_LENGTH;

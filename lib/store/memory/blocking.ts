@@ -11,7 +11,8 @@ import { formatDouble, toDouble, toInt64 } from './numbers.ts';
 import { readList } from './lists.ts';
 import { ERR_OUT_OF_RANGE_POSITIVE, syntaxError } from './replies.ts';
 import type { ZItem } from './SortedSet.ts';
-import { BlockRequest, typeOf, type CommandContext, type CommandDef } from './types.ts';
+import { BlockRequest, type CommandContext, type CommandDef } from './types.ts';
+import { typeOf } from './values.ts';
 import { readZSet } from './zsets.ts';
 import { moveElement } from './listMoves.ts';
 

@@ -6,7 +6,6 @@
  * byte for byte, and valid UTF-8 costs one validation on the way in and nothing on the way out.
  */
 import { isUtf8 } from 'node:buffer';
-import type { Keyspace } from './Keyspace.ts';
 
 declare global {
   interface String {
@@ -111,10 +110,4 @@ export function bytesOf(value: string): Buffer {
 /** The string value of some bytes (see {@link fromBytes}). */
 export function stringOf(bytes: Buffer): string {
   return fromBytes(bytes);
-}
-
-/** The string value of `key` as bytes (undefined when missing); WRONGTYPE for another type. */
-export function readBytes(ks: Keyspace, key: string): Buffer | undefined {
-  const value = ks.get<string>(key, 'string');
-  return value === undefined ? undefined : bytesOf(value);
 }

@@ -6,7 +6,7 @@ import type { CommandDef } from './types.ts';
 import { adminCommands } from './admin.ts';
 import { bitCommands } from './bits.ts';
 import { blockingCommands } from './blocking.ts';
-import { configCommands } from './config.ts';
+import { configCommands } from './configCommands.ts';
 import { lcsCommands } from './lcs.ts';
 import { sortCommands } from './sort.ts';
 import { keyspaceExtraCommands } from './keyspaceExtra.ts';

@@ -9,7 +9,8 @@ import { byteLength } from './bytes.ts';
 import { intArg, integerReply, isInt64Range, toBigInt64, toInt64 } from './numbers.ts';
 import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, ZERO_LD } from './longDouble.ts';
 import { arityError, ERR_NOT_FLOAT, ERR_OVERFLOW } from './replies.ts';
-import { Hash, type CommandContext, type CommandDef } from './types.ts';
+import { type CommandContext, type CommandDef } from './types.ts';
+import { Hash } from './values.ts';
 
 function readHash(ks: Keyspace, key: string): Hash | undefined {
   return ks.get<Hash>(key, 'hash');

@@ -3,7 +3,7 @@ import type { KeyData } from '../ShardStore.ts';
 import type { Deque } from './Deque.ts';
 import { setMembers } from './sets.ts';
 import type { SortedSet } from './SortedSet.ts';
-import { typeOf, type Hash, type RSet, type Value } from './types.ts';
+import { typeOf, type Hash, type RSet, type Value } from './values.ts';
 
 export function keyData(key: string, value: Value | undefined, readValue: boolean): KeyData {
   if (value === undefined) return { key, type: 'none', value: null };

@@ -6,7 +6,8 @@ import type { Keyspace } from './Keyspace.ts';
 import { intArg } from './numbers.ts';
 import { arityError, ERR_NO_SUCH_KEY, syntaxError } from './replies.ts';
 import { invalidExpireTime, secondsOverflow } from './strings.ts';
-import { typeOf, type CommandContext, type CommandDef } from './types.ts';
+import { type CommandContext, type CommandDef } from './types.ts';
+import { typeOf } from './values.ts';
 
 function del({ ks }: CommandContext, args: string[]): RedisReply {
   let count = 0;

@@ -9,7 +9,8 @@ import { syntaxError } from './replies.ts';
 import { readSet } from './sets.ts';
 import { SortedSet } from './SortedSet.ts';
 import type { Stream } from './Stream.ts';
-import { Hash, RSet, typeOf, type CommandContext, type CommandDef, type Value } from './types.ts';
+import { type CommandContext, type CommandDef } from './types.ts';
+import { Hash, RSet, typeOf, type Value } from './values.ts';
 
 /** A deep copy of a value (a stream with its consumer groups). */
 function duplicate(value: Value): Value {

@@ -5,7 +5,7 @@
  */
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
-import type { Hash } from './types.ts';
+import type { Hash } from './values.ts';
 import { intArg, toInt64 } from './numbers.ts';
 import { ERR_OUT_OF_RANGE_POSITIVE, syntaxError } from './replies.ts';
 import { readSet, setMembers } from './sets.ts';

@@ -4,13 +4,14 @@
  */
 import type { RedisReply } from '../ShardStore.ts';
 import { compileGlob } from './glob.ts';
-import type { Hash } from './types.ts';
+import type { Hash } from './values.ts';
 import { parseCursor, parseScanArgs } from './keys.ts';
 import { formatDouble } from './numbers.ts';
 import { syntaxError } from './replies.ts';
 import { setMembers } from './sets.ts';
 import type { SortedSet } from './SortedSet.ts';
-import type { CommandContext, CommandDef, RSet, ValueType } from './types.ts';
+import type { CommandContext, CommandDef } from './types.ts';
+import type { RSet, ValueType } from './values.ts';
 
 function scanCommand(type: ValueType) {
   return ({ ks }: CommandContext, args: string[]): RedisReply => {

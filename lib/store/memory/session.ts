@@ -108,6 +108,11 @@ export class MemorySession {
     return this.queue !== undefined;
   }
 
+  /** The commands queued since MULTI, in order (undefined outside a transaction). */
+  get queued(): readonly QueuedEntry[] | undefined {
+    return this.queue;
+  }
+
   /** Whether the client is parked in a blocking command. */
   get isBlocked(): boolean {
     return this.blocked !== undefined;

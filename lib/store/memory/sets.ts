@@ -5,7 +5,8 @@
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { toInt64 } from './numbers.ts';
-import { RSet, type CommandContext, type CommandDef } from './types.ts';
+import { type CommandContext, type CommandDef } from './types.ts';
+import { RSet } from './values.ts';
 
 /** Redis' `set-max-intset-entries` default. */
 export const MAX_INTSET_ENTRIES = 512;

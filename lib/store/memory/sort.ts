@@ -11,7 +11,8 @@ import type { Keyspace } from './Keyspace.ts';
 import { intArg, strtodRange } from './numbers.ts';
 import { syntaxError, wrongType } from './replies.ts';
 import type { SortedSet } from './SortedSet.ts';
-import { typeOf, type CommandContext, type CommandDef, type Hash, type RSet } from './types.ts';
+import { type CommandContext, type CommandDef } from './types.ts';
+import { typeOf, type Hash, type RSet } from './values.ts';
 
 /** `lookupKeyByPattern`: the string (or hash field) a pattern names for `element`, null when there is none. */
 function byPattern(ks: Keyspace, pattern: string, element: string): string | null {

@@ -1,33 +1,6 @@
-/**
- * The values the memory store keeps per key and the command table's shapes. A string is kept as a JS string
- * (the common case costs no wrapper); every other type is a small class with a `type` tag.
- */
-import type { KeyType, RedisReply } from '../ShardStore.ts';
-import type { Deque } from './Deque.ts';
+/** The command table's shapes: a handler's context, its blocking request, a command's definition. */
+import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
-import type { SortedSet } from './SortedSet.ts';
-import type { Stream } from './Stream.ts';
-
-export class Hash extends Map<string, string> {
-  readonly type = 'hash';
-}
-
-export class RSet {
-  readonly type = 'set';
-  readonly members = new Set<string>();
-  /**
-   * Whether Redis would still hold this set as an intset (only integers, at most 512 of them): such sets list
-   * their members in ascending numeric order, so SMEMBERS replies the same order as Redis. One-way, as in Redis.
-   */
-  intset = true;
-}
-
-export type Value = string | Hash | Deque | RSet | SortedSet | Stream;
-export type ValueType = Exclude<KeyType, 'none'>;
-
-export function typeOf(value: Value): ValueType {
-  return typeof value === 'string' ? 'string' : value.type;
-}
 
 /**
  * A blocking read that found nothing: the store parks the caller and calls `retry` whenever one of `keys` is

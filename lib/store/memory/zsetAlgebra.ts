@@ -8,7 +8,8 @@ import type { Keyspace } from './Keyspace.ts';
 import { intArg, toDouble, toInt64 } from './numbers.ts';
 import { syntaxError, wrongType } from './replies.ts';
 import { SortedSet } from './SortedSet.ts';
-import { typeOf, type CommandContext, type CommandDef, type RSet } from './types.ts';
+import { type CommandContext, type CommandDef } from './types.ts';
+import { typeOf, type RSet } from './values.ts';
 import { emit } from './zsets.ts';
 
 type Op = 'union' | 'inter' | 'diff';

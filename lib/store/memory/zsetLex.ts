@@ -5,9 +5,8 @@
  */
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
-import type { ZItem } from './SortedSet.ts';
+import type { SortedSet, ZItem } from './SortedSet.ts';
 import type { CommandContext, CommandDef } from './types.ts';
-import { readZSet } from './zsets.ts';
 
 /** A bound: `-` (below everything), `+` (above everything) or a member, inclusive `[` or exclusive `(`. */
 type LexBound = { kind: '-' } | { kind: '+' } | { kind: 'value'; value: string; exclusive: boolean };
@@ -91,14 +90,14 @@ export function lexSelect(items: ZItem[], r: LexRange, rev: boolean, offset: num
 
 function zlexcount({ ks }: CommandContext, args: string[]): RedisReply {
   const range = parseLexRange(args[1]!, args[2]!);
-  const zset = readZSet(ks, args[0]!);
+  const zset = ks.get<SortedSet>(args[0]!, 'zset');
   return zset === undefined ? 0 : lexSelect(zset.toArray(), range, false, 0, -1).length;
 }
 
 function zremrangebylex({ ks }: CommandContext, args: string[]): RedisReply {
   const key = args[0]!;
   const range = parseLexRange(args[1]!, args[2]!);
-  const zset = readZSet(ks, key);
+  const zset = ks.get<SortedSet>(key, 'zset');
   if (zset === undefined) return 0;
   const victims = lexSelect(zset.toArray(), range, false, 0, -1);
   for (const item of victims) zset.delete(item.member);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Keyspace } from '../../../lib/store/memory/Keyspace.ts';
-import { Hash } from '../../../lib/store/memory/types.ts';
+import { Hash } from '../../../lib/store/memory/values.ts';
 
 function keyspace(start = 0): { ks: Keyspace; at: (t: number) => void } {
   let now = start;

@@ -3,7 +3,7 @@ import { Deque } from '../../../lib/store/memory/Deque.ts';
 import { keyData } from '../../../lib/store/memory/keyData.ts';
 import { SortedSet } from '../../../lib/store/memory/SortedSet.ts';
 import { Stream } from '../../../lib/store/memory/Stream.ts';
-import { Hash, RSet } from '../../../lib/store/memory/types.ts';
+import { Hash, RSet } from '../../../lib/store/memory/values.ts';
 
 describe('keyData', () => {
   it('publishes plain copies of each type, zsets ascending by score', () => {

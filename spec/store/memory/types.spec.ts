@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Deque } from '../../../lib/store/memory/Deque.ts';
 import { SortedSet } from '../../../lib/store/memory/SortedSet.ts';
 import { Stream } from '../../../lib/store/memory/Stream.ts';
-import { BlockRequest, Hash, RSet, typeOf } from '../../../lib/store/memory/types.ts';
+import { BlockRequest } from '../../../lib/store/memory/types.ts';
+import { Hash, RSet, typeOf } from '../../../lib/store/memory/values.ts';
 
 describe('stored values', () => {
   it('tell their Redis type', () => {

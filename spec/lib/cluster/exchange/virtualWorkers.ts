@@ -1,7 +1,7 @@
 import { GearsBuilder, type PlanRunner } from '../../../../lib/builder/GearsBuilder.ts';
 import type { ShardTransport } from '../../../../lib/cluster/transport.ts';
 import type { Execution, RunResult } from '../../../../lib/engine/Execution.ts';
-import type { Plan } from '../../../../lib/engine/plan.ts';
+import type { Plan } from '../../../../lib/builder/plan.ts';
 import { runPart } from '../../../../lib/worker/runPart.ts';
 import type { GBFunction, Gears } from '../../../../lib/Gears.ts';
 import type { ReaderName } from '../../../../readers/index.ts';

@@ -1,5 +1,5 @@
-import type { Step } from '../builder/steps.ts';
-import { describeStep, isGlobalStep } from '../builder/steps.ts';
+import type { Step } from './steps.ts';
+import { describeStep, isGlobalStep } from './steps.ts';
 import type { ReaderName } from '../../readers/index.ts';
 
 /** What a builder has recorded: where records come from and the primitive steps they go through. */
@@ -24,6 +24,12 @@ export interface Plan {
 export type PlanOrigin =
   | { kind: 'script'; source: string; index: number; filename?: string; description?: string; script: object }
   | { kind: 'gear'; name: string; fingerprint: string };
+
+/** What an action resolves to: the records that reached the initiator and one string per error. */
+export interface RunResult<T> {
+  results: T[];
+  errors: string[];
+}
 
 /** The plan as text, one step a line: `KeysReader('person:*')`, `map`, `localGroupBy (countBy)`, … */
 export function describePlan(plan: Plan): string {

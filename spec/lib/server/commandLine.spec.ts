@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommandFile, splitCommandLine } from '../../../lib/cli/commandLine.ts';
+import { parseCommandFile, splitCommandLine } from '../../../lib/server/commandLine.ts';
 import { GearsError } from '../../../lib/errors.ts';
 
 describe('splitCommandLine (redis-cli rules)', () => {
