@@ -2,7 +2,6 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import type { RedisOptions } from 'ioredis';
 import type { ShardStore } from '../ShardStore.ts';
-import { RedisStore } from './RedisStore.ts';
 import { errorStartsWith, FrameError, frameEnd, isErrorFrame, requestFrame } from './frames.ts';
 
 /** Where a raw connection goes and how it identifies itself: taken from a shard store's own connection. */
@@ -18,8 +17,13 @@ export interface WireEndpoint {
 
 /** The endpoint of a Redis-backed shard store; undefined for any other store (the embedded one). */
 export function wireEndpointOf(store: ShardStore): WireEndpoint | undefined {
-  if (!(store instanceof RedisStore)) return undefined;
-  const options: Readonly<RedisOptions> = store.connectionOptions;
+  // Not `instanceof RedisStore`: the store's own raw reads use this module, and that import would be a cycle.
+  if (store.kind !== 'redis' || !('connectionOptions' in store)) return undefined;
+  return endpointOfOptions(store.connectionOptions as Readonly<RedisOptions>);
+}
+
+/** Where an ioredis client's options point, with its credentials, database and TLS. */
+export function endpointOfOptions(options: Readonly<RedisOptions>): WireEndpoint {
   return {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 6379,
@@ -169,6 +173,19 @@ export class WireConnection {
     }
     this.callbacks.push(callback);
     this.write(frame);
+  }
+
+  /**
+   * Sends `count` request frames written back to back in `frames` (one buffer, one write); `callback` gets each
+   * of their replies in order, or the error that ended the connection once per request still unanswered.
+   */
+  requestMany(frames: Buffer, count: number, callback: FrameCallback): void {
+    if (this.failure) {
+      callback(this.failure);
+      return;
+    }
+    for (let i = 0; i < count; i++) this.callbacks.push(callback);
+    this.write(frames);
   }
 
   /**
