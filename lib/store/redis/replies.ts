@@ -58,7 +58,7 @@ export function toStoreError(error: unknown, address: string, lastConnectionErro
 }
 
 /** Sets a field so that `__proto__` and friends become own properties instead of touching the prototype. */
-function setField(record: Record<string, string>, field: string, value: string): void {
+export function setField(record: Record<string, string>, field: string, value: string): void {
   if (field in record)
     Object.defineProperty(record, field, { value, configurable: true, enumerable: true, writable: true });
   else record[field] = value;
