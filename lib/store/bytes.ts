@@ -129,3 +129,12 @@ export function wireArgs<A>(args: A[]): (A | Buffer)[] {
   }
   return args;
 }
+
+/**
+ * The store string of `bytes[start, end)` (see {@link fromBytes}) without a copy when they are UTF-8: decoded as
+ * UTF-8, which turns any invalid sequence into U+FFFD, and decoded again losslessly only when U+FFFD shows.
+ */
+export function stringAt(bytes: Buffer, start: number, end: number): string {
+  const text = bytes.toString('utf8', start, end);
+  return text.includes('\ufffd') ? fromBytes(bytes.subarray(start, end)) : text;
+}
