@@ -116,6 +116,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       transport: this.transport,
       config: this.config,
       notify: (event) => this.notify(event),
+      observed: () => this.observers.size > 0,
     });
     this.registrations = new Registrations(this.registrationHost());
     this.untrack = trackEngine(this);
