@@ -32,9 +32,9 @@ class EventTrigger implements Trigger {
 
 /**
  * Reads keys as their executions ask for them, one `readKeys` for all the keys asked for in the same turn of
- * the event loop: a burst of events (a client's pipeline, a MULTI, a busy second) costs one read script run
- * (one round trip) instead of one per event. Each key is still read when its execution runs, and atomically
- * (type and value from one script run); only the moment moves, to the end of the current microtask queue.
+ * the event loop: a burst of events (a client's pipeline, a MULTI, a busy second) costs one batch read (one
+ * pipelined round trip) instead of one per event. Each key is still read when its execution runs, type and value
+ * from one reply (`ReadStrategy`); only the moment moves, to the end of the current microtask queue.
  */
 function batchedReads(
   shard: Shard,

@@ -25,12 +25,15 @@ import {
 import { RedisConnectionError } from './errors.ts';
 import { keyspaceSource } from './keyspace.ts';
 import { READ_KEYS_SCRIPT, type ReadStrategy, readKeysByPipeline, readKeysByScript } from './readKeys.ts';
+import { PipelinedReader } from './pipelinedReads.ts';
 import { toReply, toStoreError, toStreamEntries } from './replies.ts';
+import { wireArgs } from '../bytes.ts';
 import { TransactionPool } from './transaction.ts';
 import { isRedisClient } from './clientShape.ts';
+import { endpointOfOptions } from './wire.ts';
 
 export interface RedisStoreOptions {
-  /** How `readKeys` reads a batch (see `ReadStrategy`). Default `'script'`, falling back to `'pipeline'`. */
+  /** How `readKeys` reads a batch (see `ReadStrategy`). Default `'pipeline'`. */
   readStrategy?: ReadStrategy;
   /**
    * Whether `keyspaceEvents()` turns `notify-keyspace-events` on with CONFIG SET (default true). Set false
@@ -44,7 +47,7 @@ export interface RedisStoreOptions {
 }
 
 export const DEFAULT_REDIS_STORE_OPTIONS = {
-  readStrategy: 'script',
+  readStrategy: 'pipeline',
   configureKeyspaceEvents: true,
 } as const satisfies RedisStoreOptions;
 
@@ -86,8 +89,9 @@ function isScriptRefusal(error: unknown): boolean {
 
 /**
  * `ShardStore` over one Redis node — a standalone server or one Cluster master — with ioredis.
- * One auto-pipelined connection for commands — a command alone in its turn of the event loop (a SCAN page, a
- * page read, the next stream batch) is written at once, past the auto-pipeline (`send`); one subscriber
+ * One auto-pipelined connection for commands — a command alone in its turn of the event loop (a SCAN page, the
+ * next stream batch) is written at once, past the auto-pipeline (`send`); one raw connection for `readKeys`
+ * (`PipelinedReader`: a write whose reply has come back is seen by the reads that follow); one subscriber
  * connection, opened while someone listens to `keyspaceEvents()`; one short-lived connection per blocking
  * command.
  *
@@ -110,6 +114,7 @@ export class RedisStore implements ShardStore {
   private readonly closingConnections = new Set<Promise<void>>();
   private readonly unwatchErrors: () => void;
   private scriptSha: string | undefined;
+  private pipelinedReader: PipelinedReader | undefined;
   private closing: Promise<void> | undefined;
   private transactions: TransactionPool | undefined;
   private keyspaceLive: Promise<void> = Promise.resolve();
@@ -195,9 +200,7 @@ export class RedisStore implements ShardStore {
     if (keys.length === 0) return [];
     const readValue = options.readValue ?? true;
     // TYPE alone is one pipelined round either way, and needs no scripting permission.
-    if (!readValue || this.options.readStrategy === 'pipeline') {
-      return this.run((client) => readKeysByPipeline(client, keys, readValue));
-    }
+    if (!readValue || this.options.readStrategy === 'pipeline') return this.readByPipeline(keys, readValue);
     try {
       return await this.run(async (client) => {
         this.scriptSha ??= String(await client.call('SCRIPT', 'LOAD', READ_KEYS_SCRIPT));
@@ -207,13 +210,28 @@ export class RedisStore implements ShardStore {
       if (!isScriptRefusal(error)) throw error;
       // Scripts refused: stay on pipelines from now on.
       this.options.readStrategy = 'pipeline';
-      return this.run((client) => readKeysByPipeline(client, keys, readValue));
+      return this.readByPipeline(keys, readValue);
     }
+  }
+
+  /**
+   * The `'pipeline'` strategy: on a raw connection of the store's own (`PipelinedReader`), or through ioredis
+   * for a client whose options a raw connection cannot follow (a `keyPrefix` it would add to every key,
+   * Sentinel discovery of the node), and while that connection is not ready: ioredis then queues the read
+   * until it reconnects or gives up, and reports a node that is down as every other command does.
+   */
+  private readByPipeline(keys: readonly string[], readValue: boolean): Promise<KeyData[]> {
+    const options = this.client.options;
+    if (this.client.status !== 'ready' || options.keyPrefix || (options.sentinels?.length ?? 0) > 0)
+      return this.run((client) => readKeysByPipeline(client, keys, readValue));
+    this.pipelinedReader ??= new PipelinedReader(endpointOfOptions(options), this.address, options.commandTimeout);
+    const reader = this.pipelinedReader;
+    return this.run(() => reader.read(keys, readValue));
   }
 
   async xrange(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]> {
     const args = count === undefined ? [key, start, end] : [key, start, end, 'COUNT', String(count)];
-    return toStreamEntries(await this.run((client) => client.call('XRANGE', ...args)));
+    return toStreamEntries(await this.run((client) => send(client, 'XRANGE', args)));
   }
 
   /**
@@ -242,7 +260,7 @@ export class RedisStore implements ShardStore {
       blocking.on('error', () => undefined);
       this.blockingClients.add(blocking);
       try {
-        return toReply(await blocking.call(name, ...args));
+        return toReply(await blocking.callBuffer(name, ...wireArgs(args)));
       } finally {
         this.blockingClients.delete(blocking);
         await closeClient(blocking);
@@ -288,6 +306,7 @@ export class RedisStore implements ShardStore {
       this.closed$.complete();
       if (!this.ownsClient) this.unwatchErrors();
       for (const blocking of this.blockingClients) blocking.disconnect();
+      this.pipelinedReader?.close();
       await this.transactions?.close();
       await Promise.all(this.closingConnections);
       if (this.ownsClient) await closeClient(this.client);
