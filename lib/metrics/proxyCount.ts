@@ -12,3 +12,8 @@ export const proxyCounters = new WeakMap<Gears, ProxyCounter>();
 export function countProxied(gears: Gears, command: string, failed: boolean): void {
   proxyCounters.get(gears)?.countProxied(command, failed);
 }
+
+/** The engine's proxy counter, if it has metrics: looked up once for a batch of requests. */
+export function proxyCounterOf(gears: Gears): ProxyCounter | undefined {
+  return proxyCounters.get(gears);
+}

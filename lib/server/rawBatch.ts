@@ -1,7 +1,7 @@
 import type { Gears } from '../Gears.ts';
-import { errorStartsWith, isErrorFrame, requestFrame } from '../store/redis/frames.ts';
-import type { WireEndpoint } from '../store/redis/wire.ts';
-import { countProxied } from '../metrics/proxyCount.ts';
+import { errorStartsWith, frameEnd, isErrorFrame, requestFrame } from '../store/redis/frames.ts';
+import type { RunReplies, WireEndpoint } from '../store/redis/wire.ts';
+import { countProxied, proxyCounterOf } from '../metrics/proxyCount.ts';
 import type { Deployments } from './deployments.ts';
 import { readOnly } from './proxy.ts';
 import { ErrorReply, encodeReply, type Protocol, type Reply } from './replies.ts';
@@ -33,13 +33,63 @@ export interface RawHost {
   readonly deployments: Deployments;
 }
 
+/** One node's share of a batch: consecutive requests for the same node, sent as one run. */
+interface Run {
+  readonly endpoint: WireEndpoint;
+  /** Index in the batch of its first request. */
+  readonly first: number;
+  count: number;
+  /** The requests' bytes: adjacent frames (one chunk the client sent) joined as one slice of it. */
+  readonly frames: Buffer[];
+  replies?: RunReplies;
+}
+
+/** The batch cut into runs by node, each request's frame appended to its run (adjacent bytes as one slice). */
+function runsOf(batch: readonly RawRequest[]): Run[] {
+  const runs: Run[] = [];
+  let run: Run | undefined;
+  // The pending slice of adjacent frames: [start, end) of `slice`'s memory.
+  let slice: Buffer | undefined;
+  let sliceEnd = 0;
+  const close = (): void => {
+    if (slice !== undefined && run !== undefined) {
+      run.frames.push(slice.byteOffset + slice.length === sliceEnd ? slice : Buffer.from(slice.buffer, slice.byteOffset, sliceEnd - slice.byteOffset));
+    }
+    slice = undefined;
+  };
+  for (let i = 0; i < batch.length; i++) {
+    const request = batch[i]!;
+    if (run === undefined || request.endpoint !== run.endpoint) {
+      close();
+      run = { endpoint: request.endpoint, first: i, count: 0, frames: [] };
+      runs.push(run);
+    }
+    run.count++;
+    const frame = rawFrameOf(request.args) ?? requestFrame(request.args);
+    if (slice !== undefined && frame.buffer === slice.buffer && frame.byteOffset === sliceEnd) {
+      sliceEnd += frame.length;
+      continue;
+    }
+    close();
+    slice = frame;
+    sliceEnd = frame.byteOffset + frame.length;
+  }
+  close();
+  return runs;
+}
+
+/** Whether a run's replies can be written as they came: all there, none a redirection. */
+const clean = (run: Run): boolean =>
+  run.replies !== undefined && run.replies.failure === undefined && !run.replies.redirected;
+
 /**
- * Sends a client's pipelined requests to their nodes at once (each node's share in one write, on the shared
- * connection of the client's protocol) and gives back every reply, in order, as one Buffer to write. A node's
- * `MOVED` / `ASK` (a reshard the server has not seen yet) and a lost connection are answered through
- * `fallback` — the engine's path, which follows redirections and reconnects — so the client never sees them.
- * After a batch that may write, the replies wait for the `sync` registrations it triggered, as on the engine's
- * path; writes take the deployments gate so that an `UPGRADE` never sees them half-applied.
+ * Sends a client's pipelined requests to their nodes at once (consecutive requests for one node as one run on the
+ * shared connection of the client's protocol, their bytes as the client sent them) and gives back every reply,
+ * in order, as one Buffer to write — the bytes Redis sent, a slice of what was read when a run's replies came in
+ * one read. A node's `MOVED` / `ASK` (a reshard the server has not seen yet) and a lost connection are answered
+ * through `fallback` — the engine's path, which follows redirections and reconnects — so the client never sees
+ * them. After a batch that may write, the replies wait for the `sync` registrations it triggered, as on the
+ * engine's path; writes take the deployments gate so that an `UPGRADE` never sees them half-applied.
  */
 export async function forwardRaw(
   host: RawHost,
@@ -48,38 +98,61 @@ export async function forwardRaw(
   batch: readonly RawRequest[],
   fallback: (args: RequestArgs) => Promise<Reply>,
 ): Promise<Buffer> {
-  const writes = batch.some((request) => !readOnlyCached(request.upper));
-  const send = (): Promise<(Buffer | Error)[]> =>
+  let writes = false;
+  for (const request of batch) if (!readOnlyCached(request.upper)) writes = true;
+  const runs = runsOf(batch);
+  const send = (): Promise<void> =>
     new Promise((resolve) => {
-      const replies = new Array<Buffer | Error>(batch.length);
-      let remaining = batch.length;
-      // One lookup per node in the batch, not per request (a standalone Redis: one for the whole batch).
-      let endpoint: WireEndpoint | undefined;
-      let connection: ReturnType<WireProxy['pool']['shared']> | undefined;
-      batch.forEach((request, i) => {
-        const frame = rawFrameOf(request.args) ?? requestFrame(request.args);
-        if (request.endpoint !== endpoint || connection === undefined) {
-          endpoint = request.endpoint;
-          connection = wire.pool.shared(endpoint, protocol);
-        }
-        connection.request(frame, (reply) => {
-          replies[i] = reply;
-          if (--remaining === 0) resolve(replies);
+      let remaining = runs.length;
+      for (const run of runs) {
+        wire.pool.shared(run.endpoint, protocol).requestRun(run.frames, run.count, (replies) => {
+          run.replies = replies;
+          if (--remaining === 0) resolve();
         });
-      });
+      }
     });
-  const replies = writes ? await host.deployments.gate.shared(send) : await send();
-  const out: Buffer[] = [];
-  for (let i = 0; i < batch.length; i++) {
-    const request = batch[i]!;
-    let reply = replies[i]!;
-    if (reply instanceof Error || errorStartsWith(reply, 'MOVED ') || errorStartsWith(reply, 'ASK ')) {
-      const answer = await fallback(request.args).catch((error: unknown) => new ErrorReply(`ERR ${String(error)}`));
-      reply = Buffer.from(encodeReply(answer, protocol));
+  await (writes ? host.deployments.gate.shared(send) : send());
+  const counter = proxyCounterOf(host.gears);
+  let out: Buffer;
+  if (runs.every(clean)) {
+    if (counter !== undefined) {
+      for (const run of runs) {
+        const errors = run.replies!.errors;
+        for (let i = 0; i < run.count; i++) counter.countProxied(batch[run.first + i]!.upper, errors?.includes(i) === true);
+      }
     }
-    countProxied(host.gears, request.upper, isErrorFrame(reply));
-    out.push(reply);
+    out = runs.length === 1 ? runs[0]!.replies!.replies : Buffer.concat(runs.map((run) => run.replies!.replies));
+  } else {
+    out = await oneByOne(host, protocol, batch, runs, fallback);
   }
   if (writes) await host.gears.settleSync().catch(() => undefined);
-  return out.length === 1 ? out[0]! : Buffer.concat(out);
+  return out;
+}
+
+/** The replies of a batch one request at a time: the node's where it answered, the engine's path's otherwise. */
+async function oneByOne(
+  host: RawHost,
+  protocol: Protocol,
+  batch: readonly RawRequest[],
+  runs: readonly Run[],
+  fallback: (args: RequestArgs) => Promise<Reply>,
+): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for (const run of runs) {
+    const bytes = run.replies?.replies ?? Buffer.alloc(0);
+    let offset = 0;
+    for (let i = 0; i < run.count; i++) {
+      const request = batch[run.first + i]!;
+      const end = offset < bytes.length ? frameEnd(bytes, offset) : -1;
+      let reply = end === -1 ? undefined : bytes.subarray(offset, end);
+      if (end !== -1) offset = end;
+      if (reply === undefined || errorStartsWith(reply, 'MOVED ') || errorStartsWith(reply, 'ASK ')) {
+        const answer = await fallback(request.args).catch((error: unknown) => new ErrorReply(`ERR ${String(error)}`));
+        reply = Buffer.from(encodeReply(answer, protocol));
+      }
+      countProxied(host.gears, request.upper, isErrorFrame(reply));
+      out.push(reply);
+    }
+  }
+  return Buffer.concat(out);
 }

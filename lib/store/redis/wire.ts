@@ -2,7 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import type { RedisOptions } from 'ioredis';
 import type { ShardStore } from '../ShardStore.ts';
-import { FrameError, frameEnd, isErrorFrame, requestFrame } from './frames.ts';
+import { errorStartsWith, FrameError, frameEnd, isErrorFrame, requestFrame } from './frames.ts';
 
 /** Where a raw connection goes and how it identifies itself: taken from a shard store's own connection. */
 export interface WireEndpoint {
@@ -45,6 +45,59 @@ export function endpointKey(endpoint: WireEndpoint): string {
 export type FrameCallback = (reply: Buffer | Error) => void;
 
 /**
+ * The replies to a run of requests sent together (`requestRun`): their bytes as Redis sent them, one after the
+ * other (a slice of what was read when they came in one read), how many there are, which were errors, and
+ * whether one was a Cluster redirection. `failure` is set when the connection ended first: `replies` then holds
+ * the `count` replies that came.
+ */
+export interface RunReplies {
+  replies: Buffer;
+  count: number;
+  /** Indexes (within the run) of error replies; undefined when there were none. */
+  errors: number[] | undefined;
+  /** A `MOVED` or `ASK` came. */
+  redirected: boolean;
+  failure: Error | undefined;
+}
+
+/** A run waiting for its replies. */
+class PendingRun {
+  /** Complete replies read in earlier chunks. */
+  parts: Buffer[] | undefined;
+  /** Where this run's replies start in the chunk being read; -1 when none of them is in it. */
+  start = -1;
+  done = 0;
+  errors: number[] | undefined;
+  redirected = false;
+
+  constructor(
+    readonly count: number,
+    readonly callback: (run: RunReplies) => void,
+  ) {}
+
+  /** Keeps this run's replies read so far in `buffer` (they end at `offset`), before `buffer` moves on. */
+  cut(buffer: Buffer, offset: number): void {
+    if (this.start < 0) return;
+    (this.parts ??= []).push(buffer.subarray(this.start, offset));
+    this.start = -1;
+  }
+
+  /** The replies so far as one Buffer, plus `last` (the piece of the current chunk). */
+  bytes(last: Buffer | undefined): Buffer {
+    const parts = this.parts;
+    if (parts === undefined) return last ?? EMPTY;
+    if (last !== undefined) parts.push(last);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  settle(last: Buffer | undefined, failure: Error | undefined): void {
+    this.callback({ replies: this.bytes(last), count: this.done, errors: this.errors, redirected: this.redirected, failure });
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
  * One raw RESP connection to a Redis node: requests go out as frames, replies come back as the bytes Redis sent,
  * matched to requests in order — no decoding, so binary values, 64-bit integers and RESP3 types are passed on
  * untouched. Requests made in one turn of the event loop go out in one write: the flush waits for `setImmediate`,
@@ -60,7 +113,7 @@ export type FrameCallback = (reply: Buffer | Error) => void;
  */
 export class WireConnection {
   private readonly socket: Socket;
-  private readonly callbacks: FrameCallback[] = [];
+  private readonly callbacks: (FrameCallback | PendingRun)[] = [];
   private head = 0;
   private out: Buffer[] = [];
   private flushScheduled = false;
@@ -135,6 +188,21 @@ export class WireConnection {
     this.write(frames);
   }
 
+  /**
+   * Sends `count` requests at once — `frames` are their bytes, in order, cut anywhere — and calls `callback` once
+   * with all their replies: no Buffer nor callback per reply, and the replies stay one slice of what was read
+   * when they came in one read.
+   */
+  requestRun(frames: readonly Buffer[], count: number, callback: (run: RunReplies) => void): void {
+    const run = new PendingRun(count, callback);
+    if (this.failure) {
+      run.settle(undefined, this.failure);
+      return;
+    }
+    this.callbacks.push(run);
+    for (const frame of frames) this.write(frame);
+  }
+
   /** Sends a frame whose replies (if any) go to `onFrame` (tunnel mode). */
   send(frame: Buffer): void {
     if (!this.failure) this.write(frame);
@@ -177,19 +245,51 @@ export class WireConnection {
       for (;;) {
         const end = frameEnd(buffer, offset);
         if (end === -1) break;
-        this.deliver(buffer.subarray(offset, end));
+        const run = this.setupReplies === 0 && this.onFrame === undefined ? this.callbacks[this.head] : undefined;
+        if (!(run instanceof PendingRun)) this.deliver(buffer.subarray(offset, end));
+        else if (buffer[offset] === 0x3e /* '>' push, not asked for */) run.cut(buffer, offset);
+        else this.deliverToRun(run, buffer, offset, end);
         offset = end;
         if (this.failure) return;
       }
     } catch (error) {
       if (error instanceof FrameError) {
+        const run = this.callbacks[this.head];
+        if (run instanceof PendingRun) run.cut(buffer, offset);
         this.fail(error);
         return;
       }
       throw error;
     }
-    buffer = offset === buffer.length ? Buffer.alloc(0) : buffer.subarray(offset);
+    // A run still waiting keeps the replies of this chunk (complete frames) before the chunk is let go.
+    const run = this.callbacks[this.head];
+    if (run instanceof PendingRun) run.cut(buffer, offset);
+    buffer = offset === buffer.length ? EMPTY : buffer.subarray(offset);
     this.input = buffer;
+  }
+
+  /** One reply of the run at the head of the queue, `buffer[offset, end)`; the run settles with its last one. */
+  private deliverToRun(run: PendingRun, buffer: Buffer, offset: number, end: number): void {
+    if (run.start < 0) run.start = offset;
+    const type = buffer[offset];
+    if (type === 0x2d /* '-' */ || type === 0x21 /* '!' */) {
+      (run.errors ??= []).push(run.done);
+      if (errorStartsWith(buffer.subarray(offset, end), 'MOVED ') || errorStartsWith(buffer.subarray(offset, end), 'ASK ')) {
+        run.redirected = true;
+      }
+    }
+    if (++run.done < run.count) return;
+    this.shift();
+    run.settle(buffer.subarray(run.start, end), undefined);
+  }
+
+  /** Drops the head of the queue of callbacks. */
+  private shift(): void {
+    this.callbacks[this.head++] = undefined as unknown as FrameCallback;
+    if (this.head > 1024 && this.head * 2 > this.callbacks.length) {
+      this.callbacks.splice(0, this.head);
+      this.head = 0;
+    }
   }
 
   private deliver(frame: Buffer): void {
@@ -204,12 +304,8 @@ export class WireConnection {
     }
     if (frame[0] === 0x3e /* '>' push */) return; // not asked for on a matched connection
     const callback = this.callbacks[this.head];
-    if (callback === undefined) return;
-    this.callbacks[this.head++] = undefined as unknown as FrameCallback;
-    if (this.head > 1024 && this.head * 2 > this.callbacks.length) {
-      this.callbacks.splice(0, this.head);
-      this.head = 0;
-    }
+    if (callback === undefined || callback instanceof PendingRun) return;
+    this.shift();
     callback(frame);
   }
 
@@ -220,7 +316,10 @@ export class WireConnection {
     const waiting = this.callbacks.slice(this.head);
     this.callbacks.length = 0;
     this.head = 0;
-    for (const callback of waiting) callback(error);
+    for (const callback of waiting) {
+      if (callback instanceof PendingRun) callback.settle(undefined, error);
+      else callback(error);
+    }
     this.onClose?.(error);
   }
 }
