@@ -3,6 +3,7 @@ import type { KeyData, KeyType } from '../ShardStore.ts';
 import { RedisConnectionError } from './errors.ts';
 import { parseScore, setField } from './replies.ts';
 import { WireConnection, type WireEndpoint } from './wire.ts';
+import { stringAt, wireArg } from '../bytes.ts';
 
 const CR = 13;
 
@@ -42,40 +43,44 @@ function writeDigits(out: Buffer, at: number, n: number): number {
 /**
  * One command per key, all in one buffer: `head $len\r\n key \r\n tail` for each. ASCII keys (the usual
  * case) are copied byte by byte; `Buffer.write` costs more than the whole copy for keys of a few dozen bytes.
+ * A key holding escaped bytes (lib/store/bytes.ts) goes as those bytes.
  */
 function encode(keys: readonly string[], indexes: readonly number[], read: { head: Buffer; tail: Buffer }): Buffer {
   const { head, tail } = read;
   const lengths = new Array<number>(indexes.length);
+  let other: (string | Buffer | undefined)[] | undefined; // the keys that are not ASCII, as `wireArg` sends them
   let size = 0;
   for (let j = 0; j < indexes.length; j++) {
-    const length = Buffer.byteLength(keys[indexes[j]!]!);
+    const key = keys[indexes[j]!]!;
+    let length = Buffer.byteLength(key);
+    if (length !== key.length) {
+      const wire = wireArg(key);
+      (other ??= [])[j] = wire;
+      if (typeof wire !== 'string') length = wire.length;
+    }
     lengths[j] = length;
     size += head.length + tail.length + 16 + length;
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (let j = 0; j < indexes.length; j++) {
-    const key = keys[indexes[j]!]!;
     const length = lengths[j]!;
     at += head.copy(out, at);
     out[at++] = 0x24; // '$'
     at = writeDigits(out, at, length);
     out[at++] = CR;
     out[at++] = 10;
-    if (length === key.length) for (let i = 0; i < length; i++) out[at++] = key.charCodeAt(i);
-    else at += out.write(key, at, 'utf8');
+    const wire = other?.[j];
+    if (wire === undefined) {
+      const key = keys[indexes[j]!]!;
+      for (let i = 0; i < length; i++) out[at++] = key.charCodeAt(i);
+    } else at += typeof wire === 'string' ? out.write(wire, at, 'utf8') : wire.copy(out, at);
     out[at++] = CR;
     out[at++] = 10;
     if (tail.length > 0) at += tail.copy(out, at);
   }
   return out.subarray(0, at);
 }
-
-/**
- * Buffer's own UTF-8 decoder, without `toString`'s argument checks (~0.1 µs a string less; redis-parser, under
- * ioredis, decodes with it too). Not in Node's type definitions.
- */
-type Utf8Sliced = Buffer & { utf8Slice(start: number, end: number): string };
 
 /** The integer between `start` and the next CR (a RESP length). */
 function lengthAt(frame: Buffer, start: number): { value: number; next: number } {
@@ -91,8 +96,8 @@ function lengthAt(frame: Buffer, start: number): { value: number; next: number }
 }
 
 /**
- * Walks the bulk strings of an array reply (`*N` of `$len` items), handing each to `item` as UTF-8 text — as
- * ioredis decodes them. Returns N.
+ * Walks the bulk strings of an array reply (`*N` of `$len` items), handing each to `item` as a store string
+ * (`textAt`). Returns N.
  */
 function eachString(frame: Buffer, item: (text: string, index: number) => void): number {
   const { value: count, next } = lengthAt(frame, 1);
@@ -103,7 +108,7 @@ function eachString(frame: Buffer, item: (text: string, index: number) => void):
     let j = at + 1;
     for (; frame[j] !== CR; j++) length = length * 10 + frame[j]! - 0x30;
     const start = j + 2;
-    item((frame as Utf8Sliced).utf8Slice(start, start + length), i);
+    item(stringAt(frame, start, start + length), i);
     at = start + length + 2;
   }
   return count;
@@ -131,7 +136,7 @@ function decode(key: string, type: string, frame: Buffer): KeyData | undefined |
   }
   if (first === 0x24 /* '$' */) {
     const { value: length, next } = lengthAt(frame, 1);
-    return length < 0 ? undefined : { key, type: 'string', value: (frame as Utf8Sliced).utf8Slice(next, next + length) };
+    return length < 0 ? undefined : { key, type: 'string', value: stringAt(frame, next, next + length) };
   }
   if (frame[1] === 0x30 && frame[2] === CR) return undefined; // '*0': an empty collection, the key is gone
   if (type === 'hash') {
