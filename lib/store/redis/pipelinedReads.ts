@@ -97,7 +97,7 @@ function lengthAt(frame: Buffer, start: number): { value: number; next: number }
 
 /**
  * Walks the bulk strings of an array reply (`*N` of `$len` items), handing each to `item` as a store string
- * (`textAt`). Returns N.
+ * (`stringAt`, lib/store/bytes.ts). Returns N.
  */
 function eachString(frame: Buffer, item: (text: string, index: number) => void): number {
   const { value: count, next } = lengthAt(frame, 1);
