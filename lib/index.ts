@@ -54,6 +54,7 @@ export {
   formatError,
 } from './errors.ts';
 export { hashSlot, splitSlots, SLOT_COUNT, type SlotRange } from './cluster/slots.ts';
+export { fromBytes, toBytes } from './store/bytes.ts';
 export type { Shard, Topology } from './cluster/topology.ts';
 export type { ShardTransport } from './cluster/transport.ts';
 export type {

@@ -1,4 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
+import { toBytes } from '../store/bytes.ts';
 
 /** Number of hash slots in a Redis Cluster. */
 export const SLOT_COUNT = 16384;
@@ -6,9 +7,12 @@ export const SLOT_COUNT = 16384;
 /** A contiguous range of hash slots, both ends included, as `CLUSTER SLOTS` reports them. */
 export type SlotRange = readonly [start: number, end: number];
 
-/** The hash slot of a key, by Redis' rules (CRC16 mod 16384, `{hashtag}` honoured). */
+/**
+ * The hash slot of a key, by Redis' rules (CRC16 mod 16384, `{hashtag}` honoured), over the key's bytes: a store
+ * string with escaped bytes (lib/store/bytes.ts) hashes as the bytes it stands for, as Redis hashes them.
+ */
 export function hashSlot(key: string): number {
-  return calculateSlot(key);
+  return calculateSlot(key.isWellFormed() ? key : toBytes(key));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Gears } from '../Gears.ts';
 import { elementsOf, isErrorFrame, requestFrame } from '../store/redis/frames.ts';
 import type { WireConnection, WireEndpoint } from '../store/redis/wire.ts';
+import { fromBytes } from '../store/bytes.ts';
 import { queueProblem, runSplit, type QueuedCommand } from './hookedTransaction.ts';
 import { rawFrameOf, type RequestArgs } from './resp.ts';
 import { ErrorReply, OK, SimpleString, encodeReply, type Protocol, type Reply } from './replies.ts';
@@ -217,7 +218,7 @@ export class WireSession {
 
   /** Queues a command of the held part of a transaction (a hooked one, or one after it). */
   private async hold(upper: string, request: RequestArgs, frame: Buffer, slot: number | undefined): Promise<Reply> {
-    const [name = '', ...args] = request.map((arg) => arg.toString('utf8'));
+    const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/bytes.ts
     const problem = queueProblem(name, args);
     if (problem !== undefined) return this.refuseInMulti(problem);
     if (slot !== undefined) this.slot ??= slot;

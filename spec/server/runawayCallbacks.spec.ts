@@ -129,3 +129,36 @@ describe('ScriptMaxMemory', () => {
     );
   });
 });
+
+/**
+ * How long another client's PING waits (issue 11: "answered throughout or at most a second after the limit"). Gear
+ * code runs on the server's one thread, so a PING that arrives while it loops is answered once the limit stops the
+ * loop: here it must come at most a second after the stopped execution's own error, and at most a second after
+ * the limit counted from when it was sent — plus one more second for a loaded machine. A server that went on
+ * looping past the limit, or stopped the loop once per shard one after the other, fails this.
+ */
+describe.each([1, 3])("another client's PING during a runaway gear on %i shard(s)", (shards) => {
+  const limit = 3000;
+  const loadAllowance = 1000;
+  it.each([
+    { name: 'a script looping at its top level', gear: 'while (true) {}' },
+    { name: 'a map callback looping', gear: "GB('ShardsIDReader').map(() => { for (;;) {} }).run()" },
+  ])('$name: answered at most a second after ScriptMaxBlockTime', async ({ gear }) => {
+    const { a, b } = await start(shards, { ScriptMaxBlockTime: limit });
+    await b.ping();
+    const sent = performance.now();
+    const failed = a.call('RG.JSEXECUTE', gear).then(
+      (reply) => ({ at: performance.now(), reply }),
+      (error: unknown) => ({ at: performance.now(), reply: error }),
+    );
+    const pingSent = performance.now();
+    const pong = await b.ping();
+    const pongAt = performance.now();
+    const { at: failedAt, reply } = await failed;
+    expect(pong).toBe('PONG');
+    expect(String(reply)).toMatch(/ScriptTimeoutError: Execution timed out/);
+    expect(failedAt - sent).toBeLessThanOrEqual(limit + 1000 + loadAllowance);
+    expect(pongAt - pingSent).toBeLessThanOrEqual(limit + 1000 + loadAllowance);
+    expect(pongAt - failedAt).toBeLessThanOrEqual(1000);
+  });
+});

@@ -27,6 +27,7 @@ import { keyspaceSource } from './keyspace.ts';
 import { READ_KEYS_SCRIPT, type ReadStrategy, readKeysByPipeline, readKeysByScript } from './readKeys.ts';
 import { PipelinedReader } from './pipelinedReads.ts';
 import { toReply, toStoreError, toStreamEntries } from './replies.ts';
+import { wireArgs } from '../bytes.ts';
 import { TransactionPool } from './transaction.ts';
 import { isRedisClient } from './clientShape.ts';
 import { endpointOfOptions } from './wire.ts';
@@ -230,7 +231,7 @@ export class RedisStore implements ShardStore {
 
   async xrange(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]> {
     const args = count === undefined ? [key, start, end] : [key, start, end, 'COUNT', String(count)];
-    return toStreamEntries(await this.run((client) => client.call('XRANGE', ...args)));
+    return toStreamEntries(await this.run((client) => send(client, 'XRANGE', args)));
   }
 
   /**
@@ -259,7 +260,7 @@ export class RedisStore implements ShardStore {
       blocking.on('error', () => undefined);
       this.blockingClients.add(blocking);
       try {
-        return toReply(await blocking.call(name, ...args));
+        return toReply(await blocking.callBuffer(name, ...wireArgs(args)));
       } finally {
         this.blockingClients.delete(blocking);
         await closeClient(blocking);

@@ -4,6 +4,7 @@ import { GearsError, RedisReplyError } from '../../errors.ts';
 import type { KeyspaceEvent } from '../ShardStore.ts';
 import { closeClient } from './connection.ts';
 import { toStoreError } from './replies.ts';
+import { fromBytes } from '../bytes.ts';
 
 /** The event classes `A` stands for in `notify-keyspace-events` (`m` and `n` are not part of it). */
 const ALL_CLASSES = 'g$lshzxetd';
@@ -87,8 +88,9 @@ export function keyspaceSource({
       connection = sub;
       // Connection errors surface through the retry policy; the listener keeps ioredis from logging them.
       sub.on('error', () => undefined);
-      sub.on('pmessage', (_pattern: string, channel: string, event: string) => {
-        subscriber.next({ key: channel.slice(prefix.length), event });
+      // The channel's bytes: a key that is not UTF-8 comes out as the same store string a read gives (bytes.ts).
+      sub.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, event: Buffer) => {
+        subscriber.next({ key: fromBytes(channel.subarray(prefix.length)), event: event.toString('latin1') });
       });
       let connectedBefore = false;
       sub.on('ready', () => {

@@ -3,6 +3,7 @@ import type { KeyData, KeyType } from '../ShardStore.ts';
 import { RedisConnectionError } from './errors.ts';
 import { parseScore, setField } from './replies.ts';
 import { WireConnection, type WireEndpoint } from './wire.ts';
+import { stringAt, wireArg } from '../bytes.ts';
 
 const CR = 13;
 
@@ -28,7 +29,9 @@ function command(before: string[], after: string[] = []): { head: Buffer; tail: 
 /** One command per key, all in one buffer: `head $len key tail` for each. */
 function encode(keys: readonly string[], indexes: readonly number[], read: { head: Buffer; tail: Buffer }): Buffer {
   const { head, tail } = read;
-  const lengths = indexes.map((i) => Buffer.byteLength(keys[i]!));
+  // A key holding escaped bytes (lib/store/bytes.ts) goes as those bytes.
+  const encoded = indexes.map((i) => wireArg(keys[i]!));
+  const lengths = encoded.map((key) => (typeof key === 'string' ? Buffer.byteLength(key) : key.length));
   let size = 0;
   for (const length of lengths) size += head.length + tail.length + 16 + length;
   const out = Buffer.allocUnsafe(size);
@@ -36,7 +39,8 @@ function encode(keys: readonly string[], indexes: readonly number[], read: { hea
   for (let j = 0; j < indexes.length; j++) {
     at += head.copy(out, at);
     at += out.write(`$${lengths[j]}\r\n`, at, 'latin1');
-    at += out.write(keys[indexes[j]!]!, at, 'utf8');
+    const key = encoded[j]!;
+    at += typeof key === 'string' ? out.write(key, at, 'utf8') : key.copy(out, at);
     out[at++] = CR;
     out[at++] = 10;
     at += tail.copy(out, at);
@@ -57,14 +61,14 @@ function lengthAt(frame: Buffer, start: number): { value: number; next: number }
   return { value: negative ? -value : value, next: i + 2 };
 }
 
-/** The bulk strings of an array reply (`*N` of `$len` items) as UTF-8 strings, as ioredis decodes them. */
+/** The bulk strings of an array reply (`*N` of `$len` items) as store strings (lib/store/bytes.ts). */
 function stringsOf(frame: Buffer): string[] {
   const { value: count, next } = lengthAt(frame, 1);
   const out = new Array<string>(Math.max(count, 0));
   let at = next;
   for (let i = 0; i < count; i++) {
     const { value: length, next: start } = lengthAt(frame, at + 1);
-    out[i] = frame.toString('utf8', start, start + length);
+    out[i] = stringAt(frame, start, start + length);
     at = start + length + 2;
   }
   return out;
@@ -85,7 +89,7 @@ function decode(key: string, type: string, frame: Buffer): KeyData | undefined |
   }
   if (first === 0x24 /* '$' */) {
     const { value: length, next } = lengthAt(frame, 1);
-    return length < 0 ? undefined : { key, type: 'string', value: frame.toString('utf8', next, next + length) };
+    return length < 0 ? undefined : { key, type: 'string', value: stringAt(frame, next, next + length) };
   }
   const items = stringsOf(frame);
   if (items.length === 0) return undefined;

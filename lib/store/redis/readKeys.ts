@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { KeyData, KeyType } from '../ShardStore.ts';
 import { send } from './connection.ts';
 import { pairsToRecord, toReply, toStrings, toZSetMembers } from './replies.ts';
+import { wireArgs } from '../bytes.ts';
 
 /**
  * How `readKeys` gets TYPE and value of a batch of keys.
@@ -137,7 +138,7 @@ async function runPipeline(
 ): Promise<[Error | null, unknown][]> {
   if (commands.length === 0) return [];
   const pipeline = client.pipeline();
-  for (const [name, ...args] of commands) pipeline.call(name!, ...args);
+  for (const [name, ...args] of commands) pipeline.callBuffer(name!, ...wireArgs(args));
   const results = (await pipeline.exec()) ?? [];
   for (const [error] of results) {
     if (error && error.name !== 'ReplyError') throw error;

@@ -1,6 +1,7 @@
 import { GearsError, RedisReplyError } from '../../errors.ts';
 import type { RedisReply, StreamEntry, ZSetMember } from '../ShardStore.ts';
 import { RedisConnectionError } from './errors.ts';
+import { fromBytes } from '../bytes.ts';
 
 /**
  * Conversions from what ioredis hands back (strings, numbers, null, arrays — and Buffers or Error objects in
@@ -14,13 +15,14 @@ function isIoredisReplyError(error: unknown): error is Error {
 }
 
 /**
- * A reply as `RedisReply`. Buffers become UTF-8 strings; an error nested in an array (EXEC, where one queued
+ * A reply as `RedisReply`. Buffers become store strings (UTF-8 text, other bytes escaped: `lib/store/bytes.ts`,
+ * so binary values survive the round trip); an error nested in an array (EXEC, where one queued
  * command failed) rejects the whole call with that error, because `RedisReply` has no place for an error.
  */
 export function toReply(value: unknown): RedisReply {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'number') return value;
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  if (Buffer.isBuffer(value)) return fromBytes(value);
   if (Array.isArray(value)) {
     // In place: the array is ioredis' fresh reply, owned by no one else, and a copy per reply (a 500-entry
     // XREADGROUP is ~1 500 arrays) is garbage the stream reader measured.

@@ -1,8 +1,9 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { exists } from '@ioredis/commands';
 import type { RedisArg, RedisReply, StoreTransaction } from '../ShardStore.ts';
-import { closeClient } from './connection.ts';
+import { closeClient, send } from './connection.ts';
 import { toReply, toStoreError } from './replies.ts';
+import { wireArgs } from '../bytes.ts';
 
 /**
  * Connections for WATCH / MULTI / EXEC. A transaction changes its connection's state, so it cannot share the
@@ -57,8 +58,8 @@ class RedisTransaction implements StoreTransaction {
 
   async read(keys: readonly string[], command: string, args: RedisArg[]): Promise<RedisReply> {
     try {
-      if (keys.length > 0) await this.client.call('WATCH', ...keys);
-      return toReply(await this.client.call(commandName(command), ...args));
+      if (keys.length > 0) await this.client.call('WATCH', ...wireArgs([...keys]));
+      return toReply(await send(this.client, commandName(command), args));
     } catch (error) {
       throw this.fail(error);
     }
@@ -67,7 +68,7 @@ class RedisTransaction implements StoreTransaction {
   async commit(writes: readonly (readonly [string, ...RedisArg[]])[]): Promise<RedisReply[] | null> {
     try {
       const multi = this.client.multi();
-      for (const [command, ...args] of writes) multi.call(commandName(command), ...args);
+      for (const [command, ...args] of writes) multi.callBuffer(commandName(command), ...wireArgs(args));
       const replies = await multi.exec();
       this.end(true);
       if (replies === null) return null;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { byteLength, canonical, fromBytes, toBytes } from '../../../lib/store/memory/bytes.ts';
+import { stringAt, wireArgs } from '../../../lib/store/bytes.ts';
 
 describe('the store strings of bytes', () => {
   it('decode valid UTF-8 as its text and escape every other byte as one lone surrogate', () => {
@@ -24,5 +25,20 @@ describe('the store strings of bytes', () => {
 
   it('join escaped halves of a character into that character', () => {
     expect(canonical(fromBytes(Buffer.of(0xc3)) + fromBytes(Buffer.of(0xa9)))).toBe('é');
+  });
+
+  it('read a slice of a reply as fromBytes does (stringAt), and send escaped strings as their bytes (wireArgs)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat(40), fc.nat(40), (array, a, b) => {
+        const bytes = Buffer.from(array);
+        const [start, end] = [Math.min(a, b, bytes.length), Math.min(Math.max(a, b), bytes.length)];
+        expect(stringAt(bytes, start, end)).toBe(fromBytes(bytes.subarray(start, end)));
+        const [sent] = wireArgs([fromBytes(bytes)]);
+        expect(Buffer.from(sent as string | Buffer)).toEqual(bytes);
+      }),
+    );
+    expect(stringAt(Buffer.from('a\ufffdb'), 0, 5)).toBe('a\ufffdb'); // a real U+FFFD stays one
+    const plain = ['a', 1];
+    expect(wireArgs(plain)).toBe(plain);
   });
 });

@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_CONNECTION_OPTIONS, send, sendDirect } from '../../../lib/store/redis/connection.ts';
+import { fromBytes } from '../../../lib/store/bytes.ts';
+import { toReply } from '../../../lib/store/redis/replies.ts';
 import { uniquePrefix } from './helpers.ts';
 
 const key = `${uniquePrefix('conn')}list`;
@@ -15,12 +17,12 @@ describe('sendDirect', () => {
     expect(client.autoPipelineQueueSize).toBe(1);
     const direct = sendDirect(client, 'ECHO', ['direct']);
     expect(client.autoPipelineQueueSize).toBe(1);
-    expect(await Promise.all([queued, direct])).toEqual(['PONG', 'direct']);
+    expect(await Promise.all([queued, direct])).toEqual(['PONG', Buffer.from('direct')]);
   });
 
-  it('replies as strings and rejects with the Redis error reply', async () => {
+  it('replies as Buffers and rejects with the Redis error reply', async () => {
     await client.call('RPUSH', key, 'a', 'b');
-    expect(await sendDirect(client, 'LRANGE', [key, 0, -1])).toEqual(['a', 'b']);
+    expect(await sendDirect(client, 'LRANGE', [key, 0, -1])).toEqual([Buffer.from('a'), Buffer.from('b')]);
     await expect(sendDirect(client, 'GET', [key])).rejects.toThrow(/^WRONGTYPE/);
     await client.del(key);
   });
@@ -47,7 +49,7 @@ describe('send', () => {
     expect(client.autoPipelineQueueSize).toBe(1);
     const after = send(client, 'GET', [`${key}:x`]); // first send of the turn, but must queue behind the SET
     await queued;
-    expect(await after).toBe('queued');
+    expect(toReply(await after)).toBe('queued');
     await client.del(`${key}:x`);
   });
 
@@ -57,10 +59,22 @@ describe('send', () => {
       await next();
       await send(prefixed, 'SET', ['k', 'v']);
       expect(await client.get(`${key}:p:k`)).toBe('v');
-      expect(await sendDirect(prefixed, 'GET', ['k'])).toBe('v');
+      expect(toReply(await sendDirect(prefixed, 'GET', ['k']))).toBe('v');
     } finally {
       await client.del(`${key}:p:k`);
       prefixed.disconnect();
     }
+  });
+
+  it('sends a store string with escaped bytes as those bytes, auto-pipelined or not, and toReply gives it back', async () => {
+    const binary = Buffer.from([0x61, 0xff, 0xfe, 0x00, 0x80]);
+    const escaped = fromBytes(binary);
+    await next();
+    const burst = [send(client, 'SET', [`${key}:bin`, escaped]), send(client, 'GET', [`${key}:bin`])];
+    expect(client.autoPipelineQueueSize).toBe(1); // the GET waits in the auto-pipeline
+    const [, value] = await Promise.all(burst);
+    expect(await client.getBuffer(`${key}:bin`)).toEqual(binary);
+    expect(toReply(value)).toBe(escaped);
+    await client.del(`${key}:bin`);
   });
 });
