@@ -121,6 +121,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       transport: this.transport,
       config: this.config,
       notify: (event) => this.notify(event),
+      observed: () => this.observers.size > 0,
     });
     this.registrations = new Registrations(this.registrationHost());
     this.untrack = trackEngine(this);

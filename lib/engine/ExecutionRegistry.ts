@@ -106,6 +106,15 @@ export class ExecutionRegistry {
 
   private trim(oldestFirst: Iterable<Execution>, excess: number): void {
     if (excess <= 0) return;
+    if (excess === 1) {
+      // The usual case (one execution added, one too many): no list of victims.
+      for (const execution of oldestFirst)
+        if (execution.finished) {
+          this.remove(execution);
+          return;
+        }
+      return;
+    }
     const victims: Execution[] = [];
     for (const execution of oldestFirst) {
       if (victims.length >= excess) break;
@@ -119,8 +128,11 @@ export class ExecutionRegistry {
     const registrationId = execution.registrationId;
     if (registrationId === undefined) return;
     const list = this.byRegistration.get(registrationId);
-    const index = list?.indexOf(execution) ?? -1;
-    if (list && index >= 0) list.splice(index, 1);
+    if (list?.[0] === execution) list.shift();
+    else {
+      const index = list?.indexOf(execution) ?? -1;
+      if (list && index >= 0) list.splice(index, 1);
+    }
     if (list?.length === 0) this.byRegistration.delete(registrationId);
   }
 }
