@@ -16,10 +16,11 @@ import {
   encodeValue,
   markAborted,
   parseDescriptor,
+  FOLLOW_BLOCK_MS,
   pause,
+  readAfter,
   runKeys,
   storeForKey,
-  streamEntries,
   type RunDescriptor,
   type RunKeys,
 } from './protocol.ts';
@@ -180,22 +181,17 @@ export class GearsWorker {
 
   private async follow(from: string): Promise<void> {
     let lastId = from;
-    let idle = 1;
+    // Waits for a run in XREAD BLOCK (no polling while idle); a stop is seen within one wait.
+    const blockMs = Math.min(FOLLOW_BLOCK_MS, Math.floor(this.leaseMs / 3));
     while (this.following) {
       let entries: [string, Map<string, string>][];
       try {
-        entries = streamEntries(await this.control.call('XREAD', 'COUNT', 64, 'STREAMS', this.keys.runs, lastId));
+        entries = await readAfter(this.control, this.keys.runs, lastId, 64, blockMs);
       } catch (error) {
         this.log(`reading runs failed: ${formatError(error)}`);
         await pause(this.leaseMs / 3);
         continue;
       }
-      if (entries.length === 0) {
-        await pause(idle);
-        idle = Math.min(idle * 2, 50);
-        continue;
-      }
-      idle = 1;
       for (const [entryId, fields] of entries) {
         lastId = entryId;
         const id = fields.get('id');

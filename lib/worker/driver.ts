@@ -25,10 +25,11 @@ import {
   descriptorFields,
   markAborted,
   parseDescriptor,
+  FOLLOW_BLOCK_MS,
   pause,
+  readAfter,
   runKeys,
   storeForKey,
-  streamEntries,
   type RunDescriptor,
   type RunKeys,
 } from './protocol.ts';
@@ -351,16 +352,11 @@ export class DriverGears extends Gears {
 
       const read = async (): Promise<void> => {
         let lastId = '0-0';
-        let idle = 1;
         while (active) {
-          const entries = streamEntries(await outStore.call('XREAD', 'COUNT', 256, 'STREAMS', out, lastId));
+          // Blocks while nothing came (no polling); the health checks below run on their own timer.
+          const entries = await readAfter(outStore, out, lastId, 256, Math.min(FOLLOW_BLOCK_MS, tickMs));
           if (!active) return;
-          if (entries.length === 0) {
-            await pause(idle);
-            idle = Math.min(idle * 2, 32);
-            continue;
-          }
-          idle = 1;
+          if (entries.length === 0) continue;
           for (const [entryId, fields] of entries) {
             lastId = entryId;
             const batch = fields.get('r');

@@ -143,6 +143,26 @@ export function streamEntries(reply: RedisReply): [string, Map<string, string>][
 
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The longest XREAD BLOCK of a follower: how late it may notice that it was stopped. */
+export const FOLLOW_BLOCK_MS = 500;
+
+/**
+ * The entries of `key` after `lastId`: at once when there are some, else the first to come within `blockMs`
+ * (XREAD BLOCK: on Redis a connection of its own, kept for the next wait; the embedded store parks the read),
+ * so a follower neither polls nor waits longer than it takes Redis to tell it.
+ */
+export async function readAfter(
+  store: ShardStore,
+  key: string,
+  lastId: string,
+  count: number,
+  blockMs: number,
+): Promise<[string, Map<string, string>][]> {
+  const now = streamEntries(await store.call('XREAD', 'COUNT', count, 'STREAMS', key, lastId));
+  if (now.length > 0) return now;
+  return streamEntries(await store.call('XREAD', 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, lastId));
+}
+
 /** The store of the shard that owns a key's slot (on a Cluster, its master). */
 export function storeForKey(shards: readonly Shard[]): (key: string) => ShardStore {
   const table = slotTable(shards);

@@ -109,7 +109,9 @@ export class RedisStore implements ShardStore {
   private readonly ownsClient: boolean;
   private readonly options: Required<Pick<RedisStoreOptions, 'readStrategy' | 'configureKeyspaceEvents'>>;
   private readonly keyspace$: Observable<KeyspaceEvent>;
+  /** Every connection of blocking commands, busy or idle (closed with the store). */
   private readonly blockingClients = new Set<Redis>();
+  private readonly idleBlocking: Redis[] = [];
   private readonly closed$ = new ReplaySubject<void>(1);
   private readonly closingConnections = new Set<Promise<void>>();
   private readonly unwatchErrors: () => void;
@@ -254,18 +256,40 @@ export class RedisStore implements ShardStore {
     }
     if (!isBlocking(upper, args)) return toReply(await this.run((client) => send(client, name, args)));
     return this.run(async () => {
-      const options: RedisOptions = { ...this.client.options, enableAutoPipelining: false, lazyConnect: false };
-      delete options.commandTimeout;
-      const blocking = new Redis(options);
-      blocking.on('error', () => undefined);
-      this.blockingClients.add(blocking);
+      const blocking = this.blockingConnection();
+      let reusable = false;
       try {
-        return toReply(await blocking.callBuffer(name, ...wireArgs(args)));
+        const reply = toReply(await blocking.callBuffer(name, ...wireArgs(args)));
+        reusable = true;
+        return reply;
       } finally {
-        this.blockingClients.delete(blocking);
-        await closeClient(blocking);
+        if (reusable && this.closing === undefined && blocking.status === 'ready' && this.idleBlocking.length < 4) {
+          this.idleBlocking.push(blocking);
+        } else {
+          this.blockingClients.delete(blocking);
+          await closeClient(blocking);
+        }
       }
     });
+  }
+
+  /**
+   * A connection for one blocking command: an idle one kept from an earlier blocking command that ended with a
+   * reply (at most 4 are kept), or a new one. A follower that blocks in a loop (a worker waiting for runs, a
+   * driver for results) then costs no connection set-up per wait.
+   */
+  private blockingConnection(): Redis {
+    for (let idle = this.idleBlocking.pop(); idle !== undefined; idle = this.idleBlocking.pop()) {
+      if (idle.status === 'ready') return idle;
+      this.blockingClients.delete(idle);
+      idle.disconnect();
+    }
+    const options: RedisOptions = { ...this.client.options, enableAutoPipelining: false, lazyConnect: false };
+    delete options.commandTimeout;
+    const blocking = new Redis(options);
+    blocking.on('error', () => undefined);
+    this.blockingClients.add(blocking);
+    return blocking;
   }
 
   /** WATCH / MULTI / EXEC on a pooled connection of its own (the command connection is shared). */
