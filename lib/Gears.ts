@@ -9,7 +9,12 @@ import { GearsBuildError, GearsError, ExecutionFailedError } from './errors.ts';
 import { AtomicScope, runAtomic } from './engine/atomic.ts';
 import { ConfigStore, LOG_LEVELS, type ConfigValue, type GearsConfig, type LogLevel } from './engine/config.ts';
 import type { Execution, ExecutionInfo, RunResult } from './engine/Execution.ts';
-import { ExecutionRegistry, type ExecutionSummary } from './engine/ExecutionRegistry.ts';
+import {
+  ExecutionRegistry,
+  localExecutionCommands,
+  type ExecutionCommands,
+  type ExecutionSummary,
+} from './engine/ExecutionRegistry.ts';
 import { Registrations, type RegistrationHost, type RegistrationPlacement } from './engine/registrations.ts';
 import type { RegistrationInfo } from './engine/Registration.ts';
 import type { RegisterOptions } from './builder/registerOptions.ts';
@@ -116,6 +121,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
       transport: this.transport,
       config: this.config,
       notify: (event) => this.notify(event),
+      observed: () => this.observers.size > 0,
     });
     this.registrations = new Registrations(this.registrationHost());
     this.untrack = trackEngine(this);
@@ -177,6 +183,11 @@ export class Gears implements RuntimeEngine, PlanRunner {
 
   /** Status and profile of an execution (per step: type, records in and out, duration with ProfileExecutions=1). */
   readonly getExecution = (id: string): ExecutionInfo => this.executions.info(id);
+
+  /** @internal the RG execution commands as a front door answers them (a driver: for every front door of its app). */
+  executionCommands(): ExecutionCommands {
+    return localExecutionCommands(this);
+  }
 
   /**
    * Values of settings, in the order asked; `null` for a key never set. Without keys: every built-in.

@@ -74,8 +74,9 @@ export class Execution<T = unknown> {
   private donePromise: Promise<void> | undefined;
   private settle: (() => void) | undefined;
   private subscription: Subscription | undefined;
-  private readonly finishListeners: (() => void)[] = [];
-  private readonly sendersDone = new Map<number, number>();
+  /** Made when first needed: most executions of an event registration have one or two listeners, none send. */
+  private finishListeners: (() => void)[] | undefined;
+  private sendersDone: Map<number, number> | undefined;
 
   constructor(
     readonly id: string,
@@ -113,7 +114,7 @@ export class Execution<T = unknown> {
     const partly = (n: number): boolean => n > 0 && n < all;
     const done = this.shards.filter((s) => s.status === 'done').length;
     const read = this.shards.filter((s) => s.readDone).length;
-    return partly(done) || partly(read) || [...this.sendersDone.values()].some(partly);
+    return partly(done) || partly(read) || (this.sendersDone !== undefined && [...this.sendersDone.values()].some(partly));
   }
 
   /**
@@ -126,7 +127,8 @@ export class Execution<T = unknown> {
 
   /** A shard finished sending at the global step with index `stepIndex`. */
   senderDone(stepIndex: number): void {
-    this.sendersDone.set(stepIndex, (this.sendersDone.get(stepIndex) ?? 0) + 1);
+    const sendersDone = (this.sendersDone ??= new Map());
+    sendersDone.set(stepIndex, (sendersDone.get(stepIndex) ?? 0) + 1);
     this.activity++;
   }
 
@@ -190,7 +192,7 @@ export class Execution<T = unknown> {
   /** Calls `listener` once, when the execution finishes (at once if it has). */
   onFinish(listener: () => void): void {
     if (this.finished) listener();
-    else this.finishListeners.push(listener);
+    else (this.finishListeners ??= []).push(listener);
   }
 
   /** `{ results, errors }` as the actions return them (copies). */
@@ -228,6 +230,8 @@ export class Execution<T = unknown> {
     // execution is kept for getExecution / getResults.
     this.subscription = undefined;
     this.settle?.();
-    for (const listener of this.finishListeners.splice(0)) listener();
+    const listeners = this.finishListeners;
+    this.finishListeners = undefined;
+    if (listeners) for (const listener of listeners) listener();
   }
 }

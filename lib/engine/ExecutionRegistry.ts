@@ -106,6 +106,15 @@ export class ExecutionRegistry {
 
   private trim(oldestFirst: Iterable<Execution>, excess: number): void {
     if (excess <= 0) return;
+    if (excess === 1) {
+      // The usual case (one execution added, one too many): no list of victims.
+      for (const execution of oldestFirst)
+        if (execution.finished) {
+          this.remove(execution);
+          return;
+        }
+      return;
+    }
     const victims: Execution[] = [];
     for (const execution of oldestFirst) {
       if (victims.length >= excess) break;
@@ -119,8 +128,44 @@ export class ExecutionRegistry {
     const registrationId = execution.registrationId;
     if (registrationId === undefined) return;
     const list = this.byRegistration.get(registrationId);
-    const index = list?.indexOf(execution) ?? -1;
-    if (list && index >= 0) list.splice(index, 1);
+    if (list?.[0] === execution) list.shift();
+    else {
+      const index = list?.indexOf(execution) ?? -1;
+      if (list && index >= 0) list.splice(index, 1);
+    }
     if (list?.length === 0) this.byRegistration.delete(registrationId);
   }
+}
+
+/**
+ * RG.DUMPEXECUTIONS, RG.GETRESULTS(BLOCKING), RG.ABORTEXECUTION, RG.DROPEXECUTION and RG.GETEXECUTION as a
+ * front door answers them. One process answers from its own registry; a driver of an app's workers answers
+ * for every front door of the app, from Redis (README "Scaling out").
+ */
+export interface ExecutionCommands {
+  dump(): Promise<ExecutionSummary[]>;
+  results(id: string): Promise<RunResult<unknown>>;
+  resultsWhenDone(id: string): Promise<RunResult<unknown>>;
+  abort(id: string): Promise<void>;
+  drop(id: string): Promise<void>;
+  info(id: string): Promise<ExecutionInfo>;
+}
+
+/** The engine's own (synchronous) execution methods as `ExecutionCommands`. */
+export function localExecutionCommands(engine: {
+  dumpExecutions(): ExecutionSummary[];
+  getResults(id: string): RunResult<unknown>;
+  getResultsBlocking(id: string): Promise<RunResult<unknown>>;
+  abortExecution(id: string): void;
+  dropExecution(id: string): void;
+  getExecution(id: string): ExecutionInfo;
+}): ExecutionCommands {
+  return {
+    dump: async () => engine.dumpExecutions(),
+    results: async (id) => engine.getResults(id),
+    resultsWhenDone: (id) => engine.getResultsBlocking(id),
+    abort: async (id) => engine.abortExecution(id),
+    drop: async (id) => engine.dropExecution(id),
+    info: async (id) => engine.getExecution(id),
+  };
 }

@@ -15,18 +15,20 @@ export class IdleWatch {
   /** `idleTime()` is read at every tick, so a CONFIGSET applies to executions already running. */
   constructor(private readonly idleTime: () => number) {}
 
-  /** Watches `execution` until it finishes. */
+  /** Watches `execution` until `remove` (its owner calls it when the execution finishes). */
   add(execution: Execution): void {
     this.watched.set(execution, { activity: execution.activity, since: Date.now() });
-    execution.onFinish(() => {
-      this.watched.delete(execution);
-      // Nothing left to watch: no timer either (an idle engine holds none).
-      if (this.watched.size === 0 && this.timer !== undefined) {
-        clearTimeout(this.timer);
-        this.timer = undefined;
-      }
-    });
     this.schedule();
+  }
+
+  /** Stops watching `execution` (it finished). */
+  remove(execution: Execution): void {
+    this.watched.delete(execution);
+    // Nothing left to watch: no timer either (an idle engine holds none).
+    if (this.watched.size === 0 && this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
   }
 
   /** Ticks every fifth of the idle time (10 ms to 1 s), as long as something is watched. */

@@ -28,6 +28,8 @@ export interface LauncherHost {
   transport: ShardTransport;
   config: ConfigStore;
   notify(event: GearsEvent): void;
+  /** Whether anyone observes the events (`notify` would reach an observer). */
+  observed(): boolean;
 }
 
 /**
@@ -112,10 +114,12 @@ export class Launcher {
     const tracked = execution as Execution;
     this.running.add(tracked);
     this.idleWatch.add(tracked);
-    this.host.notify({ type: 'executionStarted', execution: tracked });
+    // The events are made only for observers (an event registration starts an execution per event).
+    if (this.host.observed()) this.host.notify({ type: 'executionStarted', execution: tracked });
     execution.onFinish(() => {
       this.running.delete(tracked);
-      this.host.notify(finishedEvent(tracked));
+      this.idleWatch.remove(tracked);
+      if (this.host.observed()) this.host.notify(finishedEvent(tracked));
     });
     execution.start(results);
     return execution;

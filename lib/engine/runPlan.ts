@@ -92,8 +92,8 @@ function compile(plan: Plan, collect: boolean, local: boolean): Compiled {
 const FUSABLE = new Set<Step['kind']>(['map', 'flatMap', 'forEach', 'filter', 'accumulate', 'localGroupBy']);
 
 /** The steps an execution runs: the plan's, plus the final collect of `run({ collect: true })`. */
-export function executionSteps(plan: Plan, collect: boolean, local: boolean): Step[] {
-  return [...compile(plan, collect, local).steps];
+export function executionSteps(plan: Plan, collect: boolean, local: boolean): readonly Step[] {
+  return compile(plan, collect, local).steps;
 }
 
 /**

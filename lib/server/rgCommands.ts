@@ -86,35 +86,40 @@ function gated<T>(context: RgContext, work: () => Promise<T>): Promise<T> {
 }
 
 const id = (args: readonly string[]): string => args[0]!;
-/** Every RG command: a small handler calling the engine method of the same name. */
+/** Every RG command: a small handler calling the engine method of the same name (executions: `executionCommands()`). */
 const RG_COMMANDS: Record<string, RgCommand> = {
   'RG.JSEXECUTE': { arity: -2, run: jsExecute },
   'RG.DUMPEXECUTIONS': {
     arity: 1,
     run: async ({ gears }) =>
-      gears
-        .dumpExecutions()
-        .map((e) => ['executionId', e.executionId, 'status', e.status, 'registered', e.registered ? 1 : 0]),
+      (await gears.executionCommands().dump()).map((e) => [
+        'executionId',
+        e.executionId,
+        'status',
+        e.status,
+        'registered',
+        e.registered ? 1 : 0,
+      ]),
   },
   'RG.GETRESULTS': {
     arity: 2,
-    run: async ({ gears }, args) => runResultReply(await gears.getResults(id(args))),
+    run: async ({ gears }, args) => runResultReply(await gears.executionCommands().results(id(args))),
   },
   'RG.GETRESULTSBLOCKING': {
     arity: 2,
-    run: async ({ gears }, args) => runResultReply(await gears.getResultsBlocking(id(args))),
+    run: async ({ gears }, args) => runResultReply(await gears.executionCommands().resultsWhenDone(id(args))),
   },
   'RG.ABORTEXECUTION': {
     arity: 2,
-    run: async ({ gears }, args) => (gears.abortExecution(id(args)), OK),
+    run: async ({ gears }, args) => (await gears.executionCommands().abort(id(args)), OK),
   },
   'RG.DROPEXECUTION': {
     arity: 2,
-    run: async ({ gears }, args) => (gears.dropExecution(id(args)), OK),
+    run: async ({ gears }, args) => (await gears.executionCommands().drop(id(args)), OK),
   },
   'RG.GETEXECUTION': {
     arity: -2,
-    run: async ({ gears }, args) => executionReply(gears.getExecution(id(args))),
+    run: async ({ gears }, args) => executionReply(await gears.executionCommands().info(id(args))),
   },
   'RG.DUMPREGISTRATIONS': {
     arity: 1,

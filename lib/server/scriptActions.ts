@@ -64,11 +64,11 @@ export function trackingEngine(gears: Gears, setup: TrackingSetup): Gears {
     try {
       return await gears.getResultsBlocking(id);
     } finally {
-      try {
-        gears.dropExecution(id);
-      } catch {
-        // already dropped (RG.DROPEXECUTION from a client, or evicted)
-      }
+      // A driver's executions are listed in Redis: dropped there too, before the reply.
+      await gears
+        .executionCommands()
+        .drop(id)
+        .catch(() => undefined); // already dropped (RG.DROPEXECUTION from a client, or evicted)
     }
   };
   return new Proxy(gears, {

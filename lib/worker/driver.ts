@@ -6,12 +6,13 @@ import { controlShard } from '../cluster/leases/tick.ts';
 import { isLaterPiece, splitShards } from '../cluster/pieces.ts';
 import type { Shard, Topology } from '../cluster/topology.ts';
 import { Execution, type ExecutionInfo, type RunResult } from '../engine/Execution.ts';
-import { ExecutionRegistry, type ExecutionSummary } from '../engine/ExecutionRegistry.ts';
+import { ExecutionRegistry, type ExecutionCommands, type ExecutionSummary } from '../engine/ExecutionRegistry.ts';
 import { readerFor, validateRun } from '../engine/options.ts';
 import type { Plan } from '../builder/plan.ts';
 import type { RegisterOptions } from '../builder/registerOptions.ts';
 import type { RegistrationInfo } from '../engine/Registration.ts';
 import { DriverRegistry } from './driverRegistrations.ts';
+import { ABORTED_BY_COMMAND, ExecutionDirectory, LISTED_TTL_MS } from './executions.ts';
 import { executionSteps } from '../engine/runPlan.ts';
 import { ExecutionFailedError, GearsError } from '../errors.ts';
 import { Gears, type GearsOptions, type RunHookOptions } from '../Gears.ts';
@@ -94,6 +95,10 @@ export class DriverGears extends Gears {
   private readonly priorRuns = new WeakMap<object, (unknown[] | null)[]>();
   /** Registrations on the app's workers (`driverRegistrations.ts`). */
   private readonly registry: DriverRegistry;
+  /** The unblocking executions of every front door of the app, in Redis (`executions.ts`). */
+  private readonly directory: ExecutionDirectory;
+  /** Executions whose end is being written to Redis (status, errors, time to live), by id. */
+  private readonly writing = new Map<string, Promise<void>>();
 
   constructor(topology: Topology, options: GearsOptions, driver: Required<Pick<DriverOptions, 'app'>> & DriverOptions) {
     super(topology, options);
@@ -107,6 +112,14 @@ export class DriverGears extends Gears {
       maxExecutions: Number(this.configGet('MaxExecutions')[0]),
       maxPerRegistration: Number(this.configGet('MaxExecutionsPerRegistration')[0]),
     }));
+    this.directory = new ExecutionDirectory({
+      keys: this.keys,
+      control: this.control,
+      shards: topology.shards,
+      local: this.distributed,
+      written: (id) => this.writing.get(id) ?? Promise.resolve(),
+      shardIds: this.pieces.map((s) => s.id),
+    });
     this.registry = new DriverRegistry({
       app: driver.app,
       control: this.control,
@@ -210,6 +223,11 @@ export class DriverGears extends Gears {
   override readonly dropExecution = (id: string): void => this.distributed.drop(id);
   override readonly getExecution = (id: string): ExecutionInfo => this.distributed.info(id);
 
+  /** RG.DUMPEXECUTIONS & co. on a front door of the app: every front door's executions, from Redis. */
+  override executionCommands(): ExecutionCommands {
+    return this.directory;
+  }
+
   override abortRunning(id: string, reason: string): boolean {
     for (const execution of this.started) if (execution.id === id) return execution.abort(reason);
     return false;
@@ -260,6 +278,8 @@ export class DriverGears extends Gears {
         : origin;
     const leaseMs = await appLeaseMs(this.control, this.keys, DEFAULT_LEASE_MS);
     const key = this.keys.execution(id);
+    // Unblocking runs are listed for every front door of the app (RG.DUMPEXECUTIONS, RG.GETRESULTS …).
+    const listed = options.unblocking === true;
     const fields = descriptorFields({
       tasks: this.tasks,
       origin: shipped,
@@ -269,12 +289,16 @@ export class DriverGears extends Gears {
     });
     // One transaction (all in the app's slot): the run is announced with its descriptor, both expiring.
     const tx = await this.control.transaction();
-    await tx.commit([
-      ['HSET', key, ...fields],
+    const replies = await tx.commit([
+      ['HSET', key, ...fields, 'reader', plan.reader, 'desc', plan.desc ?? '', 'created', Date.now()],
       ['PEXPIRE', key, RUNNING_TTL_MS],
       ['SET', this.keys.driver(id), '1', 'PX', leaseMs],
       ['XADD', this.keys.runs, 'MAXLEN', '~', 1000, '*', 'id', id],
+      ['PEXPIRE', this.keys.runs, LISTED_TTL_MS],
+      ...(listed ? this.directory.listing(id, sequence) : []),
     ]);
+    const maxExecutions = Number(this.configGet('MaxExecutions')[0]);
+    if (listed && Number(replies?.at(-1)) > maxExecutions) await this.directory.trim(maxExecutions);
     const execution = new Execution<T>(
       id,
       plan,
@@ -283,7 +307,7 @@ export class DriverGears extends Gears {
     );
     this.started.add(execution as Execution);
     execution.onFinish(() => this.started.delete(execution as Execution));
-    execution.start(this.follow<T>(id, execution, leaseMs));
+    execution.start(this.follow<T>(id, execution, leaseMs, listed));
     return execution;
   }
 
@@ -299,7 +323,7 @@ export class DriverGears extends Gears {
    * The run's results as the initiator's worker writes them, completing once every task's part reported done.
    * Unsubscribed early (an abort), it marks the run aborted in Redis, so every worker stops its part.
    */
-  private follow<T>(id: string, execution: Execution<T>, leaseMs: number): Observable<T> {
+  private follow<T>(id: string, execution: Execution<T>, leaseMs: number, listed: boolean): Observable<T> {
     const keys = this.keys;
     const out = keys.out(id);
     const outStore = storeForKey(this.shards)(out);
@@ -360,7 +384,11 @@ export class DriverGears extends Gears {
           const descriptor = parseDescriptor(await this.control.call('HGETALL', keys.execution(id)));
           if (!active) return;
           if (!descriptor) return fail(`execution ${id} disappeared from Redis`);
-          if (descriptor.status === 'aborted') return fail(descriptor.reason ?? 'Execution aborted');
+          if (descriptor.status === 'aborted') {
+            // RG.ABORTEXECUTION on another front door: aborted as a local abortExecution() is, without an error.
+            if (descriptor.reason === ABORTED_BY_COMMAND && active) return void execution.abort();
+            return fail(descriptor.reason ?? 'Execution aborted');
+          }
           const claimed = [...descriptor.claims];
           const alive = claimed.length
             ? ((await this.control.call('MGET', ...claimed.map(([, c]) => keys.alive(c.worker)))) as (string | null)[])
@@ -403,14 +431,27 @@ export class DriverGears extends Gears {
       watch().catch(onError);
       return () => {
         active = false;
+        // What the run ended with, for the other front doors (RG.GETRESULTS): taken now, written below.
+        const ended = [
+          'errors',
+          JSON.stringify(execution.errors),
+          'results',
+          execution.results.length,
+          'ended',
+          Date.now(),
+        ];
+        const ttl = listed ? LISTED_TTL_MS : RESULTS_TTL_MS;
         const cleanup = async (): Promise<void> => {
+          await this.control.call('HSET', keys.execution(id), ...ended);
           if (!finished) await markAborted(this.control, keys, id, reason);
           else await this.control.call('HSET', keys.execution(id), 'status', 'done');
           await this.control.call('DEL', keys.driver(id));
-          await this.control.call('PEXPIRE', keys.execution(id), RESULTS_TTL_MS);
-          await outStore.call('PEXPIRE', out, RESULTS_TTL_MS);
+          await this.control.call('PEXPIRE', keys.execution(id), ttl);
+          await outStore.call('PEXPIRE', out, ttl);
         };
-        cleanup().catch(() => undefined);
+        const written = cleanup().catch(() => undefined);
+        this.writing.set(id, written);
+        void written.then(() => this.writing.delete(id));
       };
     });
   }

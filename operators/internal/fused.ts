@@ -61,6 +61,16 @@ interface Chain {
 }
 
 const NO_STAT: LinkStat = { recordsIn: 0, recordsOut: 0 };
+/** The empty list every link starts with (frozen: a push to it would be a bug). */
+const NONE = Object.freeze([]) as unknown as unknown[];
+
+/** A record of a per-record link held for input order: its callback's result, once settled. */
+interface Entry {
+  record: unknown;
+  done: boolean;
+  failed: boolean;
+  value: unknown;
+}
 const MAP = 0;
 const FILTER = 1;
 const FOR_EACH = 2;
@@ -69,8 +79,10 @@ const KINDS = { map: MAP, filter: FILTER, forEach: FOR_EACH, flatMap: FLAT_MAP }
 
 /** A per-record link: what one `orderedStep` operator keeps and does. */
 class RecordLink implements Sink {
-  private readonly queue: { record: unknown; done: boolean; failed: boolean; value: unknown }[] = [];
-  private readonly waiting: unknown[] = [];
+  // Both lists start as the shared empty one and get their own on the first record held (most chains of an
+  // event's execution never hold one).
+  private queue: Entry[] = NONE as Entry[];
+  private waiting: unknown[] = NONE as unknown[];
   private pending = 0;
   private sourceDone = false;
   private completed = false;
@@ -87,7 +99,7 @@ class RecordLink implements Sink {
     this.stat.recordsIn++;
     if (this.chain.out.closed) return;
     if (this.queue.length > 0 || this.waiting.length > 0) {
-      if (this.pending >= this.chain.concurrency || this.waiting.length > 0) this.waiting.push(record);
+      if (this.pending >= this.chain.concurrency || this.waiting.length > 0) this.enqueue(record);
       else this.start(record);
       return;
     }
@@ -127,6 +139,14 @@ class RecordLink implements Sink {
     this.drain();
   }
 
+  private hold(entry: Entry): void {
+    (this.queue === NONE ? (this.queue = []) : this.queue).push(entry);
+  }
+
+  private enqueue(record: unknown): void {
+    (this.waiting === NONE ? (this.waiting = []) : this.waiting).push(record);
+  }
+
   private start(record: unknown): void {
     let result: unknown;
     try {
@@ -137,7 +157,7 @@ class RecordLink implements Sink {
     }
     if (!isPromiseLike(result)) {
       if (this.queue.length === 0) this.emit(record, result);
-      else this.queue.push({ record, done: true, failed: false, value: result });
+      else this.hold({ record, done: true, failed: false, value: result });
       return;
     }
     this.wait(record, result);
@@ -146,7 +166,7 @@ class RecordLink implements Sink {
   /** Holds `record` in input order until its callback's Promise settles. */
   private wait(record: unknown, result: PromiseLike<unknown>): void {
     const entry = { record, done: false, failed: false, value: undefined as unknown };
-    this.queue.push(entry);
+    this.hold(entry);
     this.pending++;
     settled(result).then(
       (value) => {
@@ -221,7 +241,7 @@ class RecordLink implements Sink {
 
 /** A reducing link: what one `sequentialStep` operator keeps and does. */
 class FoldLink implements Sink {
-  private readonly waiting: unknown[] = [];
+  private waiting: unknown[] = NONE as unknown[];
   private busy = false;
   private sourceDone = false;
   private completed = false;
@@ -236,7 +256,7 @@ class FoldLink implements Sink {
   push(record: unknown): void {
     this.stat.recordsIn++;
     if (this.chain.out.closed) return;
-    if (this.busy) this.waiting.push(record);
+    if (this.busy) (this.waiting === NONE ? (this.waiting = []) : this.waiting).push(record);
     else this.step(record);
   }
 
