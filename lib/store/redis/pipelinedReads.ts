@@ -26,24 +26,58 @@ function command(before: string[], after: string[] = []): { head: Buffer; tail: 
   };
 }
 
-/** One command per key, all in one buffer: `head $len key tail` for each. */
+/** Writes the decimal digits of `n` (≥ 0) at `at`; returns the offset after them. */
+function writeDigits(out: Buffer, at: number, n: number): number {
+  if (n < 10) {
+    out[at] = 0x30 + n;
+    return at + 1;
+  }
+  const digits = n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : Math.floor(Math.log10(n)) + 1;
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return at + digits;
+}
+
+/**
+ * One command per key, all in one buffer: `head $len\r\n key \r\n tail` for each. ASCII keys (the usual
+ * case) are copied byte by byte; `Buffer.write` costs more than the whole copy for keys of a few dozen bytes.
+ * A key holding escaped bytes (lib/store/bytes.ts) goes as those bytes.
+ */
 function encode(keys: readonly string[], indexes: readonly number[], read: { head: Buffer; tail: Buffer }): Buffer {
   const { head, tail } = read;
-  // A key holding escaped bytes (lib/store/bytes.ts) goes as those bytes.
-  const encoded = indexes.map((i) => wireArg(keys[i]!));
-  const lengths = encoded.map((key) => (typeof key === 'string' ? Buffer.byteLength(key) : key.length));
+  const lengths = new Array<number>(indexes.length);
+  let other: (string | Buffer | undefined)[] | undefined; // the keys that are not ASCII, as `wireArg` sends them
   let size = 0;
-  for (const length of lengths) size += head.length + tail.length + 16 + length;
+  for (let j = 0; j < indexes.length; j++) {
+    const key = keys[indexes[j]!]!;
+    let length = Buffer.byteLength(key);
+    if (length !== key.length) {
+      const wire = wireArg(key);
+      (other ??= [])[j] = wire;
+      if (typeof wire !== 'string') length = wire.length;
+    }
+    lengths[j] = length;
+    size += head.length + tail.length + 16 + length;
+  }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (let j = 0; j < indexes.length; j++) {
+    const length = lengths[j]!;
     at += head.copy(out, at);
-    at += out.write(`$${lengths[j]}\r\n`, at, 'latin1');
-    const key = encoded[j]!;
-    at += typeof key === 'string' ? out.write(key, at, 'utf8') : key.copy(out, at);
+    out[at++] = 0x24; // '$'
+    at = writeDigits(out, at, length);
     out[at++] = CR;
     out[at++] = 10;
-    at += tail.copy(out, at);
+    const wire = other?.[j];
+    if (wire === undefined) {
+      const key = keys[indexes[j]!]!;
+      for (let i = 0; i < length; i++) out[at++] = key.charCodeAt(i);
+    } else at += typeof wire === 'string' ? out.write(wire, at, 'utf8') : wire.copy(out, at);
+    out[at++] = CR;
+    out[at++] = 10;
+    if (tail.length > 0) at += tail.copy(out, at);
   }
   return out.subarray(0, at);
 }
@@ -61,16 +95,29 @@ function lengthAt(frame: Buffer, start: number): { value: number; next: number }
   return { value: negative ? -value : value, next: i + 2 };
 }
 
-/** The bulk strings of an array reply (`*N` of `$len` items) as store strings (lib/store/bytes.ts). */
-function stringsOf(frame: Buffer): string[] {
+/**
+ * Walks the bulk strings of an array reply (`*N` of `$len` items), handing each to `item` as a store string
+ * (`stringAt`, lib/store/bytes.ts). Returns N.
+ */
+function eachString(frame: Buffer, item: (text: string, index: number) => void): number {
   const { value: count, next } = lengthAt(frame, 1);
-  const out = new Array<string>(Math.max(count, 0));
   let at = next;
   for (let i = 0; i < count; i++) {
-    const { value: length, next: start } = lengthAt(frame, at + 1);
-    out[i] = stringAt(frame, start, start + length);
+    // `$len\r\n`: the length read inline, this runs once per field and value.
+    let length = 0;
+    let j = at + 1;
+    for (; frame[j] !== CR; j++) length = length * 10 + frame[j]! - 0x30;
+    const start = j + 2;
+    item(stringAt(frame, start, start + length), i);
     at = start + length + 2;
   }
+  return count;
+}
+
+/** The bulk strings of an array reply as an array. */
+function stringsOf(frame: Buffer): string[] {
+  const out: string[] = [];
+  eachString(frame, (text) => void out.push(text));
   return out;
 }
 
@@ -91,22 +138,24 @@ function decode(key: string, type: string, frame: Buffer): KeyData | undefined |
     const { value: length, next } = lengthAt(frame, 1);
     return length < 0 ? undefined : { key, type: 'string', value: stringAt(frame, next, next + length) };
   }
-  const items = stringsOf(frame);
-  if (items.length === 0) return undefined;
-  switch (type) {
-    case 'hash': {
-      const record: Record<string, string> = {};
-      for (let i = 0; i + 1 < items.length; i += 2) setField(record, items[i]!, items[i + 1]!);
-      return { key, type: 'hash', value: record };
-    }
-    case 'zset': {
-      const members = new Array<{ member: string; score: number }>(items.length >> 1);
-      for (let i = 0; i + 1 < items.length; i += 2) members[i >> 1] = { member: items[i]!, score: parseScore(items[i + 1]!) };
-      return { key, type: 'zset', value: members };
-    }
-    default:
-      return { key, type: type as 'list' | 'set', value: items };
+  if (frame[1] === 0x30 && frame[2] === CR) return undefined; // '*0': an empty collection, the key is gone
+  if (type === 'hash') {
+    // Fields and values straight into the record, no array in between: this is workload 1's every key.
+    const record: Record<string, string> = {};
+    let field = '';
+    eachString(frame, (text, i) => {
+      if ((i & 1) === 0) field = text;
+      else setField(record, field, text);
+    });
+    return { key, type: 'hash', value: record };
   }
+  const items = stringsOf(frame);
+  if (type === 'zset') {
+    const members = new Array<{ member: string; score: number }>(items.length >> 1);
+    for (let i = 0; i + 1 < items.length; i += 2) members[i >> 1] = { member: items[i]!, score: parseScore(items[i + 1]!) };
+    return { key, type: 'zset', value: members };
+  }
+  return { key, type: type as 'list' | 'set', value: items };
 }
 
 /**

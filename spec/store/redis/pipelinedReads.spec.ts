@@ -93,6 +93,17 @@ describe('readKeys on the raw pipelined path', () => {
     expect(data).toEqual({ key, type: 'hash', value: { поле: 'значение ✓', big } });
   });
 
+  it("keeps fields named like Object.prototype's members as own fields, the prototype untouched", async () => {
+    const key = `${prefix}protofields`;
+    const fields = ['__proto__', 'toString', 'constructor', 'hasOwnProperty', 'valueOf'];
+    await admin.call('HSET', key, ...fields.flatMap((f) => [f, `v-${f}`]));
+    const [data] = await piped.readKeys([key]);
+    const value = data!.value as Record<string, string>;
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.keys(value).sort()).toEqual([...fields].sort());
+    for (const field of fields) expect(Object.getOwnPropertyDescriptor(value, field)?.value).toBe(`v-${field}`);
+  });
+
   it('reads batches of thousands of keys, several at once, each in its order', async () => {
     const keys = Array.from({ length: 3000 }, (_, i) => `${prefix}many:${i}`);
     for (let i = 0; i < keys.length; i += 500) {
