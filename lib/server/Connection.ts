@@ -1,7 +1,17 @@
 import type { Socket } from 'node:net';
 import type { Gears } from '../Gears.ts';
 import { resp3Shape } from './resp3Shapes.ts';
-import { commandName, RespParser, RespProtocolError, type ParsedRequest, type RequestArgs, type RespLimits } from './resp.ts';
+import {
+  argsOf,
+  commandName,
+  FramedRequest,
+  rawFrameOf,
+  RespParser,
+  RespProtocolError,
+  type ParsedRequest,
+  type RequestArgs,
+  type RespLimits,
+} from './resp.ts';
 import { ErrorReply, encodeReply, OK, type Protocol, type Reply } from './replies.ts';
 import { builtin, CloseAfter } from './builtins.ts';
 import type { ClientState, ServerContext } from './context.ts';
@@ -12,8 +22,9 @@ import type { Deployments } from './deployments.ts';
 import { countProxied } from '../metrics/proxyCount.ts';
 import { ATTACK_WARNING, isCrossProtocolAttack } from './exposure.ts';
 import { forwardRaw, type RawRequest } from './rawBatch.ts';
-import type { WireProxy } from './wireProxy.ts';
-import { NO_REPLY, WireSession } from './wireSession.ts';
+import { rawByName, type WireProxy } from './wireProxy.ts';
+import { NO_REPLY, SESSION_COMMANDS, WireSession } from './wireSession.ts';
+import { requestFrame } from '../store/redis/frames.ts';
 import { spread, spreads, SPREAD_WRITES } from './wireSpread.ts';
 import { isErrorFrame } from '../store/redis/frames.ts';
 import type { PubSub } from '../store/memory/pubsub.ts';
@@ -49,6 +60,29 @@ const MAX_QUEUED_REQUESTS = 1024;
 const MAX_RAW_BATCH = 512;
 
 const NOAUTH = new ErrorReply('NOAUTH Authentication required.');
+
+const NO_ARGS: RequestArgs = [];
+
+const framedByName = new Map<string, boolean>();
+
+/**
+ * Whether a request may be read only up to its name (a `FramedRequest`) on a one-node Redis backend: a command
+ * the raw path may take by its name (not the server's own, no connection state, not blocking, not `POST`/`Host:`).
+ * Whether it does is decided when it is sent (authentication, hooks, a session's state).
+ */
+function framedCommand(upper: string): boolean {
+  let known = framedByName.get(upper);
+  if (known === undefined) {
+    known =
+      builtin(upper) === undefined &&
+      upper !== 'POST' &&
+      upper !== 'HOST:' &&
+      !SESSION_COMMANDS.has(upper) &&
+      rawByName(upper);
+    if (framedByName.size < 1024) framedByName.set(upper, known);
+  }
+  return known;
+}
 const EXECABORT = new ErrorReply('EXECABORT Transaction discarded because of previous errors.');
 
 /**
@@ -63,7 +97,10 @@ export class Connection implements ClientState {
   readonly address: string;
   readonly localHost: string;
   private readonly parser: RespParser;
-  private readonly queue: ParsedRequest[] = [];
+  private readonly queue: (ParsedRequest | FramedRequest)[] = [];
+  /** The backend is one Redis node (requests may be read only up to their name): set per chunk read. */
+  private oneNode = false;
+  private readonly framed = (upper: string): boolean => this.oneNode && framedCommand(upper);
   private busy = false;
   private paused = false;
   private closed = false;
@@ -156,7 +193,9 @@ export class Connection implements ClientState {
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
-    this.queue.push(...this.parser.push(chunk));
+    const wire = this.host.wire;
+    this.oneNode = wire !== undefined && wire.nodeCount === 1;
+    this.queue.push(...(this.oneNode ? this.parser.pushFramed(chunk, this.framed) : this.parser.push(chunk)));
     this.flowControl();
     void this.pump();
   }
@@ -178,7 +217,8 @@ export class Connection implements ClientState {
           this.flowControl();
           continue;
         }
-        const request = this.queue.shift()!;
+        const next = this.queue.shift()!;
+        const request = next instanceof FramedRequest ? argsOf(next) : next;
         if (request instanceof RespProtocolError) {
           this.closeAfter(new ErrorReply(request.message));
           break;
@@ -226,15 +266,30 @@ export class Connection implements ClientState {
     if (wire === undefined || !this.authenticated || this.host.stopping) return [];
     if (this.session?.captures) return [];
     const batch: RawRequest[] = [];
-    for (const args of this.queue) {
-      if (args instanceof RespProtocolError || batch.length >= MAX_RAW_BATCH) break;
+    const oneNode = wire.nodeCount === 1;
+    for (let i = 0; i < this.queue.length; i++) {
+      let item = this.queue[i]!;
+      if (item instanceof RespProtocolError || batch.length >= MAX_RAW_BATCH) break;
+      if (item instanceof FramedRequest) {
+        if (oneNode) {
+          // Its name was checked when it was read; what may have changed since is checked here.
+          const upper = item.upper;
+          if (this.session!.claims(upper, NO_ARGS)) break;
+          const endpoint = wire.route(upper, NO_ARGS);
+          if (endpoint === undefined) break;
+          batch.push({ frame: item.frame, upper, endpoint, request: item });
+          continue;
+        }
+        item = this.queue[i] = argsOf(item); // the backend became a cluster: routed by its keys
+      }
+      const args = item;
       const name = args[0];
       if (name === undefined || name.length > 32) break;
       const upper = commandName(name);
       if (builtin(upper) || isCrossProtocolAttack(name) || this.session!.claims(upper, args)) break;
       const endpoint = wire.route(upper, args);
       if (endpoint === undefined) break;
-      batch.push({ args, upper, endpoint });
+      batch.push({ frame: rawFrameOf(args) ?? requestFrame(args), upper, endpoint, request: args });
     }
     if (batch.length > 0) this.queue.splice(0, batch.length);
     return batch;

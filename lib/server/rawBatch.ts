@@ -1,11 +1,11 @@
 import type { Gears } from '../Gears.ts';
-import { errorStartsWith, frameEnd, isErrorFrame, requestFrame } from '../store/redis/frames.ts';
+import { errorStartsWith, frameEnd, isErrorFrame } from '../store/redis/frames.ts';
 import type { RunReplies, WireEndpoint } from '../store/redis/wire.ts';
 import { countProxied, proxyCounterOf } from '../metrics/proxyCount.ts';
 import type { Deployments } from './deployments.ts';
 import { readOnly } from './proxy.ts';
 import { ErrorReply, encodeReply, type Protocol, type Reply } from './replies.ts';
-import { rawFrameOf, type RequestArgs } from './resp.ts';
+import { argsOf, FramedRequest, type RequestArgs } from './resp.ts';
 import type { WireProxy } from './wireProxy.ts';
 
 const readOnlyByName = new Map<string, boolean>();
@@ -20,12 +20,17 @@ function readOnlyCached(upper: string): boolean {
   return known;
 }
 
-/** One request the raw path takes: its arguments, its upper-case name, and the node it goes to. */
+/** One request the raw path takes: its bytes, its upper-case name, the node it goes to, and the request itself. */
 export interface RawRequest {
-  readonly args: RequestArgs;
+  readonly frame: Buffer;
   readonly upper: string;
   readonly endpoint: WireEndpoint;
+  /** Its arguments, or the framed request they are read from when needed (the engine's path). */
+  readonly request: RequestArgs | FramedRequest;
 }
+
+const argumentsOf = (request: RawRequest): RequestArgs =>
+  request.request instanceof FramedRequest ? argsOf(request.request) : request.request;
 
 /** What a batch needs from the server. */
 export interface RawHost {
@@ -65,7 +70,7 @@ function runsOf(batch: readonly RawRequest[]): Run[] {
       runs.push(run);
     }
     run.count++;
-    const frame = rawFrameOf(request.args) ?? requestFrame(request.args);
+    const frame = request.frame;
     if (slice !== undefined && frame.buffer === slice.buffer && frame.byteOffset === sliceEnd) {
       sliceEnd += frame.length;
       continue;
@@ -147,7 +152,7 @@ async function oneByOne(
       let reply = end === -1 ? undefined : bytes.subarray(offset, end);
       if (end !== -1) offset = end;
       if (reply === undefined || errorStartsWith(reply, 'MOVED ') || errorStartsWith(reply, 'ASK ')) {
-        const answer = await fallback(request.args).catch((error: unknown) => new ErrorReply(`ERR ${String(error)}`));
+        const answer = await fallback(argumentsOf(request)).catch((error: unknown) => new ErrorReply(`ERR ${String(error)}`));
         reply = Buffer.from(encodeReply(answer, protocol));
       }
       countProxied(host.gears, request.upper, isErrorFrame(reply));

@@ -50,19 +50,49 @@ const foldCase = (byte: number): number => (byte >= 0x61 && byte <= 0x7a ? byte 
  * A command name's bytes as an upper-case latin1 string (`get` → `GET`), remembered so that the hot path does
  * not make a string per request.
  */
-export function commandName(name: Buffer): string {
-  let hash = name.length;
-  for (let i = 0; i < name.length; i++) hash = (Math.imul(hash, 31) + foldCase(name[i]!)) | 0;
+export function commandName(name: Buffer, start = 0, end = name.length): string {
+  const length = end - start;
+  let hash = length;
+  for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + foldCase(name[i]!)) | 0;
   const known = commandNames.get(hash);
-  if (known !== undefined && known.length === name.length) {
+  if (known !== undefined && known.length === length) {
     let same = true;
-    for (let i = 0; i < name.length && same; i++) same = known.charCodeAt(i) === foldCase(name[i]!);
+    for (let i = 0; i < length && same; i++) same = known.charCodeAt(i) === foldCase(name[start + i]!);
     if (same) return known;
   }
-  const upper = name.toString('latin1').toUpperCase();
+  const upper = name.toString('latin1', start, end).toUpperCase();
   if (commandNames.size < 4096) commandNames.set(hash, upper);
   return upper;
 }
+
+/**
+ * A request read only as far as its command name (`RespParser.pushFramed`): its own bytes and its name in upper
+ * case, no Buffer per argument. `argsOf` gives its arguments when something needs them.
+ */
+export class FramedRequest {
+  constructor(
+    readonly frame: Buffer,
+    readonly upper: string,
+  ) {}
+}
+
+/** The arguments of a framed request (its frame is one complete multibulk request), its raw frame kept. */
+export function argsOf(request: FramedRequest): RequestArgs {
+  const frame = request.frame;
+  const args: FramedArgs = [];
+  let offset = frame.indexOf(CR) + 2;
+  while (offset < frame.length) {
+    const cr = frame.indexOf(CR, offset);
+    const length = parseLength(frame, offset + 1, cr) ?? 0;
+    args.push(frame.subarray(cr + 2, cr + 2 + length));
+    offset = cr + 4 + length;
+  }
+  args[RAW_FRAME] = frame;
+  return args;
+}
+
+/** Longest command name a framed request is made for (longer ones are parsed in full). */
+const MAX_FRAMED_NAME = 32;
 
 /** One parsed request: the command and its arguments, or the protocol error that ends the connection. */
 export type ParsedRequest = RequestArgs | RespProtocolError;
@@ -130,11 +160,24 @@ export class RespParser {
 
   /** Feeds bytes and returns the requests they complete, in order. */
   push(chunk: Buffer): ParsedRequest[] {
+    return this.parse(chunk, undefined) as ParsedRequest[];
+  }
+
+  /**
+   * As `push`, but a multibulk request that is all in one piece and whose upper-case name `framed` accepts comes
+   * as a `FramedRequest`: read only up to its name, no Buffer per argument (the proxy's raw path forwards its
+   * bytes as they are). Anything else is parsed as `push` does, errors included.
+   */
+  pushFramed(chunk: Buffer, framed: (upper: string) => boolean): (ParsedRequest | FramedRequest)[] {
+    return this.parse(chunk, framed);
+  }
+
+  private parse(chunk: Buffer, framed: ((upper: string) => boolean) | undefined): (ParsedRequest | FramedRequest)[] {
     if (this.failed || chunk.length === 0) return [];
     this.append(chunk);
-    const requests: ParsedRequest[] = [];
+    const requests: (ParsedRequest | FramedRequest)[] = [];
     for (;;) {
-      const request = this.next();
+      const request = (framed && this.framed(framed)) || this.next();
       if (request === undefined) break;
       requests.push(request);
       if (request instanceof RespProtocolError) {
@@ -171,6 +214,41 @@ export class RespParser {
 
   private get available(): number {
     return this.buffer.length - this.offset;
+  }
+
+  /**
+   * The next request as a `FramedRequest` when it is a multibulk request all in the buffer, within the limits,
+   * and `accept` takes its name; undefined otherwise, nothing consumed (`next` then reads it, or fails, as usual).
+   * Its bounds are found exactly as `next` finds them.
+   */
+  private framed(accept: (upper: string) => boolean): FramedRequest | undefined {
+    if (this.pending !== 0 || this.bodyChunks.length > 0) return undefined;
+    const buffer = this.buffer;
+    const start = this.offset;
+    if (buffer[start] !== 0x2a /* '*' */) return undefined;
+    let cr = buffer.indexOf(CR, start + 1);
+    if (cr === -1 || cr + 1 >= buffer.length) return undefined;
+    const count = parseLength(buffer, start + 1, cr);
+    if (count === undefined || count <= 0 || count > this.limits.maxMultibulkLength) return undefined;
+    let offset = cr + 2;
+    let upper: string | undefined;
+    for (let i = 0; i < count; i++) {
+      if (buffer[offset] !== 0x24 /* '$' */) return undefined;
+      cr = buffer.indexOf(CR, offset + 1);
+      if (cr === -1 || cr + 1 >= buffer.length) return undefined;
+      const length = parseLength(buffer, offset + 1, cr);
+      if (length === undefined || length < 0 || length > this.limits.maxBulkLength) return undefined;
+      const body = cr + 2;
+      offset = body + length + 2;
+      if (offset > buffer.length) return undefined;
+      if (i === 0) {
+        if (length > MAX_FRAMED_NAME) return undefined;
+        upper = commandName(buffer, body, body + length);
+        if (!accept(upper)) return undefined;
+      }
+    }
+    this.offset = offset;
+    return new FramedRequest(buffer.subarray(start, offset), upper!);
   }
 
   /** The next complete request, an error, or undefined when more input is needed. */

@@ -21,6 +21,16 @@ export function isBlockingRequest(upper: string, args: readonly Buffer[]): boole
   return args.some((arg, i) => i > 0 && arg.length === 5 && arg.toString('latin1').toUpperCase() === 'BLOCK');
 }
 
+/**
+ * Whether a command may take the raw path by its name alone (hooks and connection state are checked when it is
+ * sent): not one the raw path never takes, not an `RG.` command, not blocking (nor `XREAD`, blocking or not).
+ */
+export function rawByName(upper: string): boolean {
+  return (
+    !NOT_RAW.has(upper) && !upper.startsWith('RG.') && !BLOCKING.has(upper) && upper !== 'XREAD' && upper !== 'XREADGROUP'
+  );
+}
+
 /** Keyspace-wide commands the engine asks every shard of a cluster for (one shard: raw like any other). */
 const ALL_SHARDS = new Set(['KEYS', 'SCAN', 'DBSIZE', 'FLUSHALL', 'FLUSHDB', 'RANDOMKEY']);
 

@@ -10,7 +10,7 @@ import { frameEnd } from '../../lib/store/redis/frames.ts';
 import { SwapGate, type Deployments } from '../../lib/server/deployments.ts';
 import { proxyCommand } from '../../lib/server/proxy.ts';
 import { forwardRaw, type RawRequest } from '../../lib/server/rawBatch.ts';
-import { RespParser } from '../../lib/server/resp.ts';
+import { rawFrameOf, RespParser } from '../../lib/server/resp.ts';
 import { WireProxy } from '../../lib/server/wireProxy.ts';
 import { deleteKeys, uniquePrefix } from '../support/backends.ts';
 
@@ -55,9 +55,10 @@ describe('raw batches on a real Redis Cluster', () => {
     const requests = new RespParser().push(Buffer.from(text)) as Buffer[][];
     // The first and the last go to the owner; the two in the middle to a node that answers MOVED.
     const batch: RawRequest[] = requests.map((args, i) => ({
-      args,
+      frame: rawFrameOf(args)!,
       upper: args[0]!.toString(),
       endpoint: i === 0 || i === 3 ? owner : other,
+      request: args,
     }));
     const engineAnswered: string[] = [];
     const host = { gears, deployments: { gate: new SwapGate() } as unknown as Deployments };

@@ -2,7 +2,15 @@ import { connect as netConnect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Gears } from '../../lib/index.ts';
-import { commandName, RespParser, RespProtocolError, rawFrameOf, type ParsedRequest } from '../../lib/server/resp.ts';
+import {
+  argsOf,
+  commandName,
+  FramedRequest,
+  RespParser,
+  RespProtocolError,
+  rawFrameOf,
+  type ParsedRequest,
+} from '../../lib/server/resp.ts';
 import {
   encodeCommand,
   encodeReply,
@@ -223,6 +231,55 @@ describe('RespParser fuzz', () => {
         expect(errorAt === -1 || errorAt === out.length - 1).toBe(true);
         for (const request of out)
           if (!(request instanceof RespProtocolError)) expect(request.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+/** What `pushFramed` returned, as `push` returns it: framed requests read in full (frames kept), errors as they are. */
+function framedAsPushed(chunks: Buffer[], accept: (upper: string) => boolean): unknown[] {
+  const parser = new RespParser();
+  return chunks
+    .flatMap((chunk) => parser.pushFramed(chunk, accept))
+    .map((request) => {
+      if (request instanceof RespProtocolError) return request.message;
+      const args = request instanceof FramedRequest ? argsOf(request) : request;
+      if (request instanceof FramedRequest) expect(request.upper).toBe(args[0]!.toString('latin1').toUpperCase());
+      return { args: [...args], frame: rawFrameOf(args) };
+    });
+}
+
+function pushedAll(chunks: Buffer[]): unknown[] {
+  const parser = new RespParser();
+  return chunks
+    .flatMap((chunk) => parser.push(chunk))
+    .map((request) =>
+      request instanceof RespProtocolError ? request.message : { args: [...request], frame: rawFrameOf(request) },
+    );
+}
+
+describe('RespParser.pushFramed (the raw path reads requests only up to their name)', () => {
+  it('reads a pipelined chunk as framed requests whose bytes and arguments are what push reads', () => {
+    const chunk = Buffer.from('*3\r\n$3\r\nset\r\n$1\r\nk\r\n$2\r\nv1\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n');
+    const out = new RespParser().pushFramed(chunk, (upper) => upper !== 'PING');
+    expect(out.map((r) => (r instanceof FramedRequest ? [r.upper, r.frame.toString()] : r))).toEqual([
+      ['SET', '*3\r\n$3\r\nset\r\n$1\r\nk\r\n$2\r\nv1\r\n'],
+      ['GET', '*2\r\n$3\r\nGET\r\n$1\r\nk\r\n'],
+      [Buffer.from('PING')],
+    ]);
+    expect(argsOf(out[0] as FramedRequest).map(String)).toEqual(['set', 'k', 'v1']);
+  });
+
+  it('gives what push gives, however the bytes are chunked: valid frames, random bytes, mutated frames', () => {
+    const valid = fc.array(command, { minLength: 1, maxLength: 5 }).map((commands) =>
+      Buffer.concat(commands.map((c) => encodeCommand(c))),
+    );
+    fc.assert(
+      fc.property(fc.oneof(valid, garbage).chain(chunked), fc.boolean(), (chunks, all) => {
+        // Names accepted: all of them, or only some (the others are read in full, in between).
+        const accept = (upper: string): boolean => all || upper.length % 2 === 0;
+        expect(framedAsPushed(chunks, accept)).toEqual(pushedAll(chunks));
       }),
       { numRuns: 1000 },
     );

@@ -1,7 +1,6 @@
 import { Observable, Subscription } from 'rxjs';
-import { serialize } from 'node:v8';
 import type { ExchangeSpec, ShardLink, ShardTransport } from '../transport.ts';
-import { encodeEntry, type EntryBody, type ExchangeEntry } from './entries.ts';
+import { encodeEntry, RecordBatch, type EntryBody, type ExchangeEntry } from './entries.ts';
 import { pause, receive } from './inbox.ts';
 import { REDIS_TRANSPORT_DEFAULTS, type RedisTransportOptions, type ResolvedTransportOptions } from './options.ts';
 
@@ -70,7 +69,7 @@ interface Outgoing {
 
 class RedisLink<T> implements ShardLink<T> {
   readonly inbox: Observable<T>;
-  private readonly pending: Buffer[][];
+  private readonly pending: RecordBatch[];
   private readonly counts: number[];
   private readonly queue: Outgoing[] = [];
   private readonly senders = new Subscription();
@@ -88,7 +87,7 @@ class RedisLink<T> implements ShardLink<T> {
     private readonly options: ResolvedTransportOptions,
     private readonly backlog: Backlog,
   ) {
-    this.pending = Array.from({ length: spec.shards }, () => []);
+    this.pending = Array.from({ length: spec.shards }, () => new RecordBatch());
     this.counts = new Array<number>(spec.shards).fill(0);
     const key = options.streamKey(spec.id, spec.self);
     const received = receive<T>(spec.id, key, options.storeFor(key), spec.shards, options);
@@ -116,9 +115,9 @@ class RedisLink<T> implements ShardLink<T> {
     const batch = this.pending[to];
     if (!batch) throw new RangeError(`no shard ${to} in this exchange`);
     // Serialized at once, record by record: one that cannot travel fails here, alone, as in process.
-    batch.push(serializeRecord(record));
+    batch.add(record);
     this.counts[to]!++;
-    if (batch.length >= this.options.batchSize) this.enqueueData(to);
+    if (batch.count >= this.options.batchSize) this.enqueueData(to);
     else this.scheduleFlush();
   }
 
@@ -159,9 +158,9 @@ class RedisLink<T> implements ShardLink<T> {
 
   private enqueueData(to: number): void {
     const batch = this.pending[to]!;
-    if (batch.length === 0) return;
-    this.pending[to] = [];
-    this.enqueue(to, { kind: 'data', records: batch });
+    if (batch.count === 0) return;
+    const count = batch.count;
+    this.enqueue(to, { kind: 'data', count, bytes: batch.take() });
   }
 
   private enqueue(to: number, body: EntryBody): void {
@@ -221,14 +220,5 @@ class RedisLink<T> implements ShardLink<T> {
     if (this.queue[0] !== entry) return;
     this.queue.shift();
     this.backlog.remove();
-  }
-}
-
-/** v8.serialize, failing as `structuredClone` does (a `DataCloneError`), so errors read the same in both modes. */
-function serializeRecord(record: unknown): Buffer {
-  try {
-    return serialize(record);
-  } catch (error) {
-    throw new DOMException((error as Error).message, 'DataCloneError');
   }
 }

@@ -1,8 +1,7 @@
 import { Observable } from 'rxjs';
-import { deserialize } from 'node:v8';
 import { ExecutionAbortedError, GearsError } from '../../errors.ts';
 import type { RedisReply, ShardStore } from '../../store/ShardStore.ts';
-import { decodeEntry } from './entries.ts';
+import { decodeEntry, readRecords } from './entries.ts';
 import type { ResolvedTransportOptions } from './options.ts';
 
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -37,10 +36,10 @@ export function receive<T>(
       lastSeq.set(entry.s, entry.q);
       switch (entry.kind) {
         case 'data':
-          received[entry.s]! += entry.records.length;
-          for (const bytes of entry.records) {
+          received[entry.s]! += entry.count;
+          for (const record of readRecords(entry.bytes, entry.count)) {
             if (!active) return;
-            subscriber.next(deserialize(bytes as Uint8Array) as T);
+            subscriber.next(record as T);
           }
           return;
         case 'eos':

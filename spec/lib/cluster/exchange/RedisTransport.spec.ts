@@ -58,7 +58,7 @@ describe('RedisTransport', () => {
   it('errors the inbox when a sender’s end-of-stage count does not match what arrived', async () => {
     let dropped = false;
     const store = hooked(new MemoryStore(), (command, args) => {
-      if (command !== 'XADD' || !args.includes('d') || dropped) return undefined;
+      if (command !== 'XADD' || !args.includes('b') || dropped) return undefined;
       dropped = true;
       return 'skip';
     });
@@ -95,6 +95,28 @@ describe('RedisTransport', () => {
     );
     expect(await received).toEqual([1, 3]);
     expect((errors[0] as Error).name).toBe('DataCloneError');
+  });
+
+  it('sends records as they were when sent, and keeps a batch whole past a record that fails half-written', async () => {
+    const errors: unknown[] = [];
+    const link = transport(new MemoryStore()).open<unknown>({ id: 'half', self: 0, shards: 1 });
+    const received = all(link.inbox);
+    const first = { n: 1, tags: new Map([['a', [1n, new Date(0)]]]), bytes: Buffer.from('xy') };
+    link.run(
+      sender(
+        link,
+        // The second record fails after its first field was written into the batch's bytes.
+        of<unknown[]>(first, { ok: 'written', f: () => 2 }, [3, undefined]),
+        () => 0,
+        (e) => errors.push(e),
+      ),
+    );
+    first.n = 99; // after the send: does not travel
+    expect(await received).toEqual([
+      { n: 1, tags: new Map([['a', [1n, new Date(0)]]]), bytes: Buffer.from('xy') },
+      [3, undefined],
+    ]);
+    expect(errors.map((e) => (e as Error).name)).toEqual(['DataCloneError']);
   });
 
   it('holds a sender at the high-water mark until the receiver reads, and the streams expire', async () => {
