@@ -12,6 +12,7 @@ import type { Plan } from '../builder/plan.ts';
 import type { RegisterOptions } from '../builder/registerOptions.ts';
 import type { RegistrationInfo } from '../engine/Registration.ts';
 import { DriverRegistry } from './driverRegistrations.ts';
+import { topologyChange } from './topologyChange.ts';
 import { ABORTED_BY_COMMAND, ExecutionDirectory, LISTED_TTL_MS } from './executions.ts';
 import { executionSteps } from '../engine/runPlan.ts';
 import { ExecutionFailedError, GearsError } from '../errors.ts';
@@ -263,6 +264,12 @@ export class DriverGears extends Gears {
       );
     }
     const shards = this.shards;
+    // Drivers and workers plan tasks from the masters they read at start: after a change, a run is refused.
+    const change = await topologyChange(this.topology);
+    if (change !== undefined)
+      throw new GearsError(
+        `${change}, since this driver of app '${this.app}' started: drivers and workers do not follow topology changes yet, restart them (README "Scaling out")`,
+      );
     const sequence = Number(await this.control.call('INCR', this.keys.seq));
     const id = `${shards[this.initiatorShard()]!.id}-${sequence}`;
     const prior = origin.kind === 'script' ? (this.priorRuns.get(origin.script) ?? []).slice(0, origin.index) : [];
@@ -370,6 +377,10 @@ export class DriverGears extends Gears {
             execution.errors.push(...(JSON.parse(fields.get('errors') ?? '[]') as string[]));
           }
           if (done.size === tasks.length) {
+            // A change while it ran (a slot migrated, a master added) may have hidden keys from the readers.
+            const change = await topologyChange(this.topology);
+            if (change !== undefined) return fail(`${change}, during execution ${id}: its results may be incomplete`);
+            if (!active) return;
             finished = true;
             active = false;
             subscriber.complete();
