@@ -37,7 +37,11 @@ export function startWorker(
   extra: readonly string[] = [],
 ): Promise<ChildProcess> {
   const lease = extra.includes('--lease') ? [] : ['--lease', '3000'];
-  const args = [CLI, 'worker', '--redis', url, '--app', app, '--id', id, ...lease, ...extra];
+  // BENCH_WORKER_PROF=DIR: every worker writes a CPU profile there when it exits (bench/README.md, workload 11).
+  const profile = process.env.BENCH_WORKER_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_PROF}`]
+    : [];
+  const args = [...profile, CLI, 'worker', '--redis', url, '--app', app, '--id', id, ...lease, ...extra];
   // A session of its own (detached), as a separate service has: Linux' autogroup scheduling gives all the
   // processes of one session one share of the CPU, so on a busy machine workers in the bench's session would
   // share its one share however many there are.

@@ -9,9 +9,7 @@ import type { RedisArg, RedisReply } from '../../store/ShardStore.ts';
  * `n` the records this sender sent to this destination, or `abort` + a reason.
  */
 export type EntryBody =
-  | { kind: 'data'; count: number; bytes: Buffer }
-  | { kind: 'eos'; count: number }
-  | { kind: 'abort'; reason: string };
+  { kind: 'data'; count: number; bytes: Buffer } | { kind: 'eos'; count: number } | { kind: 'abort'; reason: string };
 
 export type ExchangeEntry = EntryBody & { s: number; e: number; q: number };
 
