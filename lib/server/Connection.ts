@@ -30,7 +30,7 @@ import { isErrorFrame } from '../store/redis/frames.ts';
 import type { PubSub } from '../store/memory/pubsub.ts';
 import { PUBSUB_COMMANDS, PUSHED, PubSubSession } from './memoryPubSub.ts';
 import { memorySessionFor, runOnSession, sessionClaims } from './memoryClient.ts';
-import type { MemorySession } from '../store/memory/index.ts';
+import type { ClientSession } from './shardedSession.ts';
 import { fromBytes } from '../store/memory/bytes.ts';
 
 /** What a connection needs from its server. */
@@ -111,7 +111,7 @@ export class Connection implements ClientState {
   /** This client's subscriptions on the embedded store, once it used pub/sub. */
   private pubsubSession: PubSubSession | undefined;
   /** The same on the embedded store: transactions and blocking commands done natively. */
-  private readonly memorySession: MemorySession | undefined;
+  private readonly memorySession: ClientSession | undefined;
   /** MULTI was refused (no session can run it): every command is refused until EXEC or DISCARD. */
   private refusedMulti = false;
   /** Called whenever the connection has no request in progress (server shutdown waits on it). */

@@ -25,12 +25,20 @@ import { isBlockingRequest } from './wireProxy.ts';
 import { repliesStatus } from './proxy.ts';
 import { select } from './builtins.ts';
 import { resp3Shape } from './resp3Shapes.ts';
+import { ShardedSession, type ClientSession } from './shardedSession.ts';
+import type { Shard } from '../cluster/topology.ts';
 
-/** A session for a connection when the engine's data is one embedded store; undefined otherwise. */
-export function memorySessionFor(gears: Gears): MemorySession | undefined {
-  if (gears.topology.kind !== 'memory' || gears.shards.length !== 1) return undefined;
-  const store = gears.shards[0]!.store;
-  return store instanceof MemoryStore ? new MemorySession(store, hookedCommands(gears), repliesStatus) : undefined;
+/**
+ * A session for a connection when the engine's data is the embedded store (several shards: transactions and
+ * blocking commands within one slot, see `shardedSession.ts`); undefined otherwise.
+ */
+export function memorySessionFor(gears: Gears): ClientSession | undefined {
+  const shards = gears.shards;
+  if (gears.topology.kind !== 'memory' || shards.length === 0) return undefined;
+  if (!shards.every((shard) => shard.store instanceof MemoryStore)) return undefined;
+  const sessionOf = (shard: Shard): MemorySession =>
+    new MemorySession(shard.store as MemoryStore, hookedCommands(gears), repliesStatus);
+  return shards.length === 1 ? sessionOf(shards[0]!) : new ShardedSession(shards, sessionOf);
 }
 
 /** The hooked commands of a transaction: the server runs them through their chains at EXEC. */
@@ -61,7 +69,7 @@ function sessionReplyOf(reply: Reply): SessionReply {
 }
 
 /** Whether the session answers this request (its state, a transaction command, or a blocking command). */
-export function sessionClaims(session: MemorySession, upper: string, request: readonly Buffer[]): boolean {
+export function sessionClaims(session: ClientSession, upper: string, request: readonly Buffer[]): boolean {
   return session.claims(upper) || isBlockingRequest(upper, request);
 }
 
@@ -79,7 +87,7 @@ function toReply(reply: SessionReply): Reply {
  */
 export async function runOnSession(
   gears: Gears,
-  session: MemorySession,
+  session: ClientSession,
   upper: string,
   request: readonly Buffer[],
   protocol: Protocol,

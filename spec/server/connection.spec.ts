@@ -57,28 +57,6 @@ describe('rxgears server connections', () => {
     expect(info).toMatch(/# rxgears\r\nbackend:memory\r\nshards:3\r\n/);
   });
 
-  it('refuses MULTI on several embedded shards wholesale: nothing of an ioredis multi() runs, EXEC answers EXECABORT', async () => {
-    const redis = new Redis({ port: server.port, maxRetriesPerRequest: 1 });
-    try {
-      await redis.mset('{tx}a', '100', '{tx}b', '0');
-      await expect(redis.multi().decrby('{tx}a', 30).incrby('{tx}b', 30).exec()).rejects.toThrow('EXECABORT');
-      expect(await redis.mget('{tx}a', '{tx}b')).toEqual(['100', '0']);
-      const [refused, queued, discarded, after] = await exchange(server.port, [
-        ['MULTI'],
-        ['SET', '{tx}a', '1'],
-        ['DISCARD'],
-        ['GET', '{tx}a'],
-      ]);
-      expect(refused).toBeInstanceOf(ErrorReply);
-      expect(queued).toEqual(
-        new ErrorReply("ERR 'SET' not run: MULTI was refused, and the commands up to EXEC or DISCARD are too"),
-      );
-      expect([discarded, after]).toEqual(['OK', '100']);
-    } finally {
-      redis.disconnect();
-    }
-  });
-
   it('switches to RESP3 after HELLO 3: maps, nulls and doubles are typed', async () => {
     const raw = (
       await sendRaw(server.port, [encodeCommand(['HELLO', '3']), encodeCommand(['GET', 'resp3:missing'])])

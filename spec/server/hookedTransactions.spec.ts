@@ -24,8 +24,7 @@ afterEach(async () => {
 /** One slot for every key of a test, so that a Cluster transaction may hold them all. */
 const k = (name: string): string => `${prefix}{tx}${name}`;
 
-// The embedded store with several shards refuses MULTI wholesale (one shared engine path): not a case here.
-describe.each([memoryBackend(1), redisBackend(), clusterBackend()])(
+describe.each([memoryBackend(1), memoryBackend(3), redisBackend(), clusterBackend()])(
   'hooked commands inside MULTI through the server on $name',
   (backend) => {
     async function serve(): Promise<{ g: Gears; client: () => Redis }> {

@@ -113,6 +113,17 @@ export class MemorySession {
     return this.queue;
   }
 
+  /** Whether a key this session WATCHes changed since (EXEC would answer a null array). */
+  get watchedChanged(): boolean {
+    return this.dirty;
+  }
+
+  /** Drops the transaction being queued, keeping the WATCHes (the server moves it to another shard's session). */
+  dropQueue(): void {
+    this.queue = undefined;
+    this.aborted = false;
+  }
+
   /** Whether the client is parked in a blocking command. */
   get isBlocked(): boolean {
     return this.blocked !== undefined;
