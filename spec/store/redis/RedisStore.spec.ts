@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GearsError, RedisReplyError } from '../../../lib/errors.ts';
+import { fromBytes, toBytes } from '../../../lib/store/bytes.ts';
 import { RedisConnectionError, RedisStore } from '../../../lib/store/redis/index.ts';
 import type { KeyData } from '../../../lib/store/ShardStore.ts';
 import { deletePrefix, scanAll, uniquePrefix } from './helpers.ts';
@@ -37,6 +38,19 @@ describe('scan', () => {
     const all = await scanAll(store, `${p}*`);
     expect(all).toEqual(['hash', 'list', 'set', 'stream', 'string', 'zset'].map((t) => p + t));
     expect(await scanAll(store, `${p}*`, 'hash')).toEqual([`${p}hash`]);
+  });
+
+  it('keeps key names exact: text as text, a name that is not UTF-8 as its escaped bytes, a real U+FFFD as itself', async () => {
+    const p = `${prefix}scanbytes:`;
+    const binary = Buffer.concat([Buffer.from(p), Buffer.from([0xff, 0xfe, 0x00, 0x80])]);
+    await store.call('SET', binary, 'b');
+    await store.call('SET', `${p}text-é`, 't');
+    await store.call('SET', `${p}replacement-\ufffd`, 'r');
+    const all = await scanAll(store, `${p}*`);
+    expect(all).toEqual([`${p}replacement-\ufffd`, `${p}text-é`, fromBytes(binary)].sort());
+    const escaped = all.filter((key) => !key.isWellFormed());
+    expect(escaped.map((key) => toBytes(key))).toEqual([binary]);
+    expect(await store.call('GET', escaped[0]!)).toBe('b');
   });
 
   it('returns cursor "0" at the end of the iteration', async () => {
