@@ -43,10 +43,10 @@ export const sourcePipeline: fc.Arbitrary<(prefix: string) => string> = fc
         `${mids.join('')}${last}.run('${prefix}*')`,
   );
 
-/** Random keys: strings and hashes holding a number. */
-export const dataset = fc.array(
+/** Random keys: strings and hashes holding a number, each key once (a key is one type: SET then HSET is WRONGTYPE). */
+export const dataset = fc.uniqueArray(
   fc.record({ k: fc.string({ minLength: 1, maxLength: 6 }), hash: fc.boolean(), n: fc.integer({ min: 0, max: 999 }) }),
-  { maxLength: 60 },
+  { maxLength: 60, selector: (entry) => entry.k },
 );
 
 /** Canonical, order-free form of `{ results, errors }`, for comparing as multisets. */
