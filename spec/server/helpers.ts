@@ -164,3 +164,13 @@ export function exchange(
   });
 }
 
+/** The replies in `bytes`, each as its own text (latin1, so every byte shows). */
+export function splitReplies(bytes: Buffer): string[] {
+  const replies: string[] = [];
+  for (let offset = 0; offset < bytes.length; ) {
+    const end = frameEnd(bytes, offset);
+    replies.push(bytes.toString('latin1', offset, end));
+    offset = end;
+  }
+  return replies;
+}

@@ -6,23 +6,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import calculateSlot from 'cluster-key-slot';
 import { connect, type Gears } from '../../lib/index.ts';
-import { frameEnd } from '../../lib/store/redis/frames.ts';
 import { SwapGate, type Deployments } from '../../lib/server/deployments.ts';
 import { proxyCommand } from '../../lib/server/proxy.ts';
 import { forwardRaw, type RawRequest } from '../../lib/server/rawBatch.ts';
 import { rawFrameOf, RespParser } from '../../lib/server/resp.ts';
 import { WireProxy } from '../../lib/server/wireProxy.ts';
 import { deleteKeys, uniquePrefix } from '../support/backends.ts';
-
-function split(bytes: Buffer): string[] {
-  const replies: string[] = [];
-  for (let offset = 0; offset < bytes.length; ) {
-    const end = frameEnd(bytes, offset);
-    replies.push(bytes.toString('latin1', offset, end));
-    offset = end;
-  }
-  return replies;
-}
+import { splitReplies } from './helpers.ts';
 
 describe('raw batches on a real Redis Cluster', () => {
   const prefix = uniquePrefix('rawBatch');
@@ -68,7 +58,7 @@ describe('raw batches on a real Redis Cluster', () => {
       return proxyCommand(gears, name!, rest);
     });
     expect(engineAnswered).toEqual(['GET', 'INCR']);
-    const [set, get, incr, last, ...more] = split(replies);
+    const [set, get, incr, last, ...more] = splitReplies(replies);
     expect([set, get, last, more]).toEqual(['+OK\r\n', '$2\r\nv1\r\n', '$2\r\nv1\r\n', []]);
     expect(incr).toMatch(/^-ERR value is not an integer/);
   });

@@ -1,3 +1,4 @@
+
 /**
  * The store contract on the wire: what `rxgears serve` on the embedded store sends, byte for byte, against what a
  * real redis-server sends for the same requests — the shapes a client library's parsing hides (null array or null
@@ -6,22 +7,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connect, type Gears } from '../../../lib/index.ts';
-import { frameEnd } from '../../../lib/store/redis/frames.ts';
 import { createServer, type RxgearsServer } from '../../../lib/server/Server.ts';
-import { exchange } from '../../server/helpers.ts';
+import { exchange, splitReplies } from '../../server/helpers.ts';
 import { uniquePrefix } from './runner.ts';
 import { wireScripts, type WireArg } from './scripts/wire.ts';
-
-/** The replies in `bytes`, each as its own text (latin1, so every byte shows). */
-function splitReplies(bytes: Buffer): string[] {
-  const replies: string[] = [];
-  for (let offset = 0; offset < bytes.length;) {
-    const end = frameEnd(bytes, offset);
-    replies.push(bytes.toString('latin1', offset, end));
-    offset = end;
-  }
-  return replies;
-}
 
 function expand(arg: WireArg, prefix: string): string | Buffer {
   return typeof arg === 'string' ? arg.replaceAll('{p}', prefix) : Buffer.concat([Buffer.from(prefix), arg]);

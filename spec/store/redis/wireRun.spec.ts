@@ -4,7 +4,8 @@
  * errors and redirections flagged, and with what came when the connection ended first.
  */
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { frameEnd, requestFrame } from '../../../lib/store/redis/frames.ts';
+import { requestFrame } from '../../../lib/store/redis/frames.ts';
+import { splitReplies } from '../../server/helpers.ts';
 import { WireConnection, type RunReplies, type WireEndpoint } from '../../../lib/store/redis/wire.ts';
 import { uniquePrefix } from './helpers.ts';
 
@@ -13,17 +14,6 @@ function run(connection: WireConnection, requests: (string | Buffer)[][], cut = 
   // `cut`: the run's bytes in pieces that do not follow the requests' boundaries.
   const bytes = cut ? [Buffer.concat(frames)].flatMap((all) => [all.subarray(0, 7), all.subarray(7)]) : frames;
   return new Promise((resolve) => connection.requestRun(bytes, requests.length, resolve));
-}
-
-/** The replies in `bytes`, each as latin1 text. */
-function split(bytes: Buffer): string[] {
-  const replies: string[] = [];
-  for (let offset = 0; offset < bytes.length; ) {
-    const end = frameEnd(bytes, offset);
-    replies.push(bytes.toString('latin1', offset, end));
-    offset = end;
-  }
-  return replies;
 }
 
 describe('WireConnection.requestRun', () => {
@@ -58,7 +48,7 @@ describe('WireConnection.requestRun', () => {
     expect(replies.count).toBe(4);
     expect(replies.errors).toEqual([2]);
     expect(replies.redirected).toBe(false);
-    expect(split(replies.replies)).toEqual([
+    expect(splitReplies(replies.replies)).toEqual([
       '+OK\r\n',
       '$4\r\n\xff\x00\r\n\r\n',
       '-ERR value is not an integer or out of range\r\n',
@@ -77,7 +67,7 @@ describe('WireConnection.requestRun', () => {
     const replies = await first;
     expect(replies.errors).toBeUndefined();
     const expected = `$300000\r\n${big.toString('latin1')}\r\n`;
-    expect(split(replies.replies)).toEqual([expected, ':300000\r\n', expected]);
+    expect(splitReplies(replies.replies)).toEqual([expected, ':300000\r\n', expected]);
     expect((await second).replies.toString()).toBe('$3\r\ntwo\r\n');
   });
 
@@ -90,7 +80,7 @@ describe('WireConnection.requestRun', () => {
       ['GET', `${prefix}t`],
       ['CLIENT', 'TRACKING', 'OFF'],
     ]);
-    expect(split(replies.replies)).toEqual(['+OK\r\n', '_\r\n', '+OK\r\n', '$1\r\n1\r\n', '+OK\r\n']);
+    expect(splitReplies(replies.replies)).toEqual(['+OK\r\n', '_\r\n', '+OK\r\n', '$1\r\n1\r\n', '+OK\r\n']);
   });
 
   it('settles with the replies that came and the error when the connection ends first', async () => {
