@@ -142,13 +142,17 @@ export class StreamConsumer {
    * Moves a stream on as far as it can: creates the group, hands out a batch when one is ready (and no other is
    * in flight), reads otherwise. While a batch runs, the next one is read ahead (`continue` policy only), so
    * Redis reads it while the gear runs instead of after it; it is handed out once the running batch is
-   * acknowledged.
+   * acknowledged. A batch's XACK goes with the next read (one write, one round trip): the read ahead of the
+   * batch after the one about to run, or the read that fills the next batch.
    */
   private async advance(s: StreamState): Promise<void> {
     const { batch, duration } = this.settings;
     for (;;) {
       s.again = false;
-      if (!this.live(s)) return;
+      if (!this.live(s)) {
+        this.acknowledgeAlone(s);
+        return;
+      }
       // The group exists even while paused, so other registrations' trimming keeps what this one has not read.
       if (!s.grouped) {
         await this.ensureGroup(s);
@@ -156,6 +160,7 @@ export class StreamConsumer {
       }
       if (this.control.paused()) {
         this.heldByPause = true;
+        this.acknowledgeAlone(s);
         return;
       }
       if (s.inFlight) {
@@ -165,15 +170,19 @@ export class StreamConsumer {
         }
         if (!this.readsAhead || s.buffer.length >= batch) return;
       } else if (s.buffer.length >= batch || (s.buffer.length > 0 && s.flushDue)) {
+        if (s.toAck !== undefined) {
+          // The batch before must be acknowledged first; its XACK goes with the read ahead of the batch after
+          // this one (or alone, without reading ahead).
+          if (!this.readsAhead) this.acknowledgeAlone(s);
+          else if (!(await this.read(s, batch - Math.max(0, s.buffer.length - batch)))) continue;
+        }
         // Batches in order: the next one runs only once the XACK of the one before succeeded.
         if (!(await this.acknowledged(s))) continue;
         if (!this.live(s) || this.control.paused()) continue;
         this.fire(s, s.buffer.splice(0, batch));
         continue;
       }
-      const entries = await readGroupBatch(this.store, this.settings, s, batch - s.buffer.length);
-      if (!(await this.acknowledged(s))) continue;
-      s.buffer.push(...entries);
+      if (!(await this.read(s, batch - s.buffer.length))) continue;
       if (!this.live(s)) return;
       // As RedisGears: a batch runs once full, or with what is there when `duration` ms passed.
       if (!s.inFlight && s.buffer.length >= batch) continue;
@@ -187,6 +196,60 @@ export class StreamConsumer {
       }
       if (!s.again) return;
     }
+  }
+
+  /**
+   * Reads up to `want` entries into the buffer, with the XACK of the batch that ran (`toAck`) in front. False
+   * when an XACK failed (this one or one sent alone before): its entries are still pending for this consumer,
+   * so what was read is dropped and reading starts again from this consumer's pending entries (they hold the
+   * failed batch and that read, in order). A read that fails leaves the XACK's outcome unknown: the same.
+   */
+  private async read(s: StreamState, want: number): Promise<boolean> {
+    const ack = s.toAck;
+    s.toAck = undefined;
+    let read;
+    try {
+      read = await readGroupBatch(this.store, this.settings, s, want, ack);
+    } catch (error) {
+      if (ack) this.rereadPending(s);
+      throw error;
+    }
+    if (ack) {
+      if (read.ackError !== undefined) {
+        this.ackFailed(s, read.ackError);
+        this.rereadPending(s);
+        return false;
+      }
+      this.acknowledgedNow(s);
+    }
+    if (!(await this.acknowledged(s))) return false;
+    s.buffer.push(...read.entries);
+    return true;
+  }
+
+  /** Sends the XACK of the batch that ran on its own (no read goes with it now). */
+  private acknowledgeAlone(s: StreamState): void {
+    const ids = s.toAck;
+    if (ids === undefined) return;
+    s.toAck = undefined;
+    s.acked = this.acknowledge(s, ids).then(
+      () => true,
+      (error: unknown) => {
+        this.ackFailed(s, error);
+        return false;
+      },
+    );
+  }
+
+  private ackFailed(s: StreamState, error: unknown): void {
+    if (!this.stopped)
+      this.control.warn(`stream '${s.key}': acknowledging failed, the batch will run again: ${String(error)}`);
+  }
+
+  /** Reading starts again from this consumer's pending entries; what was read and not handed out is dropped. */
+  private rereadPending(s: StreamState): void {
+    [s.phase, s.cursor] = ['history', '0'];
+    s.buffer = [];
   }
 
   /** `XGROUP CREATE key group 0`; an existing group is fine. */
@@ -233,7 +296,7 @@ export class StreamConsumer {
     this.emit(handed, (outcome) => this.finished(s, ids, outcome), lagMs);
   }
 
-  private async finished(s: StreamState, ids: readonly string[], outcome: TriggerOutcome): Promise<void> {
+  private async finished(s: StreamState, ids: string[], outcome: TriggerOutcome): Promise<void> {
     const failed = outcome.status === 'aborted' || outcome.errors.length > 0;
     const policy = failed ? this.settings.onFailedPolicy : 'continue';
     if (this.stopped) {
@@ -270,46 +333,41 @@ export class StreamConsumer {
       s.retryTimer.unref();
       return;
     }
-    // XACK, and read on at once: the XACK and the next XREADGROUP are in flight together, in that order (one
-    // connection keeps it), so one round trip. The read's entries are handed out only once the XACK succeeded
-    // (`acknowledged`).
-    const acked = this.acknowledge(s, ids).then(
-      () => true,
-      (error: unknown) => {
-        if (!this.stopped)
-          this.control.warn(`stream '${s.key}': acknowledging failed, the batch will run again: ${String(error)}`);
-        return false;
-      },
-    );
-    s.acked = acked;
+    // Acknowledged with the next read, sent at once (`advance`): the XACK and the XREADGROUP go out together.
+    // What is read is handed out only once the XACK succeeded.
+    s.toAck = ids;
     if (s.retrying) {
       s.retrying = false;
       if (--this.shared.retrying === 0 && !this.shared.aborted) this.control.setStatus('OK');
     }
     s.inFlight = undefined;
+    // Reading already (the read ahead has not come back): the XACK goes now, on its own, not after that read.
+    if (s.busy) this.acknowledgeAlone(s);
     this.kick(s);
-    await acked;
   }
 
   /**
-   * Waits for the XACK of the previous batch (sent along with the read that just came back). When it failed,
-   * its entries are still pending for this consumer: what was read is dropped, and reading starts again from
-   * this consumer's pending entries (they hold the failed batch and that read, in order). False then.
+   * Waits for an XACK sent alone (`acknowledgeAlone`). When it failed, its entries are still pending for this
+   * consumer: reading starts again from them (`rereadPending`). False then.
    */
   private async acknowledged(s: StreamState): Promise<boolean> {
     const acked = s.acked;
     if (acked === undefined) return true;
     s.acked = undefined;
     if (await acked) return true;
-    [s.phase, s.cursor] = ['history', '0'];
-    s.buffer = [];
+    this.rereadPending(s);
     return false;
+  }
+
+  /** After an XACK succeeded: trim, off the reading path. */
+  private acknowledgedNow(s: StreamState): void {
+    if (this.settings.trimStream && !this.stopped) this.trim(s);
   }
 
   /** XACK the batch; then, off the reading path, trim below the oldest entry some group still needs. */
   private async acknowledge(s: StreamState, ids: readonly string[]): Promise<void> {
     await this.store.call('XACK', s.key, this.settings.group, ...ids);
-    if (this.settings.trimStream && !this.stopped) this.trim(s);
+    this.acknowledgedNow(s);
   }
 
   /**

@@ -1,7 +1,8 @@
 /** A stream as a shard consumer follows it, and how it reads a batch from the registration's group. */
 import { RedisReplyError } from '../lib/errors.ts';
-import type { ShardStore } from '../lib/store/ShardStore.ts';
-import { autoclaimReply, isRecord, readGroupEntries, type GroupEntry } from './streamGroupReplies.ts';
+import { readGroupEntries } from '../lib/store/groupEntries.ts';
+import type { GroupEntry, ShardStore } from '../lib/store/ShardStore.ts';
+import { autoclaimReply, isRecord } from './streamGroupReplies.ts';
 import type { StreamRecord } from './streamReader.ts';
 
 /** One followed stream: where its reading is, what is buffered, in flight, waiting to retry. */
@@ -31,7 +32,9 @@ export interface StreamState {
   trimAgain: boolean;
   /** When the last trim started (ms since the epoch). */
   trimmedAt: number;
-  /** The last batch's XACK, sent with the next read: resolves false when it failed. */
+  /** The ids of the batch that ran, to acknowledge with the next read (`readGroupBatch`). */
+  toAck: string[] | undefined;
+  /** An XACK sent alone (no read to go with it): resolves false when it failed. */
   acked: Promise<boolean> | undefined;
 }
 
@@ -54,6 +57,7 @@ export function newStreamState(key: string): StreamState {
     trimming: false,
     trimAgain: false,
     trimmedAt: 0,
+    toAck: undefined,
     acked: undefined,
   };
 }
@@ -62,19 +66,59 @@ export function newStreamState(key: string): StreamState {
 export const isReply = (error: unknown, ...prefixes: string[]): boolean =>
   error instanceof RedisReplyError && prefixes.some((p) => error.message.startsWith(p));
 
+/** A batch read: the entries, and the error of the XACK sent with it when that failed (nothing read then). */
+export interface GroupBatch {
+  entries: StreamRecord[];
+  ackError: unknown;
+}
+
 /**
  * Up to `want` entries of one stream for this consumer: its own pending entries first (a restarted process
  * finds what it had been given), then entries other consumers left pending for `claimMinIdleMs` (XAUTOCLAIM),
  * then new ones (`>`). Moves `s.phase` / `s.cursor` along; entries already in `s.buffer` are not taken twice.
+ *
+ * `ack`: ids of the batch that ran, acknowledged before the read — with the first XREADGROUP in one write when
+ * the store has `readGroup`, else by an XACK first. When it fails, the read stops there and `ackError` says why
+ * (what was read is for the caller to drop: the entries are read again from this consumer's pending ones).
  */
 export async function readGroupBatch(
   store: ShardStore,
   who: { group: string; consumer: string; claimMinIdleMs: number },
   s: StreamState,
   want: number,
-): Promise<StreamRecord[]> {
+  ack?: readonly string[],
+): Promise<GroupBatch> {
   const { group, consumer, claimMinIdleMs } = who;
   const out: StreamRecord[] = [];
+  let acking = ack !== undefined && ack.length > 0 ? ack : undefined;
+  let ackError: unknown;
+  const acknowledge = async (): Promise<void> => {
+    const ids = acking;
+    acking = undefined;
+    if (ids === undefined) return;
+    try {
+      await store.call('XACK', s.key, group, ...ids);
+    } catch (error) {
+      ackError = error;
+    }
+  };
+  /** XREADGROUP … STREAMS key `id`, the XACK in front while it is still to be sent. */
+  const xreadgroup = async (id: string, count: number): Promise<GroupEntry[]> => {
+    if (store.readGroup) {
+      const ids = acking;
+      acking = undefined;
+      const request = { key: s.key, group, consumer, count, id };
+      const reply = await store.readGroup(ids ? { ...request, ack: ids } : request);
+      ackError = reply.ackError;
+      return reply.entries;
+    }
+    await acknowledge();
+    if (ackError !== undefined) return [];
+    return readGroupEntries(
+      s.key,
+      await store.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', s.key, id),
+    );
+  };
   // Entries already buffered are not taken twice (only a partial batch waiting for `duration` has any).
   const held = s.buffer.length > 0 ? new Set(s.buffer.map((r) => r.id)) : undefined;
   const take = (entries: GroupEntry[]): void => {
@@ -83,8 +127,8 @@ export async function readGroupBatch(
   while (out.length < want) {
     const count = want - out.length;
     if (s.phase === 'history') {
-      const args = ['GROUP', group, consumer, 'COUNT', count, 'STREAMS', s.key, s.cursor] as const;
-      const entries = readGroupEntries(s.key, await store.call('XREADGROUP', ...args));
+      const entries = await xreadgroup(s.cursor, count);
+      if (ackError !== undefined) break;
       const last = entries[entries.length - 1];
       if (!last) [s.phase, s.cursor] = ['claim', '0-0'];
       else s.cursor = last.id;
@@ -93,17 +137,20 @@ export async function readGroupBatch(
       const gone = entries.filter((e) => e.value === null).map((e) => e.id);
       if (gone.length > 0) await store.call('XACK', s.key, group, ...gone);
     } else if (s.phase === 'claim') {
+      await acknowledge();
+      if (ackError !== undefined) break;
       const args = [s.key, group, consumer, claimMinIdleMs, s.cursor, 'COUNT', count] as const;
       const { next, entries } = autoclaimReply(s.key, await store.call('XAUTOCLAIM', ...args));
       take(entries);
       if (next === '0-0') s.phase = 'new';
       s.cursor = next;
     } else {
-      const args = ['GROUP', group, consumer, 'COUNT', count, 'STREAMS', s.key, '>'] as const;
-      const entries = readGroupEntries(s.key, await store.call('XREADGROUP', ...args));
+      const entries = await xreadgroup('>', count);
+      if (ackError !== undefined) break;
       take(entries);
       if (entries.length < count) break;
     }
   }
-  return out;
+  await acknowledge(); // nothing was read (`want` 0)
+  return { entries: out, ackError };
 }

@@ -2,52 +2,12 @@
  * Consumer-group replies as the StreamReader's event side reads them (RESP2 shapes from `ShardStore.call`),
  * stream id arithmetic, and the trimming floor: the id below which every group on a stream has acknowledged.
  */
-import type { RedisReply, ShardStore } from '../lib/store/ShardStore.ts';
+import { toGroupEntries } from '../lib/store/groupEntries.ts';
+import type { GroupEntry, RedisReply, ShardStore } from '../lib/store/ShardStore.ts';
 import type { StreamRecord } from './streamReader.ts';
-
-/**
- * An entry of XREADGROUP / XAUTOCLAIM of stream `key`; `value` is null when the entry was deleted after its
- * delivery. An entry with a value is the StreamReader's record as it is (no second object per entry).
- */
-export interface GroupEntry {
-  key: string;
-  id: string;
-  value: Record<string, string> | null;
-}
 
 /** Whether the entry still exists (has its fields): then it is a record. */
 export const isRecord = (entry: GroupEntry): entry is StreamRecord => entry.value !== null;
-
-/** `[[id, [field, value, …]], …]` of stream `key` → entries. */
-export function toGroupEntries(key: string, reply: RedisReply | undefined): GroupEntry[] {
-  if (!Array.isArray(reply)) return [];
-  const out: GroupEntry[] = [];
-  for (const item of reply) {
-    if (!Array.isArray(item)) continue;
-    const [id, fields] = item;
-    if (typeof id !== 'string') continue;
-    let value: Record<string, string> | null = null;
-    if (Array.isArray(fields)) {
-      value = {};
-      for (let i = 0; i + 1 < fields.length; i += 2) {
-        const field = String(fields[i]);
-        // A field named `__proto__` is an own property, not the object's prototype.
-        if (field === '__proto__') {
-          Object.defineProperty(value, field, { value: String(fields[i + 1]), enumerable: true, writable: true });
-        } else value[field] = String(fields[i + 1]);
-      }
-    }
-    out.push({ key, id, value });
-  }
-  return out;
-}
-
-/** XREADGROUP of one stream `key`: `[[key, entries]]`, or nil when nothing was there. */
-export function readGroupEntries(key: string, reply: RedisReply): GroupEntry[] {
-  if (!Array.isArray(reply)) return [];
-  const [first] = reply;
-  return Array.isArray(first) ? toGroupEntries(key, first[1]) : [];
-}
 
 /** XAUTOCLAIM of stream `key`: `[next cursor, entries, deleted ids (7.0+)]`. */
 export function autoclaimReply(key: string, reply: RedisReply): { next: string; entries: GroupEntry[] } {

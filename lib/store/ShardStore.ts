@@ -30,6 +30,14 @@ export interface ShardStore {
   call(command: string, ...args: RedisArg[]): Promise<RedisReply>;
 
   /**
+   * Optional, a stream consumer's round trip: `XACK key group …ack` (when `ack` is given) and then
+   * `XREADGROUP GROUP group consumer COUNT count STREAMS key id`, sent together in that order (one write), the
+   * read's reply decoded straight into entries. Rejects when the read failed; the XACK's outcome is then
+   * unknown. A store without it is read with `call` (XACK, then XREADGROUP).
+   */
+  readGroup?(request: GroupReadRequest): Promise<GroupReadReply>;
+
+  /**
    * Keyspace events of this shard (`__keyspace@0__:<key>` notifications), hot: events before subscription are
    * not replayed, as in Redis. The Redis store enables `notify-keyspace-events` when it subscribes.
    */
@@ -93,6 +101,31 @@ export interface StreamEntry {
   id: string;
   /** Field → value, in the order XADD gave them. */
   value: Record<string, string>;
+}
+
+/** One stream read of `readGroup`. */
+export interface GroupReadRequest {
+  key: string;
+  group: string;
+  consumer: string;
+  count: number;
+  /** `>` (new entries) or an id (this consumer's pending entries after it). */
+  id: string;
+  /** Ids to acknowledge before the read (non-empty when given). */
+  ack?: readonly string[];
+}
+
+/** An entry of XREADGROUP / XAUTOCLAIM; `value` is null when the entry was deleted after its delivery. */
+export interface GroupEntry {
+  key: string;
+  id: string;
+  value: Record<string, string> | null;
+}
+
+export interface GroupReadReply {
+  /** XACK's error, when it failed (undefined when it succeeded or none was asked for). */
+  ackError: Error | undefined;
+  entries: GroupEntry[];
 }
 
 export interface KeyspaceEvent {

@@ -3,6 +3,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { type Observable, ReplaySubject, share, takeUntil, throwError } from 'rxjs';
 import { GearsError } from '../../errors.ts';
 import type {
+  GroupReadReply,
+  GroupReadRequest,
   KeyData,
   KeyspaceEvent,
   RedisArg,
@@ -28,6 +30,8 @@ import { keyspaceSource } from './keyspace.ts';
 import { READ_KEYS_SCRIPT, type ReadStrategy, readKeysByPipeline, readKeysByScript } from './readKeys.ts';
 import { PipelinedReader } from './pipelinedReads.ts';
 import { toReply, toStoreError, toStreamEntries } from './replies.ts';
+import { StreamGroupReads } from './streamReads.ts';
+import { readGroupEntries } from '../groupEntries.ts';
 import { wireArgs } from '../bytes.ts';
 import { TransactionPool } from './transaction.ts';
 import { isRedisClient } from './clientShape.ts';
@@ -118,6 +122,7 @@ export class RedisStore implements ShardStore {
   private readonly unwatchErrors: () => void;
   private scriptSha: string | undefined;
   private pipelinedReader: PipelinedReader | undefined;
+  private groupReads: StreamGroupReads | undefined;
   private closing: Promise<void> | undefined;
   private transactions: TransactionPool | undefined;
   private keyspaceLive: Promise<void> = Promise.resolve();
@@ -247,6 +252,35 @@ export class RedisStore implements ShardStore {
   }
 
   /**
+   * XACK and XREADGROUP in one write on a raw connection of the store's own (`StreamGroupReads`), or through
+   * ioredis — both sent in this turn, in order — for a client whose options a raw connection cannot follow
+   * (`keyPrefix`, Sentinel) and while that connection is not ready.
+   */
+  readGroup(request: GroupReadRequest): Promise<GroupReadReply> {
+    const options = this.client.options;
+    if (this.client.status === 'ready' && !options.keyPrefix && (options.sentinels?.length ?? 0) === 0) {
+      this.groupReads ??= new StreamGroupReads(endpointOfOptions(options), this.address, options.commandTimeout);
+      const reads = this.groupReads;
+      return this.run(() => reads.read(request));
+    }
+    const { key, group, consumer, count, id, ack } = request;
+    const acked =
+      ack !== undefined && ack.length > 0
+        ? this.run((client) => send(client, 'XACK', [key, group, ...ack])).then(
+            () => undefined,
+            (error: unknown) => error as Error,
+          )
+        : undefined;
+    const read = this.run((client) =>
+      send(client, 'XREADGROUP', ['GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, id]),
+    );
+    return Promise.all([acked, read]).then(([ackError, reply]) => ({
+      ackError,
+      entries: readGroupEntries(key, toReply(reply)),
+    }));
+  }
+
+  /**
    * Sends any command. Known command names go upper-cased so that ioredis applies none of its per-command
    * transformers (it turns an `hgetall` reply into an object, an `hset` Buffer argument into fields) and the
    * reply keeps its RESP2 shape; Redis' error texts name known commands in lower case whatever the caller
@@ -341,6 +375,7 @@ export class RedisStore implements ShardStore {
       if (!this.ownsClient) this.unwatchErrors();
       for (const blocking of this.blockingClients) blocking.disconnect();
       this.pipelinedReader?.close();
+      this.groupReads?.close();
       await this.transactions?.close();
       await Promise.all(this.closingConnections);
       if (this.ownsClient) await closeClient(this.client);

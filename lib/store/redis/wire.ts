@@ -203,6 +203,11 @@ export class WireConnection {
     for (const frame of frames) this.write(frame);
   }
 
+  /** Writes what is queued now instead of at the end of this turn (requests that should not wait for others). */
+  flushNow(): void {
+    if (this.out.length > 0) this.flush();
+  }
+
   /** Sends a frame whose replies (if any) go to `onFrame` (tunnel mode). */
   send(frame: Buffer): void {
     if (!this.failure) this.write(frame);
