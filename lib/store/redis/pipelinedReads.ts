@@ -1,9 +1,10 @@
 import { RedisReplyError } from '../../errors.ts';
-import type { KeyData, KeyType } from '../ShardStore.ts';
+import type { KeyData, KeyType, ScanPage } from '../ShardStore.ts';
 import { RedisConnectionError } from './errors.ts';
 import { parseScore, setField } from './replies.ts';
 import { WireConnection, type WireEndpoint } from './wire.ts';
-import { stringAt, wireArg } from '../bytes.ts';
+import { stringAt, wireArg, wireArgs } from '../bytes.ts';
+import { requestFrame } from './frames.ts';
 import { isAscii } from 'node:buffer';
 
 const CR = 13;
@@ -145,6 +146,31 @@ class ReplyReader {
     return this.bytes.toString('utf8', start + 1, cr);
   }
 
+  /**
+   * SCAN's reply, `*2 $cursor *N $key…`, as a page. Keys are Latin-1 text when the reply is ASCII, else each is
+   * decoded on its own (`stringAt`). An error reply throws.
+   */
+  scanPage(): ScanPage {
+    const bytes = this.bytes;
+    if (bytes[this.at] === MINUS) throw new RedisReplyError(this.line());
+    if (bytes[this.at] !== STAR || this.integer(this.at + 1) !== 2 || bytes[this.at] !== DOLLAR)
+      throw new RedisReplyError('unexpected reply to SCAN');
+    const cursorLength = this.integer(this.at + 1);
+    const cursor = bytes.toString('latin1', this.at, this.at + cursorLength);
+    this.at += cursorLength + 2;
+    if (bytes[this.at] !== STAR) throw new RedisReplyError('unexpected reply to SCAN');
+    const count = Math.max(0, this.integer(this.at + 1));
+    const keys = new Array<string>(count);
+    for (let i = 0; i < count; i++) {
+      if (bytes[this.at] !== DOLLAR) throw new RedisReplyError('unexpected key in the reply to SCAN');
+      const length = this.integer(this.at + 1);
+      const start = this.at;
+      keys[i] = this.ascii ? bytes.toString('latin1', start, start + length) : stringAt(bytes, start, start + length);
+      this.at = start + length + 2;
+    }
+    return { cursor, keys };
+  }
+
   /** TYPE's reply: the type name. An error reply throws. */
   type(): string {
     if (this.bytes[this.at] === MINUS) throw new RedisReplyError(this.line());
@@ -266,6 +292,20 @@ export class PipelinedReader {
     } catch (error) {
       if (!(error instanceof RedisConnectionError) || this.closed) throw error;
       return this.readOnce(keys, readValue);
+    }
+  }
+
+  /**
+   * One SCAN on the same raw connection (`args` after the command name): in the same write as the reads sent in
+   * the same turn. Tried once more on a new connection when the connection broke, as reads are.
+   */
+  async scan(args: readonly string[]): Promise<ScanPage> {
+    const frame = requestFrame(wireArgs(['SCAN', ...args]));
+    try {
+      return this.replies(await this.round(frame, 1)).scanPage();
+    } catch (error) {
+      if (!(error instanceof RedisConnectionError) || this.closed) throw error;
+      return this.replies(await this.round(frame, 1)).scanPage();
     }
   }
 
