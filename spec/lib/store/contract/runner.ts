@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { MemoryStore } from '../../../../lib/store/memory/index.ts';
-import { RedisStore, createRedisTopology } from '../../../../lib/store/redis/index.ts';
+import { createRedisTopology } from '../../../../lib/cluster/redisTopology.ts';
+import { RedisStore } from '../../../../lib/store/redis/index.ts';
 import { hashSlot } from '../../../../lib/cluster/slots.ts';
 import type { ShardStore } from '../../../../lib/store/ShardStore.ts';
 import type { Step } from './scripts.ts';

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GearsError, RedisReplyError } from '../../../../lib/errors.ts';
-import { createRedisTopology, RedisConnectionError, RedisStore } from '../../../../lib/store/redis/index.ts';
+import { createRedisTopology } from '../../../../lib/cluster/redisTopology.ts';
+import { RedisConnectionError, RedisStore } from '../../../../lib/store/redis/index.ts';
 import type { KeyspaceEvent } from '../../../../lib/store/ShardStore.ts';
 import { freePort, startRedis, type RedisServerHandle } from '../../../../lib/testing/servers.ts';
 import { untilSubscribed } from './helpers.ts';

@@ -1,13 +1,19 @@
 import type { Cluster, NatMap, Redis, RedisOptions } from 'ioredis';
-import { STANDALONE_SHARD_ID, type Shard, type Topology } from '../../cluster/topology.ts';
-import { SLOT_COUNT } from '../../cluster/slots.ts';
-import { GearsError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
+import { STANDALONE_SHARD_ID, type Shard, type Topology } from './topology.ts';
+import { SLOT_COUNT } from './slots.ts';
+import { GearsError } from '../errors.ts';
+import type { RedisReply } from '../store/ShardStore.ts';
 import { type ClusterMaster, readClusterMasters } from './clusterNodes.ts';
-import { closeClient, createClientFromUrl, credentialOptions, lastErrorOf, watchErrors } from './connection.ts';
-import { RedisStore, type RedisStoreOptions } from './RedisStore.ts';
-import { toReply, toStoreError } from './replies.ts';
-import { checkRedisTarget, isClusterClient } from './clientShape.ts';
+import {
+  closeClient,
+  createClientFromUrl,
+  credentialOptions,
+  lastErrorOf,
+  watchErrors,
+} from '../store/redis/connection.ts';
+import { RedisStore, type RedisStoreOptions } from '../store/redis/RedisStore.ts';
+import { toReply, toStoreError } from '../store/redis/replies.ts';
+import { checkRedisTarget, isClusterClient } from '../store/redis/clientShape.ts';
 
 export interface RedisTopologyOptions {
   /** ioredis options for every connection the topology opens, over rxgears' defaults and the URL's. */

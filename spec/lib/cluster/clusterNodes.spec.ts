@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseClusterShards, parseClusterSlots, readClusterMasters } from '../../../../lib/store/redis/clusterNodes.ts';
-import type { RedisReply } from '../../../../lib/store/ShardStore.ts';
-import { RedisReplyError } from '../../../../lib/errors.ts';
+import { parseClusterShards, parseClusterSlots, readClusterMasters } from '../../../lib/cluster/clusterNodes.ts';
+import type { RedisReply } from '../../../lib/store/ShardStore.ts';
+import { RedisReplyError } from '../../../lib/errors.ts';
 
 describe('cluster masters', () => {
   let client: Redis;

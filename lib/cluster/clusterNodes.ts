@@ -1,6 +1,6 @@
-import type { SlotRange } from '../../cluster/slots.ts';
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
+import type { SlotRange } from './slots.ts';
+import { RedisReplyError } from '../errors.ts';
+import type { RedisReply } from '../store/ShardStore.ts';
 
 /** A master as the cluster describes it. */
 export interface ClusterMaster {

@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { hashSlot } from '../../../../lib/cluster/slots.ts';
-import { STANDALONE_SHARD_ID, slotTable, type Topology } from '../../../../lib/cluster/topology.ts';
-import { createRedisTopology } from '../../../../lib/store/redis/index.ts';
-import { startRedisCluster } from '../../../../lib/testing/servers.ts';
-import { deletePrefix, scanAll, uniquePrefix } from './helpers.ts';
+import { hashSlot } from '../../../lib/cluster/slots.ts';
+import { STANDALONE_SHARD_ID, slotTable, type Topology } from '../../../lib/cluster/topology.ts';
+import { createRedisTopology } from '../../../lib/cluster/redisTopology.ts';
+import { startRedisCluster } from '../../../lib/testing/servers.ts';
+import { deletePrefix, scanAll, uniquePrefix } from '../store/redis/helpers.ts';
 
 const run = promisify(execFile);
 
