@@ -34,16 +34,6 @@ const LAYERS: Record<string, number> = {
   'lib/index.ts': 9,
 };
 
-/**
- * Known upward imports, to be removed rather than added to: the Redis store's topology discovery builds the
- * cluster layer's `Topology` (it belongs in lib/cluster; moving it is REVIEW.md item 4's last step).
- */
-const KNOWN_UPWARD = new Set([
-  'lib/store/redis/clusterNodes.ts -> lib/cluster/slots.ts',
-  'lib/store/redis/topology.ts -> lib/cluster/topology.ts',
-  'lib/store/redis/topology.ts -> lib/cluster/slots.ts',
-]);
-
 function sourceFiles(): string[] {
   const files: string[] = [];
   const walk = (dir: string): void => {
@@ -140,16 +130,8 @@ describe('the import graph', () => {
 
   it('imports only downwards: cli → server → engine → builder/operators/readers → cluster → store', () => {
     const upward = [...graph].flatMap(([from, targets]) =>
-      targets
-        .filter((to) => graph.has(to) && layerOf(to) > layerOf(from))
-        .map((to) => `${from} -> ${to}`)
-        .filter((edge) => !KNOWN_UPWARD.has(edge)),
+      targets.filter((to) => graph.has(to) && layerOf(to) > layerOf(from)).map((to) => `${from} -> ${to}`),
     );
     expect(upward).toEqual([]);
-  });
-
-  it('still has each known upward import (drop it from the list once it is gone)', () => {
-    const edges = new Set([...graph].flatMap(([from, targets]) => targets.map((to) => `${from} -> ${to}`)));
-    expect([...KNOWN_UPWARD].filter((edge) => !edges.has(edge))).toEqual([]);
   });
 });
