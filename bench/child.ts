@@ -5,7 +5,8 @@
  *
  *   node --import tsx bench/child.ts <task> <redis-url | record count> [repeat]
  *
- * Tasks: `families-rxgears`, `families-baseline` (workload 1 on `person:*` of a Redis URL),
+ * Tasks: `families-rxgears`, `families-baseline` (workload 1 on `person:*` of a Redis URL; for the rxgears side
+ * the URL may be one node of a Cluster), `families-cluster-baseline` (workload 1's Cluster loop, the URL one node),
  * `keys-rxgears`, `keys-baseline` (workload 2 on a URL), `streams-rxgears`, `streams-baseline` (workload 5 on
  * `<url>|<n>`, the k-th run draining the preloaded `stream:<k>`), `embedded-rxgears`, `embedded-loop` (workload 3 with
  * a record count), `idle` (loads nothing: the floor every child's RSS includes). Each side imports only what
@@ -33,6 +34,20 @@ const TASKS: Record<string, Task> = {
     const { baselineFamilies, total } = await import('./baselines.ts');
     const redis = new Redis(url);
     return { close: async () => void redis.disconnect(), once: async () => total(await baselineFamilies(redis)) };
+  },
+  'families-cluster-baseline': async (url) => {
+    const { Cluster } = await import('ioredis');
+    const { baselineClusterFamilies, total } = await import('./baselines.ts');
+    const { hostname, port } = new URL(url);
+    const cluster = new Cluster([{ host: hostname, port: Number(port) }], { enableAutoPipelining: true });
+    await new Promise<void>((resolve, reject) => {
+      cluster.once('ready', resolve);
+      cluster.once('error', reject);
+    });
+    return {
+      close: async () => void cluster.disconnect(),
+      once: async () => total(await baselineClusterFamilies(cluster)),
+    };
   },
   'keys-rxgears': async (url) => {
     const { connect } = await import('./engine.ts');
