@@ -107,6 +107,14 @@ export class GearsWorker {
       id: this.id,
       tasks: this.tasks,
       leaseMs: this.leaseMs,
+      // In the app's `workers` hash while this worker heartbeats (drivers read the longest lease there).
+      info: JSON.stringify({
+        leaseMs: this.leaseMs,
+        tasksPerMaster: options.tasksPerMaster ?? 1,
+        host: hostname(),
+        pid: process.pid,
+        gears: Object.keys(options.module?.gears ?? {}),
+      }),
       start: (task, epoch) => {
         this.log(`holds ${task} at epoch ${epoch}`);
         if (this.masterTasks.includes(task)) this.registrations.taskStarted(task, epoch);
@@ -140,18 +148,6 @@ export class GearsWorker {
   /** Joins the app: leases, then the run log from now on. */
   async start(): Promise<void> {
     const { gears } = this.options;
-    await this.control.call(
-      'HSET',
-      this.keys.workers,
-      this.id,
-      JSON.stringify({
-        leaseMs: this.leaseMs,
-        tasksPerMaster: this.options.tasksPerMaster ?? 1,
-        host: hostname(),
-        pid: process.pid,
-        gears: Object.keys(this.options.module?.gears ?? {}),
-      }),
-    );
     // Runs announced in the last lease may still wait for a claim of a task this worker is about to hold.
     const [seconds, micros] = (await this.control.call('TIME')) as [string, string];
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
@@ -172,7 +168,6 @@ export class GearsWorker {
     await Promise.allSettled([...this.handling]);
     await this.loop.stop();
     await this.registrations.stop();
-    await this.control.call('HDEL', this.keys.workers, this.id).catch(() => undefined);
   }
 
   private shardOf(task: string): string {
@@ -324,7 +319,7 @@ export class GearsWorker {
     start: (plan: Plan, arg: unknown, options: Record<string, unknown>) => Execution,
   ): Promise<RunResult<unknown>> {
     const { gears } = this.options;
-    const { runScript } = await import('../server/sandbox.ts');
+    const { runScript } = await import('../server/rg/sandbox.ts');
     let resolvePart!: (result: RunResult<unknown>) => void;
     let rejectPart!: (error: unknown) => void;
     const partResult = new Promise<RunResult<unknown>>((resolve, reject) => {

@@ -18,8 +18,6 @@ export function runKeys(app: string) {
     runs: `${base}:runs`,
     /** Counter: execution sequence numbers. */
     seq: `${base}:seq`,
-    /** HASH: worker id → JSON `{ leaseMs, pid, host, gears }`, written when a worker starts. */
-    workers: `${base}:workers`,
     /** HASH: the execution's descriptor, status and claims (`claim:<task>` = `<worker>:<epoch>`). */
     execution: (id: string) => `${base}:x:${id}`,
     /** STRING with PX: present while the driver that started the execution is alive. */

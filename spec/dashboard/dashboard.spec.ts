@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { serve, type RxgearsServer } from '../../lib/server/index.ts';
 import { serveHttp, type HttpServer } from '../../lib/http/index.ts';
-import { redisCli } from '../server/helpers.ts';
+import { redisCli } from '../lib/server/helpers.ts';
 
 /**
  * The dashboard in a real headless Chromium (Debian's `chromium`, driven by puppeteer-core; no browser is

@@ -4,7 +4,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runProcess } from '../server/helpers.ts';
+import { runProcess } from '../lib/server/helpers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const EXPORTS = [

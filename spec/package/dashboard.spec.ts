@@ -2,7 +2,7 @@
 // from the compiled dist/ at run time.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runProcess } from '../server/helpers.ts';
+import { runProcess } from '../lib/server/helpers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { GearsError } from '../../lib/errors.ts';
 import { freePort, startRedis, startRedisCluster } from '../../lib/testing/index.ts';
-import { redisCli } from '../server/helpers.ts';
+import { redisCli } from '../lib/server/helpers.ts';
 
 const listen = (port: number): Promise<Server> =>
   new Promise((resolve, reject) => {

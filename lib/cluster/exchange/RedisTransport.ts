@@ -1,4 +1,5 @@
 import { Observable, Subscription } from 'rxjs';
+import { GearsError } from '../../errors.ts';
 import type { ExchangeSpec, ShardLink, ShardTransport } from '../transport.ts';
 import { encodeEntry, RecordBatch, type EntryBody, type ExchangeEntry } from './entries.ts';
 import { pause, receive } from './inbox.ts';
@@ -18,6 +19,9 @@ export class RedisTransport implements ShardTransport {
 
   constructor(options: RedisTransportOptions) {
     this.options = { ...REDIS_TRANSPORT_DEFAULTS, ...options } as ResolvedTransportOptions;
+    // XREAD BLOCK 0 would wait for ever: an inbox that was left would hold its connection.
+    if (!(Number.isInteger(this.options.blockMs) && this.options.blockMs > 0))
+      throw new GearsError(`RedisTransport: blockMs must be a positive integer (ms), got ${String(options.blockMs)}`);
     this.backlog = new Backlog(this.options.maxQueued);
   }
 

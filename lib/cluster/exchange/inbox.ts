@@ -55,18 +55,17 @@ export function receive<T>(
     };
 
     const loop = async (): Promise<void> => {
-      let idle = 1;
+      // What is there now, on the shared connection; when nothing is, XREAD BLOCK until a sender's XADD (on
+      // Redis a connection of its own, kept for the next wait; the embedded store parks the read): an idle
+      // inbox neither polls nor waits longer than it takes Redis to tell it.
+      let block = false;
       while (active) {
-        const block = options.blockMs === undefined ? [] : ['BLOCK', options.blockMs];
-        const reply = await store.call('XREAD', 'COUNT', options.readCount, ...block, 'STREAMS', key, lastId);
+        const wait = block ? ['BLOCK', options.blockMs] : [];
+        const reply = await store.call('XREAD', 'COUNT', options.readCount, ...wait, 'STREAMS', key, lastId);
         if (!active) return;
         const entries = Array.isArray(reply) ? ((reply[0] as RedisReply[])[1] as RedisReply[][]) : [];
-        if (entries.length === 0) {
-          if (options.blockMs === undefined) await pause(idle);
-          idle = Math.min(idle * 2, options.maxPollMs);
-          continue;
-        }
-        idle = 1;
+        block = entries.length === 0;
+        if (block) continue;
         for (const [id, fields] of entries) {
           lastId = String(id);
           handle(fields as RedisReply[]);

@@ -21,9 +21,12 @@ export interface RedisTransportOptions {
   maxQueued?: number;
   /** Entries per read. */
   readCount?: number;
-  /** XREAD BLOCK ms, where a blocked read does not hold up other commands (the embedded store); else polling. */
+  /**
+   * Longest XREAD BLOCK of an inbox with nothing to read, ms (then it reads again): how late an inbox that was
+   * left notices it. A blocked read holds a connection of its own (`RedisStore.call`), never the shared one.
+   */
   blockMs?: number;
-  /** Longest pause between polls of an empty stream, ms. */
+  /** Longest pause between two looks at a destination stream at the high-water mark (a waiting sender), ms. */
   maxPollMs?: number;
   /** Every exchange stream expires this long after its last write, ms (a crashed receiver leaves nothing). */
   ttlMs?: number;
@@ -37,11 +40,9 @@ export const REDIS_TRANSPORT_DEFAULTS = {
   highWater: 64,
   maxQueued: 64,
   readCount: 64,
-  blockMs: undefined as number | undefined,
+  blockMs: 500,
   maxPollMs: 32,
   ttlMs: 600_000,
 } as const;
 
-export type ResolvedTransportOptions = Required<Omit<RedisTransportOptions, 'blockMs'>> & {
-  blockMs: number | undefined;
-};
+export type ResolvedTransportOptions = Required<RedisTransportOptions>;

@@ -17,6 +17,8 @@ export interface LeaseWorkerOptions {
   stop?: (task: string, reason: 'lost' | 'released') => void | Promise<void>;
   /** Starts a task this worker just acquired, at `epoch`. */
   start?: (task: string, epoch: number) => void;
+  /** What this worker says of itself in the app's `workers` hash, written with every heartbeat. */
+  info?: string;
 }
 
 export const LEASE_WORKER_DEFAULTS = { leaseMs: 10_000 } as const;
@@ -78,6 +80,7 @@ export class LeaseWorker {
       tasks: this.options.tasks,
       stopped: this.stopped,
       leaseMs: this.leaseMs,
+      ...(this.options.info !== undefined ? { info: this.options.info } : {}),
     });
     if (!outcome) return undefined;
     const validUntil = started + this.leaseMs - this.tickMs;

@@ -9,8 +9,16 @@ import { decide, formatLease, parseLease, type Lease, type LeaseDecision } from 
  * transaction can WATCH and write them all, on a Cluster too.
  */
 export interface ControlKeys {
-  /** SET of worker ids that have joined (pruned when their heartbeat key is gone). */
+  /**
+   * SET of worker ids that have joined (pruned when their heartbeat key is gone). Expires a lease after the
+   * last heartbeat of any worker: an app whose workers all died leaves only its epoch counters.
+   */
   members: string;
+  /**
+   * HASH: worker id → what it says of itself (JSON, `TickInput.info`), written with each heartbeat, pruned
+   * with `members`, expiring as it does.
+   */
+  workers: string;
   /** STRING with PX: present while the worker is alive. */
   alive(worker: string): string;
   /** STRING with PX: `<worker>:<epoch>[:r]`. */
@@ -24,6 +32,7 @@ export function controlKeys(app: string): ControlKeys {
   const base = `rxg:{rxg:${app}}`;
   return {
     members: `${base}:members`,
+    workers: `${base}:workers`,
     alive: (worker) => `${base}:alive:${worker}`,
     lease: (task) => `${base}:lease:${task}`,
     epoch: (task) => `${base}:epoch:${task}`,
@@ -46,6 +55,8 @@ export interface TickInput {
   stopped: ReadonlySet<string>;
   /** Lease and heartbeat time to live, ms. */
   leaseMs: number;
+  /** Self's entry in the `workers` hash, written with the heartbeat (none when undefined). */
+  info?: string;
   /** Transactions retried after a conflict (another worker's tick committed first). Default 8. */
   retries?: number;
 }
@@ -75,14 +86,22 @@ export async function leaseTick(store: ShardStore, input: TickInput): Promise<Ti
       const leaseKeys = input.tasks.map((t) => keys.lease(t));
       const epochKeys = input.tasks.map((t) => keys.epoch(t));
       const values = strings(await tx.read([...leaseKeys, ...epochKeys], 'MGET', [...leaseKeys, ...epochKeys]));
-      const alive = members.length
+      // Not watched: a worker's first heartbeat adds it to `members` (watched) in the same transaction.
+      const entries = strings(await tx.read([], 'HKEYS', [keys.workers])).filter((w): w is string => w !== null);
+      const expiries = [
+        Number(await tx.read([], 'PTTL', [keys.members])),
+        Number(await tx.read([], 'PTTL', [keys.workers])),
+      ];
+      const known = [...new Set([...members, ...entries])];
+      const alive = known.length
         ? ((await tx.read(
             [],
             'MGET',
-            members.map((w) => keys.alive(w)),
+            known.map((w) => keys.alive(w)),
           )) as (string | null)[])
         : [];
-      const live = members.filter((_, i) => alive[i] !== null);
+      const dead = new Set(known.filter((w, i) => alive[i] === null && w !== input.self));
+      const live = members.filter((w) => alive[known.indexOf(w)] !== null);
       const leases = new Map<string, Lease>();
       input.tasks.forEach((task, i) => {
         const lease = parseLease(values[i] ?? null);
@@ -95,8 +114,15 @@ export async function leaseTick(store: ShardStore, input: TickInput): Promise<Ti
         ['SET', keys.alive(input.self), '1', 'PX', px],
         ['SADD', keys.members, input.self],
       ];
-      const dead = members.filter((w, i) => alive[i] === null && w !== input.self);
-      if (dead.length > 0) writes.push(['SREM', keys.members, ...dead]);
+      if (input.info !== undefined) writes.push(['HSET', keys.workers, input.self, input.info]);
+      const deadMembers = members.filter((w) => dead.has(w));
+      const deadEntries = entries.filter((w) => dead.has(w));
+      if (deadMembers.length > 0) writes.push(['SREM', keys.members, ...deadMembers]);
+      if (deadEntries.length > 0) writes.push(['HDEL', keys.workers, ...deadEntries]);
+      // Both live a lease past the last heartbeat: extended, never shortened (workers may have other leases).
+      [keys.members, keys.workers].forEach((key, i) => {
+        if (expiries[i]! < input.leaseMs) writes.push(['PEXPIRE', key, px]);
+      });
       const held = new Map<string, number>();
       const releasing = new Set<string>();
       for (const task of decision.renew) {
@@ -165,6 +191,7 @@ export async function leaseLeave(
     const writes: [string, ...RedisArg[]][] = [
       ['DEL', keys.alive(self), ...mine],
       ['SREM', keys.members, self],
+      ['HDEL', keys.workers, self],
     ];
     if ((await tx.commit(writes)) !== null) return;
   }

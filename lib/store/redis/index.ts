@@ -1,10 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
 
 export { RedisStore, DEFAULT_REDIS_STORE_OPTIONS, type RedisStoreOptions } from './RedisStore.ts';
-export { createRedisTopology, type RedisTopologyOptions } from './topology.ts';
 export { RedisConnectionError } from './errors.ts';
 export { DEFAULT_CONNECTION_OPTIONS } from './connection.ts';
 export type { ReadStrategy } from './readKeys.ts';
 
-/** An ioredis client rxgears can run on (`createRedisTopology` uses it and leaves closing it to its owner). */
+/** An ioredis client rxgears can run on (lib/cluster's `createRedisTopology` uses it and leaves closing it to its owner). */
 export type RedisClient = Redis | Cluster;

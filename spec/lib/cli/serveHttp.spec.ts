@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { httpFlag } from '../../../lib/cli/httpFlag.ts';
 import { parseMetrics, sample } from '../../support/prometheus.ts';
 import { until } from '../../support/until.ts';
-import { redisCli, runProcess } from '../../server/helpers.ts';
+import { redisCli, runProcess } from '../server/helpers.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = `${root}bin/rxgears.js`;

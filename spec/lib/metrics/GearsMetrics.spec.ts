@@ -6,7 +6,7 @@ import { metricsOf } from '../../../lib/metrics/index.ts';
 import { createServer, type RxgearsServer } from '../../../lib/server/index.ts';
 import { parseMetrics, sample } from '../../support/prometheus.ts';
 import { until } from '../../support/until.ts';
-import { redisCli } from '../../server/helpers.ts';
+import { redisCli } from '../server/helpers.ts';
 
 describe('metrics', () => {
   const opened: Gears[] = [];

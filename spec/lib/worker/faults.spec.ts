@@ -5,7 +5,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { hashSlot } from '../../../lib/cluster/slots.ts';
 import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
 import { connect, type Gears } from '../../../lib/index.ts';
-import { runScript } from '../../../lib/server/sandbox.ts';
+import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { runKeys } from '../../../lib/worker/protocol.ts';
 import { until } from '../../support/until.ts';
 import { multiset } from './sourcePipelines.ts';
@@ -90,9 +90,19 @@ describe('failures of worker processes and drivers (real 3-master Cluster, child
         // The survivor takes b's tasks once b's lease lapsed; the same gear, without the trigger, equals one process.
         await local.execute('DEL', trigger);
         await untilSpread([a], tasks.length);
+        // … and prunes b from the app's members and workers hash (b never left cleanly).
+        const keys = runKeys(app);
+        await until(
+          async () => JSON.stringify(await local.execute('HKEYS', keys.workers)) === '["a"]',
+          'b pruned from the workers hash',
+        );
+        expect(await local.execute('SMEMBERS', keys.members)).toEqual(['a']);
+        expect(JSON.parse(String(await local.execute('HGET', keys.workers, 'a')))).toMatchObject({ leaseMs: 2 * LEASE });
         const plain = `GB().map((r) => r.value).countBy((v) => Number(v) % 7).run('${prefix}*')`;
         expect(multiset(await result(driver, plain))).toEqual(multiset(await result(local, plain)));
         await stopWorker(a);
+        // a left cleanly: nothing of the app's members is left, only the epoch counters.
+        expect(await local.execute('EXISTS', keys.workers, keys.members)).toBe(0);
       } finally {
         await driver.close();
         await local.close();

@@ -1,10 +1,12 @@
 import { firstValueFrom, of, toArray, type Observable } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, inject, it } from 'vitest';
 import { RedisTransport } from '../../../../lib/cluster/exchange/RedisTransport.ts';
 import type { RedisTransportOptions } from '../../../../lib/cluster/exchange/options.ts';
 import { sender } from '../../../../lib/cluster/transport.ts';
 import { ExecutionAbortedError, GearsError } from '../../../../lib/errors.ts';
 import { MemoryStore } from '../../../../lib/store/memory/index.ts';
+import { RedisStore } from '../../../../lib/store/redis/RedisStore.ts';
 import type { ShardStore } from '../../../../lib/store/ShardStore.ts';
 import { until } from '../../../support/until.ts';
 
@@ -140,5 +142,36 @@ describe('RedisTransport', () => {
     expect(await bReceived).toEqual(records);
     expect(await aReceived).toEqual([]);
     expect(await memory.call('EXISTS', key)).toBe(0);
+  });
+
+  it('waits for entries in XREAD BLOCK on Redis (no polling), and is woken by the XADD', async () => {
+    const redis = new RedisStore(inject('redisUrl'));
+    try {
+      const reads: string[][] = [];
+      const store = hooked(redis, (command, args) => void (command === 'XREAD' && reads.push(args.map(String))));
+      const id = `blk-${randomBytes(4).toString('hex')}`;
+      // The defaults, as a worker's transport has them.
+      const [a, b] = [0, 1].map((self) => new RedisTransport({ storeFor: () => store }).open<number>({ id, self, shards: 2 }));
+      const received = all(b!.inbox);
+      b!.run(sender(b!, of<number>(), () => 0, ignore));
+      // b's stream has nothing from a yet: its inbox waits in Redis, 500 ms at a time.
+      await until(() => reads.some((args) => args.includes('BLOCK')), 'the inbox to wait in XREAD BLOCK');
+      const blocking = reads.filter((args) => args.includes('BLOCK'));
+      expect(blocking.every((args) => args[args.indexOf('BLOCK') + 1] === '500')).toBe(true);
+      // a's records wake it.
+      a!.run(sender(a!, of(1, 2, 3), () => 1, ignore));
+      a!.inbox.subscribe({ error: ignore });
+      expect(await received).toEqual([1, 2, 3]);
+    } finally {
+      await redis.close();
+    }
+  });
+
+  it('refuses a blockMs that is not a positive integer (XREAD BLOCK 0 would wait for ever)', () => {
+    const store = new MemoryStore();
+    for (const blockMs of [0, -5, 1.5, Number.NaN])
+      expect(() => transport(store, { blockMs })).toThrow(
+        new GearsError(`RedisTransport: blockMs must be a positive integer (ms), got ${blockMs}`),
+      );
   });
 });

@@ -1,0 +1,93 @@
+import type { SlotRange } from './slots.ts';
+import { RedisReplyError } from '../errors.ts';
+import type { RedisReply } from '../store/ShardStore.ts';
+
+/** A master as the cluster describes it. */
+export interface ClusterMaster {
+  id: string;
+  host: string;
+  port: number;
+  /** Sorted by start. */
+  slots: SlotRange[];
+}
+
+type Ask = (command: string, ...args: string[]) => Promise<RedisReply>;
+
+/** `[k1, v1, k2, v2, …]` → Map, for the key/value arrays of CLUSTER SHARDS in RESP2. */
+function pairs(flat: RedisReply): Map<string, RedisReply> {
+  const map = new Map<string, RedisReply>();
+  if (!Array.isArray(flat)) return map;
+  for (let i = 0; i + 1 < flat.length; i += 2) map.set(String(flat[i]), flat[i + 1]!);
+  return map;
+}
+
+/**
+ * The address to connect to: the announced endpoint, unless the node does not know it (`?` or empty, which
+ * Redis uses for "the address you reached me at"), then its IP, then the address of the node we asked.
+ */
+function endpointOf(endpoint: RedisReply | undefined, ip: RedisReply | undefined, fallbackHost: string): string {
+  for (const candidate of [endpoint, ip]) {
+    if (typeof candidate === 'string' && candidate !== '' && candidate !== '?') return candidate;
+  }
+  return fallbackHost;
+}
+
+function sortMasters(masters: ClusterMaster[]): ClusterMaster[] {
+  for (const master of masters) master.slots.sort((a, b) => a[0] - b[0]);
+  // Masters without slots hold no keys: they join the topology when a reshard gives them some.
+  return masters.filter((m) => m.slots.length > 0).sort((a, b) => a.slots[0]![0] - b.slots[0]![0]);
+}
+
+/** Masters from `CLUSTER SHARDS` (Redis 7+): per shard, its slots and the node whose role is master. */
+export function parseClusterShards(reply: RedisReply, fallbackHost: string, tls: boolean): ClusterMaster[] {
+  const masters: ClusterMaster[] = [];
+  for (const shard of Array.isArray(reply) ? reply : []) {
+    const fields = pairs(shard);
+    const flatSlots = fields.get('slots');
+    const slots: SlotRange[] = [];
+    if (Array.isArray(flatSlots))
+      for (let i = 0; i + 1 < flatSlots.length; i += 2) slots.push([Number(flatSlots[i]), Number(flatSlots[i + 1])]);
+    const nodes = (Array.isArray(fields.get('nodes')) ? (fields.get('nodes') as RedisReply[]) : []).map(pairs);
+    // A failed master stays listed next to the replica that took over: prefer the one that is online.
+    const candidates = nodes.filter((node) => node.get('role') === 'master');
+    const master = candidates.find((node) => node.get('health') === 'online') ?? candidates[0];
+    if (!master) continue;
+    const port = Number((tls ? master.get('tls-port') : undefined) ?? master.get('port'));
+    masters.push({
+      id: String(master.get('id')),
+      host: endpointOf(master.get('endpoint'), master.get('ip'), fallbackHost),
+      port,
+      slots,
+    });
+  }
+  return sortMasters(masters);
+}
+
+/** Masters from `CLUSTER SLOTS` (`[[start, end, [host, port, id, …], …replicas], …]`), grouped by node id. */
+export function parseClusterSlots(reply: RedisReply, fallbackHost: string): ClusterMaster[] {
+  const byId = new Map<string, ClusterMaster>();
+  for (const range of Array.isArray(reply) ? reply : []) {
+    if (!Array.isArray(range) || !Array.isArray(range[2])) continue;
+    const [host, port, id] = range[2];
+    const key = String(id);
+    const master = byId.get(key) ?? {
+      id: key,
+      host: endpointOf(host, undefined, fallbackHost),
+      port: Number(port),
+      slots: [],
+    };
+    master.slots.push([Number(range[0]), Number(range[1])]);
+    byId.set(key, master);
+  }
+  return sortMasters([...byId.values()]);
+}
+
+/** Asks one node for the masters: CLUSTER SHARDS, or CLUSTER SLOTS where SHARDS is unknown (Redis 6.2). */
+export async function readClusterMasters(ask: Ask, fallbackHost: string, tls: boolean): Promise<ClusterMaster[]> {
+  try {
+    return parseClusterShards(await ask('CLUSTER', 'SHARDS'), fallbackHost, tls);
+  } catch (error) {
+    if (!(error instanceof RedisReplyError)) throw error;
+    return parseClusterSlots(await ask('CLUSTER', 'SLOTS'), fallbackHost);
+  }
+}
