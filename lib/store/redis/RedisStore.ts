@@ -274,7 +274,7 @@ export class RedisStore implements ShardStore {
     if (this.client.status === 'ready' && !options.keyPrefix && (options.sentinels?.length ?? 0) === 0) {
       this.groupReads ??= new StreamGroupReads(endpointOfOptions(options), this.address, options.commandTimeout);
       const reads = this.groupReads;
-      return this.run(() => reads.read(request));
+      return this.run(() => reads.read(request), false); // one connection: in order already
     }
     const { key, group, consumer, count, id, ack } = request;
     const acked =
@@ -396,9 +396,15 @@ export class RedisStore implements ShardStore {
     return this.closing;
   }
 
-  /** Runs one operation on the command connection, with errors converted to the store's. */
-  private async run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
+  /**
+   * Runs one operation on the command connection, with errors converted to the store's. While stream reads are
+   * in flight on their own connection (`readGroup`), it waits for them: commands keep the order they were sent
+   * in, as on one connection.
+   */
+  private async run<T>(operation: (client: Redis) => Promise<T>, afterReads = true): Promise<T> {
     if (this.closing) throw new RedisConnectionError(this.address, `Redis ${this.address}: the store is closed`);
+    const reading = afterReads ? this.groupReads?.pending : undefined;
+    if (reading !== undefined) await reading;
     try {
       return await operation(this.client);
     } catch (error) {

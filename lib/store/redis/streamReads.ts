@@ -121,6 +121,9 @@ export function decodeGroupRead(key: string, frame: Buffer): GroupEntry[] {
 export class StreamGroupReads {
   private connection: WireConnection | undefined;
   private closed = false;
+  private inFlight = 0;
+  private drained: Promise<void> | undefined;
+  private drain: (() => void) | undefined;
 
   constructor(
     private readonly endpoint: WireEndpoint,
@@ -138,6 +141,7 @@ export class StreamGroupReads {
     const read = commandBytes(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'STREAMS', key, id]);
     const acking = ack !== undefined && ack.length > 0;
     const frames = acking ? Buffer.concat([commandBytes(['XACK', key, group, ...ack]), read]) : read;
+    if (this.inFlight++ === 0) this.drained = new Promise((resolve) => (this.drain = resolve));
     return new Promise<GroupReadReply>((resolve, reject) => {
       let ackError: Error | undefined;
       let waiting = acking ? 2 : 1;
@@ -146,6 +150,7 @@ export class StreamGroupReads {
         if (waiting === 0) return;
         waiting = 0;
         clearTimeout(timer);
+        this.settled();
         reject(new RedisConnectionError(this.address, `Redis ${this.address}: ${error.message}`, { cause: error }));
       };
       if (this.timeoutMs !== undefined) {
@@ -168,11 +173,28 @@ export class StreamGroupReads {
           return;
         }
         clearTimeout(timer);
+        this.settled();
         if (reply[0] === 0x2d) reject(new RedisReplyError(errorText(reply)));
         else resolve({ ackError, entries: decodeGroupRead(key, reply) });
       });
       connection.flushNow();
     });
+  }
+
+  /**
+   * Settles once every request sent so far has its replies; undefined when none waits. The store's other
+   * commands go after it (`RedisStore.run`): on one connection they would, so a command sent after a read was
+   * sent runs after that read in Redis (an XADD after `unregister()` is not read by a read sent before).
+   */
+  get pending(): Promise<void> | undefined {
+    return this.drained;
+  }
+
+  private settled(): void {
+    if (--this.inFlight > 0) return;
+    const drain = this.drain;
+    this.drained = this.drain = undefined;
+    drain?.();
   }
 
   close(): void {
