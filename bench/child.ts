@@ -148,6 +148,8 @@ async function pacedEvents(target: string, side: 'rxgears' | 'baseline'): Return
   const stop = await listener.start((key) => {
     if (key.startsWith(prefix)) seen.add(key);
   });
+  // Each run writes keys of its own (`<prefix><run>:<i>` after the first), so a repeat waits for its own events.
+  let call = 0;
   return {
     close: async () => {
       await stop();
@@ -156,7 +158,9 @@ async function pacedEvents(target: string, side: 'rxgears' | 'baseline'): Return
       reader.disconnect();
     },
     once: async () => {
-      await pacedHsets(writer, prefix, n, Number(rate)).done;
+      const run = call++;
+      seen.clear();
+      await pacedHsets(writer, run === 0 ? prefix : `${prefix}${run}:`, n, Number(rate)).done;
       await waitFor(
         () => seen.size >= n,
         60_000,
@@ -190,9 +194,12 @@ async function main(argv: string[]): Promise<void> {
 async function writeSourceMaps(path: string): Promise<void> {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const maps: Record<string, unknown> = {};
-  for (const dir of ['lib', 'operators', 'readers', 'bench']) {
-    for (const file of await readdir(join(root, dir), { recursive: true })) {
-      if (!file.endsWith('.ts')) continue;
+  // The source (tsx) and the compiled package (dist/, what the benchmarks load by default).
+  const dirs = ['lib', 'operators', 'readers', 'bench', 'dist/lib', 'dist/operators', 'dist/readers'];
+  for (const dir of dirs) {
+    const files = await readdir(join(root, dir), { recursive: true }).catch(() => [] as string[]);
+    for (const file of files) {
+      if (!file.endsWith('.ts') && !file.endsWith('.js')) continue;
       const url = pathToFileURL(join(root, dir, file)).href;
       const map = findSourceMap(url);
       if (map) maps[url] = map.payload;

@@ -9,6 +9,7 @@
  *   npx tsx bench/profile.ts families-cluster-rxgears 200000 2   # workload 1 on a 3-master Cluster
  *   npx tsx bench/profile.ts keys-rxgears 1000000 2
  *   npx tsx bench/profile.ts streams-rxgears 200000 3
+ *   npx tsx bench/profile.ts events-paced-rxgears 50000 1
  *
  * Tasks are those of bench/child.ts, and `families-cluster-rxgears|baseline`: the families tasks on a 3-master
  * Cluster this script starts and loads (the child gets one node's URL). The .cpuprofile stays in a temporary directory (printed) for Chrome
@@ -138,6 +139,10 @@ async function main(argv: string[]): Promise<void> {
       else await loadPeople(redis, 0, size);
       redis.disconnect();
       target = server.url;
+    } else if (task.startsWith('events-paced-')) {
+      // Workload 7's load: HSETs paced at 5 000/s (`size` per run), written by the child itself.
+      server = await startRedis();
+      target = `${server.url}|${Number(sizeArg ?? 50_000)}|5000|ev:p:`;
     } else if (task.startsWith('events-')) {
       server = await startRedis();
       target = `${server.url}|${Number(sizeArg ?? 20_000)}`;
