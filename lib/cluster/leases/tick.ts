@@ -169,12 +169,14 @@ export function shardTasks(shards: readonly Shard[]): string[] {
 /**
  * A clean leave: deletes the worker's heartbeat and every lease that is still its own, in one transaction,
  * so other workers take its tasks at their next tick instead of after the lease. The caller stopped them.
+ * With `stays`, only the leases go: the worker stays a live member (it re-plans its tasks, see `GearsWorker`).
  */
 export async function leaseLeave(
   store: ShardStore,
   app: string,
   self: string,
   tasks: readonly string[],
+  stays = false,
 ): Promise<void> {
   const keys = controlKeys(app);
   for (let attempt = 0; attempt < 8; attempt++) {
@@ -188,11 +190,16 @@ export async function leaseLeave(
       throw error;
     }
     const mine = leaseKeys.filter((_, i) => parseLease(values[i] ?? null)?.owner === self);
-    const writes: [string, ...RedisArg[]][] = [
-      ['DEL', keys.alive(self), ...mine],
-      ['SREM', keys.members, self],
-      ['HDEL', keys.workers, self],
-    ];
+    const writes: [string, ...RedisArg[]][] = stays
+      ? mine.length > 0
+        ? [['DEL', ...mine]]
+        : []
+      : [
+          ['DEL', keys.alive(self), ...mine],
+          ['SREM', keys.members, self],
+          ['HDEL', keys.workers, self],
+        ];
+    if (writes.length === 0) return void (await tx.discard());
     if ((await tx.commit(writes)) !== null) return;
   }
 }
