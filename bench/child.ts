@@ -5,7 +5,8 @@
  *
  *   node --import tsx bench/child.ts <task> <redis-url | record count> [repeat]
  *
- * Tasks: `families-rxgears`, `families-baseline` (workload 1 on `person:*` of a Redis URL),
+ * Tasks: `families-rxgears`, `families-baseline` (workload 1 on `person:*` of a Redis URL; for the rxgears side
+ * the URL may be one node of a Cluster), `families-cluster-baseline` (workload 1's Cluster loop, the URL one node),
  * `keys-rxgears`, `keys-baseline` (workload 2 on a URL), `streams-rxgears`, `streams-baseline` (workload 5 on
  * `<url>|<n>`, the k-th run draining the preloaded `stream:<k>`), `embedded-rxgears`, `embedded-loop` (workload 3 with
  * a record count), `idle` (loads nothing: the floor every child's RSS includes). Each side imports only what
@@ -33,6 +34,20 @@ const TASKS: Record<string, Task> = {
     const { baselineFamilies, total } = await import('./baselines.ts');
     const redis = new Redis(url);
     return { close: async () => void redis.disconnect(), once: async () => total(await baselineFamilies(redis)) };
+  },
+  'families-cluster-baseline': async (url) => {
+    const { Cluster } = await import('ioredis');
+    const { baselineClusterFamilies, total } = await import('./baselines.ts');
+    const { hostname, port } = new URL(url);
+    const cluster = new Cluster([{ host: hostname, port: Number(port) }], { enableAutoPipelining: true });
+    await new Promise<void>((resolve, reject) => {
+      cluster.once('ready', resolve);
+      cluster.once('error', reject);
+    });
+    return {
+      close: async () => void cluster.disconnect(),
+      once: async () => total(await baselineClusterFamilies(cluster)),
+    };
   },
   'keys-rxgears': async (url) => {
     const { connect } = await import('./engine.ts');
@@ -133,6 +148,8 @@ async function pacedEvents(target: string, side: 'rxgears' | 'baseline'): Return
   const stop = await listener.start((key) => {
     if (key.startsWith(prefix)) seen.add(key);
   });
+  // Each run writes keys of its own (`<prefix><run>:<i>` after the first), so a repeat waits for its own events.
+  let call = 0;
   return {
     close: async () => {
       await stop();
@@ -141,7 +158,9 @@ async function pacedEvents(target: string, side: 'rxgears' | 'baseline'): Return
       reader.disconnect();
     },
     once: async () => {
-      await pacedHsets(writer, prefix, n, Number(rate)).done;
+      const run = call++;
+      seen.clear();
+      await pacedHsets(writer, run === 0 ? prefix : `${prefix}${run}:`, n, Number(rate)).done;
       await waitFor(
         () => seen.size >= n,
         60_000,
@@ -175,9 +194,12 @@ async function main(argv: string[]): Promise<void> {
 async function writeSourceMaps(path: string): Promise<void> {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const maps: Record<string, unknown> = {};
-  for (const dir of ['lib', 'operators', 'readers', 'bench']) {
-    for (const file of await readdir(join(root, dir), { recursive: true })) {
-      if (!file.endsWith('.ts')) continue;
+  // The source (tsx) and the compiled package (dist/, what the benchmarks load by default).
+  const dirs = ['lib', 'operators', 'readers', 'bench', 'dist/lib', 'dist/operators', 'dist/readers'];
+  for (const dir of dirs) {
+    const files = await readdir(join(root, dir), { recursive: true }).catch(() => [] as string[]);
+    for (const file of files) {
+      if (!file.endsWith('.ts') && !file.endsWith('.js')) continue;
       const url = pathToFileURL(join(root, dir, file)).href;
       const map = findSourceMap(url);
       if (map) maps[url] = map.payload;

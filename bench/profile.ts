@@ -6,19 +6,27 @@
  *   npx tsx bench/profile.ts <task> [size] [repeat]
  *   npx tsx bench/profile.ts embedded-rxgears 1000000 3
  *   npx tsx bench/profile.ts families-rxgears 200000 2
+ *   npx tsx bench/profile.ts families-cluster-rxgears 200000 2   # workload 1 on a 3-master Cluster
  *   npx tsx bench/profile.ts keys-rxgears 1000000 2
  *   npx tsx bench/profile.ts streams-rxgears 200000 3
+ *   npx tsx bench/profile.ts events-paced-rxgears 50000 1
  *
- * Tasks are those of bench/child.ts. The .cpuprofile stays in a temporary directory (printed) for Chrome
+ * Tasks are those of bench/child.ts, and `families-cluster-rxgears|baseline`: the families tasks on a 3-master
+ * Cluster this script starts and loads (the child gets one node's URL). The .cpuprofile stays in a temporary directory (printed) for Chrome
  * DevTools or speedscope.
  */
 import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { startRedis, type RedisServerHandle } from '../lib/testing/index.ts';
-import { loadPeople, populateKeys } from './data.ts';
+import { Cluster, Redis } from 'ioredis';
+import {
+  startRedis,
+  startRedisCluster,
+  type RedisClusterHandle,
+  type RedisServerHandle,
+} from '../lib/testing/index.ts';
+import { loadPeople, loadPeopleOnCluster, populateKeys } from './data.ts';
 import { loadStream } from './streams.ts';
 import { runChild } from './harness.ts';
 
@@ -107,9 +115,23 @@ export function summarize(profile: CpuProfile, maps: ReadonlyMap<string, SourceM
 async function main(argv: string[]): Promise<void> {
   const [task = '', sizeArg, repeatArg = '1'] = argv;
   let server: RedisServerHandle | undefined;
+  let cluster: RedisClusterHandle | undefined;
   let target = sizeArg ?? '1000000';
+  let childTask = task;
   try {
-    if (task.startsWith('families-') || task.startsWith('keys-')) {
+    if (task.startsWith('families-cluster-')) {
+      const size = Number(sizeArg ?? 200_000);
+      cluster = await startRedisCluster();
+      const client = new Cluster(cluster.nodes.map((n) => ({ host: n.host, port: n.port })));
+      await new Promise<void>((resolve, reject) => {
+        client.once('ready', resolve);
+        client.once('error', reject);
+      });
+      await loadPeopleOnCluster(client, 0, size);
+      client.disconnect();
+      target = cluster.urls[0]!;
+      if (task === 'families-cluster-rxgears') childTask = 'families-rxgears';
+    } else if (task.startsWith('families-') || task.startsWith('keys-')) {
       const size = Number(sizeArg ?? (task.startsWith('keys-') ? 1_000_000 : 200_000));
       server = await startRedis({ args: ['--enable-debug-command', 'local'] });
       const redis = new Redis(server.url);
@@ -117,6 +139,10 @@ async function main(argv: string[]): Promise<void> {
       else await loadPeople(redis, 0, size);
       redis.disconnect();
       target = server.url;
+    } else if (task.startsWith('events-paced-')) {
+      // Workload 7's load: HSETs paced at 5 000/s (`size` per run), written by the child itself.
+      server = await startRedis();
+      target = `${server.url}|${Number(sizeArg ?? 50_000)}|5000|ev:p:`;
     } else if (task.startsWith('events-')) {
       server = await startRedis();
       target = `${server.url}|${Number(sizeArg ?? 20_000)}`;
@@ -130,7 +156,7 @@ async function main(argv: string[]): Promise<void> {
     }
     const dir = await mkdtemp(join(tmpdir(), 'rxgears-prof-'));
     const mapsFile = join(dir, 'source-maps.json');
-    const report = await runChild(task, target, {
+    const report = await runChild(childTask, target, {
       nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir, '--enable-source-maps'],
       repeat: Number(repeatArg),
       env: { BENCH_SOURCE_MAPS: mapsFile },
@@ -149,6 +175,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(summarize(JSON.parse(await readFile(file, 'utf8')) as CpuProfile, maps));
   } finally {
     await server?.stop();
+    await cluster?.stop();
   }
 }
 

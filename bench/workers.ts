@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, type Gears } from '../lib/index.ts';
-import { runScript } from '../lib/server/sandbox.ts';
+import { runScript } from '../lib/server/rg/sandbox.ts';
 import { startRedisCluster } from '../lib/testing/index.ts';
 import { measure, median, throughputRow, type BenchSettings, type ResultRow, type Side } from './harness.ts';
 import { cpuMs, startWorker, stopWorkers, untilShared } from './workerProcesses.ts';

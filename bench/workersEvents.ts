@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { hashSlot } from '../lib/cluster/slots.ts';
 import { shardTasks } from '../lib/cluster/leases/tick.ts';
 import { connect } from '../lib/index.ts';
-import { runScript } from '../lib/server/sandbox.ts';
+import { runScript } from '../lib/server/rg/sandbox.ts';
 import { startRedisCluster } from '../lib/testing/index.ts';
 import { log, median, type BenchSettings, type ResultRow } from './harness.ts';
 import { cpuMs, pause, startWorker, stopWorkers, untilShared } from './workerProcesses.ts';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { connect, hashSlot, type Gears } from '../lib/index.ts';
-import { parseCommandFile } from '../lib/server/commandLine.ts';
+import { parseCommandFile } from '../lib/server/protocol/commandLine.ts';
 
 /** The tutorial data set (`persons.txt`), written through the engine so each key lands on its shard. */
 export async function loadPersons(gears: Gears): Promise<void> {

@@ -30,10 +30,21 @@ export interface Trigger<R = unknown> {
    * subscribing `records` when the execution runs on this shard alone — no Observable per event.
    */
   load?: () => readonly R[] | PromiseLike<readonly R[]>;
+  /**
+   * The same list handed to `sink` (once: `loaded` or `failed`) instead of returned — what the engine calls,
+   * when present, instead of `load`: no Promise per event. Called as a method of the trigger.
+   */
+  loadInto?: (sink: LoadSink<R>) => void;
   /** Called once the execution finished (acknowledge a stream batch, …); a rejection is reported. */
   finished?: (outcome: TriggerOutcome) => Promise<void> | void;
   /** How long the event waited before its execution started, ms (stream lag). */
   lagMs?: number;
+}
+
+/** Where `Trigger.loadInto` hands a trigger's records: exactly one call, `loaded` or `failed`. */
+export interface LoadSink<R = unknown> {
+  loaded(records: readonly R[]): void;
+  failed(error: unknown): void;
 }
 
 /** How a triggered execution ended. */

@@ -56,7 +56,7 @@ export async function run(args: string[]): Promise<void> {
   const source = await readSource(file);
 
   const { connect } = await import('../connect.ts');
-  const { runScript } = await import('../server/sandbox.ts');
+  const { runScript } = await import('../server/rg/sandbox.ts');
   const gears = await connect(values.redis !== undefined ? { redis: values.redis } : { shards: shards ?? 1 });
   // Long batch runs on a terminal: a live line of records read / out / errors on stderr.
   const stopProgress = showProgress(gears.runningExecutions);

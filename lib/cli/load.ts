@@ -1,4 +1,4 @@
-import { splitCommandLine } from '../server/commandLine.ts';
+import { splitCommandLine } from '../server/protocol/commandLine.ts';
 import { integerFlag, parseCommandArgs, readSource, UsageError } from './args.ts';
 
 export const HELP = `Usage: rxgears load <file|-> [--redis URL | --port P] [--host H]
@@ -53,8 +53,8 @@ export async function run(args: string[]): Promise<void> {
   const url = values.redis ?? `redis://${values.host ?? '127.0.0.1'}:${port}`;
   const commands = parseFile(await readSource(file), file);
 
-  const { RespClient } = await import('../server/client.ts');
-  const { ErrorReply } = await import('../server/replies.ts');
+  const { RespClient } = await import('../server/protocol/client.ts');
+  const { ErrorReply } = await import('../server/protocol/replies.ts');
   let client: Awaited<ReturnType<typeof RespClient.connect>>;
   try {
     client = await RespClient.connect(url);

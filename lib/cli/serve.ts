@@ -80,7 +80,7 @@ export async function run(args: string[]): Promise<void> {
   const shutdownTimeout = integerFlag(source('shutdown-timeout'), values['shutdown-timeout'], 0, 86_400) ?? 10;
 
   const { serve } = await import('../server/Server.ts');
-  const { describeError } = await import('../server/sandbox.ts');
+  const { describeError } = await import('../server/rg/sandbox.ts');
   const server = await serve({
     ...(values.redis !== undefined ? { redis: values.redis } : {}),
     ...(shards !== undefined ? { shards } : {}),

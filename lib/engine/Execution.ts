@@ -1,4 +1,4 @@
-import type { Subscription, Observable } from 'rxjs';
+import { isObservable, type Observable } from 'rxjs';
 import { formatError } from '../errors.ts';
 import type { Step } from '../builder/steps.ts';
 import type { Plan, RunResult } from '../builder/plan.ts';
@@ -54,6 +54,46 @@ export interface ExecutionInfo {
   steps: StepStats[];
 }
 
+/** @internal Where a run reports to its execution: its results, its end (errors go to `reportError`). */
+export interface RunOut<T> {
+  readonly closed: boolean;
+  next(record: T): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/**
+ * @internal A plan run that reports to its execution directly instead of through an Observable (`runPlan`'s
+ * one-shard fused chain): no subscriber, observer or subscription per execution — an event registration starts
+ * one per event. `run` starts it and returns its teardown, if any.
+ */
+export interface ExecutionRun<T> {
+  run(out: RunOut<T>): { unsubscribe(): void } | undefined;
+}
+
+/** The execution as its run's output (and as the observer of an Observable run): one object, no closures. */
+class ExecutionOut<T> implements RunOut<T> {
+  constructor(private readonly execution: Execution<T>) {}
+
+  get closed(): boolean {
+    return this.execution.finished;
+  }
+
+  next(record: T): void {
+    // As a closed subscriber: nothing after the end (a callback that aborted its own execution, say).
+    if (!this.execution.finished) this.execution.results.push(record);
+  }
+
+  error(error: unknown): void {
+    this.execution.reportError(error);
+    this.execution.end();
+  }
+
+  complete(): void {
+    this.execution.end();
+  }
+}
+
 /**
  * One run of a plan: id, status, results, errors and a profile. Subscribes the plan's results on `start()`
  * and settles `done` when every shard is done or the execution is aborted (results so far are kept).
@@ -73,9 +113,12 @@ export class Execution<T = unknown> {
   /** `done` and what settles it, made when first asked for (most executions of an event registration never are). */
   private donePromise: Promise<void> | undefined;
   private settle: (() => void) | undefined;
-  private subscription: Subscription | undefined;
-  /** Made when first needed: most executions of an event registration have one or two listeners, none send. */
-  private finishListeners: (() => void)[] | undefined;
+  private subscription: { unsubscribe(): void } | undefined;
+  /**
+   * One listener, or a list of them when more come (an event registration's execution has three or four, the
+   * same few functions for every execution); none send.
+   */
+  private finishListeners: ((execution: Execution) => void) | ((execution: Execution) => void)[] | undefined;
   private sendersDone: Map<number, number> | undefined;
 
   constructor(
@@ -132,23 +175,20 @@ export class Execution<T = unknown> {
     this.activity++;
   }
 
-  /** Starts consuming the results. */
-  start(results: Observable<T>): void {
+  /** Starts consuming the results: an Observable's, or those of a run that reports here directly. */
+  start(results: Observable<T> | ExecutionRun<T>): void {
     if (this.state !== 'created') return;
     this.state = 'running';
     this.startedAt = Date.now();
-    this.subscription = results.subscribe({
-      next: (record) => {
-        this.results.push(record);
-      },
-      error: (error: unknown) => {
-        this.reportError(error);
-        this.finish('done');
-      },
-      complete: () => this.finish('done'),
-    });
+    const out = new ExecutionOut(this);
+    this.subscription = isObservable(results) ? results.subscribe(out) : results.run(out);
     // Finished while subscribing (a synchronous source): nothing to keep.
     if (this.finished) this.subscription = undefined;
+  }
+
+  /** @internal The run is over (its `complete`): the execution is done. */
+  end(): void {
+    this.finish('done');
   }
 
   /**
@@ -189,10 +229,12 @@ export class Execution<T = unknown> {
     return true;
   }
 
-  /** Calls `listener` once, when the execution finishes (at once if it has). */
-  onFinish(listener: () => void): void {
-    if (this.finished) listener();
-    else (this.finishListeners ??= []).push(listener);
+  /** Calls `listener` (with this execution) once, when the execution finishes (at once if it has). */
+  onFinish(listener: (execution: Execution) => void): void {
+    if (this.finished) listener(this);
+    else if (!this.finishListeners) this.finishListeners = listener;
+    else if (typeof this.finishListeners === 'function') this.finishListeners = [this.finishListeners, listener];
+    else this.finishListeners.push(listener);
   }
 
   /** `{ results, errors }` as the actions return them (copies). */
@@ -232,6 +274,7 @@ export class Execution<T = unknown> {
     this.settle?.();
     const listeners = this.finishListeners;
     this.finishListeners = undefined;
-    if (listeners) for (const listener of listeners) listener();
+    if (typeof listeners === 'function') listeners(this);
+    else if (listeners) for (const listener of listeners) listener(this);
   }
 }

@@ -31,8 +31,11 @@ export class ExecutionRegistry {
     }
     this.evict(registrationId);
     // Finishing may make room in a registry that was full of running executions.
-    execution.onFinish(() => this.evict(registrationId));
+    execution.onFinish(this.finished);
   }
+
+  /** What `add` does when an execution finishes: one function for all of them. */
+  private readonly finished = (execution: Execution): void => this.evict(execution.registrationId);
 
   dump(): ExecutionSummary[] {
     return [...this.executions.values()].map((e) => ({

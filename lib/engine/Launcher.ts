@@ -5,19 +5,26 @@ import type { Shard, Topology } from '../cluster/topology.ts';
 import type { ShardTransport } from '../cluster/transport.ts';
 import { GearsError } from '../errors.ts';
 import type { ConfigStore } from './config.ts';
-import { Execution, type ExecutionInfo } from './Execution.ts';
+import { Execution, type ExecutionInfo, type ExecutionRun } from './Execution.ts';
 import { IdleWatch } from './IdleWatch.ts';
 import { finishedEvent, type GearsEvent } from './observer.ts';
 import { readerFor, validateRun } from './options.ts';
 import type { Plan } from '../builder/plan.ts';
 import type { LaunchSpec } from './registrations.ts';
-import { executionSteps, runPlan } from './runPlan.ts';
+import type { HookRuntime } from './commandHooks.ts';
+import { executionRun, executionSteps, runPlan, type ListInput, type PlanRunSetup } from './runPlan.ts';
 import type { RuntimeContext, RuntimeEngine } from './runtime.ts';
 
 /** An execution and the Observable of its results, not yet subscribed. */
 export interface Prepared<T> {
   execution: Execution<T>;
   results: Observable<T>;
+}
+
+/** An execution and what runs it, not yet started: the Observable of its results, or a run reporting to it. */
+export interface Planned<T> {
+  execution: Execution<T>;
+  results: Observable<T> | ExecutionRun<T>;
 }
 
 /** What the launcher uses of its engine. */
@@ -64,66 +71,62 @@ export class Launcher {
       initiatorId === undefined ? this.host.router.defaultShard() : all.find((s) => s.id === initiatorId);
     if (!initiator) throw new GearsError(`unknown initiator shard '${String(initiatorId)}'`);
     const local = mode === 'async_local';
-    return this.plan<T>({
+    const spec: LaunchSpec = {
       plan,
       shards: local ? [initiator] : all,
       initiator,
       collect,
       local,
       read: (context) => read(context, arg, readerOptions),
-    });
+    };
+    const execution = this.execution<T>(spec);
+    return { execution, results: runPlan(this.setup(spec, execution)) as Observable<T> };
   }
 
-  /** An execution of `spec.plan` over `spec.shards` and the Observable of its results (not yet subscribed). */
-  plan<T>(spec: LaunchSpec): Prepared<T> {
+  /**
+   * An execution of `spec.plan` over `spec.shards` (a registration's) and what runs it, not yet started: a
+   * one-shard fused plan (an event's execution, mostly) reports to the execution directly (`executionRun`).
+   */
+  plan<T>(spec: LaunchSpec): Planned<T> {
+    const execution = this.execution<T>(spec);
+    return { execution, results: executionRun(this.setup(spec, execution)) as Observable<T> | ExecutionRun<T> };
+  }
+
+  private execution<T>(spec: LaunchSpec): Execution<T> {
     const { plan, shards, initiator, collect, local } = spec;
-    const { engine, topology, router, transport, config } = this.host;
     const id = `${initiator.id}-${++this.sequence}`;
-    const execution = new Execution<T>(
+    return new Execution<T>(
       id,
       plan,
       shards.map((s) => s.id),
       executionSteps(plan, collect, local),
       spec.registrationId,
     );
-    const context = (shard: Shard): RuntimeContext => ({ engine, shard, executionId: id, ...spec.hook });
-    // One shard (an event's execution, mostly): its context alone, no Map.
-    const only = shards.length === 1 ? context(shards[0]!) : undefined;
-    const contexts = only ? undefined : new Map<Shard, RuntimeContext>(shards.map((shard) => [shard, context(shard)]));
-    const results = runPlan({
-      plan,
-      topology,
-      shards,
-      initiator: shards.indexOf(initiator),
-      collect,
-      local,
-      transport,
-      slotOwner: (slot) => (local ? 0 : shards.indexOf(router.shardOfSlot(slot))),
-      read: spec.read,
-      ...(spec.load ? { load: spec.load } : {}),
-      runtime: (shard) => only ?? contexts!.get(shard)!,
-      execution: execution as Execution,
-      profile: config.get('ProfileExecutions') === 1,
-      concurrency: config.get('MaxPendingCallbacks'),
-    }) as Observable<T>;
-    return { execution, results };
   }
 
-  /** Subscribes a prepared execution, tracking it while it runs and watching it for idleness. */
-  begin<T>({ execution, results }: Prepared<T>): Execution<T> {
+  /** What `runPlan` needs to run `execution` of `spec`. */
+  private setup(spec: LaunchSpec, execution: Execution<unknown>): PlanRunSetup {
+    return new LaunchSetup(spec, execution, this.host);
+  }
+
+  /** Starts a prepared execution, tracking it while it runs and watching it for idleness. */
+  begin<T>({ execution, results }: Planned<T>): Execution<T> {
     const tracked = execution as Execution;
     this.running.add(tracked);
     this.idleWatch.add(tracked);
     // The events are made only for observers (an event registration starts an execution per event).
     if (this.host.observed()) this.host.notify({ type: 'executionStarted', execution: tracked });
-    execution.onFinish(() => {
-      this.running.delete(tracked);
-      this.idleWatch.remove(tracked);
-      if (this.host.observed()) this.host.notify(finishedEvent(tracked));
-    });
+    execution.onFinish(this.finished);
     execution.start(results);
     return execution;
   }
+
+  /** What `begin` does when an execution finishes: one function for all of them. */
+  private readonly finished = (execution: Execution<unknown>): void => {
+    this.running.delete(execution);
+    this.idleWatch.remove(execution);
+    if (this.host.observed()) this.host.notify(finishedEvent(execution));
+  };
 
   /** Status and profile of every execution running now, newest first. */
   runningInfo(): ExecutionInfo[] {
@@ -140,4 +143,71 @@ export class Launcher {
   abortAll(reason: string): void {
     for (const execution of this.running) execution.abort(reason);
   }
+}
+
+/**
+ * `runPlan`'s setup of one execution as one object: its hooks are methods, not closures made per execution (an
+ * event registration launches one per event).
+ */
+class LaunchSetup implements PlanRunSetup {
+  readonly plan: Plan;
+  readonly topology: Topology;
+  readonly shards: readonly Shard[];
+  readonly initiator: number;
+  readonly collect: boolean;
+  readonly local: boolean;
+  readonly transport: ShardTransport;
+  readonly read: LaunchSpec['read'];
+  readonly load?: ListInput;
+  readonly profile: boolean;
+  readonly concurrency: number;
+  private readonly router: ShardRouter;
+  /** One shard (an event's execution, mostly): its context alone, no Map. */
+  private readonly only: RuntimeContext | undefined;
+  private readonly contexts: Map<Shard, RuntimeContext> | undefined;
+
+  constructor(
+    spec: LaunchSpec,
+    readonly execution: Execution<unknown>,
+    host: LauncherHost,
+  ) {
+    const { shards } = spec;
+    this.plan = spec.plan;
+    this.topology = host.topology;
+    this.shards = shards;
+    this.initiator = shards.indexOf(spec.initiator);
+    this.collect = spec.collect;
+    this.local = spec.local;
+    this.transport = host.transport;
+    this.read = spec.read;
+    if (spec.load) this.load = spec.load;
+    this.profile = host.config.get('ProfileExecutions') === 1;
+    this.concurrency = host.config.get('MaxPendingCallbacks');
+    this.router = host.router;
+    const { engine } = host;
+    const { id } = execution;
+    const hook = spec.hook;
+    this.only = shards.length === 1 ? runtimeContext(engine, shards[0]!, id, hook) : undefined;
+    this.contexts = this.only
+      ? undefined
+      : new Map(shards.map((shard) => [shard, runtimeContext(engine, shard, id, hook)]));
+  }
+
+  slotOwner(slot: number): number {
+    return this.local ? 0 : this.shards.indexOf(this.router.shardOfSlot(slot));
+  }
+
+  runtime(shard: Shard): RuntimeContext {
+    return this.only ?? this.contexts!.get(shard)!;
+  }
+}
+
+/** The runtime context of an execution's callbacks on `shard`. */
+function runtimeContext(
+  engine: RuntimeEngine,
+  shard: Shard,
+  executionId: string,
+  hook: HookRuntime | undefined,
+): RuntimeContext {
+  return hook ? { engine, shard, executionId, ...hook } : { engine, shard, executionId };
 }

@@ -4,6 +4,7 @@ import { isGlobalStep } from '../builder/steps.ts';
 import { GearsError, formatError } from '../errors.ts';
 import type { EventControl, EventSource, ReaderContext, Trigger } from '../../readers/types.ts';
 import type { Execution, RunResult } from './Execution.ts';
+import type { ListInput } from './runPlan.ts';
 import type { ExecutionRegistry } from './ExecutionRegistry.ts';
 import type { Plan } from '../builder/plan.ts';
 import { isPauseError, Registration, type RegistrationInfo } from './Registration.ts';
@@ -34,8 +35,8 @@ export interface LaunchSpec {
   collect: boolean;
   local: boolean;
   read: (context: ReaderContext) => Observable<unknown>;
-  /** The initiator's input as a list, when the execution runs on it alone (`Trigger.load`). */
-  load?: () => readonly unknown[] | PromiseLike<readonly unknown[]>;
+  /** The initiator's input as a list, when the execution runs on it alone: the trigger (`loadInto`, `load`). */
+  load?: ListInput;
   registrationId?: string;
   /** Extra runtime context for the callbacks (a hook's `callNext`, `overrideReply`). */
   hook?: HookRuntime;
@@ -380,17 +381,19 @@ export class Registrations {
     // Only the event's shard has input: without a global step the other shards could only idle, so the
     // execution stays local (same results, a fraction of the cost per event).
     if (everywhere && !recordsEverywhere && !registration.plan.steps.some(isGlobalStep)) everywhere = false;
-    const execution = this.host.launch({
+    // Built field by field: no spread temporaries (this runs once per event).
+    const spec: LaunchSpec = {
       plan: registration.plan,
       shards: everywhere ? this.host.shards : [trigger.shard],
       initiator: trigger.shard,
       collect: registration.collect,
       local: !everywhere,
       read: (context) => (recordsEverywhere || context.shard === trigger.shard ? trigger.records : EMPTY),
-      ...(trigger.load && !everywhere ? { load: trigger.load } : {}),
       registrationId: registration.id,
-      ...(hook ? { hook } : {}),
-    });
+    };
+    if ((trigger.loadInto || trigger.load) && !everywhere) spec.load = trigger;
+    if (hook) spec.hook = hook;
+    const execution = this.host.launch(spec);
     execution.onFinish(() => {
       const status = execution.status === 'aborted' ? 'aborted' : 'done';
       // The gear paused its own registration: paused from now on, and the trigger runs again on unpause.

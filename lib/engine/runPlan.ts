@@ -25,8 +25,9 @@ import { extractKey } from '../../operators/internal/keys.ts';
 import { isPromiseLike, whileOpen } from '../rx/index.ts';
 import type { ReaderContext } from '../../readers/types.ts';
 import type { Plan } from '../builder/plan.ts';
-import { bindToContext, runInContext, type RuntimeContext } from './runtime.ts';
-import type { Execution, StepStats } from './Execution.ts';
+import { bindToContext, currentContext, runInContext, type RuntimeContext } from './runtime.ts';
+import type { Execution, ExecutionRun, RunOut, StepStats } from './Execution.ts';
+import type { LoadSink, Trigger } from '../../readers/types.ts';
 
 /** Everything one execution of a plan needs to know. */
 export interface PlanRunSetup {
@@ -52,10 +53,11 @@ export interface PlanRunSetup {
   /** A shard's stage-0 input: the reader on that shard. */
   read(context: ReaderContext): Observable<unknown>;
   /**
-   * The same input as a list, for an execution on one shard (a trigger's records, `Trigger.load`): when given,
-   * a one-shard plan takes it instead of subscribing `read`'s Observable.
+   * The same input as a list, for an execution on one shard (a trigger's records: `Trigger.loadInto`, or else
+   * `Trigger.load`, called as its methods): when given, a one-shard plan takes it instead of subscribing
+   * `read`'s Observable.
    */
-  load?: () => readonly unknown[] | PromiseLike<readonly unknown[]>;
+  load?: ListInput;
   /** The runtime context callbacks of `shard` run in. */
   runtime(shard: Shard): RuntimeContext;
   /** Where errors, counters and shard progress go. */
@@ -66,9 +68,14 @@ export interface PlanRunSetup {
   concurrency: number;
 }
 
+/** An execution's input as a list: a trigger's (`loadInto` when it has one, else `load`). */
+export type ListInput = Pick<Trigger, 'load' | 'loadInto'>;
+
 /** What is worked out once per plan and shape of run (collect, local) instead of once per execution. */
 interface Compiled {
   steps: readonly Step[];
+  /** The fused chain's links (`fusable` plans), made on the first one-shard run without `ProfileExecutions`. */
+  links?: readonly FusedLink[];
   /** No global step and every step fusable: a one-shard execution runs as one fused chain (`directRun`). */
   fusable: boolean;
 }
@@ -104,10 +111,30 @@ export function executionSteps(plan: Plan, collect: boolean, local: boolean): re
  * records are kept). Nothing runs until the returned Observable is subscribed.
  */
 export function runPlan(setup: PlanRunSetup): Observable<unknown> {
-  const { shards, initiator, execution } = setup;
   const compiled = compile(setup.plan, setup.collect, setup.local);
-  if (compiled.fusable && shards.length === 1 && (setup.owned === undefined || setup.owned.length === 1))
-    return directRun(setup, compiled.steps);
+  if (isDirect(setup, compiled)) return directRun(setup, compiled);
+  return graphRun(setup, compiled);
+}
+
+/**
+ * `runPlan` for an execution that consumes its own results (`Execution.start`): a one-shard fused chain reports
+ * to the execution directly (`ExecutionRun`), with no Observable and subscriber between them — what an event
+ * registration's execution is, once per event; any other plan is `runPlan`'s Observable.
+ */
+export function executionRun(setup: PlanRunSetup): Observable<unknown> | ExecutionRun<unknown> {
+  const compiled = compile(setup.plan, setup.collect, setup.local);
+  if (isDirect(setup, compiled)) return new DirectStart(setup, compiled);
+  return graphRun(setup, compiled);
+}
+
+/** The run is one fused chain on one shard (`directRun`). */
+function isDirect(setup: PlanRunSetup, compiled: Compiled): boolean {
+  return compiled.fusable && setup.shards.length === 1 && (setup.owned === undefined || setup.owned.length === 1);
+}
+
+/** Every other run: stages, exchanges at the global steps, the initiator's results. */
+function graphRun(setup: PlanRunSetup, compiled: Compiled): Observable<unknown> {
+  const { shards, initiator, execution } = setup;
   const report = (error: unknown): void => execution.reportError(error);
   const stats = execution.steps;
   const owned = setup.owned ?? shards.map((_, s) => s);
@@ -160,19 +187,36 @@ export function runPlan(setup: PlanRunSetup): Observable<unknown> {
  * Observables, no `initiatorResults`, no `takeWhile` per stage. This is what an event registration's execution
  * usually is (`GB().forEach(…).register()`), and what it costs per event matters (bench/README, workload 4).
  */
-function directRun(setup: PlanRunSetup, steps: readonly Step[]): Observable<unknown> {
+function directRun(setup: PlanRunSetup, compiled: Compiled): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
-    const run = new DirectRun(setup, steps, subscriber);
+    const run = new DirectRun(setup, compiled, subscriber);
     return run.start();
   });
+}
+
+/** `directRun` as an `ExecutionRun`: the execution is the chain's output. */
+class DirectStart implements ExecutionRun<unknown> {
+  constructor(
+    private readonly setup: PlanRunSetup,
+    private readonly compiled: Compiled,
+  ) {}
+
+  run(out: RunOut<unknown>): Subscription | undefined {
+    return new DirectRun(this.setup, this.compiled, out).start();
+  }
 }
 
 /**
  * One subscription of `directRun`: the chain's options and its output in one object (no closure per hook, as
  * this is made once per event).
  */
-class DirectRun implements FusedOptions, FusedOut {
+class DirectRun implements FusedOptions, FusedOut, LoadSink {
   readonly concurrency: number;
+  /**
+   * Reading from the reader's Observable, each record enters the runtime context on its own (`wrap`); a list
+   * input (a trigger's) enters it once for the whole list, so the chain needs no wrapped entries.
+   */
+  readonly wrap?: <A, B>(fn: (a: A, b: B) => void) => (a: A, b: B) => void;
   private readonly s: number;
   private readonly shard: Shard;
   private readonly context: RuntimeContext;
@@ -181,15 +225,23 @@ class DirectRun implements FusedOptions, FusedOut {
 
   constructor(
     private readonly setup: PlanRunSetup,
-    steps: readonly Step[],
-    private readonly subscriber: Subscriber<unknown>,
+    compiled: Compiled,
+    private readonly subscriber: Subscriber<unknown> | RunOut<unknown>,
   ) {
     const { execution } = setup;
     this.concurrency = setup.concurrency;
     this.s = setup.owned?.[0] ?? 0;
     this.shard = setup.shards[this.s]!;
     this.context = setup.runtime(this.shard);
+    if (!setup.load) this.wrap = (fn) => bindToContext(this.context, fn, 2);
     const own = setup.plan.shardSteps?.get(this.shard.id);
+    if (!own && !setup.profile) {
+      // The links of the plan, made once: this chain's counters come from the execution, by position.
+      compiled.links ??= compiled.steps.map((step) => fusedLink(step, undefined)!);
+      this.input = new FusedInput(compiled.links, this, this, execution.steps);
+      return;
+    }
+    const steps = compiled.steps;
     const links: FusedLink[] = [];
     for (let i = 0; i < steps.length; i++) {
       const stat = execution.steps[i]!;
@@ -199,25 +251,28 @@ class DirectRun implements FusedOptions, FusedOut {
     this.input = new FusedInput(links, this, this);
   }
 
-  /** Feeds the chain from `load` or the reader; returns the teardown. */
+  /** Feeds the chain from the list input or the reader; returns the teardown. */
   start(): Subscription | undefined {
     const { setup, input } = this;
-    if (setup.load) {
-      let list: readonly unknown[] | PromiseLike<readonly unknown[]>;
+    const list = setup.load;
+    if (list) {
+      let records: readonly unknown[] | PromiseLike<readonly unknown[]>;
       try {
-        list = setup.load();
+        if (list.loadInto) {
+          list.loadInto(this);
+          return undefined;
+        }
+        records = list.load!();
       } catch (error) {
         input.error(error);
         return undefined;
       }
-      if (isPromiseLike(list))
-        list.then(
-          (records) => this.pushAll(records),
-          (error: unknown) => {
-            if (!this.closed) input.error(error);
-          },
+      if (isPromiseLike(records))
+        records.then(
+          (loaded) => this.loaded(loaded),
+          (error: unknown) => this.failed(error),
         );
-      else this.pushAll(list);
+      else this.loaded(records);
       return undefined;
     }
     const { shard, context } = this;
@@ -231,7 +286,18 @@ class DirectRun implements FusedOptions, FusedOut {
     return setup.read(readerContext).pipe(whileOpen(this.subscriber)).subscribe(input);
   }
 
-  private pushAll(records: readonly unknown[]): void {
+  // LoadSink: the list input's records, all of them inside the shard's runtime context.
+  loaded(records: readonly unknown[]): void {
+    if (currentContext() === this.context) this.pushAll(records);
+    else runInContext(this.context, pushAllOf, this, records);
+  }
+
+  failed(error: unknown): void {
+    if (!this.closed) this.input.error(error);
+  }
+
+  /** @internal (`pushAllOf`) */
+  pushAll(records: readonly unknown[]): void {
     for (let i = 0; i < records.length && !this.closed; i++) this.input.next(records[i]);
     if (!this.closed) this.input.complete();
   }
@@ -243,10 +309,6 @@ class DirectRun implements FusedOptions, FusedOut {
 
   touch(): void {
     this.setup.execution.activity++;
-  }
-
-  wrap<A, B>(fn: (a: A, b: B) => void): (a: A, b: B) => void {
-    return bindToContext(this.context, fn, 2);
   }
 
   sourceError(error: unknown): void {
@@ -280,14 +342,19 @@ class DirectRun implements FusedOptions, FusedOut {
   }
 }
 
+/** `run.pushAll(records)`, as a function `runInContext` can call without a closure. */
+function pushAllOf(run: DirectRun, records: readonly unknown[]): void {
+  run.pushAll(records);
+}
+
 /** A step as a link of a fused chain (`fusedSteps`), or undefined for the steps that stay operators. */
-function fusedLink(step: Step, stat: StepStats): FusedLink | undefined {
+function fusedLink(step: Step, stat: StepStats | undefined): FusedLink | undefined {
   switch (step.kind) {
     case 'map':
     case 'flatMap':
     case 'forEach':
     case 'filter':
-      return { kind: step.kind, fn: step.fn, stat };
+      return stat ? { kind: step.kind, fn: step.fn, stat } : { kind: step.kind, fn: step.fn };
     case 'accumulate':
       return {
         kind: 'fold',
@@ -295,13 +362,13 @@ function fusedLink(step: Step, stat: StepStats): FusedLink | undefined {
           ...(step.zero ? { zero: step.zero } : {}),
           ...(step.emitEmpty ? { emitEmpty: true } : {}),
         }),
-        stat,
+        ...(stat ? { stat } : {}),
       };
     case 'localGroupBy':
       return {
         kind: 'fold',
         open: localGroupByFold(step.extractor, step.reducer, step.zero ? { zero: step.zero } : {}),
-        stat,
+        ...(stat ? { stat } : {}),
       };
     default:
       return undefined;

@@ -3,7 +3,7 @@ import { collectDefaultMetrics } from 'prom-client';
 import type { Gears } from '../Gears.ts';
 import { GearsError } from '../errors.ts';
 import { metricsOf, type GearsMetrics } from '../metrics/GearsMetrics.ts';
-import type { Deployments } from '../server/deployments.ts';
+import type { Deployments } from '../server/rg/deployments.ts';
 import { Activity } from './activity.ts';
 import { dashboardState, executionDetail } from './api.ts';
 import { asset } from './assets.ts';

@@ -1,13 +1,13 @@
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import type { Gears } from '../Gears.ts';
 import { GearsError } from '../errors.ts';
-import type { RespLimits } from './resp.ts';
-import { Connection, SHUTTING_DOWN, type ConnectionHost } from './Connection.ts';
-import { checkProtectedMode } from './exposure.ts';
-import { WireProxy } from './wireProxy.ts';
+import type { RespLimits } from './protocol/resp.ts';
+import { Connection, SHUTTING_DOWN, type ConnectionHost } from './session/Connection.ts';
+import { checkProtectedMode } from './session/exposure.ts';
+import { WireProxy } from './session/wireProxy.ts';
 import { PubSub } from '../store/memory/pubsub.ts';
-import { parseRedisUrl } from './client.ts';
-import { deploymentsOf } from './deployments.ts';
+import { parseRedisUrl } from './protocol/client.ts';
+import { deploymentsOf } from './rg/deployments.ts';
 import type { Logger } from '../logger.ts';
 
 /** Options of the RESP server. */

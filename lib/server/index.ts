@@ -21,8 +21,14 @@ export {
   ScriptTimeoutError,
   type ScriptOptions,
   type ScriptOutcome,
-} from './sandbox.ts';
-export { RespParser, RespProtocolError, DEFAULT_RESP_LIMITS, type RespLimits, type ParsedRequest } from './resp.ts';
+} from './rg/sandbox.ts';
+export {
+  RespParser,
+  RespProtocolError,
+  DEFAULT_RESP_LIMITS,
+  type RespLimits,
+  type ParsedRequest,
+} from './protocol/resp.ts';
 export {
   encodeReply,
   encodeCommand,
@@ -33,5 +39,5 @@ export {
   OK,
   type Reply,
   type Protocol,
-} from './replies.ts';
-export { RespClient, ReplyParser, parseRedisUrl, type ClientReply } from './client.ts';
+} from './protocol/replies.ts';
+export { RespClient, ReplyParser, parseRedisUrl, type ClientReply } from './protocol/client.ts';

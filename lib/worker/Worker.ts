@@ -421,7 +421,7 @@ export class GearsWorker {
     start: (plan: Plan, arg: unknown, options: Record<string, unknown>) => Execution,
   ): Promise<RunResult<unknown>> {
     const { gears } = this.options;
-    const { runScript } = await import('../server/sandbox.ts');
+    const { runScript } = await import('../server/rg/sandbox.ts');
     let resolvePart!: (result: RunResult<unknown>) => void;
     let rejectPart!: (error: unknown) => void;
     const partResult = new Promise<RunResult<unknown>>((resolve, reject) => {

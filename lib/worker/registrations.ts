@@ -69,7 +69,7 @@ export class WorkerRegistrations {
   async start(): Promise<void> {
     const { control } = this.options;
     // Loaded before the lease loop starts: compiling the sandbox later would block the event loop past a lease.
-    await import('../server/sandbox.ts');
+    await import('../server/rg/sandbox.ts');
     const last = async (key: string): Promise<string> => {
       const reply = await control.call('XREVRANGE', key, '+', '-', 'COUNT', 1);
       return Array.isArray(reply) && Array.isArray(reply[0]) ? String(reply[0][0]) : '0-0';
@@ -286,7 +286,7 @@ export class WorkerRegistrations {
     origin: Extract<RegistryEntry['origin'], { kind: 'script' }>,
   ): Promise<{ plan: Plan; options: RegisterOptions }> {
     const { gears } = this.options;
-    const { runScript } = await import('../server/sandbox.ts');
+    const { runScript } = await import('../server/rg/sandbox.ts');
     const prior = entryPrior(entry);
     let captured: { plan: Plan; options: RegisterOptions } | undefined;
     const engine = new Proxy(gears, {

@@ -56,7 +56,7 @@ interface Sink {
 interface Chain {
   readonly out: { readonly closed: boolean; error(error: unknown): void };
   readonly concurrency: number;
-  readonly touch: () => void;
+  touch(): void;
   fail(error: unknown): void;
 }
 
@@ -329,34 +329,41 @@ export interface FusedOut {
  */
 export class FusedInput implements Chain {
   readonly concurrency: number;
-  /** `options.touch` bound to `options` (called once per record: no optional call through `options`). */
-  readonly touch: () => void;
-  private readonly enter: (record: unknown, _?: unknown) => void;
-  private readonly ended: (_?: unknown, __?: unknown) => void;
+  private readonly first: Sink;
+  /** With `options.wrap`: the wrapped entries (without it, none: a chain per event makes no closures). */
+  private readonly enter: ((record: unknown, _?: unknown) => void) | undefined;
+  private readonly ended: ((_?: unknown, __?: unknown) => void) | undefined;
 
+  /**
+   * `stats`, when given, are the links' counters by position (for links without their own `stat`): a chain
+   * made per execution can take links made once per plan.
+   */
   constructor(
     links: readonly FusedLink[],
     private readonly options: FusedOptions,
     readonly out: FusedOut,
+    stats?: readonly LinkStat[],
   ) {
     this.concurrency = options.concurrency ?? DEFAULT_STEP_CONCURRENCY;
-    this.touch = options.touch ? options.touch.bind(options) : noop;
     let sink: Sink = new OutSink(out);
     for (let k = links.length - 1; k >= 0; k--) {
       const link = links[k]!;
+      const stat = link.stat ?? stats?.[k] ?? NO_STAT;
       sink =
         link.kind === 'fold'
-          ? new FoldLink(this, link.open(), link.stat ?? NO_STAT, sink)
-          : new RecordLink(this, KINDS[link.kind], link.fn, link.stat ?? NO_STAT, sink);
+          ? new FoldLink(this, link.open(), stat, sink)
+          : new RecordLink(this, KINDS[link.kind], link.fn, stat, sink);
     }
-    const first = sink;
-    const push = (record: unknown): void => first.push(record);
-    const end = (): void => {
-      options.sourceDone?.();
-      first.complete();
-    };
-    this.enter = options.wrap ? options.wrap(push) : push;
-    this.ended = options.wrap ? options.wrap(end) : end;
+    const first = (this.first = sink);
+    if (options.wrap) {
+      this.enter = options.wrap((record: unknown) => first.push(record));
+      this.ended = options.wrap(() => this.end());
+    }
+  }
+
+  /** Whatever moves a record on (`options.touch`). */
+  touch(): void {
+    this.options.touch?.();
   }
 
   fail(error: unknown): void {
@@ -367,23 +374,28 @@ export class FusedInput implements Chain {
   /** A record from the source. */
   next(record: unknown): void {
     this.touch();
-    this.enter(record);
+    if (this.enter) this.enter(record);
+    else this.first.push(record);
   }
 
   /** The source failed: handed to `sourceError` and the input ends there; without it the chain fails. */
   error(error: unknown): void {
     if (!this.options.sourceError) return this.out.error(error);
     this.options.sourceError(error);
-    this.ended();
+    this.complete();
   }
 
   /** The source completed. */
   complete(): void {
-    this.ended();
+    if (this.ended) this.ended();
+    else this.end();
+  }
+
+  private end(): void {
+    this.options.sourceDone?.();
+    this.first.complete();
   }
 }
-
-function noop(): void {}
 
 /** The end of a chain: its output. */
 class OutSink implements Sink {

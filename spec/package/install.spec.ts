@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connect } from '../../lib/index.ts';
-import { parseCommandFile } from '../../lib/server/commandLine.ts';
+import { parseCommandFile } from '../../lib/server/protocol/commandLine.ts';
 import { uniquePrefix } from '../support/backends.ts';
 import { runProcess } from '../lib/server/helpers.ts';
 

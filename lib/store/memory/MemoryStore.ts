@@ -136,7 +136,8 @@ export class MemoryStore implements ShardStore {
    * const reply = await store.call('XREAD', 'BLOCK', 0, 'STREAMS', 'events', '$'); // resolves on the next XADD
    */
   call(command: string, ...args: RedisArg[]): Promise<RedisReply> {
-    return this.callAbortable(undefined, command, ...args);
+    // No second spread: a command of ~60k arguments (GEOADD of 20k points) would overflow the stack.
+    return this.run(undefined, command, args);
   }
 
   /**
@@ -150,6 +151,10 @@ export class MemoryStore implements ShardStore {
    * ac.abort(); // reply resolves to null
    */
   callAbortable(signal: AbortSignal | undefined, command: string, ...args: RedisArg[]): Promise<RedisReply> {
+    return this.run(signal, command, args);
+  }
+
+  private run(signal: AbortSignal | undefined, command: string, args: RedisArg[]): Promise<RedisReply> {
     let reply: RedisReply | BlockRequest;
     try {
       reply = this.execute(command, args, this.blockingContext);

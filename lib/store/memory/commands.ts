@@ -7,6 +7,7 @@ import { adminCommands } from './admin.ts';
 import { bitCommands } from './bits.ts';
 import { blockingCommands } from './blocking.ts';
 import { configCommands } from './configCommands.ts';
+import { geoCommands } from './geo.ts';
 import { lcsCommands } from './lcs.ts';
 import { sortCommands } from './sort.ts';
 import { keyspaceExtraCommands } from './keyspaceExtra.ts';
@@ -25,4 +26,5 @@ export const extraCommands: CommandDef[] = [
   ...adminCommands,
   ...lcsCommands,
   ...sortCommands,
+  ...geoCommands,
 ];

@@ -116,3 +116,29 @@ export function formatLongDouble(v: { neg: boolean; m: bigint; e: number }): str
   const text = frac === '' ? whole : `${whole}.${frac}`;
   return v.neg && text !== '0' ? `-${text}` : text;
 }
+
+/** A finite double as the long double it converts to exactly (`(long double)d`). */
+export function longDoubleOf(d: number): { neg: boolean; m: bigint; e: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, d);
+  const hi = view.getUint32(0);
+  const lo = view.getUint32(4);
+  const neg = hi >>> 31 === 1;
+  const biased = (hi >>> 20) & 0x7ff;
+  const fraction = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (biased === 0) return { neg, m: fraction, e: -1074 }; // zero and subnormals
+  return { neg, m: fraction | (1n << 52n), e: biased - 1075 };
+}
+
+/** C's `%.<digits>f` of a double: its exact value rounded half to even, `inf`/`-inf` for infinities. */
+export function formatFixed(d: number, digits: number): string {
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (Number.isNaN(d)) return 'nan';
+  const v = longDoubleOf(d);
+  const scale = 10n ** BigInt(digits);
+  const scaled = v.e >= 0 ? (v.m << BigInt(v.e)) * scale : divRound(v.m * scale, 1n << BigInt(-v.e));
+  const whole = (scaled / scale).toString();
+  const text = digits === 0 ? whole : `${whole}.${(scaled % scale).toString().padStart(digits, '0')}`;
+  return v.neg ? `-${text}` : text;
+}

@@ -43,48 +43,72 @@ function zadd(forceIncr: boolean) {
     }
     if (incr && pairs > 2) throw new RedisReplyError('ERR INCR option supports a single increment-element pair');
     const scores: number[] = [];
-    for (let j = i; j < args.length; j += 2) scores.push(doubleArg(args[j]!));
-    let zset = readZSet(ks, key);
-    let added = 0;
-    let updated = 0;
-    let processed = 0;
-    let lastScore = 0;
-    if (zset === undefined && !xx) {
-      zset = new SortedSet();
-      ks.add(key, zset);
+    const members: string[] = [];
+    for (let j = i; j < args.length; j += 2) {
+      scores.push(doubleArg(args[j]!));
+      members.push(args[j + 1]!);
     }
-    try {
-      if (zset !== undefined) {
-        for (let j = 0; j < scores.length; j++) {
-          const member = args[i + 2 * j + 1]!;
-          let score = scores[j]!;
-          const current = zset.score(member);
-          if (current !== undefined) {
-            if (nx) continue;
-            if (incr) {
-              score += current;
-              if (Number.isNaN(score)) throw new RedisReplyError('ERR resulting score is not a number (NaN)');
-            }
-            if ((lt && score >= current) || (gt && score <= current)) continue;
-            if (score !== current) {
-              zset.set(member, score);
-              updated++;
-            }
-          } else {
-            if (xx) continue;
-            zset.set(member, score);
-            added++;
-          }
-          processed++;
-          lastScore = score;
-        }
-      }
-    } finally {
-      if (added || updated) ks.notify(incr ? 'zincr' : 'zadd', key);
-    }
-    if (incr) return processed ? formatDouble(lastScore) : null;
-    return ch ? added + updated : added;
+    return zaddParsed(ks, key, { nx, xx, gt, lt, ch, incr }, scores, members);
   };
+}
+
+export interface ZaddFlags {
+  nx: boolean;
+  xx: boolean;
+  gt: boolean;
+  lt: boolean;
+  ch: boolean;
+  incr: boolean;
+}
+
+/** ZADD once its arguments are checked and parsed (GEOADD computes its scores and comes in here). */
+export function zaddParsed(
+  ks: Keyspace,
+  key: string,
+  { nx, xx, gt, lt, ch, incr }: ZaddFlags,
+  scores: number[],
+  members: string[],
+): RedisReply {
+  let zset = readZSet(ks, key);
+  let added = 0;
+  let updated = 0;
+  let processed = 0;
+  let lastScore = 0;
+  if (zset === undefined && !xx) {
+    zset = new SortedSet();
+    ks.add(key, zset);
+  }
+  try {
+    if (zset !== undefined) {
+      for (let j = 0; j < scores.length; j++) {
+        const member = members[j]!;
+        let score = scores[j]!;
+        const current = zset.score(member);
+        if (current !== undefined) {
+          if (nx) continue;
+          if (incr) {
+            score += current;
+            if (Number.isNaN(score)) throw new RedisReplyError('ERR resulting score is not a number (NaN)');
+          }
+          if ((lt && score >= current) || (gt && score <= current)) continue;
+          if (score !== current) {
+            zset.set(member, score);
+            updated++;
+          }
+        } else {
+          if (xx) continue;
+          zset.set(member, score);
+          added++;
+        }
+        processed++;
+        lastScore = score;
+      }
+    }
+  } finally {
+    if (added || updated) ks.notify(incr ? 'zincr' : 'zadd', key);
+  }
+  if (incr) return processed ? formatDouble(lastScore) : null;
+  return ch ? added + updated : added;
 }
 
 interface ScoreRange {
@@ -171,7 +195,9 @@ function zrange(preset: { kind?: RangeKind; rev?: boolean }, store = false) {
     kind ??= 'rank';
     rev ??= false;
     if (limit !== -1 && kind === 'rank') {
-      throw new RedisReplyError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
+      throw new RedisReplyError(
+        'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX',
+      );
     }
     if (withScores && kind === 'lex') {
       throw new RedisReplyError('ERR syntax error, WITHSCORES not supported in combination with BYLEX');

@@ -90,9 +90,10 @@ function isScriptRefusal(error: unknown): boolean {
 
 /**
  * `ShardStore` over one Redis node — a standalone server or one Cluster master — with ioredis.
- * One auto-pipelined connection for commands — a command alone in its turn of the event loop (a SCAN page, the
- * next stream batch) is written at once, past the auto-pipeline (`send`); one raw connection for `readKeys`
- * (`PipelinedReader`: a write whose reply has come back is seen by the reads that follow); one subscriber
+ * One auto-pipelined connection for commands — a command alone in its turn of the event loop (the next stream
+ * batch) is written at once, past the auto-pipeline (`send`); one raw connection for `scan` and `readKeys`
+ * (`PipelinedReader`: a write whose reply has come back is seen by the reads that follow; a SCAN page and the
+ * reads of the page before it, sent in one turn, go in one write); one subscriber
  * connection, opened while someone listens to `keyspaceEvents()`; one short-lived connection per blocking
  * command.
  *
@@ -194,6 +195,8 @@ export class RedisStore implements ShardStore {
     if (options.match !== undefined && options.match !== '*') args.push('MATCH', options.match);
     if (options.count !== undefined) args.push('COUNT', String(options.count));
     if (options.type !== undefined) args.push('TYPE', options.type);
+    const raw = this.rawReader();
+    if (raw) return this.run(() => raw.scan(args));
     // A page as text: a Buffer per key cost 1.7× the client CPU of text on 1M keys (bench workload 2). A key that
     // is not valid UTF-8 decodes with U+FFFD, so a page holding one is read again, the same cursor, as bytes
     // (SCAN's guarantees hold for any cursor it returned; a key that is really U+FFFD text just costs that read).
@@ -233,12 +236,22 @@ export class RedisStore implements ShardStore {
    * until it reconnects or gives up, and reports a node that is down as every other command does.
    */
   private readByPipeline(keys: readonly string[], readValue: boolean): Promise<KeyData[]> {
+    const raw = this.rawReader();
+    if (!raw) return this.run((client) => readKeysByPipeline(client, keys, readValue));
+    return this.run(() => raw.read(keys, readValue));
+  }
+
+  /**
+   * The raw connection of SCAN pages and `'pipeline'` reads (`PipelinedReader`), or undefined while the command
+   * connection is not ready and for a client whose options a raw connection cannot follow (a `keyPrefix` it
+   * would add to every key, Sentinel discovery of the node): those go through ioredis, which queues a command
+   * until it reconnects or gives up and reports a node that is down as for every other command.
+   */
+  private rawReader(): PipelinedReader | undefined {
     const options = this.client.options;
-    if (this.client.status !== 'ready' || options.keyPrefix || (options.sentinels?.length ?? 0) > 0)
-      return this.run((client) => readKeysByPipeline(client, keys, readValue));
+    if (this.client.status !== 'ready' || options.keyPrefix || (options.sentinels?.length ?? 0) > 0) return undefined;
     this.pipelinedReader ??= new PipelinedReader(endpointOfOptions(options), this.address, options.commandTimeout);
-    const reader = this.pipelinedReader;
-    return this.run(() => reader.read(keys, readValue));
+    return this.pipelinedReader;
   }
 
   async xrange(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]> {

@@ -1,9 +1,11 @@
 import { RedisReplyError } from '../../errors.ts';
-import type { KeyData, KeyType } from '../ShardStore.ts';
+import type { KeyData, KeyType, ScanPage } from '../ShardStore.ts';
 import { RedisConnectionError } from './errors.ts';
 import { parseScore, setField } from './replies.ts';
 import { WireConnection, type WireEndpoint } from './wire.ts';
-import { stringAt, wireArg } from '../bytes.ts';
+import { stringAt, wireArg, wireArgs } from '../bytes.ts';
+import { requestFrame } from './frames.ts';
+import { isAscii } from 'node:buffer';
 
 const CR = 13;
 
@@ -82,86 +84,181 @@ function encode(keys: readonly string[], indexes: readonly number[], read: { hea
   return out.subarray(0, at);
 }
 
-/** The integer between `start` and the next CR (a RESP length). */
-function lengthAt(frame: Buffer, start: number): { value: number; next: number } {
-  let i = start;
-  let negative = false;
-  if (frame[i] === 0x2d) {
-    negative = true;
-    i++;
-  }
-  let value = 0;
-  for (; frame[i] !== CR; i++) value = value * 10 + frame[i]! - 0x30;
-  return { value: negative ? -value : value, next: i + 2 };
-}
-
-/**
- * Walks the bulk strings of an array reply (`*N` of `$len` items), handing each to `item` as a store string
- * (`stringAt`, lib/store/bytes.ts). Returns N.
- */
-function eachString(frame: Buffer, item: (text: string, index: number) => void): number {
-  const { value: count, next } = lengthAt(frame, 1);
-  let at = next;
-  for (let i = 0; i < count; i++) {
-    // `$len\r\n`: the length read inline, this runs once per field and value.
-    let length = 0;
-    let j = at + 1;
-    for (; frame[j] !== CR; j++) length = length * 10 + frame[j]! - 0x30;
-    const start = j + 2;
-    item(stringAt(frame, start, start + length), i);
-    at = start + length + 2;
-  }
-  return count;
-}
-
-/** The bulk strings of an array reply as an array. */
-function stringsOf(frame: Buffer): string[] {
-  const out: string[] = [];
-  eachString(frame, (text) => void out.push(text));
-  return out;
-}
-
 /** Why a reply is not a value: a wrong guess of the type, or another error reply (kept as Redis wrote it). */
 type Miss = 'wrongtype' | RedisReplyError;
 
+const DOLLAR = 0x24;
+const STAR = 0x2a;
+const MINUS = 0x2d;
+
 /**
- * A typed read's reply as the key's data; undefined when it says the key is gone (nil, or an empty collection:
- * Redis deletes empty collections, so an empty reply means the key vanished whatever its type was).
+ * Reads the RESP2 replies of a round one after the other out of their bytes (`WireConnection.requestRun` hands
+ * them over back to back): the typed reads' replies as keys' data, TYPE's as type names.
+ *
+ * Text is cut out of one string per reply: when a reply's bytes are all ASCII (the whole round is checked at
+ * once with `isAscii`, which is what keys and values usually are), the reply is decoded once as Latin-1 and its
+ * items are substrings of it — a substring of a reply holds on to at most that reply's text, never the round's.
+ * A reply with other bytes decodes each item on its own (`stringAt`: UTF-8, escaped bytes where it is not).
+ * Hash field names that repeat from one key to the next (the same fields in the same order, as records of one
+ * kind have) are the same string objects again: no new string, and a property name V8 has already internalized.
  */
-function decode(key: string, type: string, frame: Buffer): KeyData | undefined | Miss {
-  const first = frame[0];
-  if (first === 0x2d /* '-' */) {
-    const message = frame.toString('utf8', 1, frame.length - 2);
-    return message.startsWith('WRONGTYPE') ? 'wrongtype' : new RedisReplyError(message);
+class ReplyReader {
+  private at = 0;
+  private readonly ascii: boolean;
+  /** Offsets of the current array reply's items: start and end of each, in pairs. */
+  private spans: Int32Array;
+
+  constructor(
+    private readonly bytes: Buffer,
+    /** Field names of the last hash read, by position (ASCII only): reused while they repeat. */
+    private readonly fields: string[],
+    spans: Int32Array,
+  ) {
+    this.ascii = isAscii(bytes);
+    this.spans = spans;
   }
-  if (first === 0x24 /* '$' */) {
-    const { value: length, next } = lengthAt(frame, 1);
-    return length < 0 ? undefined : { key, type: 'string', value: stringAt(frame, next, next + length) };
+
+  /** The scratch array of item offsets, possibly grown: handed to the next reader. */
+  get scratch(): Int32Array {
+    return this.spans;
   }
-  if (frame[1] === 0x30 && frame[2] === CR) return undefined; // '*0': an empty collection, the key is gone
-  if (type === 'hash') {
-    // Fields and values straight into the record, no array in between: this is workload 1's every key.
-    const record: Record<string, string> = {};
-    let field = '';
-    eachString(frame, (text, i) => {
-      if ((i & 1) === 0) field = text;
-      else setField(record, field, text);
-    });
-    return { key, type: 'hash', value: record };
+
+  /** The integer from `start` to the next CR; the position moves past its CRLF. */
+  private integer(start: number): number {
+    const bytes = this.bytes;
+    let i = start;
+    let negative = false;
+    if (bytes[i] === MINUS) {
+      negative = true;
+      i++;
+    }
+    let value = 0;
+    for (; bytes[i] !== CR; i++) value = value * 10 + bytes[i]! - 0x30;
+    this.at = i + 2;
+    return negative ? -value : value;
   }
-  const items = stringsOf(frame);
-  if (type === 'zset') {
-    const members = new Array<{ member: string; score: number }>(items.length >> 1);
-    for (let i = 0; i + 1 < items.length; i += 2) members[i >> 1] = { member: items[i]!, score: parseScore(items[i + 1]!) };
-    return { key, type: 'zset', value: members };
+
+  /** A simple-string or error reply's text (after its type byte); the position moves past it. */
+  private line(): string {
+    const start = this.at;
+    const cr = this.bytes.indexOf(CR, start);
+    this.at = cr + 2;
+    return this.bytes.toString('utf8', start + 1, cr);
   }
-  return { key, type: type as 'list' | 'set', value: items };
+
+  /**
+   * SCAN's reply, `*2 $cursor *N $key…`, as a page. Keys are Latin-1 text when the reply is ASCII, else each is
+   * decoded on its own (`stringAt`). An error reply throws.
+   */
+  scanPage(): ScanPage {
+    const bytes = this.bytes;
+    if (bytes[this.at] === MINUS) throw new RedisReplyError(this.line());
+    if (bytes[this.at] !== STAR || this.integer(this.at + 1) !== 2 || bytes[this.at] !== DOLLAR)
+      throw new RedisReplyError('unexpected reply to SCAN');
+    const cursorLength = this.integer(this.at + 1);
+    const cursor = bytes.toString('latin1', this.at, this.at + cursorLength);
+    this.at += cursorLength + 2;
+    if (bytes[this.at] !== STAR) throw new RedisReplyError('unexpected reply to SCAN');
+    const count = Math.max(0, this.integer(this.at + 1));
+    const keys = new Array<string>(count);
+    for (let i = 0; i < count; i++) {
+      if (bytes[this.at] !== DOLLAR) throw new RedisReplyError('unexpected key in the reply to SCAN');
+      const length = this.integer(this.at + 1);
+      const start = this.at;
+      keys[i] = this.ascii ? bytes.toString('latin1', start, start + length) : stringAt(bytes, start, start + length);
+      this.at = start + length + 2;
+    }
+    return { cursor, keys };
+  }
+
+  /** TYPE's reply: the type name. An error reply throws. */
+  type(): string {
+    if (this.bytes[this.at] === MINUS) throw new RedisReplyError(this.line());
+    return this.line();
+  }
+
+  /**
+   * A typed read's reply as the key's data; undefined when it says the key is gone (nil, or an empty collection:
+   * Redis deletes empty collections, so an empty reply means the key vanished whatever its type was).
+   */
+  value(key: string, type: string): KeyData | undefined | Miss {
+    const bytes = this.bytes;
+    const first = bytes[this.at];
+    if (first === MINUS) {
+      const message = this.line();
+      return message.startsWith('WRONGTYPE') ? 'wrongtype' : new RedisReplyError(message);
+    }
+    if (first === DOLLAR) {
+      const length = this.integer(this.at + 1);
+      if (length < 0) return undefined;
+      const start = this.at;
+      this.at = start + length + 2;
+      return {
+        key,
+        type: 'string',
+        value: this.ascii ? bytes.toString('latin1', start, start + length) : stringAt(bytes, start, start + length),
+      };
+    }
+    if (first !== STAR) throw new RedisReplyError(`unexpected reply to the read of a ${type}: ${this.line()}`);
+    const count = this.integer(this.at + 1);
+    if (count <= 0) return undefined; // '*0': an empty collection, the key is gone
+    // First walk: where each item is (and so where the reply ends).
+    if (this.spans.length < 2 * count) this.spans = new Int32Array(Math.max(4 * count, 64));
+    const spans = this.spans;
+    const from = this.at;
+    let at = from;
+    for (let i = 0; i < count; i++) {
+      if (bytes[at] !== DOLLAR) throw new RedisReplyError(`unexpected item in the reply to the read of a ${type}`);
+      let length = 0;
+      let j = at + 1;
+      for (; bytes[j] !== CR; j++) length = length * 10 + bytes[j]! - 0x30;
+      spans[2 * i] = j + 2;
+      spans[2 * i + 1] = j + 2 + length;
+      at = j + 4 + length;
+    }
+    this.at = at;
+    const ascii = this.ascii || isAscii(bytes.subarray(from, at));
+    const text = ascii ? bytes.toString('latin1', from, at) : '';
+    const item = (i: number): string =>
+      ascii
+        ? text.substring(spans[2 * i]! - from, spans[2 * i + 1]! - from)
+        : stringAt(bytes, spans[2 * i]!, spans[2 * i + 1]!);
+    if (type === 'hash') {
+      // Fields and values straight into the record, no array in between: this is workload 1's every key.
+      const record: Record<string, string> = {};
+      const fields = this.fields;
+      for (let i = 0; i + 1 < count; i += 2) {
+        let field: string | undefined;
+        if (ascii) {
+          const start = spans[2 * i]!;
+          const length = spans[2 * i + 1]! - start;
+          const known = fields[i >> 1];
+          if (known !== undefined && known.length === length) {
+            let k = 0;
+            while (k < length && known.charCodeAt(k) === bytes[start + k]) k++;
+            if (k === length) field = known;
+          }
+          if (field === undefined) field = fields[i >> 1] = item(i);
+        } else field = item(i);
+        setField(record, field, item(i + 1));
+      }
+      return { key, type: 'hash', value: record };
+    }
+    if (type === 'zset') {
+      const members = new Array<{ member: string; score: number }>(count >> 1);
+      for (let i = 0; i + 1 < count; i += 2) members[i >> 1] = { member: item(i), score: parseScore(item(i + 1)) };
+      return { key, type: 'zset', value: members };
+    }
+    const items = new Array<string>(count);
+    for (let i = 0; i < count; i++) items[i] = item(i);
+    return { key, type: type as 'list' | 'set', value: items };
+  }
 }
 
 /**
  * Reads batches of keys with plain pipelined commands on a raw connection of the store's own: no script, no
- * ioredis command object per key. Each batch is one buffer of pre-encoded RESP commands written at once, and
- * each reply is decoded from its bytes as it arrives.
+ * ioredis command object per key. Each batch is one buffer of pre-encoded RESP commands written at once, and its
+ * replies come back as one run of bytes (no Buffer nor callback per reply), decoded by `ReplyReader`.
  *
  * The type of a key is guessed: the type of the last key read before it (keys SCAN returns together are
  * usually of one type). The guessed read is exact when it answers: a WRONGTYPE error means the guess was wrong
@@ -179,6 +276,9 @@ export class PipelinedReader {
   /** The type of the last key read with a value: the next key's guess. */
   private guess: string | undefined;
   private closed = false;
+  /** `ReplyReader`'s field names and scratch offsets, kept from one round to the next. */
+  private readonly fields: string[] = [];
+  private spans: Int32Array = new Int32Array(64);
 
   constructor(
     private readonly endpoint: WireEndpoint,
@@ -192,6 +292,20 @@ export class PipelinedReader {
     } catch (error) {
       if (!(error instanceof RedisConnectionError) || this.closed) throw error;
       return this.readOnce(keys, readValue);
+    }
+  }
+
+  /**
+   * One SCAN on the same raw connection (`args` after the command name): in the same write as the reads sent in
+   * the same turn. Tried once more on a new connection when the connection broke, as reads are.
+   */
+  async scan(args: readonly string[]): Promise<ScanPage> {
+    const frame = requestFrame(wireArgs(['SCAN', ...args]));
+    try {
+      return this.replies(await this.round(frame, 1)).scanPage();
+    } catch (error) {
+      if (!(error instanceof RedisConnectionError) || this.closed) throw error;
+      return this.replies(await this.round(frame, 1)).scanPage();
     }
   }
 
@@ -210,11 +324,9 @@ export class PipelinedReader {
     else await this.readAs(keys, all, guess, results, pending);
     // The long way: TYPE, then the typed read.
     for (let round = 0; round < 3 && pending.length > 0; round++) {
+      const replies = this.replies(await this.round(encode(keys, pending, TYPE), pending.length));
       const types = new Array<string>(pending.length);
-      await this.round(encode(keys, pending, TYPE), pending.length, (j, frame) => {
-        if (frame[0] === 0x2d) throw new RedisReplyError(frame.toString('utf8', 1, frame.length - 2));
-        types[j] = frame.toString('latin1', 1, frame.length - 2);
-      });
+      for (let j = 0; j < pending.length; j++) types[j] = replies.type();
       const byType = new Map<string, number[]>();
       pending.forEach((index, j) => {
         const type = types[j]!;
@@ -243,56 +355,53 @@ export class PipelinedReader {
     wrong: number[],
   ): Promise<void> {
     let failure: RedisReplyError | undefined;
-    await this.round(encode(keys, indexes, READS[type]!), indexes.length, (j, frame) => {
+    const replies = this.replies(await this.round(encode(keys, indexes, READS[type]!), indexes.length));
+    for (let j = 0; j < indexes.length; j++) {
       const index = indexes[j]!;
-      const data = decode(keys[index]!, type, frame);
+      const data = replies.value(keys[index]!, type);
       if (data === 'wrongtype') wrong.push(index);
       else if (data instanceof RedisReplyError) failure ??= data;
       else {
         results[index] = data ?? { key: keys[index]!, type: 'none', value: null };
         if (data) this.guess = type;
       }
-    });
+    }
+    this.spans = replies.scratch;
     if (failure) throw failure;
   }
 
-  /** Writes `count` commands in one buffer and hands each reply frame to `onReply` in order. */
-  private round(frames: Buffer, count: number, onReply: (index: number, frame: Buffer) => void): Promise<void> {
+  private replies(bytes: Buffer): ReplyReader {
+    return new ReplyReader(bytes, this.fields, this.spans);
+  }
+
+  /**
+   * Writes `count` commands in one buffer; resolves with their replies, back to back as Redis sent them (one
+   * slice of what was read when they came in one read), or rejects when the connection ends first.
+   */
+  private round(frames: Buffer, count: number): Promise<Buffer> {
     if (this.closed)
       return Promise.reject(new RedisConnectionError(this.address, `Redis ${this.address}: the store is closed`));
-    if (this.connection === undefined || !this.connection.usable) this.connection = new WireConnection(this.endpoint, 2);
+    if (this.connection === undefined || !this.connection.usable)
+      this.connection = new WireConnection(this.endpoint, 2);
     const connection = this.connection;
-    return new Promise<void>((resolve, reject) => {
-      let received = 0;
-      let failure: unknown;
+    return new Promise<Buffer>((resolve, reject) => {
+      let timedOut = false;
       let timer: NodeJS.Timeout | undefined;
       if (this.timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          failure ??= new RedisConnectionError(this.address, `Redis ${this.address}: Command timed out`);
+          timedOut = true;
           connection.close();
         }, this.timeoutMs);
         timer.unref();
       }
-      const settle = (): void => {
+      connection.requestRun([frames], count, (run) => {
         clearTimeout(timer);
-        if (failure === undefined) resolve();
-        else reject(failure);
-      };
-      connection.requestMany(frames, count, (reply) => {
-        if (received === count) return;
-        received++;
-        if (reply instanceof Error) {
-          failure ??= new RedisConnectionError(this.address, `Redis ${this.address}: ${reply.message}`, { cause: reply });
-          // The connection failed every request still waiting: settle now.
-          received = count;
-        } else if (failure === undefined) {
-          try {
-            onReply(received - 1, reply);
-          } catch (error) {
-            failure = error;
-          }
+        if (run.failure === undefined) resolve(run.replies);
+        else if (timedOut) reject(new RedisConnectionError(this.address, `Redis ${this.address}: Command timed out`));
+        else {
+          const message = `Redis ${this.address}: ${run.failure.message}`;
+          reject(new RedisConnectionError(this.address, message, { cause: run.failure }));
         }
-        if (received === count) settle();
       });
     });
   }

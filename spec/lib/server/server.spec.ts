@@ -82,6 +82,13 @@ describe.each(backends)('rxgears server over $name', (backend) => {
     await expect(redis.get(k('person:1'))).rejects.toThrow(/^WRONGTYPE/);
   });
 
+  it('takes a command of 60 002 arguments (GEOADD of 20 000 points)', async () => {
+    const args: string[] = [];
+    for (let i = 0; i < 20_000; i++) args.push(String((i % 360) - 180), String((i % 170) - 85), `p${i}`);
+    expect(await redis.call('GEOADD', k('points'), ...args)).toBe(20_000);
+    expect(await redis.zcard(k('points'))).toBe(20_000);
+  });
+
   it('splits multi-key DEL, EXISTS and MGET over shards and lists KEYS of every shard', async () => {
     await redis.mset(k('{m}a'), '1', k('{m}b'), '2');
     await redis.set(k('m:c'), '3');

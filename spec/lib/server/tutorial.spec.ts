@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { splitCommandLine, parseCommandFile } from '../../../lib/server/commandLine.ts';
+import { splitCommandLine, parseCommandFile } from '../../../lib/server/protocol/commandLine.ts';
 import { serve, type RxgearsServer, type ServeOptions } from '../../../lib/server/Server.ts';
 import { startRedisCluster, type RedisClusterHandle } from '../../../lib/testing/servers.ts';
 import { redisCli } from './helpers.ts';

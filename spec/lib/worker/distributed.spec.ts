@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { connect, type Gears } from '../../../lib/index.ts';
-import { runScript } from '../../../lib/server/sandbox.ts';
+import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
 import { dataset, multiset, sourcePipeline } from './sourcePipelines.ts';
 import { killAll, startWorker, stopWorker, untilSpread, type WorkerProcess } from './workers.ts';

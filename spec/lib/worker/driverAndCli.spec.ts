@@ -7,7 +7,7 @@ import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
 import { connect, defineGears, GearsError, type DriverGears } from '../../../lib/index.ts';
 import { gearModuleOf } from '../../../lib/worker/gearModule.ts';
 import { serve } from '../../../lib/server/Server.ts';
-import { runScript } from '../../../lib/server/sandbox.ts';
+import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { multiset } from './sourcePipelines.ts';
 import { killAll, startWorker, stopWorker, untilSpread } from './workers.ts';
 

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { hashSlot } from '../../../lib/cluster/slots.ts';
 import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
 import { connect, type Gears } from '../../../lib/index.ts';
-import { runScript } from '../../../lib/server/sandbox.ts';
+import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { runKeys } from '../../../lib/worker/protocol.ts';
 import { until } from '../../support/until.ts';
 import { multiset } from './sourcePipelines.ts';

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { shardTasks, controlShard } from '../../../lib/cluster/leases/tick.ts';
 import { connect, type Gears } from '../../../lib/index.ts';
 import { serve, type RxgearsServer } from '../../../lib/server/Server.ts';
-import { runScript } from '../../../lib/server/sandbox.ts';
+import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { runKeys, storeForKey } from '../../../lib/worker/protocol.ts';
 import { until } from '../../support/until.ts';
 import { multiset } from './sourcePipelines.ts';

@@ -5,7 +5,7 @@ import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
 import { fileURLToPath } from 'node:url';
 import { connect, type DriverGears, type Gears } from '../../../lib/index.ts';
 import { gearModuleOf } from '../../../lib/worker/gearModule.ts';
-import { runScript } from '../../../lib/server/sandbox.ts';
+import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { serve } from '../../../lib/server/Server.ts';
 import { Redis } from 'ioredis';
 import { until } from '../../support/until.ts';

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { hashSlot } from '../../../lib/cluster/slots.ts';
 import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
 import { connect } from '../../../lib/index.ts';
-import { runScript } from '../../../lib/server/sandbox.ts';
+import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { until } from '../../support/until.ts';
 import { killAll, startWorker, stopWorker, type WorkerProcess } from './workers.ts';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSlot } from '../../../lib/cluster/slots.ts';
 import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
 import { connect, type Gears } from '../../../lib/index.ts';
-import { runScript } from '../../../lib/server/sandbox.ts';
+import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { startRedisCluster, type RedisClusterHandle } from '../../../lib/testing/servers.ts';
 import { runKeys } from '../../../lib/worker/protocol.ts';
 import { until } from '../../support/until.ts';

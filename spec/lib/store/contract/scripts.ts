@@ -18,6 +18,7 @@ import { adminScripts } from './scripts/admin.ts';
 import { bitScripts } from './scripts/bits.ts';
 import { streamInfoScripts } from './scripts/streamInfo.ts';
 import { sortScripts } from './scripts/sort.ts';
+import { geoScripts } from './scripts/geo.ts';
 import type { Script } from './scripts/types.ts';
 
 export type { Normalizer, Script, Step } from './scripts/types.ts';
@@ -40,4 +41,5 @@ export const scripts: Script[] = [
   ...adminScripts,
   ...streamInfoScripts,
   ...sortScripts,
+  ...geoScripts,
 ];

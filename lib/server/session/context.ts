@@ -1,0 +1,27 @@
+/** What a connection's commands see: the client's own state and the server's (built-ins, CLUSTER, the RG layer). */
+import type { Gears } from '../../Gears.ts';
+import type { Protocol } from '../protocol/replies.ts';
+
+/** One client connection's state: kept small on purpose. */
+export interface ClientState {
+  readonly id: number;
+  readonly address: string;
+  /** The server address this client connected to (what CLUSTER SLOTS tells it). */
+  readonly localHost: string;
+  protocol: Protocol;
+  authenticated: boolean;
+  name: string | null;
+  /** CLIENT UNBLOCK: ends the blocking command the client is parked in (false when none). */
+  unblock?(withError: boolean): boolean;
+}
+
+/** What the built-in commands need from the server. */
+export interface ServerContext {
+  readonly gears: Gears;
+  readonly requirePass: string | undefined;
+  /** The user AUTH must name with the password (`default` unless the backing Redis URL named another). */
+  readonly requireUser: string;
+  readonly port: number;
+  readonly startedAt: number;
+  clients(): Iterable<ClientState>;
+}

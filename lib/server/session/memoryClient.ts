@@ -1,0 +1,130 @@
+/**
+ * Connection state on the embedded store: a client of `rxgears serve` without `--redis` (one shard) gets a
+ * `MemorySession`, which answers MULTI/EXEC/WATCH and parks blocking commands natively — nothing is shared
+ * between clients there, so nothing needs refusing. What the session does not claim takes the proxy's path.
+ * A transaction holding hooked commands runs at EXEC split at them (`hookedTransaction.ts`).
+ */
+import type { Gears } from '../../Gears.ts';
+import {
+  MemorySession,
+  MemoryStore,
+  NULL_ARRAY,
+  Status,
+  nilIsNullArray,
+  type OutsideCommands,
+  type QueuedEntry,
+  type SessionReply,
+} from '../../store/memory/index.ts';
+import { RedisReplyError } from '../../errors.ts';
+import type { RedisReply } from '../../store/ShardStore.ts';
+import { runSplit } from './hookedTransaction.ts';
+import {
+  ErrorReply,
+  NULL_ARRAY_REPLY,
+  NullArrayReply,
+  SimpleString,
+  type Protocol,
+  type Reply,
+} from '../protocol/replies.ts';
+import { valueReply } from '../rg/convert.ts';
+import { fromBytes } from '../../store/memory/bytes.ts';
+import { isBlockingRequest } from './wireProxy.ts';
+import { repliesStatus } from './proxy.ts';
+import { select } from './builtins.ts';
+import { resp3Shape } from '../protocol/resp3Shapes.ts';
+import { ShardedSession, type ClientSession } from './shardedSession.ts';
+import type { Shard } from '../../cluster/topology.ts';
+
+/**
+ * A session for a connection when the engine's data is the embedded store (several shards: transactions and
+ * blocking commands within one slot, see `shardedSession.ts`); undefined otherwise.
+ */
+export function memorySessionFor(gears: Gears): ClientSession | undefined {
+  const shards = gears.shards;
+  if (gears.topology.kind !== 'memory' || shards.length === 0) return undefined;
+  if (!shards.every((shard) => shard.store instanceof MemoryStore)) return undefined;
+  const sessionOf = (shard: Shard): MemorySession =>
+    new MemorySession(shard.store as MemoryStore, hookedCommands(gears), repliesStatus);
+  return shards.length === 1 ? sessionOf(shards[0]!) : new ShardedSession(shards, sessionOf);
+}
+
+/** The hooked commands of a transaction: the server runs them through their chains at EXEC. */
+function hookedCommands(gears: Gears): OutsideCommands {
+  return {
+    claims: (upper) => gears.isHooked(upper),
+    exec: (queue, atomically) =>
+      runSplit(
+        gears,
+        queue.map((entry) => ({
+          name: entry.name,
+          args: entry.args.map(String),
+          command: entry,
+          hooked: entry.outside,
+        })),
+        async (entries) => atomically(entries),
+        sessionReplyOf,
+      ),
+  };
+}
+
+function sessionReplyOf(reply: Reply): SessionReply {
+  if (reply instanceof NullArrayReply) return NULL_ARRAY;
+  if (reply instanceof SimpleString) return new Status(reply.value);
+  if (reply instanceof ErrorReply) return new RedisReplyError(reply.message);
+  if (Array.isArray(reply)) return (reply as Reply[]).map(sessionReplyOf);
+  return reply as RedisReply;
+}
+
+/** Whether the session answers this request (its state, a transaction command, or a blocking command). */
+export function sessionClaims(session: ClientSession, upper: string, request: readonly Buffer[]): boolean {
+  return session.claims(upper) || isBlockingRequest(upper, request);
+}
+
+function toReply(reply: SessionReply): Reply {
+  if (reply === NULL_ARRAY) return NULL_ARRAY_REPLY;
+  if (reply instanceof Status) return new SimpleString(reply.status);
+  if (reply instanceof RedisReplyError) return new ErrorReply(reply.message);
+  if (Array.isArray(reply)) return reply.map(toReply);
+  return valueReply(reply);
+}
+
+/**
+ * Runs a request on the client's session and converts the reply; a transaction's or a blocking pop's writes
+ * then wait for the sync registrations they triggered, as the proxy's do.
+ */
+export async function runOnSession(
+  gears: Gears,
+  session: ClientSession,
+  upper: string,
+  request: readonly Buffer[],
+  protocol: Protocol,
+): Promise<Reply | Buffer> {
+  const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/memory/bytes.ts
+  const wasQueueing = session.inMulti;
+  const queued = upper === 'EXEC' ? session.queued : undefined;
+  const reply = await session.handle(upper, name, args);
+  if (upper === 'SELECT' && wasQueueing) {
+    // The session does not know SELECT, so the transaction is already marked to abort at EXEC; say why.
+    const refusal = select(false, args[0] ?? '');
+    return refusal instanceof ErrorReply
+      ? refusal
+      : new ErrorReply('ERR SELECT cannot be queued in a transaction here');
+  }
+  if ((upper === 'EXEC' && wasQueueing) || (!wasQueueing && isBlockingRequest(upper, request))) {
+    await gears.settleSync().catch(() => undefined);
+  }
+  // Blocking pops and reads that time out answer a null array, not a null bulk string.
+  if (reply === null && nilIsNullArray(upper, args)) return NULL_ARRAY_REPLY;
+  if (protocol === 2) return toReply(reply);
+  // After HELLO 3: a blocking pop's reply (BZPOPMIN's double score), and each of EXEC's replies in its own shape.
+  if (upper !== 'EXEC') return resp3Shape(upper, args, toReply(reply));
+  return Array.isArray(reply) && queued?.length === reply.length ? execResp3(queued, reply) : toReply(reply);
+}
+
+/** EXEC's replies after HELLO 3, each in the RESP3 shape of the command queued for it, as Redis 7 sends them. */
+function execResp3(queued: readonly QueuedEntry[], replies: readonly SessionReply[]): Reply[] {
+  return replies.map((reply, i) => {
+    const { name, args } = queued[i]!;
+    return resp3Shape(name.toUpperCase(), args.map(String), toReply(reply));
+  });
+}
