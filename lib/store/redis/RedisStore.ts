@@ -25,7 +25,13 @@ import {
 } from './connection.ts';
 import { RedisConnectionError } from './errors.ts';
 import { keyspaceSource } from './keyspace.ts';
-import { READ_KEYS_SCRIPT, type ReadStrategy, readKeysByPipeline, readKeysByScript } from './readKeys.ts';
+import {
+  type PipelineGuess,
+  READ_KEYS_SCRIPT,
+  type ReadStrategy,
+  readKeysByPipeline,
+  readKeysByScript,
+} from './readKeys.ts';
 import { PipelinedReader } from './pipelinedReads.ts';
 import { toReply, toStoreError, toStreamEntries } from './replies.ts';
 import { wireArgs } from '../bytes.ts';
@@ -119,6 +125,8 @@ export class RedisStore implements ShardStore {
   private readonly unwatchErrors: () => void;
   private scriptSha: string | undefined;
   private pipelinedReader: PipelinedReader | undefined;
+  /** The guess of `readKeysByPipeline` (the `'pipeline'` reads through ioredis). */
+  private readonly pipelineGuess: PipelineGuess = { type: undefined };
   private closing: Promise<void> | undefined;
   private transactions: TransactionPool | undefined;
   private keyspaceLive: Promise<void> = Promise.resolve();
@@ -231,26 +239,31 @@ export class RedisStore implements ShardStore {
 
   /**
    * The `'pipeline'` strategy: on a raw connection of the store's own (`PipelinedReader`), or through ioredis
-   * for a client whose options a raw connection cannot follow (a `keyPrefix` it would add to every key,
-   * Sentinel discovery of the node), and while that connection is not ready: ioredis then queues the read
-   * until it reconnects or gives up, and reports a node that is down as every other command does.
+   * for a client whose node a raw connection cannot follow (Sentinel discovery), and while that connection is
+   * not ready: ioredis then queues the read until it reconnects or gives up, and reports a node that is down as
+   * every other command does.
    */
   private readByPipeline(keys: readonly string[], readValue: boolean): Promise<KeyData[]> {
     const raw = this.rawReader();
-    if (!raw) return this.run((client) => readKeysByPipeline(client, keys, readValue));
+    if (!raw) return this.run((client) => readKeysByPipeline(client, keys, readValue, this.pipelineGuess));
     return this.run(() => raw.read(keys, readValue));
   }
 
   /**
    * The raw connection of SCAN pages and `'pipeline'` reads (`PipelinedReader`), or undefined while the command
-   * connection is not ready and for a client whose options a raw connection cannot follow (a `keyPrefix` it
-   * would add to every key, Sentinel discovery of the node): those go through ioredis, which queues a command
-   * until it reconnects or gives up and reports a node that is down as for every other command.
+   * connection is not ready and for a client whose node a raw connection cannot follow (Sentinel discovery):
+   * those go through ioredis, which queues a command until it reconnects or gives up and reports a node that is
+   * down as for every other command. A client's `keyPrefix` goes before every key read, as ioredis puts it.
    */
   private rawReader(): PipelinedReader | undefined {
     const options = this.client.options;
-    if (this.client.status !== 'ready' || options.keyPrefix || (options.sentinels?.length ?? 0) > 0) return undefined;
-    this.pipelinedReader ??= new PipelinedReader(endpointOfOptions(options), this.address, options.commandTimeout);
+    if (this.client.status !== 'ready' || (options.sentinels?.length ?? 0) > 0) return undefined;
+    this.pipelinedReader ??= new PipelinedReader(
+      endpointOfOptions(options),
+      this.address,
+      options.commandTimeout,
+      options.keyPrefix ? Buffer.from(options.keyPrefix, 'utf8') : undefined,
+    );
     return this.pipelinedReader;
   }
 

@@ -47,7 +47,12 @@ function writeDigits(out: Buffer, at: number, n: number): number {
  * case) are copied byte by byte; `Buffer.write` costs more than the whole copy for keys of a few dozen bytes.
  * A key holding escaped bytes (lib/store/bytes.ts) goes as those bytes.
  */
-function encode(keys: readonly string[], indexes: readonly number[], read: { head: Buffer; tail: Buffer }): Buffer {
+function encode(
+  keys: readonly string[],
+  indexes: readonly number[],
+  read: { head: Buffer; tail: Buffer },
+  prefix: Buffer | undefined,
+): Buffer {
   const { head, tail } = read;
   const lengths = new Array<number>(indexes.length);
   let other: (string | Buffer | undefined)[] | undefined; // the keys that are not ASCII, as `wireArg` sends them
@@ -61,7 +66,7 @@ function encode(keys: readonly string[], indexes: readonly number[], read: { hea
       if (typeof wire !== 'string') length = wire.length;
     }
     lengths[j] = length;
-    size += head.length + tail.length + 16 + length;
+    size += head.length + tail.length + 16 + length + (prefix?.length ?? 0);
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
@@ -69,9 +74,10 @@ function encode(keys: readonly string[], indexes: readonly number[], read: { hea
     const length = lengths[j]!;
     at += head.copy(out, at);
     out[at++] = 0x24; // '$'
-    at = writeDigits(out, at, length);
+    at = writeDigits(out, at, length + (prefix?.length ?? 0));
     out[at++] = CR;
     out[at++] = 10;
+    if (prefix !== undefined) at += prefix.copy(out, at);
     const wire = other?.[j];
     if (wire === undefined) {
       const key = keys[indexes[j]!]!;
@@ -284,6 +290,8 @@ export class PipelinedReader {
     private readonly endpoint: WireEndpoint,
     private readonly address: string,
     private readonly timeoutMs: number | undefined,
+    /** The client's `keyPrefix`, put before every key read (as ioredis does; not before SCAN's pattern). */
+    private readonly keyPrefix?: Buffer,
   ) {}
 
   async read(keys: readonly string[], readValue: boolean): Promise<KeyData[]> {
@@ -324,7 +332,7 @@ export class PipelinedReader {
     else await this.readAs(keys, all, guess, results, pending);
     // The long way: TYPE, then the typed read.
     for (let round = 0; round < 3 && pending.length > 0; round++) {
-      const replies = this.replies(await this.round(encode(keys, pending, TYPE), pending.length));
+      const replies = this.replies(await this.round(encode(keys, pending, TYPE, this.keyPrefix), pending.length));
       const types = new Array<string>(pending.length);
       for (let j = 0; j < pending.length; j++) types[j] = replies.type();
       const byType = new Map<string, number[]>();
@@ -355,7 +363,7 @@ export class PipelinedReader {
     wrong: number[],
   ): Promise<void> {
     let failure: RedisReplyError | undefined;
-    const replies = this.replies(await this.round(encode(keys, indexes, READS[type]!), indexes.length));
+    const replies = this.replies(await this.round(encode(keys, indexes, READS[type]!, this.keyPrefix), indexes.length));
     for (let j = 0; j < indexes.length; j++) {
       const index = indexes[j]!;
       const data = replies.value(keys[index]!, type);

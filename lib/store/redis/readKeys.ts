@@ -14,8 +14,8 @@ import { wireArgs } from '../bytes.ts';
  *   A key deleted between the rounds reads as `'none'`; a key whose type changed between them is read again.
  *   Measured with workload 1 (200 000 hashes, pages of 1 000, bench/README "Round 4"): Redis spends what plain
  *   pipelined HGETALLs cost (372 ms against 792 ms for the script), and the client less than with the script.
- *   Through ioredis (two pipelined rounds, TYPE then the reads) for a client with a `keyPrefix` or Sentinels,
- *   and while the store's command connection is not ready.
+ *   Through ioredis (`readKeysByPipeline`: the same guess, one pipelined round, replies as text) for a client
+ *   with Sentinels, and while the store's command connection is not ready.
  * - `'script'`: one `EVALSHA` per batch that runs the guessed read (or TYPE and the typed read) of every key on
  *   the server — one round trip, type and value consistent (a script is atomic), but every key crosses the Lua
  *   boundary: about twice Redis' CPU of plain reads. Keys go in ARGV, not KEYS: a script without a shebang may
@@ -131,14 +131,22 @@ export async function readKeysByScript(
   });
 }
 
-/** Runs one explicit pipeline; a command's error reply comes back in its slot, a connection error throws. */
+/**
+ * Runs one explicit pipeline; a command's error reply comes back in its slot, a connection error throws. With
+ * `text`, replies come as strings (UTF-8 decoded by ioredis' parser: cheaper than Buffers, but bytes that are not
+ * UTF-8 turn into U+FFFD, so the caller reads those keys again as bytes).
+ */
 async function runPipeline(
   client: Redis,
   commands: readonly (readonly string[])[],
+  text = false,
 ): Promise<[Error | null, unknown][]> {
   if (commands.length === 0) return [];
   const pipeline = client.pipeline();
-  for (const [name, ...args] of commands) pipeline.callBuffer(name!, ...wireArgs(args));
+  for (const [name, ...args] of commands) {
+    if (text) pipeline.call(name!, ...wireArgs(args));
+    else pipeline.callBuffer(name!, ...wireArgs(args));
+  }
   const results = (await pipeline.exec()) ?? [];
   for (const [error] of results) {
     if (error && error.name !== 'ReplyError') throw error;
@@ -146,43 +154,99 @@ async function runPipeline(
   return results;
 }
 
-/** Two pipelined rounds: TYPE of every key, then the typed reads (see `ReadStrategy`). */
+/** What `readKeysByPipeline` keeps from one batch to the next: the type of the last key read with a value. */
+export interface PipelineGuess {
+  type: string | undefined;
+}
+
+/** Whether a text reply holds U+FFFD: bytes that were not UTF-8 (or the character itself), read again as bytes. */
+function hasReplacement(reply: unknown): boolean {
+  if (typeof reply === 'string') return reply.includes('\ufffd');
+  if (!Array.isArray(reply)) return false;
+  for (const item of reply) if (typeof item === 'string' && item.includes('\ufffd')) return true;
+  return false;
+}
+
+/**
+ * Reads `indexes` as `type` in one pipelined round (as text; the keys whose text shows U+FFFD once more as
+ * bytes). The keys that are not of `type` go to `wrong`; another error reply throws.
+ */
+async function readAs(
+  client: Redis,
+  keys: readonly string[],
+  indexes: readonly number[],
+  type: string,
+  results: (KeyData | undefined)[],
+  wrong: number[],
+  guess: PipelineGuess,
+): Promise<void> {
+  const [name, ...rest] = READS[type]!;
+  let todo = indexes;
+  for (const text of [true, false]) {
+    const replies = await runPipeline(
+      client,
+      todo.map((index) => [name!, keys[index]!, ...rest]),
+      text,
+    );
+    const again: number[] = [];
+    for (let j = 0; j < todo.length; j++) {
+      const index = todo[j]!;
+      const [error, reply] = replies[j]!;
+      if (error?.message.startsWith('WRONGTYPE')) wrong.push(index);
+      else if (error) throw error;
+      else if (text && hasReplacement(reply)) again.push(index);
+      else {
+        const data = toKeyData(keys[index]!, type, reply, true);
+        results[index] = data ?? { key: keys[index]!, type: 'none', value: null };
+        if (data) guess.type = type;
+      }
+    }
+    if (again.length === 0) return;
+    todo = again;
+  }
+}
+
+/**
+ * The `'pipeline'` strategy through ioredis (a client with a `keyPrefix` or Sentinels, or while the store's
+ * connection is not ready), the same way as `PipelinedReader` on a raw connection: each key is first read as
+ * the type of the key read before it (`guess`, kept across batches), in one pipelined round; a WRONGTYPE reply
+ * sends the key the long way, a pipelined TYPE round, then the typed reads. With no guess yet or
+ * `readValue: false`, keys start with TYPE.
+ */
 export async function readKeysByPipeline(
   client: Redis,
   keys: readonly string[],
   readValue: boolean,
+  guess: PipelineGuess = { type: undefined },
 ): Promise<KeyData[]> {
   const results = new Array<KeyData | undefined>(keys.length);
   let pending = keys.map((_, i) => i);
+  if (readValue && guess.type !== undefined) {
+    const all = pending;
+    pending = [];
+    await readAs(client, keys, all, guess.type, results, pending, guess);
+  }
   // A key whose type changes between the rounds is read again; after 3 rounds it is reported as gone.
   for (let round = 0; round < 3 && pending.length > 0; round++) {
     const types = await runPipeline(
       client,
       pending.map((i) => ['TYPE', keys[i]!]),
     );
-    const toRead: { index: number; type: string }[] = [];
+    const byType = new Map<string, number[]>();
     pending.forEach((index, j) => {
       const [error, reply] = types[j]!;
       if (error) throw error;
       const type = String(toReply(reply));
       if (!readValue || READS[type] === undefined) results[index] = toKeyData(keys[index]!, type, null, readValue);
-      else toRead.push({ index, type });
+      else {
+        const list = byType.get(type) ?? [];
+        list.push(index);
+        byType.set(type, list);
+      }
     });
-    const reads = await runPipeline(
-      client,
-      toRead.map(({ index, type }) => {
-        const [name, ...rest] = READS[type]!;
-        return [name!, keys[index]!, ...rest];
-      }),
-    );
     pending = [];
-    toRead.forEach(({ index, type }, j) => {
-      const [error, reply] = reads[j]!;
-      if (error?.message.startsWith('WRONGTYPE')) pending.push(index);
-      else if (error) throw error;
-      else
-        results[index] = toKeyData(keys[index]!, type, reply, true) ?? { key: keys[index]!, type: 'none', value: null };
-    });
+    for (const [type, indexes] of byType) await readAs(client, keys, indexes, type, results, pending, guess);
+    pending.sort((a, b) => a - b);
   }
   return results.map((data, i) => data ?? { key: keys[i]!, type: 'none', value: null });
 }

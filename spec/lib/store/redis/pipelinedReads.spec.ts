@@ -8,6 +8,8 @@ import { RedisConnectionError, RedisStore } from '../../../../lib/store/redis/in
 import type { KeyData } from '../../../../lib/store/ShardStore.ts';
 import { startRedis } from '../../../../lib/testing/servers.ts';
 import { deletePrefix, uniquePrefix } from './helpers.ts';
+import { Redis } from 'ioredis';
+import { readKeysByPipeline, type PipelineGuess } from '../../../../lib/store/redis/readKeys.ts';
 
 // The 'pipeline' read strategy (the default) reads on a raw connection of the store's own once the store's
 // command connection is ready: every store below sends a PING first, so that its reads take that path.
@@ -105,6 +107,37 @@ describe('readKeys on the raw pipelined path', () => {
     for (const field of fields) expect(Object.getOwnPropertyDescriptor(value, field)?.value).toBe(`v-${field}`);
   });
 
+  it("reads the keys under the client's keyPrefix, as ioredis does, with SCAN's pattern left as it is", async () => {
+    const keyPrefix = `${prefix}kp:`;
+    const store = new RedisStore(inject('redisUrl'), { redisOptions: { keyPrefix } });
+    try {
+      await store.call('PING');
+      await admin.call('HSET', `${keyPrefix}h`, 'name', 'Rick');
+      await admin.call('SET', `${keyPrefix}ключ`, 'v');
+      await admin.call('SET', 'h', 'not this one'); // the unprefixed name: never read
+      expect(await store.readKeys(['h', 'ключ', 'gone'])).toEqual([
+        { key: 'h', type: 'hash', value: { name: 'Rick' } },
+        { key: 'ключ', type: 'string', value: 'v' },
+        { key: 'gone', type: 'none', value: null },
+      ]);
+      expect(await store.readKeys(['h', 'ключ'], { readValue: false })).toEqual([
+        { key: 'h', type: 'hash', value: null },
+        { key: 'ключ', type: 'string', value: null },
+      ]);
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const page = await store.scan(cursor, { match: `${keyPrefix}*` });
+        keys.push(...page.keys);
+        cursor = page.cursor;
+      } while (cursor !== '0');
+      expect(keys.sort()).toEqual([`${keyPrefix}h`, `${keyPrefix}ключ`].sort());
+    } finally {
+      await admin.call('DEL', 'h');
+      await store.close();
+    }
+  });
+
   it('reads hashes whose field names repeat, change or differ in one letter, ASCII or not, as the read script does', async () => {
     // The pipelined reader reuses the field names of the hash before when the bytes match, and decodes an ASCII
     // batch's text differently from one holding other bytes: mixes of both, against the script's reads.
@@ -198,6 +231,62 @@ describe('readKeys on the raw pipelined path', () => {
     await store.call('PING');
     await store.close();
     await expect(store.readKeys([`${prefix}hash0`])).rejects.toBeInstanceOf(RedisConnectionError);
+  });
+});
+
+describe('readKeys through ioredis (Sentinel clients, a connection not ready yet)', () => {
+  const names = ['string', 'hash', 'list', 'set', 'zset', 'stream', 'missing', 'hash0', 'hash1', 'hash2']
+    .concat(['string0', 'string1', 'string2', 'list0', 'list1', 'list2', 'binary', 'binaryhash', 'replacement'])
+    .map((name) => prefix + name);
+  let client: Redis;
+
+  beforeAll(async () => {
+    client = new Redis(inject('redisUrl'));
+    const p = prefix;
+    // Bytes that are not UTF-8 (ioredis' text replies show them as U+FFFD: read again as bytes), and U+FFFD itself.
+    await client.set(`${p}binary`, Buffer.from([0x61, 0xff, 0xfe]));
+    await client.hset(`${p}binaryhash`, Buffer.from([0xc3]), Buffer.from([0x80, 0x80]), 'plain', 'text');
+    await client.set(`${p}replacement`, 'a\ufffdb');
+  });
+
+  afterAll(() => client.disconnect());
+
+  it('reads any sequence of types, guessing from the batch before, as the read script does', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(fc.constantFrom(...names), { maxLength: 20 }), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        async (batches, readValue) => {
+          const guess: PipelineGuess = { type: undefined };
+          for (const keys of batches) {
+            const [byScript, byPipeline] = await Promise.all([
+              scripted.readKeys(keys, { readValue }),
+              readKeysByPipeline(client, keys, readValue, guess),
+            ]);
+            expect(sortSets(byPipeline)).toEqual(sortSets(byScript));
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('reads a key of another type than the guess the long way, and keeps bytes that are not UTF-8', async () => {
+    const p = prefix;
+    const guess: PipelineGuess = { type: 'hash' };
+    const read = await readKeysByPipeline(
+      client,
+      [`${p}hash1`, `${p}binary`, `${p}gone`, `${p}binaryhash`],
+      true,
+      guess,
+    );
+    expect(read).toEqual([
+      { key: `${p}hash1`, type: 'hash', value: { i: '1' } },
+      { key: `${p}binary`, type: 'string', value: 'a\udcff\udcfe' },
+      { key: `${p}gone`, type: 'none', value: null },
+      { key: `${p}binaryhash`, type: 'hash', value: { '\udcc3': '\udc80\udc80', plain: 'text' } },
+    ]);
+    expect(guess.type).toBe('string'); // the last key read with a value: `binary`, the long way
   });
 });
 
