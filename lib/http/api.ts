@@ -1,7 +1,7 @@
 import type { Gears } from '../Gears.ts';
 import type { ExecutionInfo } from '../engine/Execution.ts';
 import type { RegistrationInfo } from '../engine/Registration.ts';
-import type { Activity, ActivitySample } from './activity.ts';
+import type { Activity, ActivitySample } from './Activity.ts';
 import { probeShard, type ShardHealth } from './health.ts';
 
 /** Results shown for one execution; the rest is counted, not sent. */

@@ -1,7 +1,7 @@
 import type { Gears } from '../Gears.ts';
 import type { Shard } from '../cluster/topology.ts';
 import { formatError } from '../errors.ts';
-import type { Deployments } from '../server/rg/deployments.ts';
+import type { Deployments } from '../server/rg/Deployments.ts';
 
 /** A shard as the dashboard and `/readyz` see it. */
 export interface ShardHealth {

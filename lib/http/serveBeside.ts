@@ -1,6 +1,6 @@
 import type { RxgearsServer } from '../server/Server.ts';
 import { parseRedisUrl } from '../server/protocol/client.ts';
-import { deploymentsOf } from '../server/rg/deployments.ts';
+import { deploymentsOf } from '../server/rg/Deployments.ts';
 import { serveHttp, type HttpServer } from './HttpServer.ts';
 
 /** What `rxgears serve` knows when it opens the HTTP port beside the RESP one. */

@@ -4,10 +4,10 @@ import { GearsError } from '../errors.ts';
 import type { RespLimits } from './protocol/resp.ts';
 import { Connection, SHUTTING_DOWN, type ConnectionHost } from './session/Connection.ts';
 import { checkProtectedMode } from './session/exposure.ts';
-import { WireProxy } from './session/wireProxy.ts';
+import { WireProxy } from './session/WireProxy.ts';
 import { PubSub } from '../store/memory/pubsub.ts';
 import { parseRedisUrl } from './protocol/client.ts';
-import { deploymentsOf } from './rg/deployments.ts';
+import { deploymentsOf } from './rg/Deployments.ts';
 import type { Logger } from '../logger.ts';
 
 /** Options of the RESP server. */

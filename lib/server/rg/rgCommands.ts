@@ -3,7 +3,7 @@ import { ErrorReply, OK, type Reply } from '../protocol/replies.ts';
 import { errorReply, recordReply, runResultReply, valueReply } from './convert.ts';
 import { clusterReply, executionReply, registrationReply } from './rgReplies.ts';
 import { describeError } from './sandbox.ts';
-import { DeploymentError, Deployments, type DeployRequest } from './deployments.ts';
+import { DeploymentError, Deployments, type DeployRequest } from './Deployments.ts';
 
 /** What an RG command sees: the engine, the server's script settings and its deployments. */
 export interface RgContext {

@@ -18,19 +18,19 @@ import type { ClientState, ServerContext } from './context.ts';
 import { arityAccepts, rgCommand, wrongArity } from '../rg/rgCommands.ts';
 import { proxyCommand, readOnly } from './proxy.ts';
 import { errorReply } from '../rg/convert.ts';
-import type { Deployments } from '../rg/deployments.ts';
+import type { Deployments } from '../rg/Deployments.ts';
 import { countProxied } from '../../metrics/proxyCount.ts';
 import { ATTACK_WARNING, isCrossProtocolAttack } from './exposure.ts';
 import { forwardRaw, type RawRequest } from './rawBatch.ts';
-import { rawByName, type WireProxy } from './wireProxy.ts';
-import { NO_REPLY, SESSION_COMMANDS, WireSession } from './wireSession.ts';
+import { rawByName, type WireProxy } from './WireProxy.ts';
+import { NO_REPLY, SESSION_COMMANDS, WireSession } from './WireSession.ts';
 import { requestFrame } from '../../store/redis/frames.ts';
 import { spread, spreads, SPREAD_WRITES } from './wireSpread.ts';
 import { isErrorFrame } from '../../store/redis/frames.ts';
 import type { PubSub } from '../../store/memory/pubsub.ts';
 import { PUBSUB_COMMANDS, PUSHED, PubSubSession } from './memoryPubSub.ts';
 import { memorySessionFor, runOnSession, sessionClaims } from './memoryClient.ts';
-import type { ClientSession } from './shardedSession.ts';
+import type { ClientSession } from './ShardedSession.ts';
 import { fromBytes } from '../../store/memory/bytes.ts';
 
 /** What a connection needs from its server. */

@@ -29,16 +29,16 @@ import {
 } from '../protocol/replies.ts';
 import { valueReply } from '../rg/convert.ts';
 import { fromBytes } from '../../store/memory/bytes.ts';
-import { isBlockingRequest } from './wireProxy.ts';
+import { isBlockingRequest } from './WireProxy.ts';
 import { repliesStatus } from './proxy.ts';
 import { select } from './builtins.ts';
 import { resp3Shape } from '../protocol/resp3Shapes.ts';
-import { ShardedSession, type ClientSession } from './shardedSession.ts';
+import { ShardedSession, type ClientSession } from './ShardedSession.ts';
 import type { Shard } from '../../cluster/topology.ts';
 
 /**
  * A session for a connection when the engine's data is the embedded store (several shards: transactions and
- * blocking commands within one slot, see `shardedSession.ts`); undefined otherwise.
+ * blocking commands within one slot, see `ShardedSession.ts`); undefined otherwise.
  */
 export function memorySessionFor(gears: Gears): ClientSession | undefined {
   const shards = gears.shards;

@@ -2,11 +2,11 @@ import type { Gears } from '../../Gears.ts';
 import { errorStartsWith, frameEnd, isErrorFrame } from '../../store/redis/frames.ts';
 import type { RunReplies, WireEndpoint } from '../../store/redis/wire.ts';
 import { countProxied, proxyCounterOf } from '../../metrics/proxyCount.ts';
-import type { Deployments } from '../rg/deployments.ts';
+import type { Deployments } from '../rg/Deployments.ts';
 import { readOnly } from './proxy.ts';
 import { ErrorReply, encodeReply, type Protocol, type Reply } from '../protocol/replies.ts';
 import { argsOf, FramedRequest, type RequestArgs } from '../protocol/resp.ts';
-import type { WireProxy } from './wireProxy.ts';
+import type { WireProxy } from './WireProxy.ts';
 
 const readOnlyByName = new Map<string, boolean>();
 

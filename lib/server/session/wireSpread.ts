@@ -2,7 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import { elementsOf, isErrorFrame, requestFrame } from '../../store/redis/frames.ts';
 import type { WireEndpoint } from '../../store/redis/wire.ts';
 import type { Protocol } from '../protocol/replies.ts';
-import type { WireProxy } from './wireProxy.ts';
+import type { WireProxy } from './WireProxy.ts';
 
 /** Multi-key commands split per slot over a cluster, their integer replies summed. */
 const PER_KEY_SUM = new Set(['DEL', 'UNLINK', 'EXISTS', 'TOUCH']);

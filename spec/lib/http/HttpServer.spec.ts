@@ -4,7 +4,7 @@ import { NEVER } from 'rxjs';
 import { connect, GearsError, type Gears } from '../../../lib/index.ts';
 import { serveHttp, type HttpOptions, type HttpServer } from '../../../lib/http/index.ts';
 import { createServer } from '../../../lib/server/index.ts';
-import { deploymentsOf } from '../../../lib/server/rg/deployments.ts';
+import { deploymentsOf } from '../../../lib/server/rg/Deployments.ts';
 import { redisCli } from '../server/helpers.ts';
 import { parseMetrics, sample } from '../../support/prometheus.ts';
 import { until } from '../../support/until.ts';

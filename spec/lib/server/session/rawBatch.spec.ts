@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import calculateSlot from 'cluster-key-slot';
 import { connect, type Gears } from '../../../../lib/index.ts';
-import { SwapGate, type Deployments } from '../../../../lib/server/rg/deployments.ts';
+import { SwapGate, type Deployments } from '../../../../lib/server/rg/Deployments.ts';
 import { proxyCommand } from '../../../../lib/server/session/proxy.ts';
 import { forwardRaw, type RawRequest } from '../../../../lib/server/session/rawBatch.ts';
 import { rawFrameOf, RespParser } from '../../../../lib/server/protocol/resp.ts';
-import { WireProxy } from '../../../../lib/server/session/wireProxy.ts';
+import { WireProxy } from '../../../../lib/server/session/WireProxy.ts';
 import { deleteKeys, uniquePrefix } from '../../../support/backends.ts';
 import { splitReplies } from '../helpers.ts';
 

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { until } from '../../../support/until.ts';
 import type { ShardStore } from '../../../../lib/store/ShardStore.ts';
 import { deletePrefix, storesUnderTest, uniquePrefix, type Caller } from './runner.ts';
 
@@ -107,7 +108,7 @@ describe.each(storesUnderTest)('the $name store’s typed reads agree with Redis
     const oracleInfo = new Redis(inject('redisUrl'), { db: 8 });
     const blockedOnRedis = async () =>
       Number(/blocked_clients:(\d+)/.exec(String(await oracleInfo.call('INFO', 'clients')))?.[1] ?? 0);
-    for (let i = 0; i < 500 && (await blockedOnRedis()) < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(async () => (await blockedOnRedis()) >= 1, 'the oracle connection blocked on Redis');
     oracleInfo.disconnect();
     const oracleWriter = new Redis(inject('redisUrl'), { db: 8 });
     await oracleWriter.call('XADD', key, '9-1', 'new', 'entry');
@@ -117,7 +118,7 @@ describe.each(storesUnderTest)('the $name store’s typed reads agree with Redis
       // The Redis store blocks on connections of its own: write once both readers are blocked on its server.
       const blocked = async () =>
         Number(/blocked_clients:(\d+)/.exec(String(await store.call('INFO', 'clients')))?.[1] ?? 0);
-      for (let i = 0; i < 500 && (await blocked()) < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      await until(async () => (await blocked()) >= 2, 'both readers blocked on the store’s Redis');
     }
     await store.call('XADD', key, '9-1', 'new', 'entry');
     expect(await fromStore).toEqual(await fromRedis);

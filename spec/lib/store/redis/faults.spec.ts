@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GearsError, RedisReplyError } from '../../../../lib/errors.ts';
 import { createRedisTopology } from '../../../../lib/cluster/redisTopology.ts';
 import { RedisConnectionError, RedisStore } from '../../../../lib/store/redis/index.ts';
 import type { KeyspaceEvent } from '../../../../lib/store/ShardStore.ts';
 import { freePort, startRedis, type RedisServerHandle } from '../../../../lib/testing/servers.ts';
+import { until } from '../../../support/until.ts';
 import { untilSubscribed } from './helpers.ts';
 
 // "Does not hang" bound: generous for a busy 2-core machine, far below ioredis' defaults (~30 s and more).
@@ -30,6 +32,23 @@ async function rejectsWithin(promise: Promise<unknown>): Promise<unknown> {
   );
   expect(Date.now() - started).toBeLessThan(BOUND_MS);
   return error;
+}
+
+/**
+ * Bytes clients sent to the server on `port` that it has not read yet: the receive queues of its accepted
+ * sockets in /proc/net/tcp and tcp6 (Linux, where the suite runs). A stopped server's queue says a command is
+ * on the wire, where a sleep could only hope so.
+ */
+function unreadBytesAt(port: number): number {
+  let unread = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const [, local, , state, queues] = line.trim().split(/\s+/);
+      if (state !== '01' || local === undefined || queues === undefined) continue; // 01: ESTABLISHED
+      if (Number.parseInt(local.split(':')[1]!, 16) === port) unread += Number.parseInt(queues.split(':')[1]!, 16);
+    }
+  }
+  return unread;
 }
 
 /** A redis-server on a given port (to bring a stopped node back at the same address). */
@@ -79,8 +98,9 @@ describe('a node that goes away', () => {
     try {
       expect(await store.call('PING')).toBe('PONG');
       server.process.kill('SIGSTOP');
+      const unread = unreadBytesAt(server.port);
       const inFlight = store.call('GET', 'k');
-      await new Promise((r) => setTimeout(r, 100));
+      await until(() => unreadBytesAt(server.port) > unread, 'the GET waiting unread at the stopped server');
       // SIGKILL while stopped: the server dies without running again (stop() would SIGCONT it first, and it
       // might answer the GET before the kill lands).
       const exited = new Promise((r) => server.process.once('exit', r));

@@ -5,7 +5,7 @@ import { fromBytes } from '../../store/bytes.ts';
 import { queueProblem, runSplit, type QueuedCommand } from './hookedTransaction.ts';
 import { rawFrameOf, type RequestArgs } from '../protocol/resp.ts';
 import { ErrorReply, OK, SimpleString, encodeReply, type Protocol, type Reply } from '../protocol/replies.ts';
-import { isBlockingRequest, keySlot, type WireProxy } from './wireProxy.ts';
+import { isBlockingRequest, keySlot, type WireProxy } from './WireProxy.ts';
 import { select } from './builtins.ts';
 
 /** Commands that start or end connection state: a client sending one gets a connection of its own. */

@@ -3,7 +3,7 @@ import calculateSlot from 'cluster-key-slot';
 import type { Gears } from '../../Gears.ts';
 import { slotTable, type Shard } from '../../cluster/topology.ts';
 import { wireEndpointOf, type WireEndpoint } from '../../store/redis/wire.ts';
-import { WirePool } from '../../store/redis/wirePool.ts';
+import { WirePool } from '../../store/redis/WirePool.ts';
 import { REFUSED } from './proxy.ts';
 
 /**
