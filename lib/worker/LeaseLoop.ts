@@ -39,13 +39,17 @@ export class LeaseLoop {
     run();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Ends the loop: its tasks stopped ('released'), then its leases deleted — and its heartbeat too, unless the
+   * worker `stays` (it goes on with another loop over other tasks: a re-plan after a topology change).
+   */
+  async stop(options: { stays?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
     for (const task of this.worker.held.keys()) await this.options.stop?.(task, 'released');
-    await leaseLeave(this.store, this.options.app, this.options.id, this.options.tasks);
+    await leaseLeave(this.store, this.options.app, this.options.id, this.options.tasks, options.stays === true);
     this.worker.held.clear();
   }
 }

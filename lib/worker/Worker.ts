@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { RedisTransport } from '../cluster/exchange/RedisTransport.ts';
 import { parseLease } from '../cluster/leases/decide.ts';
-import { isLaterPiece, splitTopology } from '../cluster/pieces.ts';
+import { isLaterPiece, splitShards } from '../cluster/pieces.ts';
 import type { Shard, Topology } from '../cluster/topology.ts';
 import { controlShard, shardTasks } from '../cluster/leases/tick.ts';
 import type { Execution, RunResult } from '../engine/Execution.ts';
@@ -26,6 +26,7 @@ import {
 } from './protocol.ts';
 import { WorkerRegistrations } from './registrations.ts';
 import { runPart } from './runPart.ts';
+import { topologyChange } from './topologyChange.ts';
 
 export interface WorkerOptions {
   /** The engine on the app's Redis (its topology, stores, and `execute()` for the gears' callbacks). */
@@ -57,8 +58,26 @@ class PartFinished extends Error {}
 
 interface RunningPart {
   id: string;
+  /** The plan its tasks were claimed under. */
+  layout: Layout;
   tasks: string[];
   execution: Execution;
+}
+
+/** The tasks a worker plans from the masters it read (`GearsWorker.plan`). */
+interface Layout {
+  /** The engine's masters they were planned from (a snapshot: a refresh makes a new array). */
+  masters: readonly Shard[];
+  /** The shards tasks run on: the masters, or their parts with `tasksPerMaster`, in task order. */
+  pieces: readonly Shard[];
+  /** `pieces` as a fixed topology, for the parts run under this plan. */
+  topology: Topology;
+  tasks: string[];
+  masterTasks: string[];
+  /** The store of the app's control keys. */
+  control: ShardStore;
+  loop: LeaseLoop;
+  registrations: WorkerRegistrations;
 }
 
 /**
@@ -71,78 +90,104 @@ interface RunningPart {
  */
 export class GearsWorker {
   readonly id: string;
-  readonly tasks: string[];
-  /** The shards tasks run on: the masters, or their parts with `tasksPerMaster`, in task order. */
-  private readonly pieces: readonly Shard[];
-  private readonly topology: Topology;
-  /** The task of each master's first part: registrations run on its owner (one listener per master). */
-  private readonly masterTasks: string[];
   private readonly keys: RunKeys;
-  private readonly control: ShardStore;
-  private readonly loop: LeaseLoop;
   private readonly leaseMs: number;
   private readonly parts = new Set<RunningPart>();
   private readonly handling = new Set<Promise<void>>();
   private following = false;
   private stopped = false;
   private followed: Promise<void> = Promise.resolve();
+  private watched: Promise<void> = Promise.resolve();
   private readonly log: (line: string) => void;
-  private readonly registrations: WorkerRegistrations;
+  /** The tasks planned from the masters as last read, with their lease loop and registrations. */
+  private layout: Layout;
+  /** Tasks of earlier layouts (a run announced with them started before a topology change), and that change. */
+  private readonly replaced = new Map<string, string>();
+  /** A topology check (and re-plan) under way: one at a time. */
+  private checking: Promise<boolean> | undefined;
 
   constructor(private readonly options: WorkerOptions) {
-    const { gears, app } = options;
+    const { app } = options;
     this.keys = runKeys(app);
     this.id = options.id ?? `${hostname()}-${process.pid}`;
     if (!/^[\w.-]+$/.test(this.id))
       throw new GearsError(`worker id '${this.id}' must be letters, digits, '_', '.' or '-'`);
-    this.topology = splitTopology(gears.topology, options.tasksPerMaster ?? 1);
-    this.pieces = this.topology.shards;
-    this.tasks = shardTasks(this.pieces);
-    this.masterTasks = shardTasks(this.pieces.filter((shard) => !isLaterPiece(shard)));
-    this.control = controlShard(gears.shards, app).store;
     this.leaseMs = options.leaseMs ?? 10_000;
     this.log = options.log ?? (() => undefined);
-    this.loop = new LeaseLoop(this.control, {
+    this.layout = this.plan();
+  }
+
+  /** The task ids this worker plans with now (the masters as last read), in shard order. */
+  get tasks(): string[] {
+    return this.layout.tasks;
+  }
+
+  private get control(): ShardStore {
+    return this.layout.control;
+  }
+
+  /**
+   * Tasks from the masters the engine reads now: a lease loop over them and the registrations on their
+   * masters, neither started yet.
+   */
+  private plan(): Layout {
+    const { gears, app } = this.options;
+    const masters = gears.topology.shards;
+    const pieces = splitShards(masters, this.options.tasksPerMaster ?? 1);
+    const tasks = shardTasks(pieces);
+    // The task of each master's first part: registrations run on its owner (one listener per master).
+    const masterTasks = shardTasks(pieces.filter((shard) => !isLaterPiece(shard)));
+    const control = controlShard(masters, app).store;
+    const topology: Topology = {
+      kind: gears.topology.kind,
+      shards: pieces,
+      refresh: () => gears.topology.refresh(),
+      close: () => gears.topology.close(),
+    };
+    const layout = { masters, pieces, topology, tasks, masterTasks, control } as Layout;
+    const shardOf = (task: string): string => pieces[tasks.indexOf(task)]?.id ?? '?';
+    layout.loop = new LeaseLoop(control, {
       app,
       id: this.id,
-      tasks: this.tasks,
+      tasks,
       leaseMs: this.leaseMs,
       // In the app's `workers` hash while this worker heartbeats (drivers read the longest lease there).
       info: JSON.stringify({
         leaseMs: this.leaseMs,
-        tasksPerMaster: options.tasksPerMaster ?? 1,
+        tasksPerMaster: this.options.tasksPerMaster ?? 1,
         host: hostname(),
         pid: process.pid,
-        gears: Object.keys(options.module?.gears ?? {}),
+        gears: Object.keys(this.options.module?.gears ?? {}),
       }),
       start: (task, epoch) => {
         this.log(`holds ${task} at epoch ${epoch}`);
-        if (this.masterTasks.includes(task)) this.registrations.taskStarted(task, epoch);
+        if (masterTasks.includes(task)) layout.registrations.taskStarted(task, epoch);
       },
       stop: async (task, reason) => {
         this.log(`${reason === 'lost' ? 'lost' : 'gives up'} ${task}`);
-        if (this.masterTasks.includes(task)) await this.registrations.taskStopped(task, reason);
+        if (masterTasks.includes(task)) await layout.registrations.taskStopped(task, reason);
         // A part already claimed goes on after a hand-over (its claim stays this worker's); a lost lease means
         // this worker was frozen past it, and others may run the task by now: its parts stop.
         if (reason === 'lost')
           for (const part of this.parts)
-            if (part.tasks.includes(task))
-              part.execution.abort(`worker ${this.id} lost shard ${this.shardOf(task)} (task ${task})`);
+            if (part.layout === layout && part.tasks.includes(task))
+              part.execution.abort(`worker ${this.id} lost shard ${shardOf(task)} (task ${task})`);
       },
       onError: (error) => this.log(`tick failed: ${formatError(error)}`),
     });
-    this.registrations = new WorkerRegistrations({
+    layout.registrations = new WorkerRegistrations({
       gears,
       app,
       workerId: this.id,
-      tasks: this.masterTasks,
-      control: this.control,
-      ...(options.module ? { module: options.module } : {}),
-      allowRequire: options.allowRequire ?? false,
+      tasks: masterTasks,
+      control,
+      ...(this.options.module ? { module: this.options.module } : {}),
+      allowRequire: this.options.allowRequire ?? false,
       leaseMs: this.leaseMs,
-      held: () => this.loop.worker.validTasks(),
+      held: () => layout.loop.worker.validTasks(),
       log: this.log,
     });
+    return layout;
   }
 
   /** Joins the app: leases, then the run log from now on. */
@@ -151,10 +196,11 @@ export class GearsWorker {
     // Runs announced in the last lease may still wait for a claim of a task this worker is about to hold.
     const [seconds, micros] = (await this.control.call('TIME')) as [string, string];
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    await this.registrations.start();
-    this.loop.start();
+    await this.layout.registrations.start();
+    this.layout.loop.start();
     this.following = true;
     this.followed = this.follow(`${now - this.leaseMs}-0`);
+    this.watched = this.watchTopology();
     this.log(`worker ${this.id} of app '${this.options.app}' on ${gears.shards.length} shard(s)`);
   }
 
@@ -165,13 +211,51 @@ export class GearsWorker {
     this.following = false;
     for (const part of this.parts) part.execution.abort(`worker ${this.id} stopped`);
     await this.followed;
+    await this.watched;
+    await this.checking?.catch(() => undefined);
     await Promise.allSettled([...this.handling]);
-    await this.loop.stop();
-    await this.registrations.stop();
+    await this.layout.loop.stop();
+    await this.layout.registrations.stop();
   }
 
-  private shardOf(task: string): string {
-    return this.pieces[this.tasks.indexOf(task)]?.id ?? '?';
+  /** Every tick: whether the cluster's slots still have the owners this worker planned with. */
+  private async watchTopology(): Promise<void> {
+    const tickMs = Math.max(10, Math.floor(this.leaseMs / 3));
+    while (this.following) {
+      await pause(tickMs);
+      if (!this.following) return;
+      await this.checkTopology().catch((error: unknown) =>
+        this.log(`reading the cluster's topology failed: ${formatError(error)}`),
+      );
+    }
+  }
+
+  /**
+   * Compares the masters this worker planned with against the cluster's slot owners now (`CLUSTER SLOTS`);
+   * after a change (slots moved, a master added or gone, a failover) it re-plans: the tasks of the old plan
+   * are stopped and their leases handed back (the worker stays a live member, and parts already running go
+   * on: their driver fails them, naming the change), the engine re-reads the masters, and a new lease loop
+   * takes tasks of the new plan, under new epochs — no restart. True when it re-planned.
+   */
+  private checkTopology(): Promise<boolean> {
+    this.checking ??= (async () => {
+      const layout = this.layout;
+      const change = await topologyChange(this.options.gears.topology, layout.masters);
+      if (change === undefined || this.stopped) return false;
+      this.log(`${change}: re-plans its tasks`);
+      await layout.loop.stop({ stays: true });
+      await layout.registrations.stop();
+      await this.options.gears.refreshCluster();
+      for (const task of layout.tasks) this.replaced.set(task, change);
+      const next = this.plan();
+      this.layout = next;
+      if (this.stopped) return true;
+      await next.registrations.start();
+      next.loop.start();
+      this.log(`plans tasks ${next.tasks.join(', ')}`);
+      return true;
+    })().finally(() => (this.checking = undefined));
+    return this.checking;
   }
 
   private async follow(from: string): Promise<void> {
@@ -204,25 +288,32 @@ export class GearsWorker {
     const tickMs = Math.max(10, Math.floor(this.leaseMs / 3));
     const mine = new Map<string, number>();
     let descriptor: RunDescriptor | undefined;
+    let layout = this.layout;
     // Claims: every task this worker holds, until every task is claimed (by anyone) or the run ends.
     for (;;) {
       descriptor = parseDescriptor(await this.control.call('HGETALL', key));
       if (!descriptor || descriptor.status !== 'running') return;
-      if (JSON.stringify(descriptor.tasks) !== JSON.stringify(this.tasks)) {
+      if (mine.size === 0) layout = this.layout;
+      if (JSON.stringify(descriptor.tasks) !== JSON.stringify(layout.tasks)) {
+        // The driver planned from other masters: this worker looks again at the cluster (and re-plans).
+        if (mine.size === 0 && (await this.checkTopology())) continue;
+        const change = descriptor.tasks.map((t) => this.replaced.get(t)).find((c) => c !== undefined);
         await markAborted(
           this.control,
           this.keys,
           id,
-          `worker ${this.id} has other tasks (${this.tasks.join(', ')}) than the driver (${descriptor.tasks.join(', ')}): ` +
-            'do both see the same masters, with the same tasksPerMaster?',
+          change !== undefined && descriptor.tasks.every((t) => this.replaced.has(t))
+            ? `${change}, before execution ${id} could run: workers re-planned their tasks; run it again`
+            : `worker ${this.id} has other tasks (${layout.tasks.join(', ')}) than the driver (${descriptor.tasks.join(', ')}): ` +
+                'do both see the same masters, with the same tasksPerMaster?',
         );
         return;
       }
-      const held = this.loop.worker.validTasks();
+      const held = layout.loop.worker.validTasks();
       for (const task of descriptor.tasks) {
         const epoch = held.get(task);
         if (descriptor.claims.has(task) || epoch === undefined) continue;
-        if (await this.claim(key, task, epoch)) {
+        if (await this.claim(layout, key, task, epoch)) {
           mine.set(task, epoch);
           descriptor.claims.set(task, { worker: this.id, epoch });
         }
@@ -240,7 +331,7 @@ export class GearsWorker {
     this.log(`run ${id}: runs ${tasks.join(', ')}`);
     let result: RunResult<unknown>;
     try {
-      result = await this.runPart(id, descriptor, tasks);
+      result = await this.runPart(layout, id, descriptor, tasks);
     } catch (error) {
       // The plan could not be built here: the whole run fails with why.
       const message = formatError(error);
@@ -253,13 +344,18 @@ export class GearsWorker {
     this.log(
       `run ${id}: ended, ${result.results.length} results, ${result.errors.length} errors${result.errors.length ? ` (last: ${result.errors.at(-1)})` : ''}`,
     );
+    // A key answered by another master than planned: the topology moved under this worker.
+    if (result.errors.some((e) => /\b(MOVED|ASK) \d+ /.test(e)))
+      void this.checkTopology().catch((error: unknown) =>
+        this.log(`reading the cluster's topology failed: ${formatError(error)}`),
+      );
   }
 
   /** Claims a task for a run, if this worker's lease on it still reads `<self>:<epoch>`. */
-  private async claim(key: string, task: string, epoch: number): Promise<boolean> {
+  private async claim(layout: Layout, key: string, task: string, epoch: number): Promise<boolean> {
     const leaseKey = this.keys.lease(task);
     for (let attempt = 0; attempt < 8; attempt++) {
-      const tx = await this.control.transaction();
+      const tx = await layout.control.transaction();
       const lease = parseLease((await tx.read([leaseKey], 'GET', [leaseKey])) as string | null);
       if (!lease || lease.owner !== this.id || lease.epoch !== epoch) {
         await tx.discard();
@@ -272,10 +368,15 @@ export class GearsWorker {
   }
 
   /** Builds the run's plan here and runs the claimed tasks' part; resolves with its results and errors. */
-  private async runPart(id: string, descriptor: RunDescriptor, tasks: string[]): Promise<RunResult<unknown>> {
+  private async runPart(
+    layout: Layout,
+    id: string,
+    descriptor: RunDescriptor,
+    tasks: string[],
+  ): Promise<RunResult<unknown>> {
     const { gears } = this.options;
     const epochs = descriptor.tasks.map((t) => descriptor.claims.get(t)!.epoch);
-    const owned = tasks.map((t) => this.tasks.indexOf(t));
+    const owned = tasks.map((t) => layout.tasks.indexOf(t));
     const transport = new RedisTransport({
       storeFor: storeForKey(gears.shards),
       streamKey: this.keys.exchange,
@@ -289,7 +390,7 @@ export class GearsWorker {
         plan,
         arg: descriptor.arg ? descriptor.arg.value : arg,
         readerOptions: { ...readerOptions, ...descriptor.options },
-        topology: this.topology,
+        topology: layout.topology,
         engine: gears,
         owned,
         transport,
@@ -301,9 +402,9 @@ export class GearsWorker {
         throw new GearsError(`worker ${this.id} loads no gear module (--gears), so no gear '${name}'`);
       const built = buildGear(this.options.module, name, gears.GB);
       if (built.fingerprint !== fingerprint) throw new GearsError(`gear '${name}' differs on worker ${this.id}`);
-      return this.watch(id, tasks, start(built.plan, undefined, {}));
+      return this.watch(layout, id, tasks, start(built.plan, undefined, {}));
     }
-    return this.runScriptPart(id, descriptor, descriptor.origin, tasks, start);
+    return this.runScriptPart(layout, id, descriptor, descriptor.origin, tasks, start);
   }
 
   /**
@@ -312,6 +413,7 @@ export class GearsWorker {
    * driver got; every other action of the script is refused, and the evaluation is cut short once the part is done.
    */
   private async runScriptPart(
+    layout: Layout,
     id: string,
     descriptor: RunDescriptor,
     origin: Extract<RunDescriptor['origin'], { kind: 'script' }>,
@@ -332,7 +434,7 @@ export class GearsWorker {
       if (index < origin.index && descriptor.prior[index]) return `prior:${index}`;
       if (index !== origin.index || started) throw new PartFinished('not this part');
       started = true;
-      const execution = this.watch(id, tasks, start(plan, arg, options));
+      const execution = this.watch(layout, id, tasks, start(plan, arg, options));
       resolvePart(await execution);
       throw new PartFinished('part done');
     };
@@ -373,8 +475,8 @@ export class GearsWorker {
   }
 
   /** Tracks a running part: aborted when the run is aborted elsewhere or its driver is gone. Resolves with its result. */
-  private async watch(id: string, tasks: string[], execution: Execution): Promise<RunResult<unknown>> {
-    const part: RunningPart = { id, tasks, execution };
+  private async watch(layout: Layout, id: string, tasks: string[], execution: Execution): Promise<RunResult<unknown>> {
+    const part: RunningPart = { id, layout, tasks, execution };
     this.parts.add(part);
     const tickMs = Math.max(10, Math.floor(this.leaseMs / 3));
     let finished = false;

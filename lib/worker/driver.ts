@@ -86,10 +86,13 @@ const RUNNING_TTL_MS = 600_000;
 export class DriverGears extends Gears {
   readonly app: string;
   private readonly keys: RunKeys;
-  private readonly control: ShardStore;
-  private readonly tasks: string[];
+  private control: ShardStore;
+  private tasks: string[];
   /** The shards of the tasks, in task order: the masters, or their parts (`tasksPerMaster`). */
-  private readonly pieces: readonly Shard[];
+  private pieces: readonly Shard[];
+  /** The masters the tasks were planned from (the topology's snapshot then). */
+  private masters: readonly Shard[];
+  private readonly tasksPerMaster: number;
   private readonly module: GearModule | undefined;
   private readonly distributed: ExecutionRegistry;
   private readonly started = new Set<Execution>();
@@ -106,28 +109,45 @@ export class DriverGears extends Gears {
     super(topology, options);
     this.app = driver.app;
     this.keys = runKeys(driver.app);
-    this.control = controlShard(topology.shards, driver.app).store;
-    this.pieces = splitShards(topology.shards, driver.tasksPerMaster ?? 1);
+    this.tasksPerMaster = driver.tasksPerMaster ?? 1;
+    this.masters = topology.shards;
+    this.control = controlShard(this.masters, driver.app).store;
+    this.pieces = splitShards(this.masters, this.tasksPerMaster);
     this.tasks = shardTasks(this.pieces);
     this.module = driver.gears;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
     this.distributed = new ExecutionRegistry(() => ({
       maxExecutions: Number(this.configGet('MaxExecutions')[0]),
       maxPerRegistration: Number(this.configGet('MaxExecutionsPerRegistration')[0]),
     }));
+    // What follows the plan (`replan`) is read through getters.
     this.directory = new ExecutionDirectory({
       keys: this.keys,
-      control: this.control,
-      shards: topology.shards,
+      get control() {
+        return self.control;
+      },
+      get shards() {
+        return self.masters;
+      },
       local: this.distributed,
       written: (id) => this.writing.get(id) ?? Promise.resolve(),
-      shardIds: this.pieces.map((s) => s.id),
+      get shardIds() {
+        return self.pieces.map((s) => s.id);
+      },
     });
     this.registry = new DriverRegistry({
       app: driver.app,
-      control: this.control,
-      shards: topology.shards,
+      get control() {
+        return self.control;
+      },
+      get shards() {
+        return self.masters;
+      },
       // Registrations run per master, on the owner of its first task.
-      tasks: shardTasks(this.pieces.filter((shard) => !isLaterPiece(shard))),
+      get tasks() {
+        return shardTasks(self.pieces.filter((shard) => !isLaterPiece(shard)));
+      },
       initiator: () => this.shards[this.initiatorShard()]!,
       logger: this.logger,
     });
@@ -264,13 +284,11 @@ export class DriverGears extends Gears {
         `distributed runs always collect at the shard owning slot 0: 'collect: false', 'async_local' and 'initiator' run only without { app }`,
       );
     }
+    // Tasks are planned from the masters: after a change (slots moved, a master added or gone, a failover)
+    // the driver re-reads them and plans again, as the workers do at their next tick.
+    if ((await topologyChange(this.topology, this.masters)) !== undefined) await this.replan();
     const shards = this.shards;
-    // Drivers and workers plan tasks from the masters they read at start: after a change, a run is refused.
-    const change = await topologyChange(this.topology);
-    if (change !== undefined)
-      throw new GearsError(
-        `${change}, since this driver of app '${this.app}' started: drivers and workers do not follow topology changes yet, restart them (README "Scaling out")`,
-      );
+    const masters = this.masters;
     const sequence = Number(await this.control.call('INCR', this.keys.seq));
     const id = `${shards[this.initiatorShard()]!.id}-${sequence}`;
     const prior = origin.kind === 'script' ? (this.priorRuns.get(origin.script) ?? []).slice(0, origin.index) : [];
@@ -315,8 +333,23 @@ export class DriverGears extends Gears {
     );
     this.started.add(execution as Execution);
     execution.onFinish(() => this.started.delete(execution as Execution));
-    execution.start(this.follow<T>(id, execution, leaseMs, listed));
+    execution.start(this.follow<T>(id, execution, leaseMs, listed, masters));
     return execution;
+  }
+
+  /**
+   * Re-reads the masters and plans the tasks again; refuses when the cluster's nodes still disagree with
+   * what it read (a change under way).
+   */
+  private async replan(): Promise<void> {
+    await this.refreshCluster();
+    this.masters = this.topology.shards;
+    this.control = controlShard(this.masters, this.app).store;
+    this.pieces = splitShards(this.masters, this.tasksPerMaster);
+    this.tasks = shardTasks(this.pieces);
+    const still = await topologyChange(this.topology, this.masters);
+    if (still !== undefined)
+      throw new GearsError(`${still}, after this driver of app '${this.app}' re-read the masters: run again`);
   }
 
   private initiatorShard(): number {
@@ -331,7 +364,13 @@ export class DriverGears extends Gears {
    * The run's results as the initiator's worker writes them, completing once every task's part reported done.
    * Unsubscribed early (an abort), it marks the run aborted in Redis, so every worker stops its part.
    */
-  private follow<T>(id: string, execution: Execution<T>, leaseMs: number, listed: boolean): Observable<T> {
+  private follow<T>(
+    id: string,
+    execution: Execution<T>,
+    leaseMs: number,
+    listed: boolean,
+    masters: readonly Shard[],
+  ): Observable<T> {
     const keys = this.keys;
     const out = keys.out(id);
     const outStore = storeForKey(this.shards)(out);
@@ -374,7 +413,7 @@ export class DriverGears extends Gears {
           }
           if (done.size === tasks.length) {
             // A change while it ran (a slot migrated, a master added) may have hidden keys from the readers.
-            const change = await topologyChange(this.topology);
+            const change = await topologyChange(this.topology, masters);
             if (change !== undefined) return fail(`${change}, during execution ${id}: its results may be incomplete`);
             if (!active) return;
             finished = true;

@@ -1,25 +1,29 @@
 import { SLOT_COUNT } from '../cluster/slots.ts';
-import { slotTable, type Topology } from '../cluster/topology.ts';
+import { slotTable, type Shard, type Topology } from '../cluster/topology.ts';
 import type { RedisReply } from '../store/ShardStore.ts';
 
 const short = (id: string | undefined): string => (id === undefined ? 'no master' : id.slice(0, 12));
 
 /**
- * What changed between the masters a process read when it started (`topology`) and the cluster's slot owners
- * now (`CLUSTER SLOTS` on the first master): masters added or gone, slots moved (how many, and the first range
- * that moved, from which master to which). Undefined when nothing changed, or off a Cluster.
+ * What changed between the masters a process planned with (`since`, by default the topology's current ones)
+ * and the cluster's slot owners now (`CLUSTER SLOTS`, asked of the topology's first master, then of the
+ * others if it cannot answer): masters added or gone, slots moved (how many, and the first range that moved,
+ * from which master to which). Undefined when nothing changed, or off a Cluster.
  */
-export async function topologyChange(topology: Topology): Promise<string | undefined> {
-  if (topology.kind !== 'cluster' || topology.shards.length === 0) return undefined;
-  const reply = (await topology.shards[0]!.store.call('CLUSTER', 'SLOTS')) as RedisReply[];
+export async function topologyChange(
+  topology: Topology,
+  since: readonly Shard[] = topology.shards,
+): Promise<string | undefined> {
+  if (topology.kind !== 'cluster' || since.length === 0) return undefined;
+  const reply = await clusterSlots(topology.shards);
   const now: (string | undefined)[] = new Array<string | undefined>(SLOT_COUNT);
   for (const entry of reply as RedisReply[][]) {
     const master = (entry[2] as RedisReply[] | undefined)?.[2];
     if (master === undefined) continue;
     now.fill(String(master), Number(entry[0]), Number(entry[1]) + 1);
   }
-  const table = slotTable(topology.shards);
-  const ids = topology.shards.map((s) => s.id);
+  const table = slotTable(since);
+  const ids = since.map((s) => s.id);
   const was = (slot: number): string | undefined => ids[table[slot]!];
   let moved = 0;
   let first: { start: number; end: number; from: string | undefined; to: string | undefined } | undefined;
@@ -39,4 +43,17 @@ export async function topologyChange(topology: Topology): Promise<string | undef
     ...(added.length ? [`master(s) added: ${added.join(', ')}`] : []),
     ...(gone.length ? [`master(s) gone: ${gone.join(', ')}`] : []),
   ].join('; ');
+}
+
+/** `CLUSTER SLOTS` from the first master that answers (a failed-over one may not). */
+async function clusterSlots(shards: readonly Shard[]): Promise<RedisReply[]> {
+  let failure: unknown;
+  for (const shard of shards) {
+    try {
+      return (await shard.store.call('CLUSTER', 'SLOTS')) as RedisReply[];
+    } catch (error) {
+      failure = error;
+    }
+  }
+  throw failure;
 }

@@ -1,5 +1,5 @@
 import { GearsError } from '../../errors.ts';
-import type { RedisArg, ShardStore } from '../../store/ShardStore.ts';
+import type { RedisArg, RedisReply, ShardStore } from '../../store/ShardStore.ts';
 import { hashSlot } from '../slots.ts';
 import type { Shard } from '../topology.ts';
 import { decide, formatLease, parseLease, type Lease, type LeaseDecision } from './decide.ts';
@@ -86,20 +86,22 @@ export async function leaseTick(store: ShardStore, input: TickInput): Promise<Ti
       const leaseKeys = input.tasks.map((t) => keys.lease(t));
       const epochKeys = input.tasks.map((t) => keys.epoch(t));
       const values = strings(await tx.read([...leaseKeys, ...epochKeys], 'MGET', [...leaseKeys, ...epochKeys]));
-      // Not watched: a worker's first heartbeat adds it to `members` (watched) in the same transaction.
-      const entries = strings(await tx.read([], 'HKEYS', [keys.workers])).filter((w): w is string => w !== null);
-      const expiries = [
-        Number(await tx.read([], 'PTTL', [keys.members])),
-        Number(await tx.read([], 'PTTL', [keys.workers])),
-      ];
-      const known = [...new Set([...members, ...entries])];
-      const alive = known.length
-        ? ((await tx.read(
-            [],
-            'MGET',
-            known.map((w) => keys.alive(w)),
-          )) as (string | null)[])
-        : [];
+      // Not watched: a worker's first heartbeat adds it to `members` (watched) in the same transaction. Sent
+      // together (one round trip): a tick that takes longer delays the next, and the worker fences itself.
+      const heartbeats = (workers: readonly string[]): Promise<RedisReply> =>
+        workers.length > 0 ? tx.read([], 'MGET', workers.map((w) => keys.alive(w))) : Promise.resolve([]);
+      const [fields, membersTtl, workersTtl, membersAlive] = await Promise.all([
+        tx.read([], 'HKEYS', [keys.workers]),
+        tx.read([], 'PTTL', [keys.members]),
+        tx.read([], 'PTTL', [keys.workers]),
+        heartbeats(members),
+      ]);
+      const entries = strings(fields).filter((w): w is string => w !== null);
+      const expiries = [Number(membersTtl), Number(workersTtl)];
+      // Entries of workers that are no members (left from before the hash was pruned): read only when there are.
+      const others = entries.filter((w) => !members.includes(w));
+      const known = [...members, ...others];
+      const alive = [...strings(membersAlive), ...strings(await heartbeats(others))];
       const dead = new Set(known.filter((w, i) => alive[i] === null && w !== input.self));
       const live = members.filter((w) => alive[known.indexOf(w)] !== null);
       const leases = new Map<string, Lease>();
@@ -169,12 +171,14 @@ export function shardTasks(shards: readonly Shard[]): string[] {
 /**
  * A clean leave: deletes the worker's heartbeat and every lease that is still its own, in one transaction,
  * so other workers take its tasks at their next tick instead of after the lease. The caller stopped them.
+ * With `stays`, only the leases go: the worker stays a live member (it re-plans its tasks, see `GearsWorker`).
  */
 export async function leaseLeave(
   store: ShardStore,
   app: string,
   self: string,
   tasks: readonly string[],
+  stays = false,
 ): Promise<void> {
   const keys = controlKeys(app);
   for (let attempt = 0; attempt < 8; attempt++) {
@@ -188,11 +192,16 @@ export async function leaseLeave(
       throw error;
     }
     const mine = leaseKeys.filter((_, i) => parseLease(values[i] ?? null)?.owner === self);
-    const writes: [string, ...RedisArg[]][] = [
-      ['DEL', keys.alive(self), ...mine],
-      ['SREM', keys.members, self],
-      ['HDEL', keys.workers, self],
-    ];
+    const writes: [string, ...RedisArg[]][] = stays
+      ? mine.length > 0
+        ? [['DEL', ...mine]]
+        : []
+      : [
+          ['DEL', keys.alive(self), ...mine],
+          ['SREM', keys.members, self],
+          ['HDEL', keys.workers, self],
+        ];
+    if (writes.length === 0) return void (await tx.discard());
     if ((await tx.commit(writes)) !== null) return;
   }
 }
