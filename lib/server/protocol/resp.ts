@@ -103,6 +103,11 @@ const EMPTY = Buffer.alloc(0);
 /** Bodies at least this long are gathered as a chunk list and joined once, so a big value costs O(n). */
 const LARGE_BODY = 64 * 1024;
 
+/** Whether `part` starts where `whole` starts (the same memory), so `whole`'s bytes past `part` are free. */
+function sameStart(whole: Buffer, part: Buffer): boolean {
+  return part.buffer === whole.buffer && part.byteOffset === whole.byteOffset;
+}
+
 /**
  * Redis' `string2ll` over `bytes[start, end)`: an optional minus, no leading zeros or `+`, at most 19 digits.
  * Undefined when the bytes are not such a number.
@@ -148,6 +153,8 @@ export class RespParser {
   private failed = false;
   /** Where the multibulk request in progress starts in `buffer`; -1 once its bytes are no longer in one piece. */
   private requestStart = -1;
+  /** A buffer of the parser's own that `buffer` may start at, with room after it for the next chunks. */
+  private room: Buffer | undefined;
 
   constructor(limits: Partial<RespLimits> = {}) {
     this.limits = { ...DEFAULT_RESP_LIMITS, ...limits };
@@ -205,9 +212,29 @@ export class RespParser {
     }
     // A request in progress keeps its start, so its frame stays one piece (its parsed arguments point into
     // the old buffer and stay valid).
-    const keep = this.pending > 0 && this.requestStart >= 0 ? this.requestStart : this.offset;
+    const inProgress = this.pending > 0 && this.requestStart >= 0;
+    const keep = inProgress ? this.requestStart : this.offset;
+    const room = this.room;
     if (keep >= this.buffer.length) this.buffer = chunk;
-    else this.buffer = Buffer.concat([this.buffer.subarray(keep), chunk]);
+    else if (
+      keep === 0 &&
+      room !== undefined &&
+      sameStart(room, this.buffer) &&
+      this.buffer.length + chunk.length <= room.length
+    ) {
+      // A request of many arguments arriving over many chunks: the chunk goes into the room left after it, so its
+      // bytes are copied O(n) times in all, not once per chunk (a 1.3 MB GEOADD in 16 KB reads: ~80 copies).
+      // Only bytes past `buffer` are written: arguments already parsed point into it and stay as they are.
+      chunk.copy(room, this.buffer.length);
+      this.buffer = room.subarray(0, this.buffer.length + chunk.length);
+    } else if (inProgress) {
+      const size = this.buffer.length - keep + chunk.length;
+      const grown = Buffer.allocUnsafe(Math.max(2 * size, 16 * 1024));
+      this.buffer.copy(grown, 0, keep);
+      chunk.copy(grown, this.buffer.length - keep);
+      this.room = grown;
+      this.buffer = grown.subarray(0, size);
+    } else this.buffer = Buffer.concat([this.buffer.subarray(keep), chunk]);
     this.offset -= keep;
     if (this.requestStart >= 0) this.requestStart = this.pending > 0 ? this.requestStart - keep : -1;
   }

@@ -56,6 +56,14 @@ function streamInfo(items: readonly Reply[], full: boolean): MapReply {
 
 const has = (args: readonly string[], word: string): boolean => args.some((a) => a.toUpperCase() === word);
 
+/** Searches whose WITHCOORD entries end in `[longitude, latitude]`. */
+const GEO_SEARCHES = new Set(['GEORADIUS', 'GEORADIUS_RO', 'GEORADIUSBYMEMBER', 'GEORADIUSBYMEMBER_RO', 'GEOSEARCH']);
+
+/** `[longitude, latitude]` as doubles (Redis' `addReplyHumanLongDouble`); a missing member's null array as is. */
+function coordinates(position: Reply): Reply {
+  return Array.isArray(position) ? (position as readonly Reply[]).map(double) : position;
+}
+
 /**
  * `reply` (the store's answer to `upper args…`) in the shape Redis 7 gives a RESP3 client; other replies as
  * they are.
@@ -85,6 +93,15 @@ export function resp3Shape(upper: string, args: readonly string[], reply: Reply)
     if ((upper === 'LCS' && has(args, 'IDX')) || (upper === 'CONFIG' && (args[0] ?? '').toUpperCase() === 'GET'))
       return flatMap(items);
     if (upper === 'ZMSCORE') return items.map((item) => (item === null ? null : double(item)));
+    // Coordinates are doubles in RESP3; distances stay bulk strings (`addReplyDoubleDistance`), hashes integers.
+    if (upper === 'GEOPOS') return items.map(coordinates);
+    if (GEO_SEARCHES.has(upper) && has(args, 'WITHCOORD')) {
+      return items.map((item) => {
+        if (!Array.isArray(item) || item.length === 0) return item;
+        const entry = item as readonly Reply[];
+        return [...entry.slice(0, -1), coordinates(entry[entry.length - 1]!)];
+      });
+    }
     if ((WITH_SCORES.has(upper) || upper === 'ZRANDMEMBER') && has(args, 'WITHSCORES')) return scoredPairs(items);
     // ZPOPMIN/MAX: one [member, score] without a count, pairs with one; BZPOPMIN/MAX: [key, member, score].
     if (upper === 'ZPOPMIN' || upper === 'ZPOPMAX') {

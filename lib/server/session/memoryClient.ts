@@ -11,6 +11,7 @@ import {
   NULL_ARRAY,
   Status,
   nilIsNullArray,
+  withNullArrays,
   type OutsideCommands,
   type QueuedEntry,
   type SessionReply,
@@ -115,9 +116,10 @@ export async function runOnSession(
   }
   // Blocking pops and reads that time out answer a null array, not a null bulk string.
   if (reply === null && nilIsNullArray(upper, args)) return NULL_ARRAY_REPLY;
-  if (protocol === 2) return toReply(reply);
+  const value = upper === 'GEOPOS' ? withNullArrays(upper, args, reply as RedisReply) : reply;
+  if (protocol === 2) return toReply(value);
   // After HELLO 3: a blocking pop's reply (BZPOPMIN's double score), and each of EXEC's replies in its own shape.
-  if (upper !== 'EXEC') return resp3Shape(upper, args, toReply(reply));
+  if (upper !== 'EXEC') return resp3Shape(upper, args, toReply(value));
   return Array.isArray(reply) && queued?.length === reply.length ? execResp3(queued, reply) : toReply(reply);
 }
 

@@ -160,7 +160,11 @@ async function forward(gears: Gears, upper: string, name: string, args: string[]
   }
   // executeOn takes the array: a second spread of a ~60k-argument command (GEOADD of 20k points) overflows the stack.
   const reply = await gears.executeOn(undefined, name, args);
-  return reply === null && nilIsNullArray(upper, args) ? NULL_ARRAY_REPLY : statusOrValue(upper, args, reply);
+  if (reply === null && nilIsNullArray(upper, args)) return NULL_ARRAY_REPLY;
+  // GEOPOS: a missing member's entry is a null array in Redis (`*-1`, `_` in RESP3), not a null bulk string.
+  if (upper === 'GEOPOS' && Array.isArray(reply))
+    return reply.map((p) => (p === null ? NULL_ARRAY_REPLY : valueReply(p)));
+  return statusOrValue(upper, args, reply);
 }
 
 /** Read-only by Redis' command table: cannot trigger keyspace events, so no sync gear to wait for. */

@@ -6,6 +6,7 @@ export {
   Status,
   NULL_ARRAY,
   nilIsNullArray,
+  withNullArrays,
   type OutsideCommands,
   type QueuedEntry,
   type SessionReply,

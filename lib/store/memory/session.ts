@@ -42,6 +42,16 @@ export function nilIsNullArray(upper: string, args: readonly unknown[]): boolean
   return NIL_ARRAY.has(upper) || ((upper === 'LPOP' || upper === 'RPOP') && args.length > 1);
 }
 
+/**
+ * `reply` with Redis' null arrays where the store says null: the whole reply (`nilIsNullArray`), or a missing
+ * member's entry in GEOPOS (Redis' `addReplyNullArray` per member).
+ */
+export function withNullArrays(upper: string, args: readonly unknown[], reply: RedisReply): SessionReply {
+  if (reply === null) return nilIsNullArray(upper, args) ? NULL_ARRAY : null;
+  if (upper === 'GEOPOS' && Array.isArray(reply)) return reply.map((entry) => (entry === null ? NULL_ARRAY : entry));
+  return reply;
+}
+
 const OK = new Status('OK');
 const QUEUED = new Status('QUEUED');
 
@@ -232,9 +242,8 @@ export class MemorySession {
         try {
           const reply = this.store.callSync(name, ...args);
           const upper = name.toUpperCase();
-          if (reply === null && nilIsNullArray(upper, args)) return NULL_ARRAY;
           if (typeof reply === 'string' && this.statusOf?.(upper, args.map(String))) return new Status(reply);
-          return reply;
+          return withNullArrays(upper, args, reply);
         } catch (error) {
           if (error instanceof RedisReplyError) return error;
           throw error;

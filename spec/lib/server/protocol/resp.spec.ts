@@ -222,6 +222,36 @@ describe('RespParser fuzz', () => {
     );
   });
 
+  it('parses requests of many arguments over many chunks, arguments parsed earlier left intact', () => {
+    const many = fc.array(fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b)), { minLength: 1, maxLength: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(many, { minLength: 1, maxLength: 3 }).chain((commands) => {
+          const bytes = Buffer.concat(commands.map((c) => encodeCommand(c)));
+          const cuts = fc.array(fc.nat({ max: bytes.length }), { maxLength: 60 });
+          return cuts.map((at) => {
+            const points = [...new Set([0, ...at.sort((a, b) => a - b), bytes.length])];
+            return { commands, chunks: points.slice(1).map((end, i) => Buffer.from(bytes.subarray(points[i], end))) };
+          });
+        }),
+        ({ commands, chunks }) => {
+          const parser = new RespParser();
+          const out = chunks.flatMap((chunk) => parser.push(chunk));
+          expect(out.map((request) => [...(request as Buffer[])])).toEqual(commands);
+          out.forEach((request, i) => expect(rawFrameOf(request as Buffer[])).toEqual(encodeCommand(commands[i]!)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // A 60 002-argument GEOADD (1.3 MB) in 16 KB reads, then a PING in its last read.
+    const geoadd = ['GEOADD', 'g', ...Array.from({ length: 20_000 }, (_, i) => [`${i % 180}`, '1.5', `m${i}`]).flat()];
+    const bytes = Buffer.concat([encodeCommand(geoadd.map((a) => Buffer.from(a))), Buffer.from('PING\r\n')]);
+    const parser = new RespParser();
+    const out: unknown[] = [];
+    for (let at = 0; at < bytes.length; at += 16 * 1024) out.push(...parser.push(bytes.subarray(at, at + 16 * 1024)));
+    expect(out.map((request) => (request as Buffer[]).map(String))).toEqual([geoadd, ['PING']]);
+  });
+
   it('never throws on random bytes or mutated frames, and an error is always the last thing returned', () => {
     fc.assert(
       fc.property(garbage.chain(chunked), (chunks) => {
