@@ -15,7 +15,7 @@ import {
   type ExecutionCommands,
   type ExecutionSummary,
 } from './engine/ExecutionRegistry.ts';
-import { Registrations, type RegistrationHost, type RegistrationPlacement } from './engine/registrations.ts';
+import { Registrations, type RegistrationHost, type RegistrationPlacement } from './engine/Registrations.ts';
 import type { RegistrationInfo } from './engine/Registration.ts';
 import type { RegisterOptions } from './builder/registerOptions.ts';
 import type { ReaderContext } from '../readers/types.ts';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { filter, from, Observable } from 'rxjs';
-import { StreamConsumer, type RegistrationState, type StreamConsumerSettings } from './streamConsumer.ts';
+import { StreamConsumer, type RegistrationState, type StreamConsumerSettings } from './StreamConsumer.ts';
 import type { StreamRecord } from './streamReader.ts';
 import { prefixMatcher, type EventControl, type ReaderContext, type Trigger } from './types.ts';
 

@@ -10,8 +10,8 @@ import { IdleWatch } from './IdleWatch.ts';
 import { finishedEvent, type GearsEvent } from './observer.ts';
 import { readerFor, validateRun } from './options.ts';
 import type { Plan } from '../builder/plan.ts';
-import type { LaunchSpec } from './registrations.ts';
-import type { HookRuntime } from './commandHooks.ts';
+import type { LaunchSpec } from './Registrations.ts';
+import type { HookRuntime } from './CommandHooks.ts';
 import { executionRun, executionSteps, runPlan, type ListInput, type PlanRunSetup } from './runPlan.ts';
 import type { RuntimeContext, RuntimeEngine } from './runtime.ts';
 

@@ -11,7 +11,7 @@ import type {
   StoreTransaction,
   StreamEntry,
 } from '../ShardStore.ts';
-import { CommandTable } from './commandTable.ts';
+import { CommandTable } from './CommandTable.ts';
 import { hashCommands } from './hashes.ts';
 import { keyCommands, parseCursor, scanKeyspace } from './keys.ts';
 import { Keyspace } from './Keyspace.ts';

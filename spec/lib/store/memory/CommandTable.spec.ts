@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommandTable } from '../../../../lib/store/memory/commandTable.ts';
+import { CommandTable } from '../../../../lib/store/memory/CommandTable.ts';
 import type { CommandDef } from '../../../../lib/store/memory/types.ts';
 
 const echo: CommandDef['handler'] = (_ctx, args) => args;

@@ -10,7 +10,7 @@ import type { Plan } from '../builder/plan.ts';
 import { isPauseError, Registration, type RegistrationInfo } from './Registration.ts';
 import { validateRegisterOptions, type RegisterOptions } from '../builder/registerOptions.ts';
 import { readerFor } from './options.ts';
-import { CommandHooks, type HookCall, type HookRuntime } from './commandHooks.ts';
+import { CommandHooks, type HookCall, type HookRuntime } from './CommandHooks.ts';
 import { DEFAULT_CONFIG } from './config.ts';
 import { runInContext, type RuntimeContext } from './runtime.ts';
 

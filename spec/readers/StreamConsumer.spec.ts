@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, type Gears, type StreamRecord } from '../../lib/index.ts';
 import { RedisReplyError } from '../../lib/errors.ts';
 import type { RedisArg, RedisReply, ShardStore } from '../../lib/store/ShardStore.ts';
-import { StreamConsumer, type StreamConsumerSettings } from '../../readers/streamConsumer.ts';
+import { StreamConsumer, type StreamConsumerSettings } from '../../readers/StreamConsumer.ts';
 import { STREAM_CONSUMER_TIMINGS } from '../../readers/streamReaderEvents.ts';
 import type { EventControl, TriggerOutcome } from '../../readers/types.ts';
 import { deferred, flush } from '../support/rx.ts';
