@@ -10,7 +10,6 @@ import {
   MemoryStore,
   NULL_ARRAY,
   Status,
-  nilIsNullArray,
   withNullArrays,
   type OutsideCommands,
   type QueuedEntry,
@@ -114,9 +113,8 @@ export async function runOnSession(
   if ((upper === 'EXEC' && wasQueueing) || (!wasQueueing && isBlockingRequest(upper, request))) {
     await gears.settleSync().catch(() => undefined);
   }
-  // Blocking pops and reads that time out answer a null array, not a null bulk string.
-  if (reply === null && nilIsNullArray(upper, args)) return NULL_ARRAY_REPLY;
-  const value = upper === 'GEOPOS' ? withNullArrays(upper, args, reply as RedisReply) : reply;
+  // Blocking pops and reads that time out answer a null array, not a null bulk string (GEOPOS: per missing member).
+  const value = withNullArrays(upper, args, reply);
   if (protocol === 2) return toReply(value);
   // After HELLO 3: a blocking pop's reply (BZPOPMIN's double score), and each of EXEC's replies in its own shape.
   if (upper !== 'EXEC') return resp3Shape(upper, args, toReply(value));

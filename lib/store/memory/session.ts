@@ -46,7 +46,7 @@ export function nilIsNullArray(upper: string, args: readonly unknown[]): boolean
  * `reply` with Redis' null arrays where the store says null: the whole reply (`nilIsNullArray`), or a missing
  * member's entry in GEOPOS (Redis' `addReplyNullArray` per member).
  */
-export function withNullArrays(upper: string, args: readonly unknown[], reply: RedisReply): SessionReply {
+export function withNullArrays(upper: string, args: readonly unknown[], reply: SessionReply): SessionReply {
   if (reply === null) return nilIsNullArray(upper, args) ? NULL_ARRAY : null;
   if (upper === 'GEOPOS' && Array.isArray(reply)) return reply.map((entry) => (entry === null ? NULL_ARRAY : entry));
   return reply;

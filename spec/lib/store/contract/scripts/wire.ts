@@ -14,6 +14,23 @@ export interface WireScript {
 /** Bytes that are not UTF-8: a stray continuation byte, a lone lead byte, an encoded surrogate, a NUL. */
 const BIN = Buffer.of(0x61, 0xff, 0xc3, 0xa9, 0xc3, 0x00, 0xed, 0xa0, 0x80, 0xf0, 0x9f, 0x98, 0x80, 0x80);
 
+/** GEO requests sent in RESP2 and again after HELLO 3: positions, distances, searches, and the same inside EXEC. */
+const GEO_STEPS: WireArg[][] = [
+  ['GEOADD', '{p}g', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'],
+  ['GEOPOS', '{p}g', 'Palermo', 'nope', 'Catania'],
+  ['GEOPOS', '{p}none', 'a'],
+  ['GEODIST', '{p}g', 'Palermo', 'Catania', 'km'],
+  ['GEOSEARCH', '{p}g', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'ASC', 'WITHCOORD', 'WITHDIST', 'WITHHASH'],
+  ['GEOSEARCH', '{p}g', 'FROMMEMBER', 'Palermo', 'BYBOX', '400', '400', 'km', 'DESC', 'WITHCOORD'],
+  ['GEORADIUS', '{p}g', '15', '37', '200', 'km', 'WITHCOORD', 'ASC'],
+  ['GEORADIUSBYMEMBER_RO', '{p}g', 'Catania', '100', 'km', 'WITHDIST', 'WITHCOORD'],
+  ['GEOSEARCH', '{p}g', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'ASC', 'WITHDIST'],
+  ['MULTI'],
+  ['GEOPOS', '{p}g', 'nope', 'Palermo'],
+  ['GEORADIUS_RO', '{p}g', '15', '37', '200', 'km', 'WITHCOORD', 'ASC', 'COUNT', '1'],
+  ['EXEC'],
+];
+
 export const wireScripts: WireScript[] = [
   {
     name: 'nil as a null array: pops with a count, the MPOP family, blocking pops timing out, XREAD',
@@ -125,66 +142,12 @@ export const wireScripts: WireScript[] = [
   },
   {
     name: 'GEO replies: a missing member as a null array, coordinates and distances as bulk strings',
-    steps: [
-      ['GEOADD', '{p}g', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'],
-      ['GEOPOS', '{p}g', 'Palermo', 'nope', 'Catania'],
-      ['GEOPOS', '{p}none', 'a'],
-      ['GEODIST', '{p}g', 'Palermo', 'Catania', 'km'],
-      [
-        'GEOSEARCH',
-        '{p}g',
-        'FROMLONLAT',
-        '15',
-        '37',
-        'BYRADIUS',
-        '200',
-        'km',
-        'ASC',
-        'WITHCOORD',
-        'WITHDIST',
-        'WITHHASH',
-      ],
-      ['GEOSEARCH', '{p}g', 'FROMMEMBER', 'Palermo', 'BYBOX', '400', '400', 'km', 'DESC', 'WITHCOORD'],
-      ['GEORADIUS', '{p}g', '15', '37', '200', 'km', 'WITHCOORD', 'ASC'],
-      ['GEORADIUSBYMEMBER_RO', '{p}g', 'Catania', '100', 'km', 'WITHDIST', 'WITHCOORD'],
-      ['GEOSEARCH', '{p}g', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'ASC', 'WITHDIST'],
-      ['MULTI'],
-      ['GEOPOS', '{p}g', 'nope', 'Palermo'],
-      ['GEORADIUS_RO', '{p}g', '15', '37', '200', 'km', 'WITHCOORD', 'ASC', 'COUNT', '1'],
-      ['EXEC'],
-    ],
+    steps: GEO_STEPS,
   },
   {
     name: 'GEO replies in RESP3: coordinates as doubles, distances still bulk strings, a missing member as null',
     resp3: true,
-    steps: [
-      ['GEOADD', '{p}g', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'],
-      ['GEOPOS', '{p}g', 'Palermo', 'nope', 'Catania'],
-      ['GEOPOS', '{p}none', 'a'],
-      ['GEODIST', '{p}g', 'Palermo', 'Catania', 'km'],
-      [
-        'GEOSEARCH',
-        '{p}g',
-        'FROMLONLAT',
-        '15',
-        '37',
-        'BYRADIUS',
-        '200',
-        'km',
-        'ASC',
-        'WITHCOORD',
-        'WITHDIST',
-        'WITHHASH',
-      ],
-      ['GEOSEARCH', '{p}g', 'FROMMEMBER', 'Palermo', 'BYBOX', '400', '400', 'km', 'DESC', 'WITHCOORD'],
-      ['GEORADIUS', '{p}g', '15', '37', '200', 'km', 'WITHCOORD', 'ASC'],
-      ['GEORADIUSBYMEMBER_RO', '{p}g', 'Catania', '100', 'km', 'WITHDIST', 'WITHCOORD'],
-      ['GEOSEARCH', '{p}g', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'ASC', 'WITHDIST'],
-      ['MULTI'],
-      ['GEOPOS', '{p}g', 'nope', 'Palermo'],
-      ['GEORADIUS_RO', '{p}g', '15', '37', '200', 'km', 'WITHCOORD', 'ASC', 'COUNT', '1'],
-      ['EXEC'],
-    ],
+    steps: GEO_STEPS,
   },
   {
     name: 'int64 integer replies beyond 2^53, exact, and the overflow errors',
