@@ -7,7 +7,7 @@ import { formatError, GearsError } from '../errors.ts';
 import type { Gears } from '../Gears.ts';
 import type { RedisArg, ShardStore } from '../store/ShardStore.ts';
 import { buildGear, type GearModule } from './gearModule.ts';
-import { decodeValue, encodeValue, pause, streamEntries } from './protocol.ts';
+import { decodeValue, encodeValue, pause, Pauses, streamEntries } from './protocol.ts';
 import {
   COUNTERS,
   entryOptions,
@@ -58,6 +58,8 @@ export class WorkerRegistrations {
   private readonly owned = new Map<string, number>();
   private following = false;
   private loops: Promise<void>[] = [];
+  /** The loops' waits, ended by `stop()`: a re-plan does not wait out a lease/3. */
+  private readonly pauses = new Pauses();
   /** Reconciliations and task changes run one at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -89,6 +91,7 @@ export class WorkerRegistrations {
 
   async stop(): Promise<void> {
     this.following = false;
+    this.pauses.end();
     await Promise.allSettled(this.loops);
     await this.queue.catch(() => undefined);
     await this.flush().catch(() => undefined);
@@ -160,7 +163,7 @@ export class WorkerRegistrations {
         entries = streamEntries(await this.options.control.call('XREAD', 'COUNT', 64, 'STREAMS', key, lastId));
       } catch (error) {
         this.options.log(`reading ${key} failed: ${formatError(error)}`);
-        await pause(this.options.leaseMs / 3);
+        await this.wait(this.options.leaseMs / 3);
         continue;
       }
       if (entries.length === 0) {
@@ -329,9 +332,15 @@ export class WorkerRegistrations {
   private async flushLoop(): Promise<void> {
     const every = Math.max(50, Math.floor(this.options.leaseMs / 3));
     while (this.following) {
-      await pause(every);
+      await this.wait(every);
+      if (!this.following) return; // stop() flushes
       await this.flush().catch((error: unknown) => this.options.log(`flushing stats: ${formatError(error)}`));
     }
+  }
+
+  /** `ms`, or until `stop()`. */
+  private wait(ms: number): Promise<void> {
+    return this.pauses.pause(ms);
   }
 
   private async flush(): Promise<void> {
