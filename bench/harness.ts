@@ -293,7 +293,7 @@ export interface ChildReport {
   records: number;
   ms: number;
   maxRssMB: number;
-  /** Process CPU (user + system) of each timed call of the task, ms (setup and imports left out). */
+  /** Process CPU (user + system) of each timed call of the task (after the `BENCH_WARMUP` ones), ms. */
   cpuMs: number[];
 }
 

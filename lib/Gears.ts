@@ -80,6 +80,32 @@ export interface ClusterInfo {
 }
 
 /**
+ * @internal What the layers above the engine (server, worker, HTTP, metrics, `connect`), the runtime helpers and
+ * the builder call on it besides its documented API. `Gears` has each member tagged `@internal`, so the published
+ * types (`stripInternal`) leave them out — except `runHook`, which README documents for transactions.
+ */
+export interface EngineInternals extends RuntimeEngine, PlanRunner {
+  /** Writes a log line for `shard`, with `fields` as structured fields. */
+  logFrom(shard: Shard | undefined, level: LogLevel, message: string, fields?: LogFields): void;
+  /** Resolves once the sync registrations triggered by the writes made so far have run (before a reply). */
+  settleSync(): Promise<void>;
+  /** Whether a CommandReader `hook` overrides `command` now. */
+  isHooked(command: string): boolean;
+  /** Runs the hooks chain on `command`; `undefined` when nothing hooks it. */
+  runHook(command: string, args: string[], options?: RunHookOptions): Promise<RunResult<unknown> | undefined>;
+  /** The RG execution commands as a front door answers them. */
+  executionCommands(): ExecutionCommands;
+  /** Stops a running execution with `reason` as its last error; false when none with that id runs. */
+  abortRunning(id: string, reason: string): boolean;
+  /** The ids of the registrations that outlive this process; undefined when they live and die with it. */
+  lastingRegistrations(): Promise<ReadonlySet<string> | undefined>;
+  /** A worker process's registration, listening where `placement` says. */
+  registerPlaced(plan: Plan, options: RegisterOptions, placement: RegistrationPlacement): Promise<string>;
+  /** Listens again where a placed registration's placement says now. */
+  relisten(id: string): Promise<void>;
+}
+
+/**
  * The engine: a topology of shards, the builder bound to it, and the RedisGears command surface. Get one from
  * `connect()`. Its methods are bound, so `const { GB, execute } = gears` works.
  *
@@ -89,7 +115,7 @@ export interface ClusterInfo {
  * const { results } = await gears.GB().count().run('person:*'); // [1]
  * await gears.close();
  */
-export class Gears implements RuntimeEngine, PlanRunner {
+export class Gears {
   private readonly transport: ShardTransport;
   private readonly config: ConfigStore;
   private readonly executions: ExecutionRegistry;
@@ -371,7 +397,7 @@ export class Gears implements RuntimeEngine, PlanRunner {
   }
 
   /**
-   * Resolves once every `sync` registration triggered by the writes made before the call has run: the
+   * @internal resolves once every `sync` registration triggered by the writes made before the call has run: the
    * server's proxy awaits it before answering a command, so sync gears run "before the reply".
    */
   async settleSync(): Promise<void> {
@@ -495,3 +521,10 @@ export class Gears implements RuntimeEngine, PlanRunner {
     if (this.closed) throw new GearsError('the engine is closed');
   }
 }
+
+/**
+ * `Gears` is an `EngineInternals`: checked here, as an `implements` clause would stay in the published .d.ts and
+ * name the members `stripInternal` takes out of it.
+ */
+type InternalsOf<T extends EngineInternals> = T;
+type _GearsHasItsInternals = InternalsOf<Gears>;

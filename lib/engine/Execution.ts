@@ -168,14 +168,14 @@ export class Execution<T = unknown> {
     return this.state === 'running' && (this.waiting || this.shards.every((s) => s.readDone));
   }
 
-  /** A shard finished sending at the global step with index `stepIndex`. */
+  /** @internal a shard finished sending at the global step with index `stepIndex`. */
   senderDone(stepIndex: number): void {
     const sendersDone = (this.sendersDone ??= new Map());
     sendersDone.set(stepIndex, (sendersDone.get(stepIndex) ?? 0) + 1);
     this.activity++;
   }
 
-  /** Starts consuming the results: an Observable's, or those of a run that reports here directly. */
+  /** @internal starts consuming the results: an Observable's, or those of a run that reports here directly. */
   start(results: Observable<T> | ExecutionRun<T>): void {
     if (this.state !== 'created') return;
     this.state = 'running';
@@ -200,7 +200,7 @@ export class Execution<T = unknown> {
     this.errors.push(formatError(error));
   }
 
-  /** A shard's reader finished. */
+  /** @internal a shard's reader finished. */
   readerDone(index: number): void {
     const shard = this.shards[index];
     if (!shard || shard.readDone) return;
@@ -209,7 +209,7 @@ export class Execution<T = unknown> {
     if (this.shards.every((s) => s.readDone)) this.readFinishedAt = Date.now();
   }
 
-  /** A shard finished its whole plan. */
+  /** @internal a shard finished its whole plan. */
   shardDone(index: number): void {
     const shard = this.shards[index];
     if (shard) shard.status = 'done';

@@ -138,3 +138,27 @@ export function stringAt(bytes: Buffer, start: number, end: number): string {
   const text = bytes.toString('utf8', start, end);
   return text.includes('\ufffd') ? fromBytes(bytes.subarray(start, end)) : text;
 }
+
+/**
+ * Orders two store strings as Redis orders their bytes (`memcmp`, then the shorter first): UTF-8 byte order is
+ * code point order, so up to the first differing UTF-16 unit below U+D800 the strings compare as they are; a
+ * surrogate (a pair, or an escaped byte) at that point compares the rest as bytes. Sorted-set ties and lex
+ * ranges call this on every comparison, hence no allocation unless a surrogate decides it.
+ *
+ * @example
+ * compareBytes('\uffff', '\u{10000}') < 0 // bytes ef bf bf < f0 90 80 80 (UTF-16 units say the opposite)
+ */
+export function compareBytes(a: string, b: string): number {
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    // Start at a whole character: the high surrogate of a pair whose low halves differ.
+    const from = i > 0 && (a.charCodeAt(i - 1) & 0xfc00) === 0xd800 ? i - 1 : i;
+    return Buffer.compare(toBytes(a.slice(from)), toBytes(b.slice(from)));
+  }
+  // A store string cannot end inside a character the other continues (escapes are single units).
+  return a.length - b.length;
+}

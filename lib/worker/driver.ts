@@ -160,6 +160,7 @@ export class DriverGears extends Gears {
     return new GearsBuilder(this, { ...plan, origin: { kind: 'gear', name, fingerprint } });
   };
 
+  /** @internal runs a plan on the app's workers (`PlanRunner`). */
   override async run<T>(
     plan: Plan,
     arg: unknown,
@@ -180,6 +181,7 @@ export class DriverGears extends Gears {
     return execution.result();
   }
 
+  /** @internal a run's results as an Observable (`PlanRunner`): the run's, once it is over. */
   override observe<T>(plan: Plan, arg: unknown, options: RunOptions & Record<string, unknown>): Observable<T> {
     return defer(() => this.run<T>(plan, arg, { ...options, unblocking: false })).pipe(
       mergeMap((result) => {
@@ -189,14 +191,14 @@ export class DriverGears extends Gears {
     );
   }
 
-  /** Stores the registration in Redis; resolves once every task's worker listens (README "Scaling out"). */
+  /** @internal stores the registration in Redis; resolves once every task's worker listens (README "Scaling out"). */
   override register(plan: Plan, options: RegisterOptions): Promise<string> {
     const origin = plan.origin;
     const prior = origin?.kind === 'script' ? (this.priorRuns.get(origin.script) ?? []).slice(0, origin.index) : [];
     return this.registry.register(plan, options, prior);
   }
 
-  /** Whether a registration of the app hooks `command` (the front door then sends it to a worker). */
+  /** @internal whether a registration of the app hooks `command` (the front door then sends it to a worker). */
   override isHooked(command: string): boolean {
     return this.registry.isHooked(command);
   }
@@ -215,7 +217,7 @@ export class DriverGears extends Gears {
     return this.registry.runHook(command, args, options.inTransaction === true);
   }
 
-  /** The app's registrations live in Redis: a front door restarting finds them there. */
+  /** @internal the app's registrations live in Redis: a front door restarting finds them there. */
   override async lastingRegistrations(): Promise<ReadonlySet<string>> {
     await this.registry.refresh();
     return new Set(this.registry.dump().map((row) => row.id));
@@ -250,6 +252,7 @@ export class DriverGears extends Gears {
     return this.directory;
   }
 
+  /** @internal stops a run of this driver's with `reason` as its last error (a script guard's limit). */
   override abortRunning(id: string, reason: string): boolean {
     for (const execution of this.started) if (execution.id === id) return execution.abort(reason);
     return false;

@@ -3,6 +3,7 @@
  * list (sorted arrays of at most 2×LOAD items, like Python's sortedcontainers), so inserts, removals, ranks and
  * range reads stay cheap at a million members without a skiplist's pointer chasing.
  */
+import { compareBytes } from './bytes.ts';
 
 export interface ZItem {
   member: string;
@@ -14,7 +15,7 @@ const LOAD = 512;
 function compare(a: ZItem, b: ZItem): number {
   const d = a.score - b.score;
   if (d !== 0) return d;
-  return a.member < b.member ? -1 : a.member > b.member ? 1 : 0;
+  return compareBytes(a.member, b.member);
 }
 
 export class SortedSet {

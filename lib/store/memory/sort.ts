@@ -5,7 +5,7 @@
  */
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
-import { toBytes } from './bytes.ts';
+import { compareBytes } from './bytes.ts';
 import { Deque } from './Deque.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg, strtodRange } from './numbers.ts';
@@ -26,10 +26,6 @@ function byPattern(ks: Keyspace, pattern: string, element: string): string | nul
   if (value === undefined) return null;
   if (hasField) return typeOf(value) === 'hash' ? ((value as Hash).get(pattern.slice(arrow + 2)) ?? null) : null;
   return typeof value === 'string' ? value : null;
-}
-
-function compareBytes(a: string, b: string): number {
-  return a === b ? 0 : Buffer.compare(toBytes(a), toBytes(b));
 }
 
 interface Sortable {

@@ -4,6 +4,7 @@
  * follows its listpack walk (score order, first member inside the range, then on while still inside).
  */
 import { RedisReplyError } from '../../errors.ts';
+import { compareBytes } from './bytes.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { SortedSet, ZItem } from './SortedSet.ts';
 import type { CommandContext, CommandDef } from './types.ts';
@@ -30,18 +31,19 @@ export function parseLexRange(minText: string, maxText: string): LexRange {
   return { min: parseBound(minText), max: parseBound(maxText) };
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+/** Bytes, as Redis' `sdscmplex` compares them (not UTF-16 units). */
+const compare = compareBytes;
 
 function gteMin(member: string, min: LexBound): boolean {
   if (min.kind !== 'value') return min.kind === '-';
-  return min.exclusive ? member > min.value : member >= min.value;
+  const c = compareBytes(member, min.value);
+  return min.exclusive ? c > 0 : c >= 0;
 }
 
 function lteMax(member: string, max: LexBound): boolean {
   if (max.kind !== 'value') return max.kind === '+';
-  return max.exclusive ? member < max.value : member <= max.value;
+  const c = compareBytes(member, max.value);
+  return max.exclusive ? c < 0 : c <= 0;
 }
 
 /** `sdscmplex` over bounds: `-` below and `+` above every member. */

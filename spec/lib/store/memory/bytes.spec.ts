@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { byteLength, canonical, fromBytes, toBytes } from '../../../../lib/store/memory/bytes.ts';
-import { stringAt, wireArgs } from '../../../../lib/store/bytes.ts';
+import { compareBytes, stringAt, wireArgs } from '../../../../lib/store/bytes.ts';
 
 describe('the store strings of bytes', () => {
   it('decode valid UTF-8 as its text and escape every other byte as one lone surrogate', () => {
@@ -20,6 +20,24 @@ describe('the store strings of bytes', () => {
         expect(byteLength(s)).toBe(bytes.length);
         expect(canonical(s)).toBe(s);
       }),
+    );
+  });
+
+  it('order store strings as their bytes (compareBytes), not as UTF-16 units', () => {
+    expect(compareBytes('\uffff', '\u{10000}')).toBeLessThan(0);
+    expect(compareBytes('a\udcff', 'a\u00e9')).toBeGreaterThan(0); // byte ff after c3 a9
+    expect(compareBytes('\u{1F600}', '\u{1F601}')).toBeLessThan(0); // same high surrogate, low halves differ
+    // Bytes and valid UTF-8 both: short runs of a few values, so that ties, prefixes and shared heads are common.
+    const piece = fc.oneof(
+      fc.constantFrom(...[0x00, 0x61, 0x62, 0x7f, 0x80, 0xbf, 0xc3, 0xa9, 0xef, 0xf0, 0x9f, 0xff].map((b) => [b])),
+      fc.constantFrom('é', '\uffff', '\ue000', '😀', '😁', '\ud7ff').map((t) => [...Buffer.from(t)]),
+    );
+    const bytes = fc.array(piece, { maxLength: 6 }).map((parts) => Buffer.from(parts.flat()));
+    fc.assert(
+      fc.property(bytes, bytes, (a, b) => {
+        expect(Math.sign(compareBytes(fromBytes(a), fromBytes(b)))).toBe(Buffer.compare(a, b));
+      }),
+      { numRuns: 2000 },
     );
   });
 

@@ -234,7 +234,7 @@ describe('readKeys on the raw pipelined path', () => {
   });
 });
 
-describe('readKeys through ioredis (Sentinel clients, a connection not ready yet)', () => {
+describe('readKeys through ioredis (a connection not ready yet, a Sentinel failover)', () => {
   const names = ['string', 'hash', 'list', 'set', 'zset', 'stream', 'missing', 'hash0', 'hash1', 'hash2']
     .concat(['string0', 'string1', 'string2', 'list0', 'list1', 'list2', 'binary', 'binaryhash', 'replacement'])
     .map((name) => prefix + name);

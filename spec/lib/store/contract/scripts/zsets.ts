@@ -194,4 +194,21 @@ export const zsetScripts: Script[] = [
     ['ZLEXCOUNT', '{p}str', '-', '+'],
     ['ZRANGEBYLEX', '{p}z', '-'],
   ),
+  script(
+    'non-ASCII members in byte order: equal-score ties, lex ranges, ranks',
+    // UTF-16 units put U+1F600 (a surrogate pair) before U+FF5A and U+E000; UTF-8 bytes put it after both.
+    ['ZADD', '{p}z', '0', '\u{1F600}', '0', '\uFF5A', '0', '\uE000', '0', 'z', '0', '\u00E9', '0', '\u{10348}'],
+    ['ZRANGE', '{p}z', '0', '-1'],
+    ['ZREVRANGE', '{p}z', '0', '-1'],
+    ['ZRANK', '{p}z', '\uFF5A'],
+    ['ZRANGEBYLEX', '{p}z', '[\uFF5A', '+'],
+    ['ZRANGEBYLEX', '{p}z', '(\uE000', '[\u{1F600}'],
+    ['ZREVRANGEBYLEX', '{p}z', '[\u{10348}', '(\uFF5A'],
+    ['ZLEXCOUNT', '{p}z', '[\uFFFF', '+'],
+    ['ZREMRANGEBYLEX', '{p}z', '(\uFF5A', '[\u{10348}'],
+    ['ZRANGE', '{p}z', '0', '-1'],
+    ['ZADD', '{p}s', '1', '\u{1F600}', '1', '\uFF5A', '2', 'a'],
+    ['ZRANGE', '{p}s', '0', '-1', 'WITHSCORES'],
+    ['ZRANGEBYSCORE', '{p}s', '1', '1'],
+  ),
 ];
