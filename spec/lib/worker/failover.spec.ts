@@ -83,6 +83,7 @@ function keyIn(prefix: string, first: number, last: number, n: number): string {
 async function slotZero(): Promise<[string, number, string][][]> {
   const entries: [string, number, string][][] = [];
   for (const node of [...cluster.nodes, replica]) {
+    if (node.process.exitCode !== null || node.process.signalCode !== null) continue; // killed
     const client = new Redis(node.url);
     try {
       const slots = (await client.call('CLUSTER', 'SLOTS')) as [number, number, ...[string, number, string][]][];
@@ -232,6 +233,58 @@ describe('a master failed over to its replica (CLUSTER FAILOVER), under workers 
         const data = Array.from({ length: 300 }, (_, i) => `${app}:{k${i}}`);
         for (const key of data) await writer.set(key, '1');
         const { from, to } = await failOver();
+        const counted = await runScript(driver, `GB().count().run('${app}:{k*')`);
+        expect(counted.kind === 'run' && counted.result).toEqual({ results: [data.length], errors: [] });
+        expect(worker.log.some((l) => l.includes(`from master ${from.slice(0, 12)} to ${to.slice(0, 12)}`))).toBe(true);
+      } catch (error) {
+        console.log(worker.log.slice(-30).join('\n'));
+        throw error;
+      } finally {
+        await stopWorker(worker);
+        await driver.close();
+      }
+    },
+  );
+
+  it(
+    'a master killed and replaced by its replica (cluster-node-timeout): a run spanning it fails saying why; runs after it count every key',
+    { timeout: 120_000 },
+    async () => {
+      const url = cluster.urls[1]!;
+      const app = `fo-${randomBytes(4).toString('hex')}`;
+      const driver: Gears = await connect(url, { app });
+      const worker = await startWorker(url, app, 'a');
+      try {
+        await untilSpread([worker], 3);
+        const data = Array.from({ length: 300 }, (_, i) => `${app}:{k${i}}`);
+        for (const key of data) await writer.set(key, '1');
+        const [[, port, from], [, , to]] = (await slotZero())[0]! as [
+          [string, number, string],
+          [string, number, string],
+        ];
+        const go = keyIn(`${app}:go`, 10923, 16383, 0);
+        const waiting = `GB().map(async (r) => { while ((await execute('GET', '${go}')) === null) await new Promise((res) => setTimeout(res, 20)); return r.key; }).count().run('${app}:{k*')`;
+        const running = runScript(driver, waiting);
+        await until(() => worker.log.some((l) => / runs /.test(l)), 'the worker to run its part', 60_000);
+        const victim = [...cluster.nodes, replica].find((n) => n.port === port)!;
+        const exited = new Promise((resolve) => victim.process.once('exit', resolve));
+        victim.process.kill('SIGKILL');
+        await exited;
+        await until(
+          async () => (await slotZero()).every((nodes) => nodes[0]?.[2] === to),
+          'the replica to take over',
+          60_000,
+        );
+        await writer.set(go, '1');
+        // It fails, saying why: the change (once the nodes agree on it), or the master that went away (its part
+        // or the driver could not reach it, or the cluster was down until the replica took over). Never a hang.
+        const outcome = await running;
+        expect(outcome.kind === 'run' && outcome.result.errors.join('\n')).toMatch(
+          new RegExp(
+            `cluster topology changed: 5461 slot\\(s\\) moved \\(first 0-5460 from master ${from.slice(0, 12)} to ${to.slice(0, 12)}\\)|` +
+              `Redis 127\\.0\\.0\\.1:${port} is unreachable|CLUSTERDOWN The cluster is down`,
+          ),
+        );
         const counted = await runScript(driver, `GB().count().run('${app}:{k*')`);
         expect(counted.kind === 'run' && counted.result).toEqual({ results: [data.length], errors: [] });
         expect(worker.log.some((l) => l.includes(`from master ${from.slice(0, 12)} to ${to.slice(0, 12)}`))).toBe(true);
