@@ -292,6 +292,8 @@ export interface ChildReport {
   task: string;
   records: number;
   ms: number;
+  /** Client CPU (user + system) of the timed runs, after the `BENCH_WARMUP` ones. */
+  cpuMs: number;
   maxRssMB: number;
 }
 

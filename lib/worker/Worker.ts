@@ -1,3 +1,4 @@
+import { Console } from 'node:console';
 import { hostname } from 'node:os';
 import { RedisTransport } from '../cluster/exchange/RedisTransport.ts';
 import { parseLease } from '../cluster/leases/decide.ts';
@@ -23,6 +24,7 @@ import {
   storeForKey,
   type RunDescriptor,
   type RunKeys,
+  type StreamEntry,
 } from './protocol.ts';
 import { WorkerRegistrations } from './registrations.ts';
 import { runPart } from './runPart.ts';
@@ -263,7 +265,7 @@ export class GearsWorker {
     // Waits for a run in XREAD BLOCK (no polling while idle); a stop is seen within one wait.
     const blockMs = Math.min(FOLLOW_BLOCK_MS, Math.floor(this.leaseMs / 3));
     while (this.following) {
-      let entries: [string, Map<string, string>][];
+      let entries: StreamEntry[];
       try {
         entries = await readAfter(this.control, this.keys.runs, lastId, 64, blockMs);
       } catch (error) {
@@ -533,4 +535,4 @@ export class GearsWorker {
   }
 }
 
-const quietConsole = new console.Console({ stdout: process.stderr, stderr: process.stderr });
+const quietConsole = new Console({ stdout: process.stderr, stderr: process.stderr });

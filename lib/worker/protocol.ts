@@ -127,11 +127,17 @@ export async function markAborted(store: ShardStore, keys: RunKeys, id: string, 
   return false;
 }
 
-/** Entries of an XREAD reply of one stream: `[id, fields map]`. */
-export function streamEntries(reply: RedisReply): [string, Map<string, string>][] {
+/** A stream entry as read: `[id, fields map]`. */
+export type StreamEntry = [string, Map<string, string>];
+
+/** Entries of an XREAD reply of one stream. */
+export function streamEntries(reply: RedisReply): StreamEntry[] {
   if (!Array.isArray(reply) || reply.length === 0) return [];
-  const entries = (reply[0] as RedisReply[])[1] as RedisReply[][];
-  return entries.map(([id, fields]) => {
+  return entriesOf((reply[0] as RedisReply[])[1] ?? []);
+}
+
+function entriesOf(reply: RedisReply): StreamEntry[] {
+  return (reply as RedisReply[][]).map(([id, fields]) => {
     const map = new Map<string, string>();
     const list = fields as RedisReply[];
     for (let i = 0; i + 1 < list.length; i += 2) map.set(String(list[i]), String(list[i + 1]));
@@ -155,10 +161,30 @@ export async function readAfter(
   lastId: string,
   count: number,
   blockMs: number,
-): Promise<[string, Map<string, string>][]> {
-  const now = streamEntries(await store.call('XREAD', 'COUNT', count, 'STREAMS', key, lastId));
-  if (now.length > 0) return now;
-  return streamEntries(await store.call('XREAD', 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, lastId));
+): Promise<StreamEntry[]> {
+  return (await readAfterEach(store, [key], [lastId], count, blockMs))[0]!;
+}
+
+/**
+ * `readAfter` over several streams in one read (one blocked connection for all): the entries of each key after
+ * its last id, in the order of `keys`. On a Cluster the keys must share a slot (one hash tag).
+ */
+export async function readAfterEach(
+  store: ShardStore,
+  keys: readonly string[],
+  lastIds: readonly string[],
+  count: number,
+  blockMs: number,
+): Promise<StreamEntry[][]> {
+  const byKey = (reply: RedisReply): StreamEntry[][] => {
+    const found = new Map<string, RedisReply>();
+    for (const stream of Array.isArray(reply) ? (reply as RedisReply[][]) : [])
+      found.set(String(stream[0]), stream[1]!);
+    return keys.map((key) => entriesOf(found.get(key) ?? []));
+  };
+  const now = byKey(await store.call('XREAD', 'COUNT', count, 'STREAMS', ...keys, ...lastIds));
+  if (now.some((entries) => entries.length > 0)) return now;
+  return byKey(await store.call('XREAD', 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...keys, ...lastIds));
 }
 
 /** The store of the shard that owns a key's slot (on a Cluster, its master). */

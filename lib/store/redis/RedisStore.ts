@@ -181,11 +181,6 @@ export class RedisStore implements ShardStore {
     }).pipe(takeUntil(this.closed$), share());
   }
 
-  /** @internal where this store's connection goes and how it authenticates (the server's raw proxy opens its own). */
-  get connectionOptions(): Readonly<RedisOptions> {
-    return this.client.options;
-  }
-
   /**
    * Calls `listener('lost', error)` when the connection drops (not on `close()`), then `listener('regained')`
    * once ioredis has reconnected: for the engine's log. Returns the function that stops listening.
@@ -301,6 +296,21 @@ export class RedisStore implements ShardStore {
       options.keyPrefix ? Buffer.from(options.keyPrefix, 'utf8') : undefined,
     );
     return this.pipelinedReader;
+  }
+
+  /**
+   * @internal where the server's raw proxy sends this node's requests: the client's node, or for a Sentinel client
+   * the master ioredis is connected to, or was last (while it reconnects: a connection opened to a demoted master
+   * fails its ROLE check); undefined before a Sentinel client first connected.
+   */
+  wireEndpoint(): WireEndpoint | undefined {
+    if (!this.sentinel) return (this.fixedEndpoint ??= endpointOfOptions(this.client.options));
+    return this.rawEndpoint() ?? this.followed;
+  }
+
+  /** @internal whether `wireEndpoint()` follows a Sentinel client's master (it changes after a failover). */
+  get followsMaster(): boolean {
+    return this.sentinel;
   }
 
   /**

@@ -21,11 +21,27 @@ export interface WireEndpoint {
   role?: 'master' | undefined;
 }
 
-/** The endpoint of a Redis-backed shard store; undefined for any other store (the embedded one). */
-export function wireEndpointOf(store: ShardStore): WireEndpoint | undefined {
+/** What a Redis-backed shard store says of where its node is (`RedisStore.wireEndpoint`). */
+interface WireEndpointSource {
+  /** The node's endpoint now; undefined when it was never known (a Sentinel client not connected yet). */
+  wireEndpoint(): WireEndpoint | undefined;
+  /** Whether the endpoint can change (a Sentinel client follows its master): ask again per request. */
+  readonly followsMaster: boolean;
+}
+
+function isEndpointSource(store: ShardStore): store is ShardStore & WireEndpointSource {
   // Not `instanceof RedisStore`: the store's own raw reads use this module, and that import would be a cycle.
-  if (store.kind !== 'redis' || !('connectionOptions' in store)) return undefined;
-  return endpointOfOptions(store.connectionOptions as Readonly<RedisOptions>);
+  return store.kind === 'redis' && 'wireEndpoint' in store && typeof store.wireEndpoint === 'function';
+}
+
+/** The endpoint of a Redis-backed shard store's node now; undefined for any other store (the embedded one). */
+export function wireEndpointOf(store: ShardStore): WireEndpoint | undefined {
+  return isEndpointSource(store) ? store.wireEndpoint() : undefined;
+}
+
+/** Whether `wireEndpointOf(store)` can change from one call to the next (a store over a Sentinel client). */
+export function followsMaster(store: ShardStore): boolean {
+  return isEndpointSource(store) && store.followsMaster;
 }
 
 /** Where an ioredis client's options point, with its credentials, database and TLS. */

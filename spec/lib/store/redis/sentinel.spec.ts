@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type StreamRecord } from '../../../../lib/index.ts';
+import { createServer, type RxgearsServer } from '../../../../lib/server/index.ts';
 import { RedisStore } from '../../../../lib/store/redis/index.ts';
 import { WireConnection } from '../../../../lib/store/redis/wire.ts';
 import { requestFrame } from '../../../../lib/store/redis/frames.ts';
@@ -209,9 +210,28 @@ describe('a Sentinel failover', () => {
   const outcomes: ('ok' | 'error')[] = [];
   const errors: unknown[] = [];
 
+  // The server's raw proxy over the Sentinel client, used before the failover and after it.
+  let server: RxgearsServer;
+  let proxied: Redis;
+
+  afterAll(async () => {
+    proxied?.disconnect();
+    await server?.close();
+    await server?.gears.close();
+  });
+
   // One failover for the tests below, with batches read one after another all through it.
   beforeAll(async () => {
+    server = await createServer(await connect({ redis: client }), { port: 0 });
+    proxied = new Redis({ host: '127.0.0.1', port: server.port });
     before = await group.masterPort();
+    expect(await proxied.set(`${prefix}proxied:before`, 'b')).toBe('OK');
+    const onMaster = direct(before);
+    expect(await onMaster.get(`${prefix}proxied:before`)).toBe('b');
+    onMaster.disconnect();
+    // Sent by the proxy's raw connection to the master (a failing one would have fallen back on the engine's
+    // path, through ioredis' connection).
+    expect(await rawConnectionOn(before, ['set'])).toBe(true);
     expected = await store.readKeys(keys);
     expect(await rawConnectionOn(before)).toBe(true);
     let failingOver = true;
@@ -267,5 +287,18 @@ describe('a Sentinel failover', () => {
     const page = await scanAll(store, `${prefix}person:*`);
     expect(page).toHaveLength(300);
     expect(await rawConnectionOn(after, ['scan'])).toBe(true);
+  });
+
+  it("sends the server's raw requests to the new master", async () => {
+    expect(await proxied.set(`${prefix}proxied:after`, 'a')).toBe('OK');
+    expect(await rawConnectionOn(after, ['set'])).toBe(true);
+    const onMaster = direct(after);
+    try {
+      expect(await onMaster.get(`${prefix}proxied:after`)).toBe('a');
+      expect(await onMaster.get(`${prefix}proxied:before`)).toBe('b'); // replicated before the failover
+    } finally {
+      onMaster.disconnect();
+    }
+    expect(await proxied.get(`${prefix}proxied:after`)).toBe('a');
   });
 });
