@@ -1,7 +1,8 @@
 /**
  * Runs one side of a workload in a process of its own and prints one JSON line
- * `{ task, records, ms, maxRssMB }` — for peak-RSS comparisons (each side's memory in its own process, so the
- * numbers do not mix) and for CPU profiles (`node --cpu-prof --import tsx bench/child.ts …`).
+ * `{ task, records, ms, maxRssMB, cpuMs }` — for peak-RSS comparisons (each side's memory in its own process, so
+ * the numbers do not mix), CPU per record of each call of the task (`cpuMs`, setup and imports left out) and CPU
+ * profiles (`node --cpu-prof --import tsx bench/child.ts …`).
  *
  *   node --import tsx bench/child.ts <task> <redis-url | record count> [repeat]
  *
@@ -216,15 +217,18 @@ async function main(argv: string[]): Promise<void> {
   let records = 0;
   // BENCH_WARMUP=n: untimed runs first (JIT, connections), so `cpuMs` is the steady state's.
   for (let i = 0; i < Number(process.env.BENCH_WARMUP ?? 0); i++) await side.once();
-  const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  for (let i = 0; i < Number(repeatArg); i++) records = await side.once();
+  const cpuMs: number[] = [];
+  for (let i = 0; i < Number(repeatArg); i++) {
+    const cpu = process.cpuUsage();
+    records = await side.once();
+    const used = process.cpuUsage(cpu);
+    cpuMs.push((used.user + used.system) / 1000);
+  }
   const ms = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
   await side.close();
   const maxRssMB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(`${JSON.stringify({ task: name, records, ms, cpuMs, maxRssMB })}\n`);
+  process.stdout.write(`${JSON.stringify({ task: name, records, ms, maxRssMB, cpuMs })}\n`);
   if (process.env.BENCH_SOURCE_MAPS) await writeSourceMaps(process.env.BENCH_SOURCE_MAPS);
 }
 

@@ -292,9 +292,9 @@ export interface ChildReport {
   task: string;
   records: number;
   ms: number;
-  /** Client CPU (user + system) of the timed runs, after the `BENCH_WARMUP` ones. */
-  cpuMs: number;
   maxRssMB: number;
+  /** Process CPU (user + system) of each timed call of the task (after the `BENCH_WARMUP` ones), ms. */
+  cpuMs: number[];
 }
 
 export interface ChildOptions {

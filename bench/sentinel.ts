@@ -20,6 +20,7 @@ const runs = Number(process.env.BENCH_RUNS ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const SIDES = ['families-sentinel-rxgears', 'families-sentinel-fallback', 'families-sentinel-baseline'] as const;
 
+const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -44,10 +45,10 @@ async function main(): Promise<void> {
         loads.push(loadavg()[0]!);
         const report = await runChild(side, target, { repeat: runs, env: { BENCH_WARMUP: '1' } });
         if (report.records !== people) throw new Error(`${side}: counted ${report.records} of ${people}`);
-        cpu.get(side)!.push(report.cpuMs / runs);
+        cpu.get(side)!.push(sum(report.cpuMs) / runs);
         wall.get(side)!.push(report.ms / runs);
         log(
-          `  round ${round + 1} ${side}: ${(report.cpuMs / runs).toFixed(0)} ms CPU, ${(report.ms / runs).toFixed(0)} ms wall per run`,
+          `  round ${round + 1} ${side}: ${(sum(report.cpuMs) / runs).toFixed(0)} ms CPU, ${(report.ms / runs).toFixed(0)} ms wall per run`,
         );
       }
     }
