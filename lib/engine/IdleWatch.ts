@@ -11,9 +11,7 @@ import type { Execution } from './Execution.ts';
  * It watches the launcher's set of running executions and keeps state only for those a tick has seen, so an
  * execution that starts and finishes between two ticks (most of an event registration's) costs it nothing:
  * one not seen before counts as having had no activity since it started (`activity` starts at 0), as if it had
- * been watched from then. The timer is not cleared when the last execution finishes (executions that follow
- * each other without overlapping would otherwise make and clear one each): a tick that finds nothing running
- * schedules no next one, so an idle engine holds no timer one period later (an unref'd one until then).
+ * been watched from then. The timer stops when the last running execution finishes: an idle engine holds none.
  */
 export class IdleWatch {
   /** What the last tick saw of each running execution: its activity counter, and since when it is unchanged. */
@@ -29,6 +27,16 @@ export class IdleWatch {
   /** An execution was added to the running set: the timer runs until that set is empty. */
   started(): void {
     this.schedule();
+  }
+
+  /** An execution left the running set: with none left, no timer (nor state) either. */
+  finished(): void {
+    if (this.running.size > 0) return;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.seen.clear();
   }
 
   /** Ticks every fifth of the idle time (10 ms to 1 s), as long as something runs. */

@@ -124,6 +124,7 @@ export class Launcher {
   /** What `begin` does when an execution finishes: one function for all of them. */
   private readonly finished = (execution: Execution<unknown>): void => {
     this.running.delete(execution);
+    this.idleWatch.finished();
     if (this.host.observed()) this.host.notify(finishedEvent(execution));
   };
 
