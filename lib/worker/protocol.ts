@@ -37,6 +37,11 @@ export type RunKeys = ReturnType<typeof runKeys>;
 export interface RunDescriptor {
   /** Task ids in shard order, as the driver saw the topology. */
   tasks: string[];
+  /**
+   * The master id of each task, as the driver saw them: a failover keeps the task ids (they are slots) but
+   * changes the master, and a worker that has not seen it yet looks again before it claims.
+   */
+  masters?: string[];
   status: 'running' | 'done' | 'aborted';
   reason?: string;
   /** A script (source text, call number) or a named gear (name, fingerprint). */
@@ -70,6 +75,7 @@ export function descriptorFields(descriptor: Omit<RunDescriptor, 'claims' | 'sta
     'running',
     'tasks',
     JSON.stringify(descriptor.tasks),
+    ...(descriptor.masters ? ['masters', JSON.stringify(descriptor.masters)] : []),
     'origin',
     JSON.stringify(descriptor.origin),
   ];
@@ -100,8 +106,10 @@ export function parseDescriptor(reply: RedisReply): RunDescriptor | undefined {
   const arg = map.get('arg');
   const prior = map.get('prior');
   const reason = map.get('reason');
+  const masters = map.get('masters');
   return {
     tasks: JSON.parse(tasks) as string[],
+    ...(masters !== undefined ? { masters: JSON.parse(masters) as string[] } : {}),
     status: status as RunDescriptor['status'],
     ...(reason !== undefined ? { reason } : {}),
     origin: JSON.parse(origin) as RunDescriptor['origin'],
@@ -146,6 +154,36 @@ function entriesOf(reply: RedisReply): StreamEntry[] {
 }
 
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `pause(ms)` whose timer does not keep the process alive: a watch that may outlive its run by a lease/3. */
+export const idlePause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** Pauses that one call ends at once (a stop): a stop then does not wait out a pause of a lease/3. */
+export class Pauses {
+  private readonly waiting = new Map<NodeJS.Timeout, () => void>();
+  private ended = false;
+
+  /** `pause(ms)`, or less when `end()` is called (at once when it was). */
+  pause(ms: number): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(timer);
+        resolve();
+      }, ms);
+      this.waiting.set(timer, resolve);
+    });
+  }
+
+  end(): void {
+    this.ended = true;
+    for (const [timer, resolve] of this.waiting) {
+      clearTimeout(timer);
+      resolve();
+    }
+    this.waiting.clear();
+  }
+}
 
 /** The longest XREAD BLOCK of a follower: how late it may notice that it was stopped. */
 export const FOLLOW_BLOCK_MS = 500;

@@ -8,7 +8,15 @@ import { formatError, GearsError } from '../errors.ts';
 import type { Gears } from '../Gears.ts';
 import type { RedisArg, ShardStore } from '../store/ShardStore.ts';
 import { buildGear, type GearModule } from './gearModule.ts';
-import { decodeValue, encodeValue, FOLLOW_BLOCK_MS, pause, readAfterEach, type StreamEntry } from './protocol.ts';
+import {
+  decodeValue,
+  encodeValue,
+  FOLLOW_BLOCK_MS,
+  pause,
+  Pauses,
+  readAfterEach,
+  type StreamEntry,
+} from './protocol.ts';
 import {
   COUNTERS,
   entryOptions,
@@ -59,6 +67,8 @@ export class WorkerRegistrations {
   private readonly owned = new Map<string, number>();
   private following = false;
   private loops: Promise<void>[] = [];
+  /** The loops' waits, ended by `stop()`: a re-plan does not wait out a lease/3. */
+  private readonly pauses = new Pauses();
   /** Reconciliations and task changes run one at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -92,6 +102,7 @@ export class WorkerRegistrations {
 
   async stop(): Promise<void> {
     this.following = false;
+    this.pauses.end();
     await Promise.allSettled(this.loops);
     await this.queue.catch(() => undefined);
     await this.flush().catch(() => undefined);
@@ -171,7 +182,7 @@ export class WorkerRegistrations {
         read = await readAfterEach(this.options.control, keys, lastIds, 64, blockMs);
       } catch (error) {
         this.options.log(`reading ${keys.join(', ')} failed: ${formatError(error)}`);
-        await pause(this.options.leaseMs / 3);
+        await this.wait(this.options.leaseMs / 3);
         continue;
       }
       read.forEach((entries, i) => {
@@ -336,9 +347,15 @@ export class WorkerRegistrations {
   private async flushLoop(): Promise<void> {
     const every = Math.max(50, Math.floor(this.options.leaseMs / 3));
     while (this.following) {
-      await pause(every);
+      await this.wait(every);
+      if (!this.following) return; // stop() flushes
       await this.flush().catch((error: unknown) => this.options.log(`flushing stats: ${formatError(error)}`));
     }
+  }
+
+  /** `ms`, or until `stop()`. */
+  private wait(ms: number): Promise<void> {
+    return this.pauses.pause(ms);
   }
 
   private async flush(): Promise<void> {
