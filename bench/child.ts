@@ -1,7 +1,8 @@
 /**
  * Runs one side of a workload in a process of its own and prints one JSON line
- * `{ task, records, ms, maxRssMB }` — for peak-RSS comparisons (each side's memory in its own process, so the
- * numbers do not mix) and for CPU profiles (`node --cpu-prof --import tsx bench/child.ts …`).
+ * `{ task, records, ms, maxRssMB, cpuMs }` — for peak-RSS comparisons (each side's memory in its own process, so
+ * the numbers do not mix), CPU per record of each call of the task (`cpuMs`, setup and imports left out) and CPU
+ * profiles (`node --cpu-prof --import tsx bench/child.ts …`).
  *
  *   node --import tsx bench/child.ts <task> <redis-url | record count> [repeat]
  *
@@ -17,6 +18,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { findSourceMap } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { RedisStore as RedisStoreClass } from '../lib/store/redis/RedisStore.ts';
 
 type Task = (target: string) => Promise<{ close: () => Promise<void>; once: () => Promise<number> }>;
 
@@ -49,6 +51,10 @@ const TASKS: Record<string, Task> = {
       once: async () => total(await baselineClusterFamilies(cluster)),
     };
   },
+  // target: `<sentinel host:port>|<master name>`: workload 1 through an ioredis Sentinel client (bench/sentinel.ts).
+  'families-sentinel-rxgears': async (target) => sentinelFamilies(target, 'rxgears'),
+  'families-sentinel-fallback': async (target) => sentinelFamilies(target, 'fallback'),
+  'families-sentinel-baseline': async (target) => sentinelFamilies(target, 'baseline'),
   'keys-rxgears': async (url) => {
     const { connect } = await import('./engine.ts');
     const { rxgearsCount } = await import('./keysOnly.ts');
@@ -135,6 +141,38 @@ const TASKS: Record<string, Task> = {
   },
 };
 
+/**
+ * Workload 1 through an ioredis client in Sentinel mode: rxgears (its raw connections follow the master), rxgears
+ * with the raw connections switched off (`fallback`: every read through ioredis, as before they followed Sentinel),
+ * or the hand-written loop on the same kind of client.
+ */
+async function sentinelFamilies(target: string, side: 'rxgears' | 'fallback' | 'baseline'): ReturnType<Task> {
+  const [address = '', name = 'mymaster'] = target.split('|');
+  const [host = '127.0.0.1', port = '26379'] = address.split(':');
+  const { Redis } = await import('ioredis');
+  const redis = new Redis({ sentinels: [{ host, port: Number(port) }], name, enableAutoPipelining: true });
+  await redis.ping();
+  if (side === 'baseline') {
+    const { baselineFamilies, total } = await import('./baselines.ts');
+    return { close: async () => void redis.disconnect(), once: async () => total(await baselineFamilies(redis)) };
+  }
+  if (side === 'fallback') {
+    // The compiled store class (what engine.ts loads); a store without a raw endpoint reads through ioredis.
+    const fromSource = process.env.BENCH_SOURCE === '1';
+    const where = fromSource ? '../lib/store/redis/RedisStore.ts' : '../dist/lib/store/redis/RedisStore.js';
+    const { RedisStore } = (await import(where)) as { RedisStore: typeof RedisStoreClass };
+    Object.defineProperty(RedisStore.prototype, 'rawEndpoint', { value: () => undefined });
+  }
+  const { connect } = await import('./engine.ts');
+  const { rxgearsFamilies } = await import('./batchMapReduce.ts');
+  const { total } = await import('./data.ts');
+  const gears = await connect({ redis });
+  return {
+    close: async () => (await gears.close(), redis.disconnect()),
+    once: async () => total(await rxgearsFamilies(gears)),
+  };
+}
+
 async function pacedEvents(target: string, side: 'rxgears' | 'baseline'): ReturnType<Task> {
   const [url = '', size = '0', rate = '1000', prefix = 'ev:rss:'] = target.split('|');
   const n = Number(size);
@@ -177,12 +215,20 @@ async function main(argv: string[]): Promise<void> {
   if (!task) throw new Error(`child: unknown task '${name}' (${Object.keys(TASKS).join(', ')})`);
   const side = await task(target);
   let records = 0;
+  // BENCH_WARMUP=n: untimed runs first (JIT, connections), so `cpuMs` is the steady state's.
+  for (let i = 0; i < Number(process.env.BENCH_WARMUP ?? 0); i++) await side.once();
   const started = performance.now();
-  for (let i = 0; i < Number(repeatArg); i++) records = await side.once();
+  const cpuMs: number[] = [];
+  for (let i = 0; i < Number(repeatArg); i++) {
+    const cpu = process.cpuUsage();
+    records = await side.once();
+    const used = process.cpuUsage(cpu);
+    cpuMs.push((used.user + used.system) / 1000);
+  }
   const ms = performance.now() - started;
   await side.close();
   const maxRssMB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(`${JSON.stringify({ task: name, records, ms, maxRssMB })}\n`);
+  process.stdout.write(`${JSON.stringify({ task: name, records, ms, maxRssMB, cpuMs })}\n`);
   if (process.env.BENCH_SOURCE_MAPS) await writeSourceMaps(process.env.BENCH_SOURCE_MAPS);
 }
 

@@ -7,6 +7,7 @@
  * a forced GC, RSS), so growth shows; at the end every write must have been handled exactly once.
  */
 import { Redis } from 'ioredis';
+import { childCpuRow } from './childCpu.ts';
 import { peakRssRow } from './peakRss.ts';
 import type { Gears } from '../lib/index.ts';
 import { connect } from './engine.ts';
@@ -242,7 +243,7 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
       },
       {
         ...base7,
-        workload: 'sustained keyspace events, client CPU per event (writer + listener)',
+        workload: 'sustained keyspace events, client CPU per event (writer + listener), both sides in this one process',
         rxgears: rx.cpuPerEventUs,
         baseline: base.cpuPerEventUs,
         ratio: rx.cpuPerEventUs / base.cpuPerEventUs,
@@ -263,6 +264,21 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
         target: (k) => `${server.url}|${RATE * seconds}|${RATE}|${PREFIX}rss${k}:`,
         records: RATE * seconds,
         runs: 1,
+        notes: 'the child writes the HSETs itself (writer included on both sides)',
+      }),
+    );
+    // Issue 16's CPU target: each side alone in its process (bench/childCpu.ts), calls of 5 s at the same rate.
+    const perCall = RATE * 5;
+    rows.push(
+      await childCpuRow({
+        id: 7,
+        workload: `sustained keyspace events, client CPU per event in a process of its own (${RATE.toLocaleString('en-US')} HSET/s)`,
+        baselineName: base7.baselineName,
+        tasks: { rxgears: 'events-paced-rxgears', baseline: 'events-paced-baseline' },
+        target: (k) => `${server.url}|${perCall}|${RATE}|${PREFIX}cpu${k}:`,
+        records: perCall,
+        calls: settings.quick ? 2 : 3,
+        children: settings.quick ? 1 : 3,
         notes: 'the child writes the HSETs itself (writer included on both sides)',
       }),
     );

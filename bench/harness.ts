@@ -293,6 +293,8 @@ export interface ChildReport {
   records: number;
   ms: number;
   maxRssMB: number;
+  /** Process CPU (user + system) of each timed call of the task (after the `BENCH_WARMUP` ones), ms. */
+  cpuMs: number[];
 }
 
 export interface ChildOptions {

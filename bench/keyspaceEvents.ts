@@ -7,6 +7,7 @@
  * exactly once, or the run fails. Also exports the pieces workload 7 (bench/eventsLoad.ts) reuses.
  */
 import { Redis } from 'ioredis';
+import { childCpuRow } from './childCpu.ts';
 import { peakRssRow } from './peakRss.ts';
 import type { Gears } from '../lib/index.ts';
 import { connect } from './engine.ts';
@@ -294,7 +295,7 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
       latencyRow('readValue: false', rxKeyOnly, raw, 'raw ioredis PSUBSCRIBE handler', 'p99'),
       {
         id: 4,
-        workload: 'keyspace events, client CPU per event (writer + listener)',
+        workload: 'keyspace events, client CPU per event (writer + listener), every side in this one process',
         rxgears: cpu(rx),
         baseline: cpu(raw),
         baselineName: 'raw ioredis PSUBSCRIBE handler',
@@ -318,6 +319,20 @@ export async function run(settings: BenchSettings): Promise<ResultRow[]> {
         target: (k) => `${server.url}|${n}|${RATE}|${PREFIX}rss${k}:`,
         records: n,
         runs: settings.quick ? 1 : 2,
+        notes: 'the child writes the HSETs itself (writer included on both sides)',
+      }),
+    );
+    // Issue 16's CPU target: each side alone in its process (bench/childCpu.ts), the same paced writes.
+    rows.push(
+      await childCpuRow({
+        id: 4,
+        workload: `keyspace events, client CPU per event in a process of its own, forEach reading the hash (default), ${RATE}/s`,
+        baselineName: 'PSUBSCRIBE handler + HGETALL',
+        tasks: { rxgears: 'events-paced-rxgears', baseline: 'events-paced-baseline' },
+        target: (k) => `${server.url}|${n}|${RATE}|${PREFIX}cpu${k}:`,
+        records: n,
+        calls: settings.quick ? 2 : 3,
+        children: settings.quick ? 1 : 3,
         notes: 'the child writes the HSETs itself (writer included on both sides)',
       }),
     );

@@ -58,15 +58,27 @@ export function startWorker(
   });
 }
 
-/** Waits until every task of the app is held and by `workers` distinct workers (each at least one task). */
+/**
+ * Waits until every task of the app is held, by `workers` distinct workers, each with its share (⌊T/W⌋ or
+ * ⌈T/W⌉ tasks) and none of them being handed over: a run measured before would split its work unevenly.
+ */
 export async function untilShared(gears: Gears, app: string, workers: number, tasksPerMaster = 1): Promise<void> {
   const tasks = shardTasks(splitShards(gears.shards, tasksPerMaster));
+  const owners = Math.min(workers, tasks.length);
+  const [floor, ceil] = [Math.floor(tasks.length / owners), Math.ceil(tasks.length / owners)];
   for (;;) {
     const leases = (await gears.execute('MGET', ...tasks.map((t) => `rxg:{rxg:${app}}:lease:${t}`))) as (
       string | null
     )[];
-    const owners = new Set(leases.map((l) => l?.split(':')[0]));
-    if (leases.every((l) => l !== null) && owners.size === Math.min(workers, tasks.length)) return;
+    const held = new Map<string, number>();
+    for (const lease of leases) {
+      if (lease === null || lease.endsWith(':r')) continue;
+      const owner = lease.split(':')[0]!;
+      held.set(owner, (held.get(owner) ?? 0) + 1);
+    }
+    const counts = [...held.values()];
+    const all = counts.reduce((n, c) => n + c, 0) === tasks.length;
+    if (all && held.size === owners && counts.every((c) => c >= floor && c <= ceil)) return;
     await pause(50);
   }
 }

@@ -45,8 +45,14 @@ export function splitShards(shards: readonly Shard[], perMaster: number): readon
       }
     }
     return parts.map((slots, piece): ShardPiece => {
+      // The first part also keeps keys of slots its master does not own: those of a slot it is importing (a
+      // reshard under way), which SCAN lists on this master alone.
       const owns = new Uint8Array(16_384);
-      for (const [start, end] of slots) owns.fill(1, start, end + 1);
+      if (piece > 0) for (const [start, end] of slots) owns.fill(1, start, end + 1);
+      else {
+        owns.fill(1);
+        for (const [start, end] of parts.slice(1).flat()) owns.fill(0, start, end + 1);
+      }
       return { id: shard.id, slots, store: pieceStore(shard.store, (key) => owns[hashSlot(key)] === 1), piece };
     });
   });

@@ -90,6 +90,7 @@ export async function createRedisTopology(
   try {
     if (!(await isClusterEnabled(askVia(client, address), address))) {
       const store = new RedisStore(client, { ...storeOptions, closeClient: owned });
+      unwatch(); // the store watches the client's errors from here on
       const shard: Shard = Object.freeze({
         id: STANDALONE_SHARD_ID,
         slots: Object.freeze([[0, SLOT_COUNT - 1] as const]),

@@ -103,8 +103,9 @@ export class ExecutionRegistry {
   private evict(registrationId: string | undefined): void {
     const { maxExecutions, maxPerRegistration } = this.limits();
     const list = registrationId === undefined ? undefined : this.byRegistration.get(registrationId);
-    if (list) this.trim(list, list.length - maxPerRegistration);
-    this.trim(this.executions.values(), this.executions.size - maxExecutions);
+    if (list && list.length > maxPerRegistration) this.trim(list, list.length - maxPerRegistration);
+    // No iterator unless something is to go (this runs twice per execution of an event registration).
+    if (this.executions.size > maxExecutions) this.trim(this.executions.values(), this.executions.size - maxExecutions);
   }
 
   private trim(oldestFirst: Iterable<Execution>, excess: number): void {

@@ -6,7 +6,10 @@ import type { Execution } from './Execution.ts';
  * settles), an execution in which no record moved for that long is aborted with `Execution max idle reached`,
  * keeping its partial results. One timer for all instead of an interval per execution: an event registration
  * starts an execution per event, and a timer each was a measurable part of an event's cost when they overlap
- * (bench/README). The timer stops when the last watched execution finishes.
+ * (bench/README). The timer is not cleared when the last watched execution finishes: executions that follow
+ * each other without overlapping (events a few ms apart) would otherwise make and clear a timer each. A tick
+ * that finds nothing watched does not schedule the next, so an idle engine holds no timer one period later
+ * (an unref'd one until then).
  */
 export class IdleWatch {
   private readonly watched = new Map<Execution, { activity: number; since: number }>();
@@ -24,11 +27,6 @@ export class IdleWatch {
   /** Stops watching `execution` (it finished). */
   remove(execution: Execution): void {
     this.watched.delete(execution);
-    // Nothing left to watch: no timer either (an idle engine holds none).
-    if (this.watched.size === 0 && this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
   }
 
   /** Ticks every fifth of the idle time (10 ms to 1 s), as long as something is watched. */

@@ -3,6 +3,7 @@ import type { Gears } from '../Gears.ts';
 import { GearsError } from '../errors.ts';
 import type { RespLimits } from './protocol/resp.ts';
 import { Connection, SHUTTING_DOWN, type ConnectionHost } from './session/Connection.ts';
+import { CommandStats } from './session/CommandStats.ts';
 import { checkProtectedMode } from './session/exposure.ts';
 import { WireProxy } from './session/WireProxy.ts';
 import { PubSub } from '../store/memory/pubsub.ts';
@@ -144,6 +145,7 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
       return port;
     },
     startedAt: Date.now(),
+    stats: new CommandStats(),
     wire,
     pubsub: gears.topology.kind === 'memory' ? new PubSub() : undefined,
     get stopping() {

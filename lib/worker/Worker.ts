@@ -1,3 +1,4 @@
+import { Console } from 'node:console';
 import { hostname } from 'node:os';
 import { RedisTransport } from '../cluster/exchange/RedisTransport.ts';
 import { parseLease } from '../cluster/leases/decide.ts';
@@ -18,11 +19,14 @@ import {
   parseDescriptor,
   FOLLOW_BLOCK_MS,
   pause,
+  Pauses,
+  idlePause,
   readAfter,
   runKeys,
   storeForKey,
   type RunDescriptor,
   type RunKeys,
+  type StreamEntry,
 } from './protocol.ts';
 import { WorkerRegistrations } from './registrations.ts';
 import { runPart } from './runPart.ts';
@@ -105,6 +109,8 @@ export class GearsWorker {
   private readonly replaced = new Map<string, string>();
   /** A topology check (and re-plan) under way: one at a time. */
   private checking: Promise<boolean> | undefined;
+  /** Waits of a lease/3, ended by `stop()`. */
+  private readonly pauses = new Pauses();
 
   constructor(private readonly options: WorkerOptions) {
     const { app } = options;
@@ -209,6 +215,7 @@ export class GearsWorker {
     if (this.stopped) return;
     this.stopped = true;
     this.following = false;
+    this.pauses.end();
     for (const part of this.parts) part.execution.abort(`worker ${this.id} stopped`);
     await this.followed;
     await this.watched;
@@ -222,7 +229,7 @@ export class GearsWorker {
   private async watchTopology(): Promise<void> {
     const tickMs = Math.max(10, Math.floor(this.leaseMs / 3));
     while (this.following) {
-      await pause(tickMs);
+      await this.pauses.pause(tickMs);
       if (!this.following) return;
       await this.checkTopology().catch((error: unknown) =>
         this.log(`reading the cluster's topology failed: ${formatError(error)}`),
@@ -243,8 +250,14 @@ export class GearsWorker {
       const change = await topologyChange(this.options.gears.topology, layout.masters);
       if (change === undefined || this.stopped) return false;
       this.log(`${change}: re-plans its tasks`);
-      await layout.loop.stop({ stays: true });
-      await layout.registrations.stop();
+      // The old plan's control master may be a replica now (a failover): what cannot be handed back there
+      // lapses with its lease (or is taken again under the new plan, the same worker), and the re-plan goes on.
+      await layout.loop
+        .stop({ stays: true })
+        .catch((error: unknown) => this.log(`handing back the old plan's leases failed: ${formatError(error)}`));
+      await layout.registrations
+        .stop()
+        .catch((error: unknown) => this.log(`stopping the old plan's registrations failed: ${formatError(error)}`));
       await this.options.gears.refreshCluster();
       for (const task of layout.tasks) this.replaced.set(task, change);
       const next = this.plan();
@@ -263,12 +276,12 @@ export class GearsWorker {
     // Waits for a run in XREAD BLOCK (no polling while idle); a stop is seen within one wait.
     const blockMs = Math.min(FOLLOW_BLOCK_MS, Math.floor(this.leaseMs / 3));
     while (this.following) {
-      let entries: [string, Map<string, string>][];
+      let entries: StreamEntry[];
       try {
         entries = await readAfter(this.control, this.keys.runs, lastId, 64, blockMs);
       } catch (error) {
         this.log(`reading runs failed: ${formatError(error)}`);
-        await pause(this.leaseMs / 3);
+        await this.pauses.pause(this.leaseMs / 3);
         continue;
       }
       for (const [entryId, fields] of entries) {
@@ -294,9 +307,22 @@ export class GearsWorker {
       descriptor = parseDescriptor(await this.control.call('HGETALL', key));
       if (!descriptor || descriptor.status !== 'running') return;
       if (mine.size === 0) layout = this.layout;
-      if (JSON.stringify(descriptor.tasks) !== JSON.stringify(layout.tasks)) {
+      const masters = layout.pieces.map((s) => s.id);
+      const otherMasters =
+        descriptor.masters !== undefined && JSON.stringify(descriptor.masters) !== JSON.stringify(masters);
+      if (otherMasters || JSON.stringify(descriptor.tasks) !== JSON.stringify(layout.tasks)) {
         // The driver planned from other masters: this worker looks again at the cluster (and re-plans).
         if (mine.size === 0 && (await this.checkTopology())) continue;
+        if (otherMasters && JSON.stringify(descriptor.tasks) === JSON.stringify(layout.tasks)) {
+          await markAborted(
+            this.control,
+            this.keys,
+            id,
+            `worker ${this.id} and the driver see other masters for tasks ${layout.tasks.join(', ')} ` +
+              `(${masters.map((m) => m.slice(0, 12)).join(', ')} here): the cluster is changing (a failover); run it again`,
+          );
+          return;
+        }
         const change = descriptor.tasks.map((t) => this.replaced.get(t)).find((c) => c !== undefined);
         await markAborted(
           this.control,
@@ -483,7 +509,7 @@ export class GearsWorker {
     void execution.done.then(() => (finished = true));
     const check = async (): Promise<void> => {
       while (!finished) {
-        await Promise.race([pause(tickMs), execution.done]);
+        await Promise.race([idlePause(tickMs), execution.done]);
         if (finished) return;
         const [status, reason] = (await this.control.call('HMGET', this.keys.execution(id), 'status', 'reason')) as (
           string | null
@@ -533,4 +559,4 @@ export class GearsWorker {
   }
 }
 
-const quietConsole = new console.Console({ stdout: process.stderr, stderr: process.stderr });
+const quietConsole = new Console({ stdout: process.stderr, stderr: process.stderr });

@@ -15,7 +15,7 @@ import { DriverRegistry } from './driverRegistrations.ts';
 import { topologyChange } from './topologyChange.ts';
 import { ABORTED_BY_COMMAND, ExecutionDirectory, LISTED_TTL_MS } from './executions.ts';
 import { executionSteps } from '../engine/runPlan.ts';
-import { ExecutionFailedError, GearsError } from '../errors.ts';
+import { ExecutionFailedError, formatError, GearsError, RedisReplyError } from '../errors.ts';
 import { Gears, type GearsOptions, type RunHookOptions } from '../Gears.ts';
 import type { ShardStore } from '../store/ShardStore.ts';
 import { buildGear, isGearModule, type GearModule } from './gearModule.ts';
@@ -27,6 +27,7 @@ import {
   parseDescriptor,
   FOLLOW_BLOCK_MS,
   pause,
+  idlePause,
   readAfter,
   runKeys,
   storeForKey,
@@ -311,6 +312,7 @@ export class DriverGears extends Gears {
     const listed = options.unblocking === true;
     const fields = descriptorFields({
       tasks: this.tasks,
+      masters: this.pieces.map((s) => s.id),
       origin: shipped,
       ...(arg !== undefined ? { arg: { value: arg } } : {}),
       options: readerOptions,
@@ -467,12 +469,25 @@ export class DriverGears extends Gears {
               return fail(`no worker of app '${this.app}' owns shard ${shard?.id ?? '?'} (task ${task})`);
             }
           }
-          await pause(tickMs);
+          await idlePause(tickMs);
         }
       };
 
       const onError = (error: unknown): void => {
         if (!active) return;
+        if (error instanceof RedisReplyError && /^(MOVED|ASK|UNBLOCKED) /.test(error.message)) {
+          // The results stream or a control key answered by another master, or a master turned replica: the
+          // cluster changed under the run. Named once the nodes agree on it (a few ticks at most).
+          const named = async (): Promise<string> => {
+            for (let attempt = 0; attempt < 5; attempt++) {
+              const change = await topologyChange(this.topology, masters).catch(() => undefined);
+              if (change !== undefined) return `${change}, during execution ${id}: its results may be incomplete`;
+              await pause(tickMs);
+            }
+            return formatError(error);
+          };
+          return void named().then(fail);
+        }
         active = false;
         subscriber.error(error);
       };

@@ -37,6 +37,11 @@ export type RunKeys = ReturnType<typeof runKeys>;
 export interface RunDescriptor {
   /** Task ids in shard order, as the driver saw the topology. */
   tasks: string[];
+  /**
+   * The master id of each task, as the driver saw them: a failover keeps the task ids (they are slots) but
+   * changes the master, and a worker that has not seen it yet looks again before it claims.
+   */
+  masters?: string[];
   status: 'running' | 'done' | 'aborted';
   reason?: string;
   /** A script (source text, call number) or a named gear (name, fingerprint). */
@@ -70,6 +75,7 @@ export function descriptorFields(descriptor: Omit<RunDescriptor, 'claims' | 'sta
     'running',
     'tasks',
     JSON.stringify(descriptor.tasks),
+    ...(descriptor.masters ? ['masters', JSON.stringify(descriptor.masters)] : []),
     'origin',
     JSON.stringify(descriptor.origin),
   ];
@@ -100,8 +106,10 @@ export function parseDescriptor(reply: RedisReply): RunDescriptor | undefined {
   const arg = map.get('arg');
   const prior = map.get('prior');
   const reason = map.get('reason');
+  const masters = map.get('masters');
   return {
     tasks: JSON.parse(tasks) as string[],
+    ...(masters !== undefined ? { masters: JSON.parse(masters) as string[] } : {}),
     status: status as RunDescriptor['status'],
     ...(reason !== undefined ? { reason } : {}),
     origin: JSON.parse(origin) as RunDescriptor['origin'],
@@ -127,11 +135,17 @@ export async function markAborted(store: ShardStore, keys: RunKeys, id: string, 
   return false;
 }
 
-/** Entries of an XREAD reply of one stream: `[id, fields map]`. */
-export function streamEntries(reply: RedisReply): [string, Map<string, string>][] {
+/** A stream entry as read: `[id, fields map]`. */
+export type StreamEntry = [string, Map<string, string>];
+
+/** Entries of an XREAD reply of one stream. */
+export function streamEntries(reply: RedisReply): StreamEntry[] {
   if (!Array.isArray(reply) || reply.length === 0) return [];
-  const entries = (reply[0] as RedisReply[])[1] as RedisReply[][];
-  return entries.map(([id, fields]) => {
+  return entriesOf((reply[0] as RedisReply[])[1] ?? []);
+}
+
+function entriesOf(reply: RedisReply): StreamEntry[] {
+  return (reply as RedisReply[][]).map(([id, fields]) => {
     const map = new Map<string, string>();
     const list = fields as RedisReply[];
     for (let i = 0; i + 1 < list.length; i += 2) map.set(String(list[i]), String(list[i + 1]));
@@ -140,6 +154,36 @@ export function streamEntries(reply: RedisReply): [string, Map<string, string>][
 }
 
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `pause(ms)` whose timer does not keep the process alive: a watch that may outlive its run by a lease/3. */
+export const idlePause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** Pauses that one call ends at once (a stop): a stop then does not wait out a pause of a lease/3. */
+export class Pauses {
+  private readonly waiting = new Map<NodeJS.Timeout, () => void>();
+  private ended = false;
+
+  /** `pause(ms)`, or less when `end()` is called (at once when it was). */
+  pause(ms: number): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(timer);
+        resolve();
+      }, ms);
+      this.waiting.set(timer, resolve);
+    });
+  }
+
+  end(): void {
+    this.ended = true;
+    for (const [timer, resolve] of this.waiting) {
+      clearTimeout(timer);
+      resolve();
+    }
+    this.waiting.clear();
+  }
+}
 
 /** The longest XREAD BLOCK of a follower: how late it may notice that it was stopped. */
 export const FOLLOW_BLOCK_MS = 500;
@@ -155,10 +199,30 @@ export async function readAfter(
   lastId: string,
   count: number,
   blockMs: number,
-): Promise<[string, Map<string, string>][]> {
-  const now = streamEntries(await store.call('XREAD', 'COUNT', count, 'STREAMS', key, lastId));
-  if (now.length > 0) return now;
-  return streamEntries(await store.call('XREAD', 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, lastId));
+): Promise<StreamEntry[]> {
+  return (await readAfterEach(store, [key], [lastId], count, blockMs))[0]!;
+}
+
+/**
+ * `readAfter` over several streams in one read (one blocked connection for all): the entries of each key after
+ * its last id, in the order of `keys`. On a Cluster the keys must share a slot (one hash tag).
+ */
+export async function readAfterEach(
+  store: ShardStore,
+  keys: readonly string[],
+  lastIds: readonly string[],
+  count: number,
+  blockMs: number,
+): Promise<StreamEntry[][]> {
+  const byKey = (reply: RedisReply): StreamEntry[][] => {
+    const found = new Map<string, RedisReply>();
+    for (const stream of Array.isArray(reply) ? (reply as RedisReply[][]) : [])
+      found.set(String(stream[0]), stream[1]!);
+    return keys.map((key) => entriesOf(found.get(key) ?? []));
+  };
+  const now = byKey(await store.call('XREAD', 'COUNT', count, 'STREAMS', ...keys, ...lastIds));
+  if (now.some((entries) => entries.length > 0)) return now;
+  return byKey(await store.call('XREAD', 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...keys, ...lastIds));
 }
 
 /** The store of the shard that owns a key's slot (on a Cluster, its master). */

@@ -14,6 +14,7 @@ import {
 } from '../protocol/resp.ts';
 import { ErrorReply, encodeReply, OK, type Protocol, type Reply } from '../protocol/replies.ts';
 import { builtin, CloseAfter } from './builtins.ts';
+import { CONTAINER_NAMES } from './CommandStats.ts';
 import type { ClientState, ServerContext } from './context.ts';
 import { arityAccepts, rgCommand, wrongArity } from '../rg/rgCommands.ts';
 import { proxyCommand, readOnly } from './proxy.ts';
@@ -234,10 +235,17 @@ export class Connection implements ClientState {
           break;
         }
         let reply: Reply | CloseAfter | Buffer | typeof NO_REPLY;
+        const upper = commandUpper(request);
+        const queueing = this.memorySession?.inMulti ?? false;
+        const queued = upper === 'EXEC' && queueing ? this.memorySession!.queued : undefined;
+        const start = performance.now();
         try {
-          reply = await this.dispatch(request);
+          reply = await this.dispatch(request, upper);
         } catch (error) {
           reply = errorReply(error);
+        }
+        if (!(reply instanceof CloseAfter || reply === NO_REPLY || Buffer.isBuffer(reply))) {
+          this.count(upper, request, reply, performance.now() - start, queueing, queued);
         }
         if (reply instanceof CloseAfter) {
           this.closeAfter(reply.reply);
@@ -295,8 +303,34 @@ export class Connection implements ClientState {
     return batch;
   }
 
-  private async dispatch(request: Buffer[]): Promise<Reply | CloseAfter | Buffer | typeof NO_REPLY> {
-    const upper = (request[0]?.toString('utf8') ?? '').toUpperCase();
+  /**
+   * Counts a request the server answered for INFO's commandstats and errorstats; after EXEC, each command it ran
+   * (`queued`: the session's queue, read before EXEC cleared it).
+   */
+  private count(
+    upper: string,
+    request: Buffer[],
+    reply: Reply,
+    ms: number,
+    queueing: boolean,
+    queued: ClientSession['queued'],
+  ): void {
+    const stats = this.host.stats;
+    // CONFIG RESETSTAT (answered by the store) starts the server's counts over too; the call itself then counts.
+    if (upper === 'CONFIG' && !(reply instanceof ErrorReply) && isResetStat(request)) stats.reset();
+    const sub = request.length > 1 && CONTAINER_NAMES.has(upper) ? request[1]!.toString('latin1') : undefined;
+    stats.record(upper, sub, reply, ms * 1000, queueing);
+    if (queued === undefined || !Array.isArray(reply) || reply.length !== queued.length) return;
+    queued.forEach((entry, i) => {
+      const name = entry.name.toUpperCase();
+      stats.recordQueued(name, CONTAINER_NAMES.has(name) ? String(entry.args[0] ?? '') : undefined, reply[i]!);
+    });
+  }
+
+  private async dispatch(
+    request: Buffer[],
+    upper = commandUpper(request),
+  ): Promise<Reply | CloseAfter | Buffer | typeof NO_REPLY> {
     const session = this.session;
     if (session && this.authenticated && upper !== 'QUIT') {
       if (session.captures || (!builtin(upper) && session.claims(upper, request)))
@@ -402,4 +436,13 @@ export class Connection implements ClientState {
       this.socket.resume();
     }
   }
+}
+
+/** A request's command name in upper case ('' for an empty request). */
+function commandUpper(request: readonly Buffer[]): string {
+  return (request[0]?.toString('utf8') ?? '').toUpperCase();
+}
+
+function isResetStat(request: readonly Buffer[]): boolean {
+  return request[1]?.toString('latin1').toUpperCase() === 'RESETSTAT';
 }

@@ -2,7 +2,7 @@ import { exists, getKeyIndexes } from '@ioredis/commands';
 import calculateSlot from 'cluster-key-slot';
 import type { Gears } from '../../Gears.ts';
 import { slotTable, type Shard } from '../../cluster/topology.ts';
-import { wireEndpointOf, type WireEndpoint } from '../../store/redis/wire.ts';
+import { followsMaster, wireEndpointOf, type WireEndpoint } from '../../store/redis/wire.ts';
 import { WirePool } from '../../store/redis/WirePool.ts';
 import { REFUSED } from './proxy.ts';
 
@@ -51,6 +51,8 @@ export class WireProxy {
   private endpoints: WireEndpoint[] = [];
   private slots: Int32Array = new Int32Array(0);
   private initiator = 0;
+  /** A shard's store follows a Sentinel client's master: its endpoint is read again per request. */
+  private following = false;
 
   private constructor(private readonly gears: Gears) {}
 
@@ -61,10 +63,14 @@ export class WireProxy {
     return proxy.refresh() ? proxy : undefined;
   }
 
-  /** Re-reads shards and their endpoints when the topology's shard list changed; false if one is not Redis. */
+  /**
+   * Re-reads shards and their endpoints when the topology's shard list changed, and the endpoint of a store over
+   * a Sentinel client every time (it follows the master: requests go to the new one after a failover); false if
+   * one is not Redis.
+   */
   private refresh(): boolean {
     const shards = this.gears.shards;
-    if (shards === this.shards) return this.endpoints.length > 0;
+    if (shards === this.shards) return this.following ? this.follow() : this.endpoints.length > 0;
     const endpoints: WireEndpoint[] = [];
     for (const shard of shards) {
       const endpoint = wireEndpointOf(shard.store);
@@ -72,10 +78,21 @@ export class WireProxy {
       endpoints.push(endpoint);
     }
     this.shards = shards;
+    this.following = shards.some((shard) => followsMaster(shard.store));
     this.endpoints = endpoints;
     this.slots = slotTable(shards);
     this.initiator = Math.max(0, this.slots[0] ?? 0);
     return endpoints.length > 0;
+  }
+
+  /** The endpoints of stores that follow a Sentinel client's master, as they are now. */
+  private follow(): boolean {
+    for (let i = 0; i < this.shards.length; i++) {
+      const endpoint = wireEndpointOf(this.shards[i]!.store);
+      if (endpoint === undefined) return false;
+      if (endpoint !== this.endpoints[i]) this.endpoints = this.endpoints.map((e, j) => (j === i ? endpoint : e));
+    }
+    return this.endpoints.length > 0;
   }
 
   /**

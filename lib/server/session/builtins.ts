@@ -142,28 +142,57 @@ function blockedOn(store: object): number {
   return 'blockedCount' in store && typeof store.blockedCount === 'number' ? store.blockedCount : 0;
 }
 
-function info(server: ServerContext): Reply {
-  const { gears } = server;
-  const lines = [
-    '# Server',
-    `rxgears_version:${VERSION}`,
-    'redis_mode:standalone',
-    `process_id:${process.pid}`,
-    `tcp_port:${server.port}`,
-    `uptime_in_seconds:${Math.floor((Date.now() - server.startedAt) / 1000)}`,
-    '',
-    '# Clients',
-    `connected_clients:${[...server.clients()].length}`,
-    `blocked_clients:${gears.shards.reduce((n, shard) => n + blockedOn(shard.store), 0)}`,
-    '',
-    '# rxgears',
-    `backend:${gears.topology.kind}`,
-    `shards:${gears.shards.length}`,
-    ...gears.shards.map(
-      (shard, i) => `shard${i}:id=${shard.id},slots=${shard.slots.map(([a, b]) => `${a}-${b}`).join(' ')}`,
-    ),
+/** INFO's sections by name; `commandstats` only when asked for (by name, `all` or `everything`), as in Redis. */
+function infoSections(server: ServerContext): [string, string[]][] {
+  const { gears, stats } = server;
+  return [
+    [
+      'Server',
+      [
+        `rxgears_version:${VERSION}`,
+        'redis_mode:standalone',
+        `process_id:${process.pid}`,
+        `tcp_port:${server.port}`,
+        `uptime_in_seconds:${Math.floor((Date.now() - server.startedAt) / 1000)}`,
+      ],
+    ],
+    [
+      'Clients',
+      [
+        `connected_clients:${[...server.clients()].length}`,
+        `blocked_clients:${gears.shards.reduce((n, shard) => n + blockedOn(shard.store), 0)}`,
+      ],
+    ],
+    ['Stats', [`total_error_replies:${stats.totalErrorReplies}`]],
+    ['Errorstats', stats.errorLines()],
+    ['Commandstats', stats.commandLines()],
+    [
+      'rxgears',
+      [
+        `backend:${gears.topology.kind}`,
+        `shards:${gears.shards.length}`,
+        ...gears.shards.map(
+          (shard, i) => `shard${i}:id=${shard.id},slots=${shard.slots.map(([a, b]) => `${a}-${b}`).join(' ')}`,
+        ),
+      ],
+    ],
   ];
-  return new VerbatimString(`${lines.join('\r\n')}\r\n`);
+}
+
+/** `INFO [section …]`: the default sections, or the ones named (`all`, `everything`: every one). */
+function info(server: ServerContext, args: string[]): Reply {
+  const asked = new Set(args.map((a) => a.toLowerCase()));
+  const every = asked.has('all') || asked.has('everything');
+  const wanted = (name: string): boolean => {
+    const lower = name.toLowerCase();
+    if (asked.size === 0 || asked.has('default')) return lower !== 'commandstats' || every || asked.has(lower);
+    return every || asked.has(lower);
+  };
+  const text = infoSections(server)
+    .filter(([name]) => wanted(name))
+    .map(([name, lines]) => [`# ${name}`, ...lines, ''].join('\r\n'))
+    .join('\r\n');
+  return new VerbatimString(text);
 }
 
 /**
@@ -196,7 +225,7 @@ const BUILTINS: Record<string, Builtin> = {
   // Enough for redis-cli and client libraries that probe COMMAND at startup: no command metadata.
   COMMAND: { arity: -1, run: (_s, _c, args) => (args[0]?.toUpperCase() === 'COUNT' ? 0 : []) },
   CLIENT: { arity: -2, run: clientCommand },
-  INFO: { arity: -1, run: (server) => info(server) },
+  INFO: { arity: -1, run: (server, _c, args) => info(server, args) },
   CLUSTER: { arity: -2, run: clusterCommand },
 };
 

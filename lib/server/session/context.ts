@@ -1,6 +1,7 @@
 /** What a connection's commands see: the client's own state and the server's (built-ins, CLUSTER, the RG layer). */
 import type { Gears } from '../../Gears.ts';
 import type { Protocol } from '../protocol/replies.ts';
+import type { CommandStats } from './CommandStats.ts';
 
 /** One client connection's state: kept small on purpose. */
 export interface ClientState {
@@ -23,5 +24,7 @@ export interface ServerContext {
   readonly requireUser: string;
   readonly port: number;
   readonly startedAt: number;
+  /** INFO's commandstats / errorstats (CommandStats.ts). */
+  readonly stats: CommandStats;
   clients(): Iterable<ClientState>;
 }

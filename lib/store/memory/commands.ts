@@ -7,6 +7,7 @@ import { adminCommands } from './admin.ts';
 import { bitCommands } from './bits.ts';
 import { blockingCommands } from './blocking.ts';
 import { configCommands } from './configCommands.ts';
+import { dumpCommands } from './dump.ts';
 import { geoCommands } from './geo.ts';
 import { lcsCommands } from './lcs.ts';
 import { sortCommands } from './sort.ts';
@@ -27,4 +28,5 @@ export const extraCommands: CommandDef[] = [
   ...lcsCommands,
   ...sortCommands,
   ...geoCommands,
+  ...dumpCommands,
 ];

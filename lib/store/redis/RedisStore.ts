@@ -41,7 +41,8 @@ import { readGroupEntries } from '../groupEntries.ts';
 import { wireArgs } from '../bytes.ts';
 import { TransactionPool } from './transaction.ts';
 import { isRedisClient } from './clientShape.ts';
-import { endpointOfOptions } from './wire.ts';
+import { endpointKey, endpointOfOptions, type WireEndpoint } from './wire.ts';
+import { isSentinelClient, sentinelEndpoint } from './sentinelEndpoint.ts';
 
 export interface RedisStoreOptions {
   /** How `readKeys` reads a batch (see `ReadStrategy`). Default `'pipeline'`. */
@@ -128,6 +129,12 @@ export class RedisStore implements ShardStore {
   private readonly closingConnections = new Set<Promise<void>>();
   private readonly unwatchErrors: () => void;
   private scriptSha: string | undefined;
+  /** Whether the client finds its node through Sentinel: the raw connections then follow it (`rawEndpoint`). */
+  private readonly sentinel: boolean;
+  /** The raw connections' endpoint of a client at a fixed address. */
+  private fixedEndpoint: WireEndpoint | undefined;
+  /** The node a Sentinel client's raw connections go to now. */
+  private followed: WireEndpoint | undefined;
   private pipelinedReader: PipelinedReader | undefined;
   private groupReads: StreamGroupReads | undefined;
   /** The guess of `readKeysByPipeline` (the `'pipeline'` reads through ioredis). */
@@ -153,6 +160,7 @@ export class RedisStore implements ShardStore {
       configureKeyspaceEvents: options.configureKeyspaceEvents ?? DEFAULT_REDIS_STORE_OPTIONS.configureKeyspaceEvents,
     };
     this.address = addressOf(this.client);
+    this.sentinel = isSentinelClient(this.client.options);
     this.unwatchErrors = watchErrors(this.client);
     // share(): one subscriber connection however many subscribe; torn down when the last one leaves,
     // re-created by the next subscriber (also after an error).
@@ -171,11 +179,6 @@ export class RedisStore implements ShardStore {
         ready.catch(() => undefined); // reported through the Observable; this copy is for keyspaceReady()
       },
     }).pipe(takeUntil(this.closed$), share());
-  }
-
-  /** @internal where this store's connection goes and how it authenticates (the server's raw proxy opens its own). */
-  get connectionOptions(): Readonly<RedisOptions> {
-    return this.client.options;
   }
 
   /**
@@ -209,7 +212,13 @@ export class RedisStore implements ShardStore {
     if (options.count !== undefined) args.push('COUNT', String(options.count));
     if (options.type !== undefined) args.push('TYPE', options.type);
     const raw = this.rawReader();
-    if (raw) return this.run(() => raw.scan(args));
+    if (raw) {
+      try {
+        return await this.run(() => raw.scan(args));
+      } catch (error) {
+        if (!this.readAgain(error)) throw error;
+      }
+    }
     // A page as text: a Buffer per key cost 1.7× the client CPU of text on 1M keys (bench workload 2). A key that
     // is not valid UTF-8 decodes with U+FFFD, so a page holding one is read again, the same cursor, as bytes
     // (SCAN's guarantees hold for any cursor it returned; a key that is really U+FFFD text just costs that read).
@@ -244,32 +253,89 @@ export class RedisStore implements ShardStore {
 
   /**
    * The `'pipeline'` strategy: on a raw connection of the store's own (`PipelinedReader`), or through ioredis
-   * for a client whose node a raw connection cannot follow (Sentinel discovery), and while that connection is
-   * not ready: ioredis then queues the read until it reconnects or gives up, and reports a node that is down as
-   * every other command does.
+   * while the command connection is not ready (ioredis then queues the read until it reconnects or gives up, and
+   * reports a node that is down as every other command does), and for a batch whose raw connection was left
+   * behind by a Sentinel failover (`readAgain`).
    */
-  private readByPipeline(keys: readonly string[], readValue: boolean): Promise<KeyData[]> {
+  private async readByPipeline(keys: readonly string[], readValue: boolean): Promise<KeyData[]> {
     const raw = this.rawReader();
-    if (!raw) return this.run((client) => readKeysByPipeline(client, keys, readValue, this.pipelineGuess));
-    return this.run(() => raw.read(keys, readValue));
+    if (raw) {
+      try {
+        return await this.run(() => raw.read(keys, readValue));
+      } catch (error) {
+        if (!this.readAgain(error)) throw error;
+      }
+    }
+    return this.run((client) => readKeysByPipeline(client, keys, readValue, this.pipelineGuess));
+  }
+
+  /**
+   * Whether a raw read of a Sentinel client is made again through ioredis: its connection broke or could not
+   * open — in a failover the old master closes it, and is a replica when it is reopened (`WireEndpoint.role`).
+   * ioredis waits for its own reconnection to the new master (or gives up and says why, as for any command);
+   * reads can be repeated. The next batch's raw connection goes where ioredis is connected then (`rawEndpoint`).
+   */
+  private readAgain(error: unknown): boolean {
+    return this.sentinel && error instanceof RedisConnectionError && this.closing === undefined;
   }
 
   /**
    * The raw connection of SCAN pages and `'pipeline'` reads (`PipelinedReader`), or undefined while the command
-   * connection is not ready and for a client whose node a raw connection cannot follow (Sentinel discovery):
-   * those go through ioredis, which queues a command until it reconnects or gives up and reports a node that is
-   * down as for every other command. A client's `keyPrefix` goes before every key read, as ioredis puts it.
+   * connection is not ready: reads then go through ioredis, which queues a command until it reconnects or gives up
+   * and reports a node that is down as for every other command. A client's `keyPrefix` goes before every key read,
+   * as ioredis puts it.
    */
   private rawReader(): PipelinedReader | undefined {
+    const endpoint = this.rawEndpoint();
+    if (endpoint === undefined) return undefined;
     const options = this.client.options;
-    if (this.client.status !== 'ready' || (options.sentinels?.length ?? 0) > 0) return undefined;
     this.pipelinedReader ??= new PipelinedReader(
-      endpointOfOptions(options),
+      endpoint,
       this.address,
       options.commandTimeout,
       options.keyPrefix ? Buffer.from(options.keyPrefix, 'utf8') : undefined,
     );
     return this.pipelinedReader;
+  }
+
+  /**
+   * @internal where the server's raw proxy sends this node's requests: the client's node, or for a Sentinel client
+   * the master ioredis is connected to, or was last (while it reconnects: a connection opened to a demoted master
+   * fails its ROLE check); undefined before a Sentinel client first connected.
+   */
+  wireEndpoint(): WireEndpoint | undefined {
+    if (!this.sentinel) return (this.fixedEndpoint ??= endpointOfOptions(this.client.options));
+    return this.rawEndpoint() ?? this.followed;
+  }
+
+  /** @internal whether `wireEndpoint()` follows a Sentinel client's master (it changes after a failover). */
+  get followsMaster(): boolean {
+    return this.sentinel;
+  }
+
+  /**
+   * Where the raw connections (`rawReader`, `readGroup`) go: the client's node, or for a Sentinel client the node
+   * its command connection is connected to now (`sentinelEndpoint`); undefined while that connection is not ready.
+   * When a Sentinel client has moved to another node (a failover), the raw connections to the old one are closed
+   * — a batch in flight there fails with a connection error, and is read again (`readAgain`) — and new
+   * ones open to the new node.
+   */
+  private rawEndpoint(): WireEndpoint | undefined {
+    if (this.client.status !== 'ready') return undefined;
+    if (!this.sentinel) return (this.fixedEndpoint ??= endpointOfOptions(this.client.options));
+    const endpoint = sentinelEndpoint(this.client);
+    if (endpoint === undefined) return undefined;
+    if (
+      endpoint !== this.followed &&
+      (this.followed === undefined || endpointKey(endpoint) !== endpointKey(this.followed))
+    ) {
+      this.pipelinedReader?.close();
+      this.pipelinedReader = undefined;
+      this.groupReads?.close();
+      this.groupReads = undefined;
+    }
+    this.followed = endpoint;
+    return endpoint;
   }
 
   async xrange(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]> {
@@ -278,14 +344,16 @@ export class RedisStore implements ShardStore {
   }
 
   /**
-   * XACK and XREADGROUP in one write on a raw connection of the store's own (`StreamGroupReads`), or through
-   * ioredis — both sent in this turn, in order — for a client whose options a raw connection cannot follow
-   * (`keyPrefix`, Sentinel) and while that connection is not ready.
+   * XACK and XREADGROUP in one write on a raw connection of the store's own (`StreamGroupReads`, following a
+   * Sentinel client's master as `rawEndpoint` says), or through ioredis — both sent in this turn, in order — while
+   * that connection is not ready. A read in flight when the connection breaks (a failover) fails with a
+   * connection error, as on any connection: the caller reads again, and the XACK's outcome is unknown.
    */
   readGroup(request: GroupReadRequest): Promise<GroupReadReply> {
-    const options = this.client.options;
-    if (this.client.status === 'ready' && !options.keyPrefix && (options.sentinels?.length ?? 0) === 0) {
-      this.groupReads ??= new StreamGroupReads(endpointOfOptions(options), this.address, options.commandTimeout);
+    const endpoint = this.rawEndpoint();
+    if (endpoint !== undefined) {
+      const options = this.client.options;
+      this.groupReads ??= new StreamGroupReads(endpoint, this.address, options.commandTimeout, options.keyPrefix);
       const reads = this.groupReads;
       return this.run(() => reads.read(request), false); // one connection: in order already
     }

@@ -48,27 +48,40 @@ export function credentialOptions(options: RedisOptions): RedisOptions {
 }
 
 const lastErrors = new WeakMap<Redis, Error>();
-const watched = new WeakMap<Redis, () => void>();
+/** The listeners on a watched client, and how many watchers share them. */
+const watched = new WeakMap<Redis, { watchers: number; stop: () => void }>();
 
 /**
  * Remembers a client's latest connection error (cleared when it is ready again), so that a command that gives
  * up can say why (`ECONNREFUSED`, `WRONGPASS`, …). Having a listener also keeps ioredis from logging every
- * reconnection failure as "Unhandled error event". Returns the function that stops watching.
+ * reconnection failure as "Unhandled error event". Returns the function that stops watching: the listeners stay
+ * until every store watching the client (one client passed to several engines) has stopped.
  */
 export function watchErrors(client: Redis): () => void {
-  const existing = watched.get(client);
-  if (existing) return existing;
-  const onError = (error: Error): void => void lastErrors.set(client, error);
-  const onReady = (): void => void lastErrors.delete(client);
-  client.on('error', onError);
-  client.on('ready', onReady);
-  const stop = (): void => {
-    client.off('error', onError);
-    client.off('ready', onReady);
-    watched.delete(client);
+  let watch = watched.get(client);
+  if (watch === undefined) {
+    const onError = (error: Error): void => void lastErrors.set(client, error);
+    const onReady = (): void => void lastErrors.delete(client);
+    client.on('error', onError);
+    client.on('ready', onReady);
+    watch = {
+      watchers: 0,
+      stop: () => {
+        client.off('error', onError);
+        client.off('ready', onReady);
+        watched.delete(client);
+      },
+    };
+    watched.set(client, watch);
+  }
+  const shared = watch;
+  shared.watchers++;
+  let stopped = false;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    if (--shared.watchers === 0) shared.stop();
   };
-  watched.set(client, stop);
-  return stop;
 }
 
 /** The connection error `watchErrors` saw last, if the client has not been ready since. */
@@ -76,9 +89,12 @@ export function lastErrorOf(client: Redis): Error | undefined {
   return lastErrors.get(client);
 }
 
-/** `host:port` of a client, for error messages. */
+/** `host:port` of a client, for error messages; a Sentinel client's master name and first Sentinel. */
 export function addressOf(client: Redis): string {
-  const { host, port, path } = client.options;
+  const { host, port, path, sentinels, name } = client.options;
+  const sentinel = sentinels?.[0];
+  if (sentinel !== undefined)
+    return `${name ?? '?'} via Sentinel ${sentinel.host ?? '127.0.0.1'}:${sentinel.port ?? 26379}`;
   return path ?? `${host ?? '127.0.0.1'}:${port ?? 6379}`;
 }
 

@@ -18,6 +18,19 @@ const READS: Partial<Record<string, { head: Buffer; tail: Buffer }>> = {
   zset: command(['ZRANGE'], ['0', '-1', 'WITHSCORES']),
 };
 const TYPE = command(['TYPE']);
+/**
+ * The same reads, each after `ASKING`: a node importing a slot (a reshard under way) serves the keys it already
+ * holds of it only to a command that follows `ASKING`, and answers `MOVED` to any other.
+ */
+const ASKING = Buffer.from('*1\r\n$6\r\nASKING\r\n', 'latin1');
+const asking = (read: { head: Buffer; tail: Buffer }): { head: Buffer; tail: Buffer } => ({
+  head: Buffer.concat([ASKING, read.head]),
+  tail: read.tail,
+});
+const ASKING_READS: Partial<Record<string, { head: Buffer; tail: Buffer }>> = Object.fromEntries(
+  Object.entries(READS).map(([type, read]) => [type, asking(read!)]),
+);
+const ASKING_TYPE = asking(TYPE);
 
 /** `*N\r\n$len\r\nNAME\r\n…` before the key, and the arguments after it, as bytes (a key goes in between). */
 function command(before: string[], after: string[] = []): { head: Buffer; tail: Buffer } {
@@ -92,6 +105,12 @@ function encode(
 
 /** Why a reply is not a value: a wrong guess of the type, or another error reply (kept as Redis wrote it). */
 type Miss = 'wrongtype' | RedisReplyError;
+
+/** A batch's error replies: the keys to read again after ASKING (none when they already were), the first failure. */
+interface Failures {
+  moved: number[] | undefined;
+  first: RedisReplyError | undefined;
+}
 
 const DOLLAR = 0x24;
 const STAR = 0x2a;
@@ -177,10 +196,16 @@ class ReplyReader {
     return { cursor, keys };
   }
 
-  /** TYPE's reply: the type name. An error reply throws. */
-  type(): string {
-    if (this.bytes[this.at] === MINUS) throw new RedisReplyError(this.line());
+  /** TYPE's reply: the type name, or the error reply. */
+  type(): string | RedisReplyError {
+    if (this.bytes[this.at] === MINUS) return new RedisReplyError(this.line());
     return this.line();
+  }
+
+  /** ASKING's reply (`+OK`) before a read; an error reply throws (an ACL without ASKING). */
+  asked(): void {
+    if (this.bytes[this.at] === MINUS) throw new RedisReplyError(this.line());
+    this.line();
   }
 
   /**
@@ -271,8 +296,10 @@ class ReplyReader {
  * and the key is read the long way (TYPE, then the typed read, a round each); an empty reply (nil for GET)
  * means the key is gone, whatever its type was. A key whose type changes between its TYPE and its read is read
  * again, up to three times, then reported as gone. With no guess yet (the first batch) or `readValue: false`,
- * keys start with TYPE. An error reply other than WRONGTYPE (MOVED after a reshard, NOPERM) rejects the batch
- * with it, once all its replies are in.
+ * keys start with TYPE. During a reshard a node answers `MOVED` for the keys it holds of a slot it is importing:
+ * those are read again after `ASKING`, so every key SCAN listed here is read here. A key that left the node
+ * since (`ASK`, or `MOVED` after ASKING) rejects the batch, saying its slot is being resharded; so does any other
+ * error reply but WRONGTYPE (NOPERM), with Redis' text, once all its replies are in.
  *
  * A connection that breaks fails the batch in flight, which is tried once more on a new connection (reads can
  * be repeated); the next batch opens a new one. `timeoutMs` bounds a round, as ioredis' `commandTimeout` does.
@@ -325,33 +352,61 @@ export class PipelinedReader {
 
   private async readOnce(keys: readonly string[], readValue: boolean): Promise<KeyData[]> {
     const results = new Array<KeyData | undefined>(keys.length);
-    const all = keys.map((_, i) => i);
+    const moved: number[] = [];
+    await this.readSome(
+      keys,
+      keys.map((_, i) => i),
+      readValue,
+      results,
+      moved,
+    );
+    // Keys this node holds in a slot it is importing (a reshard under way: SCAN lists them here, and only
+    // here, since MIGRATE moved them): Redis serves them after ASKING, so each is read once, where it is.
+    if (moved.length > 0) await this.readSome(keys, moved, readValue, results, undefined);
+    for (let i = 0; i < results.length; i++) results[i] ??= { key: keys[i]!, type: 'none', value: null };
+    return results as KeyData[];
+  }
+
+  /**
+   * Reads `indexes` (the guessed type, then TYPE and the typed read); the keys the node answered `MOVED` for go
+   * to `moved`, or, when `moved` is undefined (the reads then follow ASKING), fail the batch.
+   */
+  private async readSome(
+    keys: readonly string[],
+    indexes: number[],
+    readValue: boolean,
+    results: (KeyData | undefined)[],
+    moved: number[] | undefined,
+  ): Promise<void> {
+    const failures: Failures = { moved, first: undefined };
     let pending: number[] = [];
     const guess = readValue ? this.guess : undefined;
-    if (guess === undefined) pending = all;
-    else await this.readAs(keys, all, guess, results, pending);
+    if (guess === undefined) pending = indexes;
+    else await this.readAs(keys, indexes, guess, results, pending, failures);
     // The long way: TYPE, then the typed read.
     for (let round = 0; round < 3 && pending.length > 0; round++) {
-      const replies = this.replies(await this.round(encode(keys, pending, TYPE, this.keyPrefix), pending.length));
-      const types = new Array<string>(pending.length);
-      for (let j = 0; j < pending.length; j++) types[j] = replies.type();
+      const read = moved ? TYPE : ASKING_TYPE;
+      const replies = this.replies(
+        await this.round(encode(keys, pending, read, this.keyPrefix), pending.length * (moved ? 1 : 2)),
+      );
       const byType = new Map<string, number[]>();
-      pending.forEach((index, j) => {
-        const type = types[j]!;
-        if (!readValue || type === 'none' || READS[type] === undefined) {
+      for (const index of pending) {
+        if (!moved) replies.asked();
+        const type = replies.type();
+        if (type instanceof RedisReplyError) this.failed(keys[index]!, index, type, failures);
+        else if (!readValue || type === 'none' || READS[type] === undefined) {
           results[index] = { key: keys[index]!, type: type as KeyType, value: null } as KeyData;
         } else {
           const list = byType.get(type) ?? [];
           list.push(index);
           byType.set(type, list);
         }
-      });
+      }
       pending = [];
-      for (const [type, indexes] of byType) await this.readAs(keys, indexes, type, results, pending);
+      for (const [type, typed] of byType) await this.readAs(keys, typed, type, results, pending, failures);
       pending.sort((a, b) => a - b);
     }
-    for (let i = 0; i < results.length; i++) results[i] ??= { key: keys[i]!, type: 'none', value: null };
-    return results as KeyData[];
+    if (failures.first) throw failures.first;
   }
 
   /** Reads `indexes` as `type`; the keys that are not of it go to `wrong`. */
@@ -361,21 +416,44 @@ export class PipelinedReader {
     type: string,
     results: (KeyData | undefined)[],
     wrong: number[],
+    failures: Failures,
   ): Promise<void> {
-    let failure: RedisReplyError | undefined;
-    const replies = this.replies(await this.round(encode(keys, indexes, READS[type]!, this.keyPrefix), indexes.length));
+    const following = failures.moved === undefined;
+    const read = following ? ASKING_READS[type]! : READS[type]!;
+    const replies = this.replies(
+      await this.round(encode(keys, indexes, read, this.keyPrefix), indexes.length * (following ? 2 : 1)),
+    );
     for (let j = 0; j < indexes.length; j++) {
       const index = indexes[j]!;
+      if (following) replies.asked();
       const data = replies.value(keys[index]!, type);
       if (data === 'wrongtype') wrong.push(index);
-      else if (data instanceof RedisReplyError) failure ??= data;
+      else if (data instanceof RedisReplyError) this.failed(keys[index]!, index, data, failures);
       else {
         results[index] = data ?? { key: keys[index]!, type: 'none', value: null };
         if (data) this.guess = type;
       }
     }
     this.spans = replies.scratch;
-    if (failure) throw failure;
+  }
+
+  /**
+   * An error reply for a key: a first `MOVED` is read again after ASKING (`readOnce`); an `ASK`, or a `MOVED`
+   * after ASKING, says the key is not served here any more — a reshard moves keys while this read runs (another
+   * node's SCAN may list the key too, or may have passed it already), or the node is a replica now — so the batch
+   * fails, saying so, rather than give the key twice or never. Any other error (NOPERM) fails it with Redis' text.
+   */
+  private failed(key: string, index: number, error: RedisReplyError, failures: Failures): void {
+    const text = error.message;
+    if (text.startsWith('MOVED ') && failures.moved) return void failures.moved.push(index);
+    if (text.startsWith('ASK ') || text.startsWith('MOVED ')) {
+      failures.first ??= new RedisReplyError(
+        `Redis ${this.address}: key '${key}' is no longer served here (${text}): the cluster changed while it ` +
+          'was read (a slot resharded, or a failover); the read fails rather than miss the key or read it twice',
+      );
+      return;
+    }
+    failures.first ??= error;
   }
 
   private replies(bytes: Buffer): ReplyReader {

@@ -14,8 +14,9 @@ import { wireArgs } from '../bytes.ts';
  *   A key deleted between the rounds reads as `'none'`; a key whose type changed between them is read again.
  *   Measured with workload 1 (200 000 hashes, pages of 1 000, bench/README "Round 4"): Redis spends what plain
  *   pipelined HGETALLs cost (372 ms against 792 ms for the script), and the client less than with the script.
- *   Through ioredis (`readKeysByPipeline`: the same guess, one pipelined round, replies as text) for a client
- *   with Sentinels, and while the store's command connection is not ready.
+ *   Through ioredis (`readKeysByPipeline`: the same guess, one pipelined round, replies as text) while the
+ *   store's command connection is not ready, and for a batch a Sentinel failover cut off its raw connection (a
+ *   Sentinel client's raw connection follows the master ioredis is connected to).
  * - `'script'`: one `EVALSHA` per batch that runs the guessed read (or TYPE and the typed read) of every key on
  *   the server — one round trip, type and value consistent (a script is atomic), but every key crosses the Lua
  *   boundary: about twice Redis' CPU of plain reads. Keys go in ARGV, not KEYS: a script without a shebang may
@@ -207,8 +208,8 @@ async function readAs(
 }
 
 /**
- * The `'pipeline'` strategy through ioredis (a client with a `keyPrefix` or Sentinels, or while the store's
- * connection is not ready), the same way as `PipelinedReader` on a raw connection: each key is first read as
+ * The `'pipeline'` strategy through ioredis (while the store's connection is not ready, or for a batch a
+ * Sentinel failover cut off its raw connection), the same way as `PipelinedReader` on a raw connection: each key is first read as
  * the type of the key read before it (`guess`, kept across batches), in one pipelined round; a WRONGTYPE reply
  * sends the key the long way, a pipelined TYPE round, then the typed reads. With no guess yet or
  * `readValue: false`, keys start with TYPE.

@@ -129,6 +129,8 @@ export class StreamGroupReads {
     private readonly endpoint: WireEndpoint,
     private readonly address: string,
     private readonly timeoutMs: number | undefined,
+    /** The client's `keyPrefix`, put before the stream's key in both commands (as ioredis does). */
+    private readonly keyPrefix?: string,
   ) {}
 
   read(request: GroupReadRequest): Promise<GroupReadReply> {
@@ -138,9 +140,10 @@ export class StreamGroupReads {
       this.connection = new WireConnection(this.endpoint, 2);
     const connection = this.connection;
     const { key, group, consumer, count, id, ack } = request;
-    const read = commandBytes(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'STREAMS', key, id]);
+    const stream = this.keyPrefix ? this.keyPrefix + key : key;
+    const read = commandBytes(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'STREAMS', stream, id]);
     const acking = ack !== undefined && ack.length > 0;
-    const frames = acking ? Buffer.concat([commandBytes(['XACK', key, group, ...ack]), read]) : read;
+    const frames = acking ? Buffer.concat([commandBytes(['XACK', stream, group, ...ack]), read]) : read;
     if (this.inFlight++ === 0) this.drained = new Promise((resolve) => (this.drain = resolve));
     return new Promise<GroupReadReply>((resolve, reject) => {
       let ackError: Error | undefined;

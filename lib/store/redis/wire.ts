@@ -2,7 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import type { RedisOptions } from 'ioredis';
 import type { ShardStore } from '../ShardStore.ts';
-import { errorStartsWith, FrameError, frameEnd, isErrorFrame, requestFrame } from './frames.ts';
+import { elementsOf, errorStartsWith, FrameError, frameEnd, isErrorFrame, requestFrame } from './frames.ts';
 
 /** Where a raw connection goes and how it identifies itself: taken from a shard store's own connection. */
 export interface WireEndpoint {
@@ -13,13 +13,35 @@ export interface WireEndpoint {
   password?: string | undefined;
   db?: number | undefined;
   tls?: TlsOptions | undefined;
+  /**
+   * `'master'`: the node must be a master — ROLE goes with the setup and a replica's answer fails the
+   * connection (a Sentinel client's master may have been demoted since ioredis connected to it). A user whose ACL
+   * refuses ROLE is trusted: ioredis checked the role of the node when it connected.
+   */
+  role?: 'master' | undefined;
 }
 
-/** The endpoint of a Redis-backed shard store; undefined for any other store (the embedded one). */
-export function wireEndpointOf(store: ShardStore): WireEndpoint | undefined {
+/** What a Redis-backed shard store says of where its node is (`RedisStore.wireEndpoint`). */
+interface WireEndpointSource {
+  /** The node's endpoint now; undefined when it was never known (a Sentinel client not connected yet). */
+  wireEndpoint(): WireEndpoint | undefined;
+  /** Whether the endpoint can change (a Sentinel client follows its master): ask again per request. */
+  readonly followsMaster: boolean;
+}
+
+function isEndpointSource(store: ShardStore): store is ShardStore & WireEndpointSource {
   // Not `instanceof RedisStore`: the store's own raw reads use this module, and that import would be a cycle.
-  if (store.kind !== 'redis' || !('connectionOptions' in store)) return undefined;
-  return endpointOfOptions(store.connectionOptions as Readonly<RedisOptions>);
+  return store.kind === 'redis' && 'wireEndpoint' in store && typeof store.wireEndpoint === 'function';
+}
+
+/** The endpoint of a Redis-backed shard store's node now; undefined for any other store (the embedded one). */
+export function wireEndpointOf(store: ShardStore): WireEndpoint | undefined {
+  return isEndpointSource(store) ? store.wireEndpoint() : undefined;
+}
+
+/** Whether `wireEndpointOf(store)` can change from one call to the next (a store over a Sentinel client). */
+export function followsMaster(store: ShardStore): boolean {
+  return isEndpointSource(store) && store.followsMaster;
 }
 
 /** Where an ioredis client's options point, with its credentials, database and TLS. */
@@ -39,6 +61,22 @@ export function endpointOfOptions(options: Readonly<RedisOptions>): WireEndpoint
 /** `host:port` of an endpoint: the pool's key. */
 export function endpointKey(endpoint: WireEndpoint): string {
   return endpoint.path ?? `${endpoint.host}:${endpoint.port}`;
+}
+
+const MASTER_ROLE = Buffer.from('$6\r\nmaster\r\n', 'latin1');
+
+/** Whether a ROLE reply (`*3 $6 master …`, RESP2 or RESP3) says master. */
+function isMasterRole(frame: Buffer): boolean {
+  if (frame[0] !== 0x2a /* '*' */) return false;
+  const first = frame.indexOf(13) + 2;
+  return frame.subarray(first, first + MASTER_ROLE.length).equals(MASTER_ROLE);
+}
+
+/** What a ROLE reply says (`slave`, `sentinel`), or its error's text. */
+function roleOf(frame: Buffer): string {
+  if (isErrorFrame(frame)) return frame.toString('utf8', 1).trim();
+  const first = elementsOf(frame)?.[0];
+  return first === undefined ? '?' : first.toString('utf8', first.indexOf(13) + 2, first.length - 2);
 }
 
 /** Called with one reply frame (the bytes Redis sent), or the error that ended the connection before it came. */
@@ -151,6 +189,7 @@ export class WireConnection {
       setup.push(endpoint.username !== undefined ? ['AUTH', endpoint.username, endpoint.password] : ['AUTH', endpoint.password]);
     }
     if (endpoint.db !== undefined && endpoint.db !== 0) setup.push(['SELECT', String(endpoint.db)]);
+    if (endpoint.role === 'master') setup.push(['ROLE']);
     for (const command of setup) this.write(requestFrame(command));
     this.setupReplies = setup.length;
   }
@@ -300,7 +339,12 @@ export class WireConnection {
   private deliver(frame: Buffer): void {
     if (this.setupReplies > 0) {
       this.setupReplies--;
-      if (isErrorFrame(frame)) this.fail(new Error(frame.toString('utf8', 1).trim()));
+      const roleReply = this.setupReplies === 0 && this.endpoint.role === 'master';
+      if (roleReply) {
+        if (!isMasterRole(frame) && !errorStartsWith(frame, 'NOPERM')) {
+          this.fail(new Error(`${endpointKey(this.endpoint)} is not a master (ROLE: ${roleOf(frame)})`));
+        }
+      } else if (isErrorFrame(frame)) this.fail(new Error(frame.toString('utf8', 1).trim()));
       return;
     }
     if (this.onFrame) {

@@ -98,6 +98,24 @@ describe('splitShards (tasksPerMaster)', () => {
     }
   });
 
+  it('lists keys of slots the master does not own (a slot it is importing) on its first part only, so once', async () => {
+    const topology = createMemoryTopology(1);
+    try {
+      const master: Shard = { ...topology.shards[0]!, slots: [[0, 8191]] };
+      const keys = Array.from({ length: 100 }, (_, i) => `k${i}`);
+      for (const key of keys) await master.store.call('SET', key, '1');
+      const imported = keys.filter((k) => hashSlot(k) > 8191);
+      expect(imported.length).toBeGreaterThan(10);
+      const listed = await Promise.all(
+        splitShards([master], 3).map(async (part) => (await part.store.scan('0', { count: 1000 })).keys.sort()),
+      );
+      expect(listed.flat().sort()).toEqual([...keys].sort());
+      expect(imported.every((k) => listed[0]!.includes(k))).toBe(true);
+    } finally {
+      await topology.close();
+    }
+  });
+
   it('refuses a count that is not an integer from 1 to 64 with a GearsError', () => {
     const shards = createMemoryTopology(1).shards;
     for (const bad of [0, -1, 1.5, 65, Number.NaN])

@@ -8,6 +8,8 @@ import { gearModuleOf } from '../../../lib/worker/gearModule.ts';
 import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { serve } from '../../../lib/server/Server.ts';
 import { Redis } from 'ioredis';
+import { startRedis } from '../../../lib/testing/index.ts';
+import { GearsWorker } from '../../../lib/worker/Worker.ts';
 import { until } from '../../support/until.ts';
 import { killAll, startWorker, stopWorkers, untilSpread, type WorkerProcess } from './workers.ts';
 
@@ -400,6 +402,45 @@ describe('registrations on worker processes (3-master Cluster)', () => {
       } finally {
         await stopWorkers(workers);
         await local.close();
+      }
+    },
+  );
+});
+
+describe('registrations on an idle worker', () => {
+  it(
+    'waits for registration changes and calls in XREAD BLOCK instead of polling Redis',
+    { timeout: 60_000 },
+    async () => {
+      // A server of its own: its command counts are this worker's alone.
+      const server = await startRedis();
+      const gears = await connect(server.url);
+      const redis = new Redis(server.url);
+      const app = `idle-${randomBytes(3).toString('hex')}`;
+      const worker = new GearsWorker({ gears, app, id: 'w0', leaseMs: LEASE });
+      const calls = async (command: string): Promise<number> => {
+        const stats = await redis.info('commandstats');
+        return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      };
+      try {
+        await worker.start();
+        // Idle from the first lease tick on; two more ticks (one transaction each) span the measured interval.
+        await until(async () => (await calls('exec')) >= 1, 'the first lease tick', 30_000);
+        const [xreads, ticks, started] = [await calls('xread'), await calls('exec'), performance.now()];
+        await until(async () => (await calls('exec')) >= ticks + 2, 'two more lease ticks', 30_000);
+        const elapsed = performance.now() - started;
+        const read = (await calls('xread')) - xreads;
+        // Two followers (the run log; the registrations' log and calls together), each at most a non-blocking
+        // and a blocking read per wait of min(500 ms, lease / 3), however loaded the machine; polling every
+        // 50 ms made ~40 reads a second.
+        const waits = elapsed / Math.min(500, LEASE / 3) + 1;
+        expect(read).toBeGreaterThan(0);
+        expect(read).toBeLessThanOrEqual(2 * 2 * Math.ceil(waits));
+      } finally {
+        await worker.stop();
+        await gears.close();
+        redis.disconnect();
+        await server.stop();
       }
     },
   );

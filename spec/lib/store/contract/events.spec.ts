@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wireArgs } from '../../../../lib/store/bytes.ts';
 import type { KeyspaceEvent, ShardStore } from '../../../../lib/store/ShardStore.ts';
 import { startRedis, type RedisServerHandle } from '../../../../lib/testing/servers.ts';
 import { deletePrefix, runStep, storesUnderTest, uniquePrefix, type Caller } from './runner.ts';
@@ -60,7 +61,7 @@ describe.each(storesUnderTest)('the $name store raises the keyspace events Redis
   /** Runs steps on both sides and returns [store events, Redis events] for the run's prefix. */
   async function eventsOf(steps: readonly Step[], label: string): Promise<[string[], string[]]> {
     const prefix = uniquePrefix(`${name}-${label}`);
-    const redisCall: Caller = (command, ...args) => oracle.call(command, ...args);
+    const redisCall: Caller = (command, ...args) => oracle.call(command, ...wireArgs(args));
     const storeCall: Caller = (command, ...args) => store.call(command, ...args);
     const storeEvents: string[] = [];
     const subscription = store.keyspaceEvents().subscribe((e) => {

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { wireArgs } from '../../../../lib/store/bytes.ts';
 import type { ShardStore } from '../../../../lib/store/ShardStore.ts';
 import { deletePrefix, describeStep, runStep, storesUnderTest, uniquePrefix, type Caller } from './runner.ts';
 import { scripts } from './scripts.ts';
@@ -15,7 +16,7 @@ describe.each(storesUnderTest)('the $name store answers like Redis 7.0', ({ name
   beforeAll(async () => {
     oracle = new Redis(inject('redisUrl'), { db: 8, lazyConnect: true });
     await oracle.connect();
-    redisCall = (command, ...args) => oracle.call(command, ...args);
+    redisCall = (command, ...args) => oracle.call(command, ...wireArgs(args));
     store = await open();
     storeCall = (command, ...args) => store.call(command, ...args);
   });

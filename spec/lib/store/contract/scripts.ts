@@ -19,6 +19,7 @@ import { bitScripts } from './scripts/bits.ts';
 import { streamInfoScripts } from './scripts/streamInfo.ts';
 import { sortScripts } from './scripts/sort.ts';
 import { geoScripts } from './scripts/geo.ts';
+import { dumpScripts } from './scripts/dump.ts';
 import type { Script } from './scripts/types.ts';
 
 export type { Normalizer, Script, Step } from './scripts/types.ts';
@@ -42,4 +43,5 @@ export const scripts: Script[] = [
   ...streamInfoScripts,
   ...sortScripts,
   ...geoScripts,
+  ...dumpScripts,
 ];

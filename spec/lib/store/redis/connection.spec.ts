@@ -4,6 +4,7 @@ import { DEFAULT_CONNECTION_OPTIONS, send, sendDirect } from '../../../../lib/st
 import { fromBytes } from '../../../../lib/store/bytes.ts';
 import { toReply } from '../../../../lib/store/redis/replies.ts';
 import { uniquePrefix } from './helpers.ts';
+import { connect } from '../../../../lib/index.ts';
 
 const key = `${uniquePrefix('conn')}list`;
 
@@ -76,5 +77,20 @@ describe('send', () => {
     expect(await client.getBuffer(`${key}:bin`)).toEqual(binary);
     expect(toReply(value)).toBe(escaped);
     await client.del(`${key}:bin`);
+  });
+});
+
+describe('watchErrors', () => {
+  it('keeps listening to a client passed to several engines until the last of them has closed', async () => {
+    const client = new Redis(inject('redisUrl'), { ...DEFAULT_CONNECTION_OPTIONS });
+    const before = client.listenerCount('error');
+    const [first, second] = [await connect({ redis: client }), await connect({ redis: client })];
+    expect(client.listenerCount('error')).toBe(before + 1);
+    await first.close();
+    // The other engine still hears the client's connection errors (ioredis logs them as unhandled otherwise).
+    expect(client.listenerCount('error')).toBe(before + 1);
+    await second.close();
+    expect(client.listenerCount('error')).toBe(before);
+    client.disconnect();
   });
 });

@@ -126,7 +126,7 @@ describe('RedisStore.readGroup', () => {
     await expect(missing).rejects.toThrow(/^NOGROUP /);
   });
 
-  it('reads through ioredis for a client with a keyPrefix (the raw connection would not add it)', async () => {
+  it("puts a client's keyPrefix before the stream's key of XACK and XREADGROUP, as ioredis does", async () => {
     const client = new Redis(inject('redisUrl'), { keyPrefix: `${prefix}kp:` });
     const prefixed = new RedisStore(client);
     try {

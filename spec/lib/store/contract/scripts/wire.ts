@@ -2,6 +2,8 @@
  * Wire contract scripts: requests whose replies are compared as bytes (see wire.spec.ts). `{p}` in a string
  * argument is the run's key prefix; a Buffer argument is a key or value of raw bytes, sent after the prefix.
  */
+import { dumpWireScripts } from './dump.ts';
+
 export type WireArg = string | Buffer;
 
 export interface WireScript {
@@ -236,4 +238,5 @@ export const wireScripts: WireScript[] = [
       ['EXEC'],
     ],
   },
+  ...dumpWireScripts,
 ];
