@@ -213,6 +213,8 @@ describe('a Sentinel failover', () => {
   // The server's raw proxy over the Sentinel client, used before the failover and after it.
   let server: RxgearsServer;
   let proxied: Redis;
+  const streamed: string[] = [];
+  const evented: string[] = [];
 
   afterAll(async () => {
     proxied?.disconnect();
@@ -223,6 +225,17 @@ describe('a Sentinel failover', () => {
   // One failover for the tests below, with batches read one after another all through it.
   beforeAll(async () => {
     server = await createServer(await connect({ redis: client }), { port: 0 });
+    await server.gears
+      .GB('StreamReader')
+      .forEach((r) => void streamed.push(r.id))
+      .register(`${prefix}fo:stream`);
+    await server.gears
+      .GB('KeysReader')
+      .forEach((r) => void evented.push(r.key))
+      .register(`${prefix}fo:ev:*`, { eventTypes: ['set'] });
+    await server.gears.execute('XADD', `${prefix}fo:stream`, '1-1', 'n', '1');
+    await server.gears.execute('SET', `${prefix}fo:ev:1`, 'x');
+    await until(() => streamed.length === 1 && evented.length === 1, 'the registrations before the failover', 20_000);
     proxied = new Redis({ host: '127.0.0.1', port: server.port });
     before = await group.masterPort();
     expect(await proxied.set(`${prefix}proxied:before`, 'b')).toBe('OK');
@@ -300,5 +313,14 @@ describe('a Sentinel failover', () => {
       onMaster.disconnect();
     }
     expect(await proxied.get(`${prefix}proxied:after`)).toBe('a');
+  });
+
+  it('keeps registrations running on the new master', async () => {
+    await server.gears.execute('XADD', `${prefix}fo:stream`, '1-2', 'n', '2');
+    await server.gears.execute('SET', `${prefix}fo:ev:2`, 'y');
+    await until(() => streamed.length === 2, 'the stream entry after the failover', 20_000);
+    expect(streamed).toEqual(['1-1', '1-2']);
+    await until(() => evented.length === 2, 'the keyspace event after the failover', 20_000);
+    expect(evented).toEqual([`${prefix}fo:ev:1`, `${prefix}fo:ev:2`]);
   });
 });
