@@ -50,7 +50,7 @@ export class Launcher {
   private readonly idleWatch: IdleWatch;
 
   constructor(private readonly host: LauncherHost) {
-    this.idleWatch = new IdleWatch(() => host.config.get('ExecutionMaxIdleTime'));
+    this.idleWatch = new IdleWatch(this.running, () => host.config.get('ExecutionMaxIdleTime'));
   }
 
   /** A batch run of `plan` (`run()` options: `collect`, `mode`, `initiator` and the reader's own). */
@@ -113,7 +113,7 @@ export class Launcher {
   begin<T>({ execution, results }: Planned<T>): Execution<T> {
     const tracked = execution as Execution;
     this.running.add(tracked);
-    this.idleWatch.add(tracked);
+    this.idleWatch.started();
     // The events are made only for observers (an event registration starts an execution per event).
     if (this.host.observed()) this.host.notify({ type: 'executionStarted', execution: tracked });
     execution.onFinish(this.finished);
@@ -124,7 +124,7 @@ export class Launcher {
   /** What `begin` does when an execution finishes: one function for all of them. */
   private readonly finished = (execution: Execution<unknown>): void => {
     this.running.delete(execution);
-    this.idleWatch.remove(execution);
+    this.idleWatch.finished();
     if (this.host.observed()) this.host.notify(finishedEvent(execution));
   };
 
