@@ -5,7 +5,7 @@ import { connect, type Gears } from '../../../lib/index.ts';
 import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
 import { dataset, multiset, sourcePipeline } from './sourcePipelines.ts';
-import { killAll, startWorker, stopWorker, untilSpread, type WorkerProcess } from './workers.ts';
+import { killAll, startWorker, stopWorkers, untilSpread, type WorkerProcess } from './workers.ts';
 
 afterAll(() => killAll());
 
@@ -60,7 +60,7 @@ async function sameAnswers(
   } finally {
     await driver.close();
     await local.close();
-    for (const worker of workers) await stopWorker(worker);
+    await stopWorkers(workers);
   }
 }
 

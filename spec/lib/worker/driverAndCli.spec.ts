@@ -9,7 +9,7 @@ import { gearModuleOf } from '../../../lib/worker/gearModule.ts';
 import { serve } from '../../../lib/server/Server.ts';
 import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { multiset } from './sourcePipelines.ts';
-import { killAll, startWorker, stopWorker, untilSpread } from './workers.ts';
+import { killAll, startWorker, stopWorker, stopWorkers, untilSpread } from './workers.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -118,8 +118,7 @@ describe('gear modules and front doors (3-master Cluster, worker child processes
         await untilSpread([a, b], tasks);
         const refused = await driver.gear('lengths').run(`${app}:*`);
         expect(refused.errors).toContainEqual(expect.stringContaining("gear 'lengths' differs on worker b"));
-        await stopWorker(b);
-        await stopWorker(a);
+        await stopWorkers([b, a]);
       } finally {
         await driver.close();
         await local.close();
@@ -172,8 +171,7 @@ describe('gear modules and front doors (3-master Cluster, worker child processes
         expect(reply[1]).toEqual([]);
         expect(a.log.concat(b.log).some((l) => / runs /.test(l))).toBe(true);
         expect(await client.call('GET', `${app}:none`)).toBeNull();
-        await stopWorker(a);
-        await stopWorker(b);
+        await stopWorkers([a, b]);
       } finally {
         client.disconnect();
         await server.close();

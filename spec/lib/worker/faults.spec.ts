@@ -9,7 +9,7 @@ import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { runKeys } from '../../../lib/worker/protocol.ts';
 import { until } from '../../support/until.ts';
 import { multiset } from './sourcePipelines.ts';
-import { killAll, startWorker, stopWorker, untilSpread, type WorkerProcess } from './workers.ts';
+import { killAll, startWorker, stopWorker, stopWorkers, untilSpread, type WorkerProcess } from './workers.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const DRIVER = fileURLToPath(new URL('./fixtures/driver.ts', import.meta.url));
@@ -143,8 +143,7 @@ describe('failures of worker processes and drivers (real 3-master Cluster, child
         await untilSpread([a, b], tasks.length);
         const plain = `GB().map((r) => r.value).repartition((v) => v).countBy((v) => Number(v) % 5).run('${prefix}*')`;
         expect(multiset(await result(driver, plain))).toEqual(multiset(await result(local, plain)));
-        await stopWorker(a);
-        await stopWorker(b);
+        await stopWorkers([a, b]);
       } finally {
         await driver.close();
         await local.close();
@@ -202,8 +201,7 @@ describe('failures of worker processes and drivers (real 3-master Cluster, child
         expect(status).toBe('aborted');
         expect(reason).toContain('driver');
         await allExpire(local, app, id);
-        await stopWorker(a);
-        await stopWorker(b);
+        await stopWorkers([a, b]);
       } finally {
         await local.close();
       }

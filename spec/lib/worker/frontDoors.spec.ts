@@ -10,7 +10,7 @@ import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { runKeys, storeForKey } from '../../../lib/worker/protocol.ts';
 import { until } from '../../support/until.ts';
 import { multiset } from './sourcePipelines.ts';
-import { killAll, startWorker, stopWorker, untilSpread, type WorkerProcess } from './workers.ts';
+import { killAll, startWorker, stopWorkers, untilSpread, type WorkerProcess } from './workers.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const SERVE = fileURLToPath(new URL('./fixtures/serve.ts', import.meta.url));
@@ -133,7 +133,7 @@ describe('RG execution commands from any front door of an app (two serve --app, 
         const kept = [...(await dump(two)).keys()];
         expect(kept).toHaveLength(2);
         expect(kept).toContain(z);
-        for (const worker of workers) await stopWorker(worker);
+        await stopWorkers(workers);
       } finally {
         await closeDoor(one);
         await closeDoor(two);
@@ -177,7 +177,7 @@ describe('RG execution commands from any front door of an app (two serve --app, 
             30_000,
           );
         expect(await two.client.call('RG.DROPEXECUTION', id)).toBe('OK');
-        for (const worker of workers) await stopWorker(worker);
+        await stopWorkers(workers);
       } finally {
         await closeDoor(one);
         await closeDoor(two);
@@ -226,7 +226,7 @@ describe('RG execution commands from any front door of an app (two serve --app, 
             30_000,
           );
         await expiring(local, app, id);
-        for (const worker of workers) await stopWorker(worker);
+        await stopWorkers(workers);
       } finally {
         await closeDoor(two);
         await local.close();

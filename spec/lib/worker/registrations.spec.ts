@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { startRedis } from '../../../lib/testing/index.ts';
 import { GearsWorker } from '../../../lib/worker/Worker.ts';
 import { until } from '../../support/until.ts';
-import { killAll, startWorker, stopWorker, untilSpread, type WorkerProcess } from './workers.ts';
+import { killAll, startWorker, stopWorkers, untilSpread, type WorkerProcess } from './workers.ts';
 
 // 3 s, not less: on a busy 2-core machine a shorter lease lapses on healthy workers and tasks change hands.
 const LEASE = 3000;
@@ -64,7 +64,7 @@ async function withWorkers(
     for (const w of workers) console.log(w.id, w.log.slice(-15).join('\n'));
     throw error;
   } finally {
-    for (const worker of workers) await stopWorker(worker);
+    await stopWorkers(workers);
     await cleanup();
   }
 }
@@ -155,7 +155,7 @@ describe('registrations on worker processes (3-master Cluster)', () => {
         throw error;
       } finally {
         await driver.close();
-        for (const worker of workers) await stopWorker(worker);
+        await stopWorkers(workers);
         await local.close();
       }
     },
@@ -205,7 +205,7 @@ describe('registrations on worker processes (3-master Cluster)', () => {
         await expect(driver.trigger('T', 'a')).rejects.toThrow("unknown trigger 'T'");
       } finally {
         await driver.close();
-        for (const worker of workers) await stopWorker(worker);
+        await stopWorkers(workers);
         await local.close();
       }
     },
@@ -265,7 +265,7 @@ describe('registrations on worker processes (3-master Cluster)', () => {
         throw error;
       } finally {
         await door.close();
-        for (const worker of workers) await stopWorker(worker);
+        await stopWorkers(workers);
         await local.execute('DEL', deploymentsKey);
         await local.close();
       }
@@ -318,7 +318,7 @@ describe('registrations on worker processes (3-master Cluster)', () => {
       } finally {
         client.disconnect();
         await server.close();
-        for (const worker of workers) await stopWorker(worker);
+        await stopWorkers(workers);
         await local.execute('DEL', `${app}:deployments`);
         await local.close();
       }
@@ -373,7 +373,9 @@ describe('registrations on worker processes (3-master Cluster)', () => {
       const tasks = shardTasks(local.shards);
       const workers: WorkerProcess[] = [];
       try {
-        for (let i = 0; i < 3; i++) workers.push(await startWorker(url(), app, `w${i}`, [], lease));
+        // Started together: they join in one tick or two, where one after the other each join is a handover of
+        // two ticks (release, then acquire) of a 20 s lease's.
+        workers.push(...(await Promise.all([0, 1, 2].map((i) => startWorker(url(), app, `w${i}`, [], lease)))));
         await untilSpread(workers, tasks.length, 120_000);
         const victim = workers[1]!;
         const own = [...victim.held];
@@ -398,7 +400,7 @@ describe('registrations on worker processes (3-master Cluster)', () => {
         for (const w of workers) console.log(w.id, w.log.slice(-15).join('\n'));
         throw error;
       } finally {
-        for (const worker of workers) await stopWorker(worker);
+        await stopWorkers(workers);
         await local.close();
       }
     },

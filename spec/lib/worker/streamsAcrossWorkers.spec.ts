@@ -5,7 +5,7 @@ import { shardTasks } from '../../../lib/cluster/leases/tick.ts';
 import { connect } from '../../../lib/index.ts';
 import { runScript } from '../../../lib/server/rg/sandbox.ts';
 import { until } from '../../support/until.ts';
-import { killAll, startWorker, stopWorker, type WorkerProcess } from './workers.ts';
+import { killAll, startWorker, stopWorkers, type WorkerProcess } from './workers.ts';
 
 // 3 s, not less: on a busy 2-core machine a shorter lease lapses on healthy workers and tasks change hands.
 const LEASE = 3000;
@@ -116,7 +116,7 @@ describe('StreamReader registrations on worker processes (3-master Cluster)', ()
         expect([...all.values()].every((c) => c >= 1)).toBe(true);
       } finally {
         await driver.close();
-        for (const worker of workers.values()) await stopWorker(worker);
+        await stopWorkers(workers.values());
         for (const { key, done } of streams) await local.execute('DEL', key, done);
         await local.close();
       }

@@ -82,3 +82,8 @@ export async function stopWorker(worker: WorkerProcess, signal: NodeJS.Signals =
   worker.child.kill(signal);
   await worker.exited;
 }
+
+/** Stops workers together: each leaves in its own time, so N of them take one worker's time, not N. */
+export async function stopWorkers(workers: Iterable<WorkerProcess>): Promise<void> {
+  await Promise.all([...workers].map((worker) => stopWorker(worker)));
+}
