@@ -6,40 +6,26 @@
  * user's process would — for a warm-up call and then timed calls; children of the two sides alternate, and the
  * row is the median of the timed calls.
  */
-import { log, median, runChild, type ResultRow } from './harness.ts';
+import { log, median, type ChildReport, type ResultRow } from './harness.ts';
+import { runSides, type ChildSidesSpec } from './peakRss.ts';
 
 /** Issue 16: client CPU per event at most this multiple of the raw handler with HGETALL. */
 export const MAX_CPU_RATIO = 1.3;
 
-export interface ChildCpuSpec {
-  id: number;
-  workload: string;
-  baselineName: string;
-  /** Child tasks of the two sides, e.g. `events-paced-rxgears` and `events-paced-baseline`. */
-  tasks: { rxgears: string; baseline: string };
-  /** The child's target (a fresh one per child: a key prefix must not repeat). */
-  target: (child: number) => string | Promise<string>;
-  /** Events of each call. */
-  records: number;
+export interface ChildCpuSpec extends ChildSidesSpec {
   /** Calls per child, the first one a warm-up (JIT, connections) left out of the row. */
   calls: number;
   /** Children per side, alternating rxgears, baseline, rxgears, … */
   children: number;
-  notes: string;
 }
 
 /** Runs the children and makes the row: µs of process CPU per event, median over every timed call. */
 export async function childCpuRow(spec: ChildCpuSpec): Promise<ResultRow> {
-  const perEvent = { rxgears: [] as number[], baseline: [] as number[] };
-  let child = 0;
-  for (let i = 0; i < spec.children; i++) {
-    for (const side of ['rxgears', 'baseline'] as const) {
-      const report = await runChild(spec.tasks[side], await spec.target(child++), { repeat: spec.calls });
-      if (report.records !== spec.records)
-        throw new Error(`${spec.workload}: ${side} child handled ${report.records} of ${spec.records}`);
-      perEvent[side].push(...report.cpuMs.slice(1).map((ms) => (ms * 1000) / spec.records));
-    }
-  }
+  const reports = await runSides(spec, spec.children, spec.calls);
+  // Every timed call's µs per event: the first call of each child is its warm-up.
+  const timed = (side: ChildReport[]): number[] =>
+    side.flatMap((report) => report.cpuMs.slice(1).map((ms) => (ms * 1000) / spec.records));
+  const perEvent = { rxgears: timed(reports.rxgears), baseline: timed(reports.baseline) };
   const fmt = (values: number[]): string => values.map((us) => us.toFixed(1)).join('/');
   log(`  CPU per event in children: rxgears ${fmt(perEvent.rxgears)} µs | baseline ${fmt(perEvent.baseline)} µs`);
   const rx = median(perEvent.rxgears);
