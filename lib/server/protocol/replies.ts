@@ -19,7 +19,8 @@ export type Reply =
   | PushReply
   | SetReply
   | DoubleReply
-  | NullArrayReply;
+  | NullArrayReply
+  | RawReply;
 
 /** A RESP3 push (`>`: pub/sub messages); an ordinary array in RESP2. */
 export class PushReply {
@@ -63,6 +64,14 @@ export class VerbatimString {
 export class NullArrayReply {}
 
 export const NULL_ARRAY_REPLY = new NullArrayReply();
+
+/**
+ * A reply already encoded — Redis' own reply bytes, or one encoded in the protocol it was answered in (the replies
+ * inside `EXEC` after a `HELLO` queued in the transaction): written as is, whatever the protocol now.
+ */
+export class RawReply {
+  constructor(readonly bytes: Buffer) {}
+}
 
 export const OK = new SimpleString('OK');
 
@@ -125,6 +134,8 @@ function write(reply: Reply, protocol: Protocol, out: (string | Buffer)[]): void
   } else if (reply instanceof PushReply) {
     out.push(`${protocol === 3 ? '>' : '*'}${reply.items.length}\r\n`);
     for (const item of reply.items) write(item, protocol, out);
+  } else if (reply instanceof RawReply) {
+    out.push(reply.bytes);
   } else if (reply instanceof NullArrayReply) {
     out.push(protocol === 3 ? '_\r\n' : '*-1\r\n');
   } else if (reply instanceof VerbatimString) {

@@ -33,6 +33,7 @@ import { PUBSUB_COMMANDS, PUSHED, PubSubSession } from './memoryPubSub.ts';
 import { memorySessionFor, runOnSession, sessionClaims } from './memoryClient.ts';
 import type { ClientSession } from './ShardedSession.ts';
 import { fromBytes } from '../../store/memory/bytes.ts';
+import { OwnCommandsInMulti } from './OwnCommandsInMulti.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost extends ServerContext {
@@ -115,6 +116,8 @@ export class Connection implements ClientState {
   private readonly memorySession: ClientSession | undefined;
   /** MULTI was refused (no session can run it): every command is refused until EXEC or DISCARD. */
   private refusedMulti = false;
+  /** The server's own commands inside MULTI: queued, and answered at EXEC in their places. */
+  private readonly ownInMulti: OwnCommandsInMulti;
   /** Called whenever the connection has no request in progress (server shutdown waits on it). */
   private onIdle: (() => void) | undefined;
 
@@ -137,6 +140,16 @@ export class Connection implements ClientState {
         close: () => this.destroy(),
       });
     this.memorySession = host.wire ? undefined : memorySessionFor(host.gears);
+    this.ownInMulti = new OwnCommandsInMulti({
+      server: host,
+      client: this,
+      session: this.session,
+      memory: this.memorySession,
+      embeddedPubSub: host.pubsub !== undefined,
+      pubsub: () => this.pubsub(),
+      route: (request, upper) => this.route(request, upper),
+      inMulti: () => this.inTransaction(),
+    });
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.flowControl());
     socket.on('end', () => {
@@ -236,8 +249,8 @@ export class Connection implements ClientState {
         }
         let reply: Reply | CloseAfter | Buffer | typeof NO_REPLY;
         const upper = commandUpper(request);
-        const queueing = this.memorySession?.inMulti ?? false;
-        const queued = upper === 'EXEC' && queueing ? this.memorySession!.queued : undefined;
+        const queueing = this.inTransaction();
+        const queued = upper === 'EXEC' && queueing ? this.memorySession?.queued : undefined;
         const start = performance.now();
         try {
           reply = await this.dispatch(request, upper);
@@ -331,6 +344,29 @@ export class Connection implements ClientState {
     request: Buffer[],
     upper = commandUpper(request),
   ): Promise<Reply | CloseAfter | Buffer | typeof NO_REPLY> {
+    if (this.authenticated && upper !== 'QUIT' && this.inTransaction()) {
+      if (upper === 'EXEC' || upper === 'DISCARD') return this.ownInMulti.end(request, upper);
+      const queued = await this.ownInMulti.queue(request, upper);
+      if (queued !== undefined) return queued;
+    } else if (upper === 'MULTI') this.ownInMulti.reset();
+    return this.route(request, upper);
+  }
+
+  /** Whether the client's session is queueing a transaction. */
+  private inTransaction(): boolean {
+    return this.session?.inMulti ?? this.memorySession?.inMulti ?? false;
+  }
+
+  /** The client's side of the embedded store's pub/sub, made at its first use. */
+  private pubsub(): PubSubSession {
+    return (this.pubsubSession ??= new PubSubSession(this.host.pubsub!, {
+      protocol: () => this.protocol,
+      write: (reply) => this.write(reply),
+    }));
+  }
+
+  /** Where a request goes: the client's session, a built-in, an RG command, or the proxy. */
+  private async route(request: Buffer[], upper: string): Promise<Reply | CloseAfter | Buffer | typeof NO_REPLY> {
     const session = this.session;
     if (session && this.authenticated && upper !== 'QUIT') {
       if (session.captures || (!builtin(upper) && session.claims(upper, request)))
@@ -343,7 +379,8 @@ export class Connection implements ClientState {
     const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/memory/bytes.ts
     const command = builtin(upper);
     if (!this.authenticated && !command?.beforeAuth) return NOAUTH;
-    if (!session && !memory && upper !== 'QUIT' && (this.refusedMulti || upper === 'MULTI')) return this.refuseMulti(upper);
+    if (!session && !memory && upper !== 'QUIT' && (this.refusedMulti || upper === 'MULTI'))
+      return this.refuseMulti(upper);
     const wire = this.host.wire;
     if (wire && !command && wire.nodeCount > 1 && spreads(upper, request) && !this.host.gears.isHooked(upper)) {
       return this.spreadOnWire(wire, upper, request);
@@ -352,11 +389,7 @@ export class Connection implements ClientState {
       const restricted = this.pubsubSession?.restricted(upper, args);
       if (restricted !== undefined) return restricted;
       if (PUBSUB_COMMANDS.has(upper)) {
-        this.pubsubSession ??= new PubSubSession(this.host.pubsub, {
-          protocol: () => this.protocol,
-          write: (reply) => this.write(reply),
-        });
-        const reply = this.pubsubSession.handle(upper, args);
+        const reply = this.pubsub().handle(upper, args);
         return reply === PUSHED ? NO_REPLY : reply;
       }
     }

@@ -6,7 +6,6 @@ import { queueProblem, runSplit, type QueuedCommand } from './hookedTransaction.
 import { rawFrameOf, type RequestArgs } from '../protocol/resp.ts';
 import { ErrorReply, OK, SimpleString, encodeReply, type Protocol, type Reply } from '../protocol/replies.ts';
 import { isBlockingRequest, keySlot, type WireProxy } from './WireProxy.ts';
-import { select } from './builtins.ts';
 
 /** Commands that start or end connection state: a client sending one gets a connection of its own. */
 export const SESSION_COMMANDS = new Set([
@@ -24,14 +23,16 @@ export const SESSION_COMMANDS = new Set([
 /** A reply that comes later, by itself (a subscription's frames): nothing to write now. */
 export const NO_REPLY = Symbol('no reply');
 
-const SELECT_IN_CLUSTER = new ErrorReply('ERR SELECT is not allowed in cluster mode');
-
 const CROSSSLOT = new ErrorReply("CROSSSLOT Keys in request don't hash to the same slot");
 
 /** An unknown command: sent inside MULTI so that Redis itself discards the transaction at EXEC (EXECABORT). */
 const POISON = requestFrame(['RXGEARS-REFUSED-INSIDE-MULTI']);
 
+const WATCH_IN_MULTI = new ErrorReply('ERR WATCH inside MULTI is not allowed');
+const WATCH_ARITY = new ErrorReply("ERR wrong number of arguments for 'watch' command");
+
 const QUEUED = new SimpleString('QUEUED');
+const QUEUED_FRAME = Buffer.from('+QUEUED\r\n');
 const MULTI_FRAME = requestFrame(['MULTI']);
 const EXEC_FRAME = requestFrame(['EXEC']);
 
@@ -53,8 +54,9 @@ function ask(connection: WireConnection, frame: Buffer): Promise<Buffer | Error>
  * state ends — `MULTI`…`EXEC`/`DISCARD` runs atomically in Redis itself, `WATCH` conflicts give Redis' null
  * `EXEC`, a blocking command (`BLPOP`, `XREAD … BLOCK`) holds one while it blocks, a subscription (or `MONITOR`)
  * turns the client into a tunnel to its own connection. On a Cluster a transaction stays in one slot: a command
- * for another slot gets `CROSSSLOT`, and so does anything the proxy cannot queue inside `MULTI` (RG commands);
- * in both cases Redis is made to discard the transaction at `EXEC` (`EXECABORT`), never to run part of it.
+ * for another slot gets `CROSSSLOT`, and Redis is made to discard the transaction at `EXEC` (`EXECABORT`), never
+ * to run part of it — as for what the server refuses inside `MULTI` (`abort`). Keyless commands queued before the
+ * first keyed one wait here until that one says which node the transaction runs on.
  * A hooked command and every command after it are held here (checked as Redis checks what it queues) and run
  * at `EXEC` after Redis' part, split at the hooked commands (see `hookedTransaction.ts`).
  */
@@ -65,6 +67,12 @@ export class WireSession {
   private multi = false;
   /** Cluster MULTI answered locally, sent once the first keyed command says which node. */
   private multiPending = false;
+  /** Keyless commands queued while the node is not known yet: sent after MULTI once it is. */
+  private pending: Buffer[] = [];
+  /** How many commands the transaction queued so far (the elements EXEC will answer). */
+  private count = 0;
+  /** A `HELLO` stand-in switched the transaction's connection to this protocol (it is closed after EXEC). */
+  private switchedTo: Protocol | undefined;
   private tunnel = false;
   private closed = false;
   /** The transaction's commands from the first hooked one on, run at EXEC after the part queued in Redis. */
@@ -92,6 +100,16 @@ export class WireSession {
     return this.tunnel || this.multi;
   }
 
+  /** Whether a transaction is being queued. */
+  get inMulti(): boolean {
+    return this.multi;
+  }
+
+  /** How many commands the transaction queued so far: EXEC's reply has one element per command. */
+  get queuedCount(): number {
+    return this.count;
+  }
+
   /** Answers a request the session claimed. */
   async handle(upper: string, args: RequestArgs): Promise<Buffer | Reply | typeof NO_REPLY> {
     const frame = rawFrameOf(args) ?? requestFrame(args);
@@ -109,7 +127,8 @@ export class WireSession {
         if (this.multi) return this.refuseInMulti(new ErrorReply(`ERR ${upper} is not allowed inside MULTI`));
         return this.openTunnel(frame, upper === 'SSUBSCRIBE' ? slot : undefined);
       case 'WATCH':
-        if (this.multi) return this.forward(frame);
+        // Redis' answer, without asking a node the transaction may not be on yet; the transaction stays valid.
+        if (this.multi) return args.length > 1 ? WATCH_IN_MULTI : this.refuseInMulti(WATCH_ARITY);
         if (slot === null || (this.slot !== undefined && slot !== undefined && slot !== this.slot)) return CROSSSLOT;
         return this.forward(frame, slot, true);
       case 'MULTI':
@@ -123,17 +142,21 @@ export class WireSession {
       case 'EXEC':
       case 'DISCARD': {
         if (!this.multi) return new ErrorReply(`ERR ${upper} without MULTI`);
+        // With arguments: Redis' arity error, and the transaction stays open (flagged to abort), as in Redis.
+        if (args.length > 1) return this.forward(frame, this.slot);
         const held = upper === 'EXEC' ? this.held : undefined;
         const heldSlot = this.slot;
-        if (this.multiPending) {
+        const protocol = this.switchedTo ?? this.client.protocol();
+        if (this.multiPending && (upper === 'DISCARD' || this.pending.length === 0)) {
           this.end(true);
-          if (held !== undefined) return this.runHeld(held, heldSlot, []);
+          if (held !== undefined) return this.runHeld(held, heldSlot, [], protocol);
           return upper === 'EXEC' ? [] : OK;
         }
         const reply = await this.forward(frame);
-        this.end(true);
+        // After EXEC a stand-in HELLO left the connection speaking another protocol than the pool's: closed.
+        this.end(upper === 'DISCARD' || this.switchedTo === undefined);
         const first = held !== undefined && Buffer.isBuffer(reply) ? elementsOf(reply) : undefined;
-        return first === undefined ? reply : this.runHeld(held!, heldSlot, first);
+        return first === undefined ? reply : this.runHeld(held!, heldSlot, first, protocol);
       }
       case 'UNWATCH': {
         if (this.multi) return this.forward(frame);
@@ -146,25 +169,22 @@ export class WireSession {
         break;
     }
     if (this.multi) {
-      if (upper === 'SELECT') {
-        // The pooled connection stays on the engine's database: SELECT n ≠ 0 is refused (EXECABORT), and so is
-        // any SELECT in a Cluster transaction (its node is not known yet); SELECT 0 is queued as the SELECT of
-        // the database the connection is on.
-        const refusal = cluster ? SELECT_IN_CLUSTER : select(false, args[1]?.toString('latin1') ?? '');
-        if (refusal instanceof ErrorReply) return this.refuseInMulti(refusal);
-        const db = this.connection?.endpoint.db ?? this.wire.endpointOfSlot(this.slot)?.db ?? 0;
-        return this.forward(requestFrame(['SELECT', String(db)]), this.slot);
-      }
-      if (upper.startsWith('RG.')) {
-        return this.refuseInMulti(
-          new ErrorReply(`ERR '${upper}' cannot be queued in a transaction through the rxgears proxy`),
-        );
-      }
+      // The server's own commands (INFO, PING, SELECT, HELLO, …) never come here: the connection queues them.
       if (slot === null || (this.slot !== undefined && slot !== undefined && slot !== this.slot)) {
         return this.refuseInMulti(CROSSSLOT);
       }
       if (this.held !== undefined || this.gears.isHooked(upper)) return this.hold(upper, args, frame, slot);
-      return this.forward(frame, slot);
+      if (this.multiPending && slot === undefined) {
+        // Keyless, and no node chosen yet: sending it now would pin the transaction to the first master, and a
+        // keyed command for another one would then get MOVED (EXECABORT). It waits for the first keyed command.
+        const [name = '', ...rest] = args.map((arg) => fromBytes(arg));
+        const problem = queueProblem(name, rest);
+        if (problem !== undefined) return this.refuseInMulti(problem);
+        this.pending.push(frame);
+        this.count++;
+        return QUEUED;
+      }
+      return this.queue(frame, slot);
     }
     if (this.connection !== undefined) {
       if (slot === null || (this.slot !== undefined && slot !== undefined && slot !== this.slot)) return CROSSSLOT;
@@ -190,6 +210,44 @@ export class WireSession {
     this.connection = undefined;
   }
 
+  /**
+   * Answers `error` for a command the server refuses inside the transaction, and makes Redis discard the
+   * transaction at EXEC (`EXECABORT`), so nothing of it runs.
+   */
+  abort(error: ErrorReply): Promise<Reply> {
+    return this.refuseInMulti(error);
+  }
+
+  /**
+   * Queues `HELLO <protocol>` in Redis' transaction as the stand-in of a HELLO the server answers: Redis then sends
+   * the replies after it in that protocol, as it would to a client that sent it. Undefined once queued; an error
+   * (and EXECABORT) after a hooked command, whose part runs later on another connection.
+   */
+  async switchProtocol(protocol: Protocol): Promise<Reply | undefined> {
+    if (this.held !== undefined) {
+      return this.refuseInMulti(
+        new ErrorReply('ERR HELLO cannot switch the protocol after a hooked command in a transaction'),
+      );
+    }
+    this.switchedTo = protocol;
+    const reply = await this.queue(requestFrame(['HELLO', String(protocol)]), undefined);
+    return Buffer.isBuffer(reply) && reply.equals(QUEUED_FRAME)
+      ? undefined
+      : this.refuseInMulti(new ErrorReply('ERR the protocol switch could not be queued in the transaction'));
+  }
+
+  /** Queues a frame in Redis' transaction (once the node is known: before, a keyless one waits), counting it. */
+  private async queue(frame: Buffer, slot: number | undefined): Promise<Buffer | Reply> {
+    if (this.multiPending && slot === undefined) {
+      this.pending.push(frame);
+      this.count++;
+      return QUEUED_FRAME;
+    }
+    const reply = await this.forward(frame, slot);
+    if (Buffer.isBuffer(reply) && reply.equals(QUEUED_FRAME)) this.count++;
+    return reply;
+  }
+
   /** Sends on the session's connection (made for `slot`'s node when there is none yet) and waits for the reply. */
   private async forward(frame: Buffer, slot?: number, hold = false): Promise<Buffer | Reply> {
     let connection = this.connection;
@@ -208,7 +266,9 @@ export class WireSession {
       };
       if (this.multiPending) {
         this.multiPending = false;
-        connection.request(requestFrame(['MULTI']), () => undefined);
+        connection.request(MULTI_FRAME, () => undefined);
+        for (const queued of this.pending) connection.request(queued, () => undefined);
+        this.pending = [];
       }
     }
     if (slot !== undefined) this.slot ??= slot;
@@ -223,6 +283,7 @@ export class WireSession {
     if (problem !== undefined) return this.refuseInMulti(problem);
     if (slot !== undefined) this.slot ??= slot;
     (this.held ??= []).push({ name, args, command: frame, hooked: this.gears.isHooked(upper) });
+    this.count++;
     return QUEUED;
   }
 
@@ -230,8 +291,12 @@ export class WireSession {
    * EXEC's reply once Redis ran the transaction's first part (`first`, its replies): the held commands run,
    * split at the hooked ones, and their replies follow; the reply then waits for the sync registrations.
    */
-  private async runHeld(held: QueuedCommand<Buffer>[], slot: number | undefined, first: Buffer[]): Promise<Buffer> {
-    const protocol = this.client.protocol();
+  private async runHeld(
+    held: QueuedCommand<Buffer>[],
+    slot: number | undefined,
+    first: Buffer[],
+    protocol: Protocol,
+  ): Promise<Buffer> {
     const rest = await runSplit(
       this.gears,
       held,
@@ -294,6 +359,9 @@ export class WireSession {
     const connection = this.connection;
     this.multi = false;
     this.multiPending = false;
+    this.pending = [];
+    this.count = 0;
+    this.switchedTo = undefined;
     this.held = undefined;
     this.slot = undefined;
     this.connection = undefined;

@@ -54,8 +54,14 @@ function helloReply(server: ServerContext, client: ClientState): Reply {
   ]);
 }
 
-function hello(server: ServerContext, client: ClientState, args: string[]): Reply {
-  let protocol: Protocol = client.protocol;
+/** What a HELLO would do: the protocol, name and authentication it sets, or its error. */
+function helloOutcome(
+  server: ServerContext,
+  current: Protocol,
+  authenticated: boolean,
+  args: string[],
+): ErrorReply | { protocol: Protocol; name: string | undefined } {
+  let protocol = current;
   if (args.length > 0) {
     const version = /^-?\d+$/.test(args[0]!) ? Number(args[0]) : NaN;
     if (!Number.isSafeInteger(version)) return new ErrorReply('ERR Protocol version is not an integer or out of range');
@@ -63,7 +69,6 @@ function hello(server: ServerContext, client: ClientState, args: string[]): Repl
     protocol = version;
   }
   let name: string | undefined;
-  let authenticated = client.authenticated;
   for (let i = 1; i < args.length; i++) {
     const option = args[i]!.toUpperCase();
     if (option === 'AUTH' && i + 2 < args.length) {
@@ -79,10 +84,30 @@ function hello(server: ServerContext, client: ClientState, args: string[]): Repl
       'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
   }
-  client.authenticated = authenticated;
-  client.protocol = protocol;
-  if (name !== undefined) client.name = name;
+  return { protocol, name };
+}
+
+function hello(server: ServerContext, client: ClientState, args: string[]): Reply {
+  const outcome = helloOutcome(server, client.protocol, client.authenticated, args);
+  if (outcome instanceof ErrorReply) return outcome;
+  client.authenticated = true;
+  client.protocol = outcome.protocol;
+  if (outcome.name !== undefined) client.name = outcome.name;
   return helloReply(server, client);
+}
+
+/**
+ * The protocol a client speaking `current` speaks after `HELLO …args` (the same one when the HELLO fails), for
+ * a HELLO queued in a transaction: it takes effect at EXEC, and the replies after it are in that protocol.
+ */
+export function protocolAfterHello(
+  server: ServerContext,
+  client: ClientState,
+  current: Protocol,
+  args: string[],
+): Protocol {
+  const outcome = helloOutcome(server, current, client.authenticated, args);
+  return outcome instanceof ErrorReply ? current : outcome.protocol;
 }
 
 function auth(server: ServerContext, client: ClientState, args: string[]): Reply {
@@ -198,7 +223,7 @@ function info(server: ServerContext, args: string[]): Reply {
 /**
  * `SELECT`: database 0 only — the database the engine and its registrations work on (the `--redis` URL's, or the
  * embedded store's one). On several shards Redis Cluster's own refusal, otherwise Redis' answer for a database
- * that does not exist. Also what a client's transaction gets for SELECT (see WireSession).
+ * that does not exist. Inside MULTI it is queued and answered at EXEC, in its place (TransactionLocals.ts).
  */
 export function select(cluster: boolean, db: string): Reply {
   if (!/^-?\d+$/.test(db)) return new ErrorReply('ERR value is not an integer or out of range');

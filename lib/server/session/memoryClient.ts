@@ -19,9 +19,11 @@ import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../../store/ShardStore.ts';
 import { runSplit } from './hookedTransaction.ts';
 import {
+  encodeReply,
   ErrorReply,
   NULL_ARRAY_REPLY,
   NullArrayReply,
+  RawReply,
   SimpleString,
   type Protocol,
   type Reply,
@@ -30,7 +32,6 @@ import { valueReply } from '../rg/convert.ts';
 import { fromBytes } from '../../store/memory/bytes.ts';
 import { isBlockingRequest } from './WireProxy.ts';
 import { repliesStatus } from './proxy.ts';
-import { select } from './builtins.ts';
 import { resp3Shape } from '../protocol/resp3Shapes.ts';
 import { ShardedSession, type ClientSession } from './ShardedSession.ts';
 import type { Shard } from '../../cluster/topology.ts';
@@ -90,7 +91,8 @@ function toReply(reply: SessionReply): Reply {
 
 /**
  * Runs a request on the client's session and converts the reply; a transaction's or a blocking pop's writes
- * then wait for the sync registrations they triggered, as the proxy's do.
+ * then wait for the sync registrations they triggered, as the proxy's do. `protocolAt`: EXEC's replies are in
+ * several protocols (a HELLO queued in the transaction switched it), each of its own, already encoded.
  */
 export async function runOnSession(
   gears: Gears,
@@ -98,23 +100,20 @@ export async function runOnSession(
   upper: string,
   request: readonly Buffer[],
   protocol: Protocol,
+  protocolAt?: (index: number) => Protocol,
 ): Promise<Reply | Buffer> {
   const [name = '', ...args] = request.map((arg) => fromBytes(arg)); // binary bytes kept, see store/memory/bytes.ts
   const wasQueueing = session.inMulti;
   const queued = upper === 'EXEC' ? session.queued : undefined;
   const reply = await session.handle(upper, name, args);
-  if (upper === 'SELECT' && wasQueueing) {
-    // The session does not know SELECT, so the transaction is already marked to abort at EXEC; say why.
-    const refusal = select(false, args[0] ?? '');
-    return refusal instanceof ErrorReply
-      ? refusal
-      : new ErrorReply('ERR SELECT cannot be queued in a transaction here');
-  }
   if ((upper === 'EXEC' && wasQueueing) || (!wasQueueing && isBlockingRequest(upper, request))) {
     await gears.settleSync().catch(() => undefined);
   }
   // Blocking pops and reads that time out answer a null array, not a null bulk string (GEOPOS: per missing member).
   const value = withNullArrays(upper, args, reply);
+  if (upper === 'EXEC' && protocolAt !== undefined && Array.isArray(reply) && queued?.length === reply.length) {
+    return execMixed(queued, reply, protocolAt);
+  }
   if (protocol === 2) return toReply(value);
   // After HELLO 3: a blocking pop's reply (BZPOPMIN's double score), and each of EXEC's replies in its own shape.
   if (upper !== 'EXEC') return resp3Shape(upper, args, toReply(value));
@@ -126,5 +125,20 @@ function execResp3(queued: readonly QueuedEntry[], replies: readonly SessionRepl
   return replies.map((reply, i) => {
     const { name, args } = queued[i]!;
     return resp3Shape(name.toUpperCase(), args.map(String), toReply(reply));
+  });
+}
+
+/** EXEC's replies each encoded in the protocol in effect at its place (RESP3 ones in their RESP3 shapes). */
+function execMixed(
+  queued: readonly QueuedEntry[],
+  replies: readonly SessionReply[],
+  protocolAt: (index: number) => Protocol,
+): Reply[] {
+  return replies.map((reply, i) => {
+    const { name, args } = queued[i]!;
+    const protocol = protocolAt(i);
+    const shaped = protocol === 3 ? resp3Shape(name.toUpperCase(), args.map(String), toReply(reply)) : toReply(reply);
+    const encoded = encodeReply(shaped, protocol);
+    return new RawReply(typeof encoded === 'string' ? Buffer.from(encoded, 'utf8') : encoded);
   });
 }

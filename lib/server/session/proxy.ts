@@ -53,7 +53,8 @@ const ALL_SHARDS = new Set(['KEYS', 'DBSIZE', 'FLUSHALL', 'FLUSHDB', 'SCAN']);
 /** SCAN over several shards: the shard index lives in the low bits of the cursor the client sees. */
 const SHARD_BITS = 14n;
 
-function refusal(name: string): ErrorReply {
+/** The refusal of a command that would act on a connection every client shares. */
+export function refusal(name: string): ErrorReply {
   return new ErrorReply(
     `ERR '${name}' is not supported through the rxgears proxy: it would act on a connection shared by all clients`,
   );

@@ -4,6 +4,7 @@ import { callNext, overrideReply, type Gears } from '../../../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../../../lib/server/Server.ts';
 import { clusterBackend, deleteKeys, memoryBackend, redisBackend, uniquePrefix } from '../../../support/backends.ts';
 import { until } from '../../../support/until.ts';
+import { exchange } from '../helpers.ts';
 
 let gears: Gears | undefined;
 let server: RxgearsServer | undefined;
@@ -143,6 +144,34 @@ describe.each([memoryBackend(1), memoryBackend(3), redisBackend(), clusterBacken
 
       expect(await alice.multi().incr(k('n')).exec()).toEqual([[null, 1]]);
       expect(calls).toBe(1);
+    });
+
+    it('a HELLO switching the protocol after a hooked command: in its place on the embedded store, refused on Redis', async () => {
+      const { g } = await serve();
+      await g
+        .GB('CommandReader')
+        .map(() => 'overridden')
+        .register({ hook: 'incr', mode: 'sync' });
+      const replies = await exchange(server!.port, [
+        ['MULTI'],
+        ['SET', k('a'), '1'],
+        ['INCR', k('n')],
+        ['HELLO', '3'],
+        ['HGETALL', k('h')],
+        ['EXEC'],
+      ]);
+      const text = replies.toString();
+      if (backend.name.startsWith('memory')) {
+        // RESP2 up to the HELLO, RESP3 after it (HGETALL's empty map), as Redis itself answers.
+        expect(text).toMatch(/^\+OK\r\n(\+QUEUED\r\n){4}\*4\r\n\+OK\r\n\$10\r\noverridden\r\n%7\r\n[\s\S]*%0\r\n$/);
+      } else {
+        // The hooked command's part runs on a connection of its own after Redis' part: it cannot switch there.
+        expect(text).toBe(
+          '+OK\r\n+QUEUED\r\n+QUEUED\r\n-ERR HELLO cannot switch the protocol after a hooked command in a transaction\r\n' +
+            '+QUEUED\r\n-EXECABORT Transaction discarded because of previous errors.\r\n',
+        );
+        expect(await g.execute('EXISTS', k('a'))).toBe(0);
+      }
     });
   },
 );

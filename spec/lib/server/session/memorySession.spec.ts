@@ -43,7 +43,7 @@ describe('connection state on the embedded store (one shard)', () => {
     expect(await alice.get('a')).toBe('5');
   });
 
-  it('keeps database 0: SELECT n is refused, and SELECT inside MULTI aborts the transaction at EXEC', async () => {
+  it('keeps database 0: SELECT n is refused, inside MULTI too, where EXEC answers the refusal in its place as Redis does', async () => {
     await start();
     const replies = await exchange(server!.port, [
       ['SELECT', '1'],
@@ -54,8 +54,8 @@ describe('connection state on the embedded store (one shard)', () => {
       ['GET', 'sel'],
     ]);
     expect(replies.toString()).toBe(
-      '-ERR DB index is out of range\r\n+OK\r\n+QUEUED\r\n-ERR DB index is out of range\r\n' +
-        '-EXECABORT Transaction discarded because of previous errors.\r\n$-1\r\n',
+      '-ERR DB index is out of range\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n' +
+        '*2\r\n+OK\r\n-ERR DB index is out of range\r\n$1\r\n1\r\n',
     );
   });
 
