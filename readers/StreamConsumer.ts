@@ -5,7 +5,8 @@
  */
 import type { ShardStore } from '../lib/store/ShardStore.ts';
 import { isReply, newStreamState, readGroupBatch, type StreamState } from './streamGroupRead.ts';
-import { idMs, trimFloor } from './streamGroupReplies.ts';
+import { idMs } from './streamGroupReplies.ts';
+import { StreamTrimmer } from './StreamTrimmer.ts';
 import type { StreamRecord } from './streamReader.ts';
 import type { EventControl, Trigger, TriggerOutcome } from './types.ts';
 
@@ -78,7 +79,11 @@ export class StreamConsumer {
     if (this.stopped) return;
     let s = this.streams.get(key);
     if (!s) {
-      s = newStreamState(key);
+      const { trimStream, trimEveryMs } = this.settings;
+      const warn = (message: string): void => {
+        if (!this.stopped) this.control.warn(message);
+      };
+      s = newStreamState(key, trimStream ? new StreamTrimmer(this.store, key, trimEveryMs, warn) : undefined);
       this.streams.set(key, s);
     }
     this.kick(s);
@@ -98,7 +103,7 @@ export class StreamConsumer {
 
   private tick(): void {
     if (this.stopped || this.shared.aborted) return;
-    for (const s of this.streams.values()) if (s.trimAgain) this.trim(s);
+    for (const s of this.streams.values()) if (s.trimmer?.waiting) s.trimmer.request();
     if (this.control.paused()) return;
     const resumed = this.heldByPause;
     this.heldByPause = false;
@@ -306,7 +311,7 @@ export class StreamConsumer {
       // aborted by `abortPending`, or failed under `abort`/`retry`, stays pending).
       if (outcome.paused || outcome.status === 'aborted' || policy !== 'continue') return;
       await this.acknowledge(s, ids).catch(() => undefined);
-      if (this.settings.trimStream) await this.trimNow(s.key).catch(() => undefined);
+      await s.trimmer?.now().catch(() => undefined);
       return;
     }
     if (outcome.paused) {
@@ -363,7 +368,7 @@ export class StreamConsumer {
 
   /** After an XACK succeeded: trim, off the reading path. */
   private acknowledgedNow(s: StreamState): void {
-    if (this.settings.trimStream && !this.stopped) this.trim(s);
+    if (!this.stopped) s.trimmer?.request();
   }
 
   /** XACK the batch; then, off the reading path, trim below the oldest entry some group still needs. */
@@ -372,36 +377,5 @@ export class StreamConsumer {
     if (this.store.acknowledgeGroup) await this.store.acknowledgeGroup(s.key, group, ids);
     else await this.store.call('XACK', s.key, group, ...ids);
     this.acknowledgedNow(s);
-  }
-
-  /**
-   * One trim at a time per stream, while the next batch is read and run, and at most one per `trimEveryMs`
-   * (a trim asked for sooner is left to the clock, `tick`): its three round trips share the connection with
-   * the reads, and on a busy stream a trim after every batch would hold every read up. The floor is read from
-   * Redis when the trim runs, so it never covers an entry a group has not acknowledged, however late it runs.
-   */
-  private trim(s: StreamState): void {
-    const now = Date.now();
-    if (s.trimming || now - s.trimmedAt < this.settings.trimEveryMs) {
-      s.trimAgain = true;
-      return;
-    }
-    s.trimming = true;
-    s.trimAgain = false;
-    s.trimmedAt = now;
-    void this.trimNow(s.key)
-      .catch((error: unknown) => {
-        if (!this.stopped && !isReply(error, 'ERR no such key'))
-          this.control.warn(`trimming '${s.key}' failed: ${String(error)}`);
-      })
-      .finally(() => {
-        s.trimming = false;
-      });
-  }
-
-  /** XTRIM MINID below the oldest entry any group of the stream has not acknowledged. */
-  private async trimNow(key: string): Promise<void> {
-    const floor = await trimFloor(this.store, key);
-    if (floor !== undefined) await this.store.call('XTRIM', key, 'MINID', floor);
   }
 }
