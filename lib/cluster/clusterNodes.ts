@@ -32,10 +32,15 @@ function endpointOf(endpoint: RedisReply | undefined, ip: RedisReply | undefined
   return fallbackHost;
 }
 
+/**
+ * Masters with slots by first slot, then those without (by id). A master without slots stays: the first slot a
+ * reshard gives it is not its own until the migration ends, yet the keys already moved are there (SCAN lists
+ * them, reads after ASKING serve them), so a run that left it out would miss them without an error.
+ */
 function sortMasters(masters: ClusterMaster[]): ClusterMaster[] {
   for (const master of masters) master.slots.sort((a, b) => a[0] - b[0]);
-  // Masters without slots hold no keys: they join the topology when a reshard gives them some.
-  return masters.filter((m) => m.slots.length > 0).sort((a, b) => a.slots[0]![0] - b.slots[0]![0]);
+  const first = (m: ClusterMaster): number => m.slots[0]?.[0] ?? Number.MAX_SAFE_INTEGER;
+  return masters.sort((a, b) => first(a) - first(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** Masters from `CLUSTER SHARDS` (Redis 7+): per shard, its slots and the node whose role is master. */
@@ -51,7 +56,12 @@ export function parseClusterShards(reply: RedisReply, fallbackHost: string, tls:
     // A failed master stays listed next to the replica that took over: prefer the one that is online.
     const candidates = nodes.filter((node) => node.get('role') === 'master');
     const master = candidates.find((node) => node.get('health') === 'online') ?? candidates[0];
-    if (!master) continue;
+    // A failed master without slots (a spare node that died; on Redis 7.0 also a dead master its replica
+    // replaced, listed apart) is no part of the data: reading it would fail every run until it is forgotten.
+    // A failed master with slots stays, and its reads fail saying so.
+    const health = master?.get('health');
+    if (!master || (slots.length === 0 && health !== undefined && health !== 'online' && health !== 'loading'))
+      continue;
     const port = Number((tls ? master.get('tls-port') : undefined) ?? master.get('port'));
     masters.push({
       id: String(master.get('id')),
@@ -63,7 +73,10 @@ export function parseClusterShards(reply: RedisReply, fallbackHost: string, tls:
   return sortMasters(masters);
 }
 
-/** Masters from `CLUSTER SLOTS` (`[[start, end, [host, port, id, …], …replicas], …]`), grouped by node id. */
+/**
+ * Masters from `CLUSTER SLOTS` (`[[start, end, [host, port, id, …], …replicas], …]`), grouped by node id. It
+ * lists no master without slots: on Redis 6.2 one that is importing its first slot is not read (README).
+ */
 export function parseClusterSlots(reply: RedisReply, fallbackHost: string): ClusterMaster[] {
   const byId = new Map<string, ClusterMaster>();
   for (const range of Array.isArray(reply) ? reply : []) {
