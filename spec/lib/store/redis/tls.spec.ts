@@ -18,6 +18,9 @@ import {
   type RedisServerHandle,
 } from '../../../../lib/testing/index.ts';
 import { redisCli } from '../../server/helpers.ts';
+import { runScript } from '../../../../lib/server/rg/sandbox.ts';
+import { shardTasks } from '../../../../lib/cluster/leases/tick.ts';
+import { killAll, startWorker, stopWorkers, untilSpread } from '../../worker/workers.ts';
 import { MASTER_NAME, startSentinelGroup } from '../../../support/sentinel.ts';
 import { until } from '../../../support/until.ts';
 
@@ -67,6 +70,7 @@ describe('Redis over TLS', { timeout: 60_000 }, () => {
     [server, cluster] = await Promise.all([startRedis({ tls: true }), startRedisCluster({ tls: true })]);
   }, 60_000);
   afterAll(async () => {
+    killAll();
     await Promise.all([server?.stop(), cluster?.stop()]);
   });
 
@@ -116,6 +120,31 @@ describe('Redis over TLS', { timeout: 60_000 }, () => {
       await drainStreams(gears, ['tls:s:{a}', 'tls:s:{b}', 'tls:s:{c}']);
     } finally {
       await gears.close();
+      client.disconnect();
+    }
+  });
+
+  it('rxgears worker --redis rediss://… (NODE_EXTRA_CA_CERTS) runs the parts of a driver over TLS', async () => {
+    const client = new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0]!.port }], {
+      redisOptions: { tls: { ca: cluster.tls!.ca } },
+    });
+    const local = await connect({ redis: client });
+    const driver = await connect({ redis: client }, { app: 'tlsapp' });
+    try {
+      for (let i = 0; i < 60; i++) await client.set(`tls:w:${i}`, String(i));
+      const worker = await startWorker(cluster.urls[0]!, 'tlsapp', 'a', [], 3000, {
+        NODE_EXTRA_CA_CERTS: cluster.tls!.caFile,
+      });
+      await untilSpread([worker], shardTasks(local.shards).length);
+      const outcome = await runScript(
+        driver,
+        "GB().map(r => Number(r.value)).aggregate(0, (a, n) => a + n, (a, b) => a + b).run('tls:w:*')",
+      );
+      expect(outcome.kind === 'run' && outcome.result).toEqual({ results: [1770], errors: [] });
+      await stopWorkers([worker]);
+    } finally {
+      await driver.close();
+      await local.close();
       client.disconnect();
     }
   });
