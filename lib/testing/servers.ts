@@ -64,9 +64,11 @@ export interface StartRedisOptions {
   /**
    * Serve TLS only (`--tls-port`, no plain port), with a certificate for 127.0.0.1 signed by a throwaway
    * certificate authority made with `openssl` (which must be on PATH). Clients need not present a certificate.
-   * On a Cluster the bus speaks TLS too (`--tls-cluster yes`) and every node shares one authority.
+   * On a Cluster the bus speaks TLS too (`--tls-cluster yes`) and every node shares one authority. Another
+   * server's `tls` shares its authority and certificate instead (e.g. a replica of it, with
+   * `args: ['--replicaof', host, port, '--tls-replication', 'yes']`).
    */
-  tls?: boolean;
+  tls?: boolean | RedisTlsFiles;
 }
 
 /** A TLS server's files: its authority's certificate (PEM text, and where it is) to trust. */
@@ -293,7 +295,8 @@ async function startRedisOn(
   const password = passwordIn(extra);
   let tls: RedisTlsFiles | undefined;
   try {
-    tls = clusterTls ?? (options.tls ? await makeTlsFiles(dir) : undefined);
+    const shared = typeof options.tls === 'object' ? options.tls : undefined;
+    tls = clusterTls ?? shared ?? (options.tls === true ? await makeTlsFiles(dir) : undefined);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -367,7 +370,7 @@ export async function startRedisCluster(
   const password = passwordIn(options.args ?? []);
   const nodes: RedisServerHandle[] = [];
   // One authority and certificate for every node (all on 127.0.0.1), so a client trusts one `ca`.
-  const tlsDir = options.tls ? await mkdtemp(join(tmpdir(), 'rxgears-cluster-tls-')) : undefined;
+  const tlsDir = options.tls === true ? await mkdtemp(join(tmpdir(), 'rxgears-cluster-tls-')) : undefined;
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((n) => n.stop()));
     if (tlsDir !== undefined) await rm(tlsDir, { recursive: true, force: true });
@@ -396,7 +399,7 @@ export async function startRedisCluster(
     }
   };
   try {
-    if (tlsDir !== undefined) tls = await makeTlsFiles(tlsDir);
+    tls = typeof options.tls === 'object' ? options.tls : tlsDir !== undefined ? await makeTlsFiles(tlsDir) : undefined;
     for (let i = 0; i < masters; i++) {
       nodes.push(
         await startRedisWith(

@@ -18,6 +18,7 @@ import {
   type RedisServerHandle,
 } from '../../../../lib/testing/index.ts';
 import { redisCli } from '../../server/helpers.ts';
+import { MASTER_NAME, startSentinelGroup } from '../../../support/sentinel.ts';
 import { until } from '../../../support/until.ts';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -116,6 +117,37 @@ describe('Redis over TLS', { timeout: 60_000 }, () => {
     } finally {
       await gears.close();
       client.disconnect();
+    }
+  });
+
+  it('Sentinel: a client with enableTLSForSentinelMode reads on the master over TLS, beside ioredis', async () => {
+    const group = await startSentinelGroup({ tls: true });
+    const client = new Redis({
+      sentinels: [group.sentinel],
+      name: MASTER_NAME,
+      enableTLSForSentinelMode: true,
+      tls: { ca: group.tls!.ca },
+    });
+    const gears = await connect({ redis: client });
+    try {
+      await countAges(gears, (key, age) => client.hset(key, 'age', String(age)));
+      await drainStreams(gears, ['tls:s:a']);
+      // The stream was read on a raw connection of rxgears' own to the master (the node serves only TLS).
+      const ioredisId = String(await client.client('ID'));
+      const master = new Redis({ host: '127.0.0.1', port: await group.masterPort(), tls: { ca: group.tls!.ca } });
+      try {
+        const readers = String(await master.client('LIST'))
+          .trim()
+          .split('\n')
+          .filter((line) => line.includes(' cmd=xreadgroup ') && !line.startsWith(`id=${ioredisId} `));
+        expect(readers).toHaveLength(1);
+      } finally {
+        master.disconnect();
+      }
+    } finally {
+      await gears.close();
+      client.disconnect();
+      await group.stop();
     }
   });
 
