@@ -75,7 +75,7 @@ export function parseClusterShards(reply: RedisReply, fallbackHost: string, tls:
 
 /**
  * Masters from `CLUSTER SLOTS` (`[[start, end, [host, port, id, …], …replicas], …]`), grouped by node id. It
- * lists no master without slots: on Redis 6.2 one that is importing its first slot is not read (README).
+ * lists no master without slots: one importing its first slot is not read where only this reply is allowed.
  */
 export function parseClusterSlots(reply: RedisReply, fallbackHost: string): ClusterMaster[] {
   const byId = new Map<string, ClusterMaster>();
@@ -95,10 +95,50 @@ export function parseClusterSlots(reply: RedisReply, fallbackHost: string): Clus
   return sortMasters([...byId.values()]);
 }
 
-/** Asks one node for the masters: CLUSTER SHARDS, or CLUSTER SLOTS where SHARDS is unknown (Redis 6.2). */
+/**
+ * Masters from `CLUSTER NODES` (one line a node: `id ip:port@cport[,hostname] flags master … link-state slots…`),
+ * those without slots included as in `parseClusterShards`; `[slot->-id]` / `[slot-<-id]` (a migration the node
+ * asked takes part in) are no slots of its own. Where CLUSTER SHARDS is unknown (Redis 6.2), it is the one
+ * reply that lists a master without slots.
+ */
+export function parseClusterNodes(reply: RedisReply, fallbackHost: string): ClusterMaster[] {
+  const masters: ClusterMaster[] = [];
+  for (const line of String(reply).split('\n')) {
+    const [id, address, flags, , , , , , ...fields] = line.trim().split(' ');
+    if (!id || !address || !flags) continue;
+    const flagSet = new Set(flags.split(','));
+    if (!flagSet.has('master') || flagSet.has('handshake')) continue;
+    const slots = fields
+      .filter((field) => !field.startsWith('['))
+      .map((field): SlotRange => {
+        const [start, end = start] = field.split('-');
+        return [Number(start), Number(end)];
+      });
+    if (slots.length === 0 && (flagSet.has('fail') || flagSet.has('noaddr'))) continue;
+    const hostPort = address.split('@')[0]!;
+    const colon = hostPort.lastIndexOf(':');
+    masters.push({
+      id,
+      host: endpointOf(hostPort.slice(0, colon), undefined, fallbackHost),
+      port: Number(hostPort.slice(colon + 1)),
+      slots,
+    });
+  }
+  return sortMasters(masters);
+}
+
+/**
+ * Asks one node for the masters: CLUSTER SHARDS; where SHARDS is unknown (Redis 6.2), CLUSTER NODES; where that
+ * is refused too, CLUSTER SLOTS (which lists no master without slots).
+ */
 export async function readClusterMasters(ask: Ask, fallbackHost: string, tls: boolean): Promise<ClusterMaster[]> {
   try {
     return parseClusterShards(await ask('CLUSTER', 'SHARDS'), fallbackHost, tls);
+  } catch (error) {
+    if (!(error instanceof RedisReplyError)) throw error;
+  }
+  try {
+    return parseClusterNodes(await ask('CLUSTER', 'NODES'), fallbackHost);
   } catch (error) {
     if (!(error instanceof RedisReplyError)) throw error;
     return parseClusterSlots(await ask('CLUSTER', 'SLOTS'), fallbackHost);

@@ -2,9 +2,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseClusterNodes, parseClusterShards } from '../../../../lib/cluster/clusterNodes.ts';
 import { hashSlot } from '../../../../lib/cluster/slots.ts';
 import type { Shard } from '../../../../lib/cluster/topology.ts';
 import { RedisReplyError } from '../../../../lib/errors.ts';
+import type { RedisReply } from '../../../../lib/store/ShardStore.ts';
 import { connect, type Gears } from '../../../../lib/index.ts';
 import {
   startRedis,
@@ -195,6 +197,13 @@ describe('batch reads of the first slot a reshard gives to a master that had non
     expect(gears.shards.map((s) => s.slots.length > 0)).toEqual([true, true, true, false]);
     expect(gears.shards[3]!.id).toBe(addedId);
     expect(gears.infoCluster().shards.map((s) => s.id)).not.toContain(addedId);
+    // Where CLUSTER SHARDS is unknown (Redis 6.2), CLUSTER NODES gives the same masters, on either side of the
+    // migration (their own line shows it: `[slot->-id]`, `[slot-<-id]`).
+    for (const node of [owner, added]) {
+      const shards = parseClusterShards((await node.call('CLUSTER', 'SHARDS')) as RedisReply, '127.0.0.1', false);
+      expect(shards.map((m) => m.id)).toEqual(gears.shards.map((s) => s.id));
+      expect(parseClusterNodes((await node.call('CLUSTER', 'NODES')) as RedisReply, '127.0.0.1')).toEqual(shards);
+    }
     // Workers and drivers compare their plan with the cluster the same way: no change (no re-plan again).
     expect(await topologyChange(gears.topology)).toBeUndefined();
     // A fresh engine reads the masters the same way.
