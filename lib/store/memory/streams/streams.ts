@@ -1,9 +1,9 @@
 /** Stream commands without consumer groups: XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM. */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
-import type { Keyspace } from './Keyspace.ts';
-import { intArg } from './numbers.ts';
-import { arityError, syntaxError } from './replies.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { intArg } from '../numbers.ts';
+import { arityError, syntaxError } from '../replies.ts';
 import { compareIds, Stream, U64_MAX, ZERO_ID, type StreamId, type TrimSpec } from './Stream.ts';
 import {
   entryReply,
@@ -14,7 +14,7 @@ import {
   rangeRecords,
   type ParsedId,
 } from './streamIds.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 
 export function readStream(ks: Keyspace, key: string): Stream | undefined {
   return ks.get<Stream>(key, 'stream');

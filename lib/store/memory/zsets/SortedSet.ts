@@ -3,7 +3,7 @@
  * list (sorted arrays of at most 2×LOAD items, like Python's sortedcontainers), so inserts, removals, ranks and
  * range reads stay cheap at a million members without a skiplist's pointer chasing.
  */
-import { compareBytes } from './bytes.ts';
+import { compareBytes } from '../bytes.ts';
 
 export interface ZItem {
   member: string;

@@ -5,9 +5,9 @@
  * Ids are two numbers: exact up to 2^53, with 2^64-1 (the `+` id) kept as a sentinel so ranges ending at `+`
  * work. Ids between 2^53 and 2^64-1 lose precision — a documented limit of the memory store.
  */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
-import { ERR_INVALID_STREAM_ID } from './replies.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import { ERR_INVALID_STREAM_ID } from '../replies.ts';
 import { formatId, U64_MAX, U64_MAX_MINUS_1, type Stream, type StreamId, type StreamRecord } from './Stream.ts';
 
 export { U64_MAX } from './Stream.ts';

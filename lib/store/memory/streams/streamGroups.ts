@@ -1,16 +1,16 @@
 /** Consumer-group commands: XGROUP (CREATE, SETID, DESTROY, CREATECONSUMER, DELCONSUMER), XACK, XPENDING. */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
 import { ConsumerGroup, INVALID_ENTRIES_READ, type PendingEntry } from './ConsumerGroup.ts';
-import type { Keyspace } from './Keyspace.ts';
-import { intArg } from './numbers.ts';
-import { syntaxError } from './replies.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { intArg } from '../numbers.ts';
+import { syntaxError } from '../replies.ts';
 import { compareIds, Stream, ZERO_ID, type StreamId } from './Stream.ts';
 import { idString, parseId, parseRangeEnd, parseRangeStart } from './streamIds.ts';
 import { lookupConsumer } from './streamRead.ts';
 import { readStream } from './streams.ts';
 import { helpSubcommand } from './streamSetId.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 
 function subcommandSyntaxError(sub: string): RedisReplyError {
   return new RedisReplyError(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try XGROUP HELP.`);

@@ -3,8 +3,8 @@
  * nodes), ziplists (the same before 7.0, still read from old payloads) and intsets (small integer sets). Elements
  * are store strings; integers are kept as integers the way Redis decides (`string2ll`: canonical int64 text).
  */
-import { fromBytes, toBytes } from './bytes.ts';
-import { toBigInt64 } from './numbers.ts';
+import { fromBytes, toBytes } from '../bytes.ts';
+import { toBigInt64 } from '../numbers.ts';
 
 /** A malformed blob (RESTORE answers `Bad data format`). */
 export class BadFormat extends Error {

@@ -1,10 +1,10 @@
 /** Commands over several sets: SMOVE, SINTER, SUNION, SDIFF and their STORE forms. */
-import type { RedisReply } from '../ShardStore.ts';
-import type { Keyspace } from './Keyspace.ts';
-import { toInt64 } from './numbers.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { toInt64 } from '../numbers.ts';
 import { MAX_INTSET_ENTRIES, readSet, setMembers } from './sets.ts';
-import { type CommandContext, type CommandDef } from './types.ts';
-import { RSet } from './values.ts';
+import { type CommandContext, type CommandDef } from '../types.ts';
+import { RSet } from '../values.ts';
 
 function smove({ ks }: CommandContext, args: string[]): RedisReply {
   const [src, dst, member] = [args[0]!, args[1]!, args[2]!];

@@ -1,10 +1,10 @@
 /** Moving elements between lists: RPOPLPUSH and LMOVE. */
-import type { RedisReply } from '../ShardStore.ts';
+import type { RedisReply } from '../../ShardStore.ts';
 import { Deque } from './Deque.ts';
 import { readList } from './lists.ts';
-import { syntaxError } from './replies.ts';
-import type { Keyspace } from './Keyspace.ts';
-import type { CommandDef } from './types.ts';
+import { syntaxError } from '../replies.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import type { CommandDef } from '../types.ts';
 
 type End = 'left' | 'right';
 

@@ -2,8 +2,8 @@
  * XREAD and XREADGROUP (`xreadCommand`): COUNT, STREAMS, `$`, `>`, history reads of a consumer's pending
  * entries, NOACK, and BLOCK — through `call()` a blocked read parks until an XADD signals one of its keys.
  */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
 import {
   Consumer,
   estimateEntriesRead,
@@ -11,13 +11,13 @@ import {
   rangeHasTombstones,
   type ConsumerGroup,
 } from './ConsumerGroup.ts';
-import type { Keyspace } from './Keyspace.ts';
-import { intArg, toInt64 } from './numbers.ts';
-import { syntaxError } from './replies.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { intArg, toInt64 } from '../numbers.ts';
+import { syntaxError } from '../replies.ts';
 import { compareIds, MAX_ID, type Stream, type StreamId } from './Stream.ts';
 import { entryReply, incrId, parseId, rangeRecords, U64_MAX } from './streamIds.ts';
 import { readStream } from './streams.ts';
-import { BlockRequest, type CommandContext, type CommandDef } from './types.ts';
+import { BlockRequest, type CommandContext, type CommandDef } from '../types.ts';
 
 interface ReadArgs {
   count: number;

@@ -1,14 +1,14 @@
 /** Moving pending entries between consumers: XCLAIM and XAUTOCLAIM. */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
 import type { Consumer, PendingEntry } from './ConsumerGroup.ts';
-import { toInt64 } from './numbers.ts';
-import { syntaxError } from './replies.ts';
+import { toInt64 } from '../numbers.ts';
+import { syntaxError } from '../replies.ts';
 import { compareIds, ZERO_ID, type StreamId } from './Stream.ts';
 import { needGroup } from './streamGroups.ts';
 import { entryReply, idString, parseId, parseRangeStart } from './streamIds.ts';
 import { lookupConsumer } from './streamRead.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 
 /** Moves a pending entry to `consumer` (`xclaimCommand`/`xautoclaimCommand`'s common part). */
 function claim(p: PendingEntry, consumer: Consumer, deliveryTime: number, countDelivery: boolean): void {

@@ -6,18 +6,18 @@
  * value's history (a list built by LPUSH, a set or hash past its listpack limits, stream nodes with deleted
  * entries) the payload holds the same value laid out afresh.
  */
-import type { Keyspace } from './Keyspace.ts';
-import { encodingOf } from './admin.ts';
-import { byteLength, compareBytes, toBytes } from './bytes.ts';
-import type { ConsumerGroup, PendingList } from './ConsumerGroup.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { encodingOf } from '../admin.ts';
+import { byteLength, compareBytes, toBytes } from '../bytes.ts';
+import type { ConsumerGroup, PendingList } from '../streams/ConsumerGroup.ts';
 import { crc64 } from './crc64.ts';
-import type { Deque } from './Deque.ts';
+import type { Deque } from '../lists/Deque.ts';
 import { encodeIntset, encodeListpack, listpackEntry, listpackOf } from './listpack.ts';
 import { lzfCompress } from './lzf.ts';
-import { formatDouble, toBigInt64 } from './numbers.ts';
-import type { SortedSet } from './SortedSet.ts';
-import type { Stream, StreamId, StreamRecord } from './Stream.ts';
-import { typeOf, type Hash, type RSet, type Value } from './values.ts';
+import { formatDouble, toBigInt64 } from '../numbers.ts';
+import type { SortedSet } from '../zsets/SortedSet.ts';
+import type { Stream, StreamId, StreamRecord } from '../streams/Stream.ts';
+import { typeOf, type Hash, type RSet, type Value } from '../values.ts';
 
 export const RDB_VERSION = 10;
 

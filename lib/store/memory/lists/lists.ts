@@ -1,11 +1,11 @@
 /** List commands: LPUSH/RPUSH(X), LPOP/RPOP with count, LRANGE, LLEN, LINDEX, LREM, LSET, LTRIM. */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
 import { Deque } from './Deque.ts';
-import type { Keyspace } from './Keyspace.ts';
-import { intArg, toInt64 } from './numbers.ts';
-import { arityError, ERR_NO_SUCH_KEY, ERR_OUT_OF_RANGE_POSITIVE, syntaxError } from './replies.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { intArg, toInt64 } from '../numbers.ts';
+import { arityError, ERR_NO_SUCH_KEY, ERR_OUT_OF_RANGE_POSITIVE, syntaxError } from '../replies.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 
 export function readList(ks: Keyspace, key: string): Deque | undefined {
   return ks.get<Deque>(key, 'list');

@@ -4,13 +4,13 @@
  * overflow modes (WRAP, SAT, FAIL) in exact 64-bit arithmetic, and its error texts.
  */
 import { constants } from 'node:buffer';
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
-import { bytesOf, stringOf } from './bytes.ts';
-import type { Keyspace } from './Keyspace.ts';
-import { intArg, integerReply, toBigInt64 } from './numbers.ts';
-import { ERR_NOT_INTEGER, syntaxError } from './replies.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import { bytesOf, stringOf } from '../bytes.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { intArg, integerReply, toBigInt64 } from '../numbers.ts';
+import { ERR_NOT_INTEGER, syntaxError } from '../replies.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 
 /** The string value of `key` as bytes (undefined when missing); WRONGTYPE for another type. */
 function readBytes(ks: Keyspace, key: string): Buffer | undefined {

@@ -5,7 +5,7 @@
  * equal distances come out in the same order as from Redis.
  */
 import { cellScores, decodeScore, distanceInShape, searchCells, type Shape } from './geohash.ts';
-import type { SortedSet } from './SortedSet.ts';
+import type { SortedSet } from '../zsets/SortedSet.ts';
 
 export interface GeoPoint {
   member: string;

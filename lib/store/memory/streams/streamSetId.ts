@@ -1,11 +1,11 @@
 /** XSETID and the HELP subcommands of XGROUP and XINFO. */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
-import { intArg } from './numbers.ts';
-import { ERR_NO_SUCH_KEY, syntaxError } from './replies.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import { intArg } from '../numbers.ts';
+import { ERR_NO_SUCH_KEY, syntaxError } from '../replies.ts';
 import { compareIds, ZERO_ID, type Stream, type StreamId } from './Stream.ts';
 import { parseId } from './streamIds.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 
 function strictId(text: string): StreamId {
   const { ms, seq } = parseId(text, 0, true);

@@ -1,12 +1,12 @@
 /** Sorted-set commands: ZADD (NX/XX/GT/LT/CH/INCR), ZINCRBY, ZREM, ZSCORE, ZRANGE family, ZCARD, ZCOUNT, ZRANK. */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
-import type { Keyspace } from './Keyspace.ts';
-import { doubleArg, formatDouble, intArg, strtodRange } from './numbers.ts';
-import { syntaxError } from './replies.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { doubleArg, formatDouble, intArg, strtodRange } from '../numbers.ts';
+import { syntaxError } from '../replies.ts';
 import { SortedSet, type ZItem } from './SortedSet.ts';
 import { lexSelect, parseLexRange } from './zsetLex.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 
 export function readZSet(ks: Keyspace, key: string): SortedSet | undefined {
   return ks.get<SortedSet>(key, 'zset');

@@ -1,13 +1,13 @@
 /** XINFO STREAM key [FULL [COUNT n]]: Redis 7.0's summary and full forms. */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
 import { groupLag, INVALID_ENTRIES_READ, type ConsumerGroup } from './ConsumerGroup.ts';
-import { intArg } from './numbers.ts';
-import { ERR_NO_SUCH_KEY } from './replies.ts';
+import { intArg } from '../numbers.ts';
+import { ERR_NO_SUCH_KEY } from '../replies.ts';
 import type { Stream } from './Stream.ts';
 import { entryReply, idString } from './streamIds.ts';
 import { readStream } from './streams.ts';
-import type { CommandContext } from './types.ts';
+import type { CommandContext } from '../types.ts';
 
 /** The listpack nodes holding live entries: Redis' radix-tree keys. */
 function radixKeys(s: Stream): number {

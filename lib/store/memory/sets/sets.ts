@@ -2,11 +2,11 @@
  * Set commands. Members of a set Redis would keep as an intset (integers only, at most 512) are listed in
  * ascending numeric order as Redis does; other sets list in insertion order (Redis' order is unspecified).
  */
-import type { RedisReply } from '../ShardStore.ts';
-import type { Keyspace } from './Keyspace.ts';
-import { toInt64 } from './numbers.ts';
-import { type CommandContext, type CommandDef } from './types.ts';
-import { RSet } from './values.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { toInt64 } from '../numbers.ts';
+import { type CommandContext, type CommandDef } from '../types.ts';
+import { RSet } from '../values.ts';
 
 /** Redis' `set-max-intset-entries` default. */
 export const MAX_INTSET_ENTRIES = 512;

@@ -1,8 +1,8 @@
 /** The GEO commands' argument parsers and reply formats, with Redis 7.0's error texts (`geo.c`). */
-import { RedisReplyError } from '../../errors.ts';
+import { RedisReplyError } from '../../../errors.ts';
 import { GEO_LAT_MAX, GEO_LAT_MIN, GEO_LONG_MAX, GEO_LONG_MIN } from './geohash.ts';
-import { formatFixed, formatLongDouble, longDoubleOf } from './longDouble.ts';
-import { doubleArg, toDouble } from './numbers.ts';
+import { formatFixed, formatLongDouble, longDoubleOf } from '../longDouble.ts';
+import { doubleArg, toDouble } from '../numbers.ts';
 
 /** ASCII-only upper case, as `strcasecmp` compares option names. */
 export function upper(s: string): string {

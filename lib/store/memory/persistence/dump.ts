@@ -3,16 +3,16 @@
  * here and the other way round. RESTORE's IDLETIME and FREQ are checked as Redis checks them and then dropped:
  * the store tracks neither (OBJECT IDLETIME answers 0, OBJECT FREQ 0).
  */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
-import { fromBytes, toBytes } from './bytes.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import { fromBytes, toBytes } from '../bytes.ts';
 import { BadFormat } from './listpack.ts';
-import { intArg } from './numbers.ts';
+import { intArg } from '../numbers.ts';
 import { payloadIsValid, restoreValue } from './rdbLoad.ts';
 import { dumpPayload } from './rdbSave.ts';
-import { syntaxError } from './replies.ts';
-import type { CommandContext, CommandDef } from './types.ts';
-import type { Value } from './values.ts';
+import { syntaxError } from '../replies.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
+import type { Value } from '../values.ts';
 
 function dump({ ks }: CommandContext, args: string[]): RedisReply {
   const value = ks.lookup(args[0]!);

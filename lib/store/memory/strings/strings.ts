@@ -1,12 +1,12 @@
 /** String commands: GET, SET and its options, MGET, MSET, INCR/DECR family, APPEND, STRLEN, GETDEL, SETNX, … */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
-import type { Keyspace } from './Keyspace.ts';
-import { byteLength, canonical, fromBytes, toBytes } from './bytes.ts';
-import { integerReply, isInt64Range, toBigInt64, toInt64, intArg } from './numbers.ts';
-import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, ZERO_LD } from './longDouble.ts';
-import { arityError, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_OVERFLOW, syntaxError } from './replies.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { byteLength, canonical, fromBytes, toBytes } from '../bytes.ts';
+import { integerReply, isInt64Range, toBigInt64, toInt64, intArg } from '../numbers.ts';
+import { addLongDouble, formatLongDouble, isFiniteLongDouble, parseLongDouble, ZERO_LD } from '../longDouble.ts';
+import { arityError, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_OVERFLOW, syntaxError } from '../replies.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 
 function getString(ks: Keyspace, key: string): string | undefined {
   return ks.get<string>(key, 'string');

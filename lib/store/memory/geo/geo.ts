@@ -3,13 +3,13 @@
  * so ZSCORE, ZRANGE and the rest see what Redis' would. GEOADD, GEOPOS, GEODIST and GEOHASH are here; the
  * searches (GEORADIUS, GEOSEARCH and their forms) in `geoRadius.ts`.
  */
-import type { RedisReply } from '../ShardStore.ts';
+import type { RedisReply } from '../../ShardStore.ts';
 import { formatCoord, formatDistance, lonLatArg, unitArg, upper } from './geoArgs.ts';
 import { decodeScore, distance, scoreOf, standardGeohash } from './geohash.ts';
-import { syntaxError } from './replies.ts';
+import { syntaxError } from '../replies.ts';
 import { georadiusCommands } from './geoRadius.ts';
-import type { CommandContext, CommandDef } from './types.ts';
-import { readZSet, zaddParsed } from './zsets.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
+import { readZSet, zaddParsed } from '../zsets/zsets.ts';
 
 /** GEOADD key [NX|XX] [CH] lon lat member …: ZADD with the points' geohashes as scores. */
 function geoadd({ ks }: CommandContext, args: string[]): RedisReply {

@@ -4,18 +4,18 @@
  * sorted sets, ziplists, quicklists of ziplists, streams from before 7.0). Anything malformed is a
  * {@link BadFormat}; an empty collection too, as Redis refuses to restore one.
  */
-import type { Keyspace } from './Keyspace.ts';
-import { fromBytes } from './bytes.ts';
-import { Consumer, ConsumerGroup, estimateEntriesRead, type PendingEntry } from './ConsumerGroup.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { fromBytes } from '../bytes.ts';
+import { Consumer, ConsumerGroup, estimateEntriesRead, type PendingEntry } from '../streams/ConsumerGroup.ts';
 import { crc64 } from './crc64.ts';
-import { Deque } from './Deque.ts';
+import { Deque } from '../lists/Deque.ts';
 import { BadFormat, decodeIntset, decodeListpack, decodeZiplist } from './listpack.ts';
 import { lzfDecompress } from './lzf.ts';
-import { toDouble, toInt64 } from './numbers.ts';
+import { toDouble, toInt64 } from '../numbers.ts';
 import { RDB_TYPE, RDB_VERSION } from './rdbSave.ts';
-import { SortedSet } from './SortedSet.ts';
-import { formatId, Stream, type StreamId } from './Stream.ts';
-import { Hash, RSet, type Value } from './values.ts';
+import { SortedSet } from '../zsets/SortedSet.ts';
+import { formatId, Stream, type StreamId } from '../streams/Stream.ts';
+import { Hash, RSet, type Value } from '../values.ts';
 
 /** `verifyDumpPayload`: at least the 10-byte footer, an RDB version Redis 7.0 reads, a matching CRC-64. */
 export function payloadIsValid(payload: Buffer): boolean {

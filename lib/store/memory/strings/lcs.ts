@@ -1,10 +1,10 @@
 /** LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]: Redis 7.0's longest common subsequence of two strings. */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
-import { bytesOf, stringOf } from './bytes.ts';
-import { intArg } from './numbers.ts';
-import { syntaxError } from './replies.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import { bytesOf, stringOf } from '../bytes.ts';
+import { intArg } from '../numbers.ts';
+import { syntaxError } from '../replies.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 
 function stringBytes(ctx: CommandContext, key: string): Buffer {
   const value = ctx.ks.lookup(key);

@@ -2,17 +2,17 @@
  * GEORADIUS, GEORADIUSBYMEMBER (and their `_RO` forms), GEOSEARCH and GEOSEARCHSTORE: Redis 7.0's
  * `georadiusGeneric`, with its argument checks in the same order, so the same call gets the same error.
  */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
 import { formatCoord, formatDistance, lonLatArg, sizeArg, unitArg, upper } from './geoArgs.ts';
 import { decodeScore, type Shape } from './geohash.ts';
 import { pointsInShape, sortPoints, type GeoPoint } from './geoSearch.ts';
-import type { Keyspace } from './Keyspace.ts';
-import { intArg } from './numbers.ts';
-import { syntaxError } from './replies.ts';
-import { SortedSet } from './SortedSet.ts';
-import type { CommandContext, CommandDef } from './types.ts';
-import { readZSet } from './zsets.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { intArg } from '../numbers.ts';
+import { syntaxError } from '../replies.ts';
+import { SortedSet } from '../zsets/SortedSet.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
+import { readZSet } from '../zsets/zsets.ts';
 
 const RADIUS_COORDS = 1;
 const RADIUS_MEMBER = 2;

@@ -1,13 +1,13 @@
 /** XINFO GROUPS, XINFO CONSUMERS and XINFO HELP (XINFO STREAM: streamInfoStream.ts). */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
 import { groupLag, INVALID_ENTRIES_READ } from './ConsumerGroup.ts';
-import { ERR_NO_SUCH_KEY } from './replies.ts';
+import { ERR_NO_SUCH_KEY } from '../replies.ts';
 import { idString } from './streamIds.ts';
 import { readStream } from './streams.ts';
 import { helpSubcommand } from './streamSetId.ts';
 import { byName, xinfoStream } from './streamInfoStream.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 
 function xinfoGroups({ ks }: CommandContext, args: string[]): RedisReply {
   const s = readStream(ks, args[0]!);

@@ -1,8 +1,8 @@
 /** Sorted-set removals by range: ZREMRANGEBYSCORE, ZREMRANGEBYRANK (the pops are in blocking.ts). */
-import type { RedisReply } from '../ShardStore.ts';
-import { intArg } from './numbers.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import { intArg } from '../numbers.ts';
 import type { ZItem } from './SortedSet.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 import { parseScoreRange, readZSet, scoreSpan } from './zsets.ts';
 
 function zremrange(kind: 'rank' | 'score') {

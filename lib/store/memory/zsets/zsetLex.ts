@@ -3,11 +3,11 @@
  * meant for members that share one score; for mixed scores Redis' answer depends on the encoding, and this
  * follows its listpack walk (score order, first member inside the range, then on while still inside).
  */
-import { RedisReplyError } from '../../errors.ts';
-import { compareBytes } from './bytes.ts';
-import type { RedisReply } from '../ShardStore.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import { compareBytes } from '../bytes.ts';
+import type { RedisReply } from '../../ShardStore.ts';
 import type { SortedSet, ZItem } from './SortedSet.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import type { CommandContext, CommandDef } from '../types.ts';
 
 /** A bound: `-` (below everything), `+` (above everything) or a member, inclusive `[` or exclusive `(`. */
 type LexBound = { kind: '-' } | { kind: '+' } | { kind: 'value'; value: string; exclusive: boolean };

@@ -2,14 +2,14 @@
  * Sorted-set algebra (`zunionInterDiffGenericCommand`): ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD.
  * Plain sets count as sorted sets whose scores are all 1, as in Redis.
  */
-import { RedisReplyError } from '../../errors.ts';
-import type { RedisReply } from '../ShardStore.ts';
-import type { Keyspace } from './Keyspace.ts';
-import { intArg, toDouble, toInt64 } from './numbers.ts';
-import { syntaxError, wrongType } from './replies.ts';
+import { RedisReplyError } from '../../../errors.ts';
+import type { RedisReply } from '../../ShardStore.ts';
+import type { Keyspace } from '../Keyspace.ts';
+import { intArg, toDouble, toInt64 } from '../numbers.ts';
+import { syntaxError, wrongType } from '../replies.ts';
 import { SortedSet } from './SortedSet.ts';
-import { type CommandContext, type CommandDef } from './types.ts';
-import { typeOf, type RSet } from './values.ts';
+import { type CommandContext, type CommandDef } from '../types.ts';
+import { typeOf, type RSet } from '../values.ts';
 import { emit } from './zsets.ts';
 
 type Op = 'union' | 'inter' | 'diff';
