@@ -15,7 +15,8 @@ import { connect } from './engine.ts';
 import { startRedis } from '../lib/testing/index.ts';
 import { log, measure, redisCpu, throughputRow, type BenchSettings, type ResultRow, type Side } from './harness.ts';
 
-export const TARGET_RATIO = 0.8;
+/** Issue 16's target (issue 1's was 0.8). */
+export const TARGET_RATIO = 1.0;
 export const BATCH = 500;
 export const BASELINE_NAME = 'ioredis XREADGROUP COUNT 500 + XACK pipelined with the next read';
 

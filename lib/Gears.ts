@@ -238,11 +238,16 @@ export class Gears {
     return this.config.set(pairs);
   };
 
-  /** The shards and their slots; `myId` is the default initiator. */
+  /**
+   * The shards serving slots and their slots; `myId` is the default initiator. A master without slots (read by
+   * runs while it imports its first slot) is not listed: RG.INFOCLUSTER gives each shard a slot range.
+   */
   readonly infoCluster = (): ClusterInfo => ({
     myId: this.router.defaultShard().id,
     kind: this.topology.kind,
-    shards: this.shards.map((s) => ({ id: s.id, slots: s.slots.map(([a, b]) => [a, b] as [number, number]) })),
+    shards: this.shards
+      .filter((s) => s.slots.length > 0)
+      .map((s) => ({ id: s.id, slots: s.slots.map(([a, b]) => [a, b] as [number, number]) })),
   });
 
   /** Re-reads the topology (Redis Cluster: masters and slots after a reshard or failover); registrations follow. */

@@ -5,7 +5,8 @@
  */
 import type { ShardStore } from '../lib/store/ShardStore.ts';
 import { isReply, newStreamState, readGroupBatch, type StreamState } from './streamGroupRead.ts';
-import { idMs, trimFloor } from './streamGroupReplies.ts';
+import { idMs } from './streamGroupReplies.ts';
+import { StreamTrimmer } from './StreamTrimmer.ts';
 import type { StreamRecord } from './streamReader.ts';
 import type { EventControl, Trigger, TriggerOutcome } from './types.ts';
 
@@ -78,7 +79,11 @@ export class StreamConsumer {
     if (this.stopped) return;
     let s = this.streams.get(key);
     if (!s) {
-      s = newStreamState(key);
+      const { trimStream, trimEveryMs } = this.settings;
+      const warn = (message: string): void => {
+        if (!this.stopped) this.control.warn(message);
+      };
+      s = newStreamState(key, trimStream ? new StreamTrimmer(this.store, key, trimEveryMs, warn) : undefined);
       this.streams.set(key, s);
     }
     this.kick(s);
@@ -98,7 +103,7 @@ export class StreamConsumer {
 
   private tick(): void {
     if (this.stopped || this.shared.aborted) return;
-    for (const s of this.streams.values()) if (s.trimAgain) this.trim(s);
+    for (const s of this.streams.values()) if (s.trimmer?.waiting) s.trimmer.request();
     if (this.control.paused()) return;
     const resumed = this.heldByPause;
     this.heldByPause = false;
@@ -142,8 +147,10 @@ export class StreamConsumer {
    * Moves a stream on as far as it can: creates the group, hands out a batch when one is ready (and no other is
    * in flight), reads otherwise. While a batch runs, the next one is read ahead (`continue` policy only), so
    * Redis reads it while the gear runs instead of after it; it is handed out once the running batch is
-   * acknowledged. A batch's XACK goes with the next read (one write, one round trip): the read ahead of the
-   * batch after the one about to run, or the read that fills the next batch.
+   * acknowledged. When the next batch is there, the XACK of the one that ran goes alone and the batch runs as
+   * soon as it answers, the read ahead sent just before it runs (bench workload 5: Redis' XREADGROUP of 500,
+   * ~0.5 ms, is off the path from batch to batch; with the XACK and the read in one write the batch waited
+   * for both). When the next batch still has to be read, the XACK goes with that read (one write).
    */
   private async advance(s: StreamState): Promise<void> {
     const { batch, duration } = this.settings;
@@ -170,16 +177,16 @@ export class StreamConsumer {
         }
         if (!this.readsAhead || s.buffer.length >= batch) return;
       } else if (s.buffer.length >= batch || (s.buffer.length > 0 && s.flushDue)) {
-        if (s.toAck !== undefined) {
-          // The batch before must be acknowledged first; its XACK goes with the read ahead of the batch after
-          // this one (or alone, without reading ahead).
-          if (!this.readsAhead) this.acknowledgeAlone(s);
-          else if (!(await this.read(s, batch - Math.max(0, s.buffer.length - batch)))) continue;
-        }
-        // Batches in order: the next one runs only once the XACK of the one before succeeded.
+        // Batches in order: the next one runs only once the XACK of the one before succeeded. That XACK goes
+        // alone: with the read ahead in the same write, the batch would wait for Redis to read the one after it.
+        this.acknowledgeAlone(s);
         if (!(await this.acknowledged(s))) continue;
         if (!this.live(s) || this.control.paused()) continue;
-        this.fire(s, s.buffer.splice(0, batch));
+        const records = s.buffer.splice(0, batch);
+        // The read ahead goes out before the batch runs, so Redis reads while the gear runs.
+        const ahead = this.readsAhead && s.buffer.length < batch ? this.read(s, batch - s.buffer.length) : undefined;
+        this.fire(s, records);
+        if (ahead !== undefined) await ahead;
         continue;
       }
       if (!(await this.read(s, batch - s.buffer.length))) continue;
@@ -304,7 +311,7 @@ export class StreamConsumer {
       // aborted by `abortPending`, or failed under `abort`/`retry`, stays pending).
       if (outcome.paused || outcome.status === 'aborted' || policy !== 'continue') return;
       await this.acknowledge(s, ids).catch(() => undefined);
-      if (this.settings.trimStream) await this.trimNow(s.key).catch(() => undefined);
+      await s.trimmer?.now().catch(() => undefined);
       return;
     }
     if (outcome.paused) {
@@ -333,8 +340,8 @@ export class StreamConsumer {
       s.retryTimer.unref();
       return;
     }
-    // Acknowledged with the next read, sent at once (`advance`): the XACK and the XREADGROUP go out together.
-    // What is read is handed out only once the XACK succeeded.
+    // Acknowledged at once (`advance`): alone when the next batch is read already, else with the read that
+    // fills it. What is read is handed out only once the XACK succeeded.
     s.toAck = ids;
     if (s.retrying) {
       s.retrying = false;
@@ -361,43 +368,14 @@ export class StreamConsumer {
 
   /** After an XACK succeeded: trim, off the reading path. */
   private acknowledgedNow(s: StreamState): void {
-    if (this.settings.trimStream && !this.stopped) this.trim(s);
+    if (!this.stopped) s.trimmer?.request();
   }
 
   /** XACK the batch; then, off the reading path, trim below the oldest entry some group still needs. */
   private async acknowledge(s: StreamState, ids: readonly string[]): Promise<void> {
-    await this.store.call('XACK', s.key, this.settings.group, ...ids);
+    const { group } = this.settings;
+    if (this.store.acknowledgeGroup) await this.store.acknowledgeGroup(s.key, group, ids);
+    else await this.store.call('XACK', s.key, group, ...ids);
     this.acknowledgedNow(s);
-  }
-
-  /**
-   * One trim at a time per stream, while the next batch is read and run, and at most one per `trimEveryMs`
-   * (a trim asked for sooner is left to the clock, `tick`): its three round trips share the connection with
-   * the reads, and on a busy stream a trim after every batch would hold every read up. The floor is read from
-   * Redis when the trim runs, so it never covers an entry a group has not acknowledged, however late it runs.
-   */
-  private trim(s: StreamState): void {
-    const now = Date.now();
-    if (s.trimming || now - s.trimmedAt < this.settings.trimEveryMs) {
-      s.trimAgain = true;
-      return;
-    }
-    s.trimming = true;
-    s.trimAgain = false;
-    s.trimmedAt = now;
-    void this.trimNow(s.key)
-      .catch((error: unknown) => {
-        if (!this.stopped && !isReply(error, 'ERR no such key'))
-          this.control.warn(`trimming '${s.key}' failed: ${String(error)}`);
-      })
-      .finally(() => {
-        s.trimming = false;
-      });
-  }
-
-  /** XTRIM MINID below the oldest entry any group of the stream has not acknowledged. */
-  private async trimNow(key: string): Promise<void> {
-    const floor = await trimFloor(this.store, key);
-    if (floor !== undefined) await this.store.call('XTRIM', key, 'MINID', floor);
   }
 }

@@ -4,6 +4,7 @@ import { readGroupEntries } from '../lib/store/groupEntries.ts';
 import type { GroupEntry, ShardStore } from '../lib/store/ShardStore.ts';
 import { autoclaimReply, isRecord } from './streamGroupReplies.ts';
 import type { StreamRecord } from './streamReader.ts';
+import type { StreamTrimmer } from './StreamTrimmer.ts';
 
 /** One followed stream: where its reading is, what is buffered, in flight, waiting to retry. */
 export interface StreamState {
@@ -27,20 +28,18 @@ export interface StreamState {
   again: boolean;
   /** The last read failed (warned once until one succeeds). */
   failing: boolean;
-  /** A trim is running; another was asked for meanwhile. */
-  trimming: boolean;
-  trimAgain: boolean;
-  /** When the last trim started (ms since the epoch). */
-  trimmedAt: number;
+  /** With `trimStream`: the stream's trims. */
+  trimmer: StreamTrimmer | undefined;
   /** The ids of the batch that ran, to acknowledge with the next read (`readGroupBatch`). */
   toAck: string[] | undefined;
   /** An XACK sent alone (no read to go with it): resolves false when it failed. */
   acked: Promise<boolean> | undefined;
 }
 
-export function newStreamState(key: string): StreamState {
+export function newStreamState(key: string, trimmer?: StreamTrimmer): StreamState {
   return {
     key,
+    trimmer,
     grouped: false,
     phase: 'history',
     cursor: '0',
@@ -54,9 +53,6 @@ export function newStreamState(key: string): StreamState {
     busy: false,
     again: false,
     failing: false,
-    trimming: false,
-    trimAgain: false,
-    trimmedAt: 0,
     toAck: undefined,
     acked: undefined,
   };

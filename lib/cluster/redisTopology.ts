@@ -151,7 +151,8 @@ interface Member {
 }
 
 /**
- * A Redis Cluster: one shard per master with slots, ordered by first slot.
+ * A Redis Cluster: one shard per master, ordered by first slot; masters without slots come last (one may hold
+ * the keys already moved of the first slot a reshard gives it, see `sortMasters`).
  *
  * `shards` is an immutable snapshot. `refresh()` re-reads the masters and, when anything changed, replaces
  * the snapshot (the getter returns the new array): a master still there at the same address keeps its store
@@ -181,7 +182,8 @@ class RedisClusterTopology implements Topology {
   ): Promise<RedisClusterTopology> {
     const topology = new RedisClusterTopology(seed, redisOptions, storeOptions, natMap);
     topology.apply(await readClusterMasters(seed.ask, seed.host, seed.tls));
-    if (topology.snapshot.length === 0) throw new GearsError('the Redis Cluster has no master serving slots');
+    if (!topology.snapshot.some((shard) => shard.slots.length > 0))
+      throw new GearsError('the Redis Cluster has no master serving slots');
     return topology;
   }
 

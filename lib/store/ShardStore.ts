@@ -38,6 +38,13 @@ export interface ShardStore {
   readGroup?(request: GroupReadRequest): Promise<GroupReadReply>;
 
   /**
+   * Optional, with `readGroup`: `XACK key group …ids` on the connection `readGroup` reads on, sent at once,
+   * in order with the reads sent before it (so it does not wait for them to come back). Resolves once Redis
+   * answered; rejects with Redis' error or a connection error. A store without it acknowledges with `call`.
+   */
+  acknowledgeGroup?(key: string, group: string, ids: readonly string[]): Promise<void>;
+
+  /**
    * Keyspace events of this shard (`__keyspace@0__:<key>` notifications), hot: events before subscription are
    * not replayed, as in Redis. The Redis store enables `notify-keyspace-events` when it subscribes.
    */

@@ -9,6 +9,7 @@ export {
   type RedisServerHandle,
   type RedisClusterHandle,
   type StartRedisOptions,
+  type RedisTlsFiles,
 } from './servers.ts';
 export {
   redisDataSet,

@@ -1,6 +1,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { connect as netConnect } from 'node:net';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,8 +13,13 @@ const run = promisify(execFile);
 export interface RedisServerHandle {
   host: string;
   port: number;
-  /** `redis://host:port`, with `:password@` when the server was started with `--requirepass`. */
+  /**
+   * `redis://host:port`, with `:password@` when the server was started with `--requirepass`; `rediss://…` when
+   * it was started with `tls: true` (connect with `tls` below: the certificate is self-signed).
+   */
   url: string;
+  /** With `tls: true`: the certificate authority to trust (`{ ca }` for ioredis' and Node's `tls` options). */
+  tls?: RedisTlsFiles;
   /** The `--requirepass` password, if any. */
   password: string | undefined;
   /**
@@ -33,8 +39,10 @@ export interface RedisServerHandle {
 /** A throwaway 3-master (by default) Redis Cluster made with `redis-cli --cluster create`. */
 export interface RedisClusterHandle {
   nodes: RedisServerHandle[];
-  /** `redis://host:port` of every master, the first one usable as the seed. */
+  /** `redis://host:port` (`rediss://` with `tls: true`) of every master, the first one usable as the seed. */
   urls: string[];
+  /** With `tls: true`: the authority every node's certificate is signed by. */
+  tls?: RedisTlsFiles;
   /**
    * Resolves once every node reports `cluster_state:ok` (e.g. after a killed node was restarted); rejects
    * after `timeoutMs` (default 20 s).
@@ -53,6 +61,71 @@ export interface StartRedisOptions {
   args?: string[];
   /** Port to listen on; default: a free one (see `freePort`), another one tried if it is taken meanwhile. */
   port?: number;
+  /**
+   * Serve TLS only (`--tls-port`, no plain port), with a certificate for 127.0.0.1 signed by a throwaway
+   * certificate authority made with `openssl` (which must be on PATH). Clients need not present a certificate.
+   * On a Cluster the bus speaks TLS too (`--tls-cluster yes`) and every node shares one authority. Another
+   * server's `tls` shares its authority and certificate instead (e.g. a replica of it, with
+   * `args: ['--replicaof', host, port, '--tls-replication', 'yes']`).
+   */
+  tls?: boolean | RedisTlsFiles;
+}
+
+/** A TLS server's files: its authority's certificate (PEM text, and where it is) to trust. */
+export interface RedisTlsFiles {
+  /** The authority's certificate, PEM: `new Redis(url, { tls: { ca } })`. */
+  ca: string;
+  /** The same certificate's file, e.g. for `redis-cli --tls --cacert` or `NODE_EXTRA_CA_CERTS`. */
+  caFile: string;
+  /** The server's certificate and key files (internal: the nodes of one Cluster share them). */
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * Makes a certificate authority and a certificate for 127.0.0.1 / localhost signed by it, in `dir` (openssl).
+ */
+async function makeTlsFiles(dir: string): Promise<RedisTlsFiles> {
+  const file = (name: string): string => join(dir, name);
+  const openssl = async (args: string[]): Promise<void> => {
+    try {
+      await run('openssl', args);
+    } catch (cause) {
+      throw new GearsError(`startRedis({ tls: true }) needs openssl on PATH: openssl ${args[0]} failed`, { cause });
+    }
+  };
+  await openssl(
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=rxgears test CA'].concat([
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.crt'),
+    ]),
+  );
+  await openssl(
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('redis.key')].concat([
+      '-out',
+      file('redis.csr'),
+    ]),
+  );
+  await writeFile(file('san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await openssl(
+    ['x509', '-req', '-in', file('redis.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key')].concat([
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      file('san.cnf'),
+      '-out',
+      file('redis.crt'),
+    ]),
+  );
+  return {
+    ca: await readFile(file('ca.crt'), 'utf8'),
+    caFile: file('ca.crt'),
+    certFile: file('redis.crt'),
+    keyFile: file('redis.key'),
+  };
 }
 
 const HOST = '127.0.0.1';
@@ -110,9 +183,10 @@ function passwordIn(args: readonly string[]): string | undefined {
   return at >= 0 ? args[at + 1] : undefined;
 }
 
-/** `redis-cli` arguments that authenticate, when there is a password. */
-function cliAuth(password: string | undefined): string[] {
-  return password === undefined ? [] : ['-a', password, '--no-auth-warning'];
+/** `redis-cli` arguments that authenticate, when there is a password, and speak TLS, when the server does. */
+function cliAuth(password: string | undefined, tls?: RedisTlsFiles): string[] {
+  const auth = password === undefined ? [] : ['-a', password, '--no-auth-warning'];
+  return tls ? [...auth, '--tls', '--cacert', tls.caFile] : auth;
 }
 
 /** A RESP bulk-string command, so a password with spaces or quotes goes through unharmed. */
@@ -121,16 +195,18 @@ function resp(...args: string[]): string {
 }
 
 /** One PING (after AUTH when there is a password): true when the server answered it. */
-function pingOnce(port: number, password: string | undefined): Promise<boolean> {
+function pingOnce(port: number, password: string | undefined, tls: RedisTlsFiles | undefined): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    const socket = netConnect(port, HOST);
+    const socket: Socket = tls ? tlsConnect({ host: HOST, port, ca: tls.ca }) : netConnect(port, HOST);
     let received = '';
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(500);
-    socket.once('connect', () => socket.write((password === undefined ? '' : resp('AUTH', password)) + resp('PING')));
+    socket.once(tls ? 'secureConnect' : 'connect', () =>
+      socket.write((password === undefined ? '' : resp('AUTH', password)) + resp('PING')),
+    );
     socket.on('data', (data) => {
       received += data.toString();
       // Up: PONG, or an answer that proves the server is serving (NOAUTH: a password we were not told of).
@@ -147,6 +223,7 @@ function pingOnce(port: number, password: string | undefined): Promise<boolean> 
 async function waitForPing(
   port: number,
   password: string | undefined,
+  tls: RedisTlsFiles | undefined,
   child: ChildProcess,
   log: () => string,
 ): Promise<void> {
@@ -155,7 +232,7 @@ async function waitForPing(
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new GearsError(`redis-server on port ${port} exited: ${log()}`);
     }
-    if (await pingOnce(port, password)) return;
+    if (await pingOnce(port, password, tls)) return;
     if (Date.now() > deadline) throw new GearsError(`redis-server on port ${port} did not answer PING: ${log()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -183,7 +260,15 @@ async function kill(child: ChildProcess): Promise<void> {
  * // …
  * await gears.close(); await redis.stop();
  */
-export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServerHandle> {
+export function startRedis(options: StartRedisOptions = {}): Promise<RedisServerHandle> {
+  return startRedisWith(options, undefined);
+}
+
+/** `startRedis`, with the TLS files of the Cluster it belongs to (else its own, made when `tls` is set). */
+async function startRedisWith(
+  options: StartRedisOptions,
+  clusterTls: RedisTlsFiles | undefined,
+): Promise<RedisServerHandle> {
   const binary = options.binary ?? 'redis-server';
   await assertRedisInstalled(binary);
   const cluster = (options.args ?? []).some((arg, i, all) => arg === '--cluster-enabled' && all[i + 1] === 'yes');
@@ -191,7 +276,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort({ cluster }));
     try {
-      return await startRedisOn(binary, port, options);
+      return await startRedisOn(binary, port, options, clusterTls);
     } catch (error) {
       const clash = error instanceof GearsError && /Address already in use/i.test(error.message);
       if (!clash || options.port !== undefined || attempt >= ATTEMPTS) throw error;
@@ -199,11 +284,29 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   }
 }
 
-async function startRedisOn(binary: string, port: number, options: StartRedisOptions): Promise<RedisServerHandle> {
+async function startRedisOn(
+  binary: string,
+  port: number,
+  options: StartRedisOptions,
+  clusterTls: RedisTlsFiles | undefined,
+): Promise<RedisServerHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'rxgears-redis-'));
   const extra = options.args ?? [];
   const password = passwordIn(extra);
-  const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
+  let tls: RedisTlsFiles | undefined;
+  try {
+    const shared = typeof options.tls === 'object' ? options.tls : undefined;
+    tls = clusterTls ?? shared ?? (options.tls === true ? await makeTlsFiles(dir) : undefined);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no']
+        .concat(['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile])
+        .concat(clusterTls ? ['--tls-cluster', 'yes'] : [])
+    : ['--port', String(port)];
+  const args = [...listen, '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
   let output = '';
   const spawnServer = (): ChildProcess => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -222,10 +325,10 @@ async function startRedisOn(binary: string, port: number, options: StartRedisOpt
     if (stopped) throw new GearsError(`redis-server on port ${port} was stopped; it cannot be restarted`);
     await kill(child);
     child = spawnServer();
-    await waitForPing(port, password, child, () => output);
+    await waitForPing(port, password, tls, child, () => output);
   };
   try {
-    await waitForPing(port, password, child, () => output);
+    await waitForPing(port, password, tls, child, () => output);
   } catch (error) {
     await stop();
     throw error;
@@ -234,8 +337,9 @@ async function startRedisOn(binary: string, port: number, options: StartRedisOpt
   return {
     host: HOST,
     port,
-    url: `redis://${auth}${HOST}:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://${auth}${HOST}:${port}`,
     password,
+    ...(tls ? { tls } : {}),
     get process() {
       return child;
     },
@@ -265,9 +369,13 @@ export async function startRedisCluster(
   }
   const password = passwordIn(options.args ?? []);
   const nodes: RedisServerHandle[] = [];
+  // One authority and certificate for every node (all on 127.0.0.1), so a client trusts one `ca`.
+  const tlsDir = options.tls === true ? await mkdtemp(join(tmpdir(), 'rxgears-cluster-tls-')) : undefined;
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((n) => n.stop()));
+    if (tlsDir !== undefined) await rm(tlsDir, { recursive: true, force: true });
   };
+  let tls: RedisTlsFiles | undefined;
   const waitForClusterOk = async (timeoutMs = 20_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     for (const node of nodes) {
@@ -277,7 +385,7 @@ export async function startRedisCluster(
           node.host,
           '-p',
           String(node.port),
-          ...cliAuth(password),
+          ...cliAuth(password, tls),
           'CLUSTER',
           'INFO',
         ]).then(
@@ -291,25 +399,29 @@ export async function startRedisCluster(
     }
   };
   try {
+    tls = typeof options.tls === 'object' ? options.tls : tlsDir !== undefined ? await makeTlsFiles(tlsDir) : undefined;
     for (let i = 0; i < masters; i++) {
       nodes.push(
-        await startRedis({
-          ...(options.binary !== undefined ? { binary: options.binary } : {}),
-          ...(options.ports?.[i] !== undefined ? { port: options.ports[i] } : {}),
-          args: [
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            `nodes-${i}.conf`,
-            '--cluster-node-timeout',
-            '2000',
-            ...(options.args ?? []),
-          ],
-        }),
+        await startRedisWith(
+          {
+            ...(options.binary !== undefined ? { binary: options.binary } : {}),
+            ...(options.ports?.[i] !== undefined ? { port: options.ports[i] } : {}),
+            args: [
+              '--cluster-enabled',
+              'yes',
+              '--cluster-config-file',
+              `nodes-${i}.conf`,
+              '--cluster-node-timeout',
+              '2000',
+              ...(options.args ?? []),
+            ],
+          },
+          tls,
+        ),
       );
     }
     await run('redis-cli', [
-      ...cliAuth(password),
+      ...cliAuth(password, tls),
       '--cluster',
       'create',
       ...nodes.map((n) => `${n.host}:${n.port}`),
@@ -322,5 +434,5 @@ export async function startRedisCluster(
     await stop();
     throw error;
   }
-  return { nodes, urls: nodes.map((n) => n.url), waitForClusterOk, stop };
+  return { nodes, urls: nodes.map((n) => n.url), waitForClusterOk, stop, ...(tls ? { tls } : {}) };
 }

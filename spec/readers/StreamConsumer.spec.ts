@@ -109,6 +109,34 @@ describe('StreamConsumer', () => {
     acks.forEach((a) => a.resolve());
   });
 
+  it('hands the next batch out once the XACK before it answers, the read ahead sent before it runs', async () => {
+    const { store: real, ids } = await memoryStreamOf(7);
+    const sent: string[] = [];
+    const heldRead = deferred<void>();
+    let newReads = 0;
+    const store = interceptedStore(real, async (command, args, send) => {
+      sent.push(command === 'XREADGROUP' ? `XREADGROUP ${String(args[args.length - 1])}` : command);
+      // The third read of new entries (the one ahead of the second batch) does not answer until released.
+      if (command === 'XREADGROUP' && args[args.length - 1] === '>' && ++newReads === 3) await heldRead.promise;
+      return send();
+    });
+    const { consumer, handed } = consumerOn(store);
+    stop = () => consumer.stop();
+    consumer.track('s');
+    await until(() => handed.length === 1, 'the first batch');
+    await until(async () => (await pendingOf(real)) === 4, 'the second batch read ahead');
+    sent.length = 0;
+    await handed[0]!.finish();
+    await until(() => handed.length === 2, 'the second batch, while the read after it is still out');
+    expect(newReads).toBe(3);
+    expect(sent).toEqual(['XACK', 'XREADGROUP >']); // the XACK alone, then the read ahead: before the batch ran
+    expect(handed[1]!.ids).toEqual(ids.slice(2, 4));
+    heldRead.resolve();
+    await handed[1]!.finish();
+    await until(() => handed.length === 3, 'the third batch');
+    expect(handed[2]!.ids).toEqual(ids.slice(4, 6));
+  });
+
   it('runs a batch whose XACK failed again, before the batch read after it', async () => {
     const { store: real, ids } = await memoryStreamOf(6);
     let failures = 1;
@@ -128,7 +156,9 @@ describe('StreamConsumer', () => {
       if (handed[i]!.ids.includes(ids[5]!)) break;
     }
     expect(handed.map((h) => h.ids)).toEqual([ids.slice(0, 2), ids.slice(0, 2), ids.slice(2, 4), ids.slice(4, 6)]);
-    expect(warnings).toEqual(["stream 's': acknowledging failed, the batch will run again: RedisReplyError: ERR injected"]);
+    expect(warnings).toEqual([
+      "stream 's': acknowledging failed, the batch will run again: RedisReplyError: ERR injected",
+    ]);
     await until(async () => (await pendingOf(real)) === 0, 'everything acknowledged');
   });
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, startRedis, type RedisServerHandle } from '../../lib/testing/index.ts';
+import { freePort, startRedis, type RedisServerHandle, type RedisTlsFiles } from '../../lib/testing/index.ts';
 import { until } from './until.ts';
 
 const HOST = '127.0.0.1';
@@ -17,6 +17,8 @@ export interface SentinelGroup {
   sentinel: { host: string; port: number };
   /** A client of the Sentinel itself. */
   admin: Redis;
+  /** With `tls: true`: the authority of the data nodes' certificate. */
+  tls?: RedisTlsFiles;
   /** The port of the node Sentinel names as master now. */
   masterPort(): Promise<number>;
   /**
@@ -82,7 +84,9 @@ async function startSentinel(config: string[]): Promise<{ port: number; stop: ()
  * const group = await startSentinelGroup();
  * const client = new Redis({ sentinels: [group.sentinel], name: MASTER_NAME });
  */
-export async function startSentinelGroup(options: { password?: string; args?: string[] } = {}): Promise<SentinelGroup> {
+export async function startSentinelGroup(
+  options: { password?: string; args?: string[]; tls?: boolean } = {},
+): Promise<SentinelGroup> {
   const { password } = options;
   const auth = password === undefined ? [] : ['--requirepass', password, '--masterauth', password];
   const extra = [...auth, ...(options.args ?? [])];
@@ -91,11 +95,23 @@ export async function startSentinelGroup(options: { password?: string; args?: st
     await Promise.all(stops.splice(0).map((stop) => stop()));
   };
   try {
-    const master = await startRedis({ args: extra });
+    // With `tls`: the data nodes serve TLS only (one authority), the replica and Sentinel reach them over TLS;
+    // Sentinel's own port stays plain (ioredis' `sentinelTLS` is a separate matter).
+    const master = await startRedis({ args: extra, ...(options.tls ? { tls: true } : {}) });
     stops.push(() => master.stop());
-    const replica = await startRedis({ args: [...extra, '--replicaof', HOST, String(master.port)] });
+    const tls = master.tls;
+    const replica = await startRedis({
+      args: [...extra, '--replicaof', HOST, String(master.port), ...(tls ? ['--tls-replication', 'yes'] : [])],
+      ...(tls ? { tls } : {}),
+    });
     stops.push(() => replica.stop());
     const sentinelProcess = await startSentinel([
+      ...(tls
+        ? ['tls-replication yes', `tls-ca-cert-file ${tls.caFile}`].concat([
+            `tls-cert-file ${tls.certFile}`,
+            `tls-key-file ${tls.keyFile}`,
+          ])
+        : []),
       `sentinel monitor ${MASTER_NAME} ${HOST} ${master.port} 1`,
       `sentinel down-after-milliseconds ${MASTER_NAME} 2000`,
       `sentinel failover-timeout ${MASTER_NAME} 10000`,
@@ -107,7 +123,13 @@ export async function startSentinelGroup(options: { password?: string; args?: st
     stops.push(async () => admin.disconnect());
     const nodes: [RedisServerHandle, RedisServerHandle] = [master, replica];
     const nodeClient = (port: number): Redis =>
-      new Redis({ host: HOST, port, ...(password === undefined ? {} : { password }), lazyConnect: true });
+      new Redis({
+        host: HOST,
+        port,
+        ...(password === undefined ? {} : { password }),
+        ...(tls ? { tls: { ca: tls.ca } } : {}),
+        lazyConnect: true,
+      });
     const infoOf = async (port: number): Promise<string> => {
       const client = nodeClient(port);
       client.on('error', () => undefined);
@@ -144,6 +166,7 @@ export async function startSentinelGroup(options: { password?: string; args?: st
       nodes,
       sentinel: { host: HOST, port: sentinelProcess.port },
       admin,
+      ...(tls ? { tls } : {}),
       masterPort,
       async failover() {
         const before = await masterPort();

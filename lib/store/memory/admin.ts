@@ -7,13 +7,13 @@
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { byteLength } from './bytes.ts';
-import type { Deque } from './Deque.ts';
+import type { Deque } from './lists/Deque.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg, toInt64 } from './numbers.ts';
 import { syntaxError, unknownSubcommandError } from './replies.ts';
-import type { SortedSet } from './SortedSet.ts';
-import type { Stream } from './Stream.ts';
-import { helpSubcommand } from './streamSetId.ts';
+import type { SortedSet } from './zsets/SortedSet.ts';
+import type { Stream } from './streams/Stream.ts';
+import { helpSubcommand } from './streams/streamSetId.ts';
 import { BlockRequest, type CommandContext, type CommandDef, type Handler } from './types.ts';
 import { typeOf, type Hash, type RSet, type Value } from './values.ts';
 

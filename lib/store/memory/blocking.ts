@@ -8,13 +8,13 @@ import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { formatDouble, toDouble, toInt64 } from './numbers.ts';
-import { readList } from './lists.ts';
+import { readList } from './lists/lists.ts';
 import { ERR_OUT_OF_RANGE_POSITIVE, syntaxError } from './replies.ts';
-import type { ZItem } from './SortedSet.ts';
+import type { ZItem } from './zsets/SortedSet.ts';
 import { BlockRequest, type CommandContext, type CommandDef } from './types.ts';
 import { typeOf } from './values.ts';
-import { readZSet } from './zsets.ts';
-import { moveElement } from './listMoves.ts';
+import { readZSet } from './zsets/zsets.ts';
+import { moveElement } from './lists/listMoves.ts';
 
 type End = 'left' | 'right';
 type Kind = 'list' | 'zset';

@@ -4,17 +4,17 @@
  */
 import type { CommandDef } from './types.ts';
 import { adminCommands } from './admin.ts';
-import { bitCommands } from './bits.ts';
+import { bitCommands } from './strings/bits.ts';
 import { blockingCommands } from './blocking.ts';
 import { configCommands } from './configCommands.ts';
-import { dumpCommands } from './dump.ts';
-import { geoCommands } from './geo.ts';
-import { lcsCommands } from './lcs.ts';
+import { dumpCommands } from './persistence/dump.ts';
+import { geoCommands } from './geo/geo.ts';
+import { lcsCommands } from './strings/lcs.ts';
 import { sortCommands } from './sort.ts';
 import { keyspaceExtraCommands } from './keyspaceExtra.ts';
-import { streamSetIdCommands } from './streamSetId.ts';
+import { streamSetIdCommands } from './streams/streamSetId.ts';
 import { randomCommands } from './random.ts';
-import { zsetAlgebraCommands } from './zsetAlgebra.ts';
+import { zsetAlgebraCommands } from './zsets/zsetAlgebra.ts';
 
 export const extraCommands: CommandDef[] = [
   ...randomCommands,

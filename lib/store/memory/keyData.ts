@@ -1,8 +1,8 @@
 /** A key's type and value as `readKeys` publishes them (plain data, copies of what the store holds). */
 import type { KeyData } from '../ShardStore.ts';
-import type { Deque } from './Deque.ts';
-import { setMembers } from './sets.ts';
-import type { SortedSet } from './SortedSet.ts';
+import type { Deque } from './lists/Deque.ts';
+import { setMembers } from './sets/sets.ts';
+import type { SortedSet } from './zsets/SortedSet.ts';
 import { typeOf, type Hash, type RSet, type Value } from './values.ts';
 
 export function keyData(key: string, value: Value | undefined, readValue: boolean): KeyData {

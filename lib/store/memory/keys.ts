@@ -5,7 +5,7 @@ import { compileGlob } from './glob.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg } from './numbers.ts';
 import { arityError, ERR_NO_SUCH_KEY, syntaxError } from './replies.ts';
-import { invalidExpireTime, secondsOverflow } from './strings.ts';
+import { invalidExpireTime, secondsOverflow } from './strings/strings.ts';
 import { type CommandContext, type CommandDef } from './types.ts';
 import { typeOf } from './values.ts';
 

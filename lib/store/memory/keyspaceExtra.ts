@@ -1,14 +1,14 @@
 /** COPY, RANDOMKEY, LPOS and SINTERCARD: keyspace and collection commands added after the core set. */
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
-import { cloneGroup } from './ConsumerGroup.ts';
-import { Deque } from './Deque.ts';
-import { readList } from './lists.ts';
+import { cloneGroup } from './streams/ConsumerGroup.ts';
+import { Deque } from './lists/Deque.ts';
+import { readList } from './lists/lists.ts';
 import { intArg, toInt64 } from './numbers.ts';
 import { syntaxError } from './replies.ts';
-import { readSet } from './sets.ts';
-import { SortedSet } from './SortedSet.ts';
-import type { Stream } from './Stream.ts';
+import { readSet } from './sets/sets.ts';
+import { SortedSet } from './zsets/SortedSet.ts';
+import type { Stream } from './streams/Stream.ts';
 import { type CommandContext, type CommandDef } from './types.ts';
 import { Hash, RSet, typeOf, type Value } from './values.ts';
 

@@ -8,9 +8,9 @@ import type { RedisReply } from '../ShardStore.ts';
 import type { Hash } from './values.ts';
 import { intArg, toInt64 } from './numbers.ts';
 import { ERR_OUT_OF_RANGE_POSITIVE, syntaxError } from './replies.ts';
-import { readSet, setMembers } from './sets.ts';
+import { readSet, setMembers } from './sets/sets.ts';
 import { formatDouble } from './numbers.ts';
-import { readZSet } from './zsets.ts';
+import { readZSet } from './zsets/zsets.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 
 const LONG_MAX = 2 ** 63 - 1;

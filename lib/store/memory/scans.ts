@@ -8,8 +8,8 @@ import type { Hash } from './values.ts';
 import { parseCursor, parseScanArgs } from './keys.ts';
 import { formatDouble } from './numbers.ts';
 import { syntaxError } from './replies.ts';
-import { setMembers } from './sets.ts';
-import type { SortedSet } from './SortedSet.ts';
+import { setMembers } from './sets/sets.ts';
+import type { SortedSet } from './zsets/SortedSet.ts';
 import type { CommandContext, CommandDef } from './types.ts';
 import type { RSet, ValueType } from './values.ts';
 

@@ -6,11 +6,11 @@
 import { RedisReplyError } from '../../errors.ts';
 import type { RedisReply } from '../ShardStore.ts';
 import { compareBytes } from './bytes.ts';
-import { Deque } from './Deque.ts';
+import { Deque } from './lists/Deque.ts';
 import type { Keyspace } from './Keyspace.ts';
 import { intArg, strtodRange } from './numbers.ts';
 import { syntaxError, wrongType } from './replies.ts';
-import type { SortedSet } from './SortedSet.ts';
+import type { SortedSet } from './zsets/SortedSet.ts';
 import { type CommandContext, type CommandDef } from './types.ts';
 import { typeOf, type Hash, type RSet } from './values.ts';
 

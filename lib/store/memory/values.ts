@@ -3,9 +3,9 @@
  * wrapper); every other type is a small class with a `type` tag.
  */
 import type { KeyType } from '../ShardStore.ts';
-import type { Deque } from './Deque.ts';
-import type { SortedSet } from './SortedSet.ts';
-import type { Stream } from './Stream.ts';
+import type { Deque } from './lists/Deque.ts';
+import type { SortedSet } from './zsets/SortedSet.ts';
+import type { Stream } from './streams/Stream.ts';
 
 export class Hash extends Map<string, string> {
   readonly type = 'hash';

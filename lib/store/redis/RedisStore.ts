@@ -350,13 +350,8 @@ export class RedisStore implements ShardStore {
    * connection error, as on any connection: the caller reads again, and the XACK's outcome is unknown.
    */
   readGroup(request: GroupReadRequest): Promise<GroupReadReply> {
-    const endpoint = this.rawEndpoint();
-    if (endpoint !== undefined) {
-      const options = this.client.options;
-      this.groupReads ??= new StreamGroupReads(endpoint, this.address, options.commandTimeout, options.keyPrefix);
-      const reads = this.groupReads;
-      return this.run(() => reads.read(request), false); // one connection: in order already
-    }
+    const reads = this.groupReadConnection();
+    if (reads !== undefined) return this.run(() => reads.read(request), false); // one connection: in order already
     const { key, group, consumer, count, id, ack } = request;
     const acked =
       ack !== undefined && ack.length > 0
@@ -372,6 +367,29 @@ export class RedisStore implements ShardStore {
       ackError,
       entries: readGroupEntries(key, toReply(reply)),
     }));
+  }
+
+  /**
+   * XACK alone on the connection `readGroup` reads on (in order with the reads sent before it, without waiting
+   * for their replies), or on the command connection while that one is not ready.
+   */
+  async acknowledgeGroup(key: string, group: string, ids: readonly string[]): Promise<void> {
+    const reads = this.groupReadConnection();
+    if (reads !== undefined) await this.run(() => reads.acknowledge(key, group, ids), false);
+    else await this.run((client) => send(client, 'XACK', [key, group, ...ids]));
+  }
+
+  /** The raw connection of `readGroup` / `acknowledgeGroup`, or undefined while there is no raw endpoint. */
+  private groupReadConnection(): StreamGroupReads | undefined {
+    const endpoint = this.rawEndpoint();
+    if (endpoint === undefined) return undefined;
+    const options = this.client.options;
+    return (this.groupReads ??= new StreamGroupReads(
+      endpoint,
+      this.address,
+      options.commandTimeout,
+      options.keyPrefix,
+    ));
   }
 
   /**

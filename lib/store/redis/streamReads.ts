@@ -114,7 +114,8 @@ export function decodeGroupRead(key: string, frame: Buffer): GroupEntry[] {
 
 /**
  * `readGroup` on one raw connection (RESP2), opened when first needed and again after it broke. A request is
- * the XACK (when there is one) and the XREADGROUP in one write; their replies come in that order. A broken
+ * the XACK (when there is one) and the XREADGROUP in one write, their replies in that order, or an XACK alone
+ * (`acknowledge`): requests go out at once, one after the other on the connection, never waiting. A broken
  * connection rejects the request in flight (the caller reads again; the XACK's outcome is then unknown).
  * `timeoutMs` bounds a round trip, as ioredis' `commandTimeout` does.
  */
@@ -134,20 +135,40 @@ export class StreamGroupReads {
   ) {}
 
   read(request: GroupReadRequest): Promise<GroupReadReply> {
+    const { key, group, consumer, count, id, ack } = request;
+    const stream = this.keyPrefix ? this.keyPrefix + key : key;
+    const read = commandBytes(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'STREAMS', stream, id]);
+    if (ack === undefined || ack.length === 0) {
+      return this.send(read, 1, (replies) => ({ ackError: undefined, entries: decodeGroupRead(key, replies[0]!) }));
+    }
+    const frames = Buffer.concat([commandBytes(['XACK', stream, group, ...ack]), read]);
+    return this.send(frames, 2, ([acked, entries]) => ({
+      // The XACK's reply: an integer, or an error (the read still ran).
+      ackError: acked![0] === 0x2d ? new RedisReplyError(errorText(acked!)) : undefined,
+      entries: decodeGroupRead(key, entries!),
+    }));
+  }
+
+  /** `XACK key group …ids` alone, on the reads' connection: after the reads sent before it, without waiting. */
+  acknowledge(key: string, group: string, ids: readonly string[]): Promise<void> {
+    const stream = this.keyPrefix ? this.keyPrefix + key : key;
+    return this.send(commandBytes(['XACK', stream, group, ...ids]), 1, () => undefined);
+  }
+
+  /**
+   * Writes `frames` (`count` commands) at once and settles with `decode` of their reply frames, or rejects with
+   * the last reply's error, or a connection error (timeout included) for all of them.
+   */
+  private send<T>(frames: Buffer, count: number, decode: (replies: Buffer[]) => T): Promise<T> {
     if (this.closed)
       return Promise.reject(new RedisConnectionError(this.address, `Redis ${this.address}: the store is closed`));
     if (this.connection === undefined || !this.connection.usable)
       this.connection = new WireConnection(this.endpoint, 2);
     const connection = this.connection;
-    const { key, group, consumer, count, id, ack } = request;
-    const stream = this.keyPrefix ? this.keyPrefix + key : key;
-    const read = commandBytes(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'STREAMS', stream, id]);
-    const acking = ack !== undefined && ack.length > 0;
-    const frames = acking ? Buffer.concat([commandBytes(['XACK', stream, group, ...ack]), read]) : read;
     if (this.inFlight++ === 0) this.drained = new Promise((resolve) => (this.drain = resolve));
-    return new Promise<GroupReadReply>((resolve, reject) => {
-      let ackError: Error | undefined;
-      let waiting = acking ? 2 : 1;
+    return new Promise<T>((resolve, reject) => {
+      const replies: Buffer[] = [];
+      let waiting = count;
       let timer: NodeJS.Timeout | undefined;
       const fail = (error: Error): void => {
         if (waiting === 0) return;
@@ -163,22 +184,19 @@ export class StreamGroupReads {
         }, this.timeoutMs);
         timer.unref();
       }
-      // Written at once: the XACK is not held back to the end of the turn (nor is the read).
-      connection.requestMany(frames, acking ? 2 : 1, (reply) => {
+      // Written at once: not held back to the end of the turn.
+      connection.requestMany(frames, count, (reply) => {
         if (waiting === 0) return;
         if (reply instanceof Error) {
           fail(reply);
           return;
         }
-        if (--waiting > 0) {
-          // The XACK's reply: an integer, or an error.
-          if (reply[0] === 0x2d) ackError = new RedisReplyError(errorText(reply));
-          return;
-        }
+        replies.push(reply);
+        if (--waiting > 0) return;
         clearTimeout(timer);
         this.settled();
         if (reply[0] === 0x2d) reject(new RedisReplyError(errorText(reply)));
-        else resolve({ ackError, entries: decodeGroupRead(key, reply) });
+        else resolve(decode(replies));
       });
       connection.flushNow();
     });

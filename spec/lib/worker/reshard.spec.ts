@@ -76,7 +76,7 @@ describe('resharding under workers and a driver (2 tasks per master)', () => {
         // Keys all over the slots, many of them in slots 0-99 (moved to the 4th master below) and in slot {t}.
         const keys = Array.from({ length: 600 }, (_, i) => `${app}:{k${i}}`);
         for (let i = 0; keys.length < 800; i++) if (hashSlot(`${app}:{a${i}}`) < 100) keys.push(`${app}:{a${i}}`);
-        for (let i = 0; i < 200; i++) keys.push(`${app}:{t}:${i}`);
+        for (let i = 0; i < 200; i++) keys.push(`${app}:{t}:${i}`, `${app}:{n}:${i}`);
         for (const key of keys) await writer.set(key, key);
         const all = [...keys].sort();
         expect(await keysRead(driver, `${app}:*`)).toEqual(all);
@@ -110,11 +110,44 @@ describe('resharding under workers and a driver (2 tasks per master)', () => {
             // Exits non-zero while the nodes disagree.
             const { stdout } = await run('redis-cli', ['--cluster', 'check', seed]).catch(() => ({ stdout: '' }));
             const info = String(await added.call('CLUSTER', 'INFO'));
-            return /All nodes agree/.test(stdout) && stdout.includes(addedId) && info.includes('cluster_state:ok');
+            // And the 4th node knows every other, past the handshake (SETSLOT IMPORTING below names one).
+            const nodes = String(await added.call('CLUSTER', 'NODES'));
+            return (
+              /All nodes agree/.test(stdout) &&
+              stdout.includes(addedId) &&
+              info.includes('cluster_state:ok') &&
+              [...admin.keys()].every((id) => nodes.includes(`${id} `)) &&
+              !nodes.includes('handshake')
+            );
           },
-          'every node to know the 4th master',
+          'every node to know the 4th master, and it every node',
           30_000,
         );
+
+        // Its first slot ({n}) half migrated: the keys already moved are on a master CLUSTER SLOTS does not list
+        // yet. Driver and worker plan a task for it (a master without slots), read there after ASKING.
+        const newSlot = hashSlot('{n}');
+        const holderId = (await ownerOf(added, newSlot))!;
+        const holder = admin.get(holderId)!;
+        await added.call('CLUSTER', 'SETSLOT', newSlot, 'IMPORTING', holderId);
+        await holder.call('CLUSTER', 'SETSLOT', newSlot, 'MIGRATING', addedId);
+        const moved = (await holder.call('CLUSTER', 'GETKEYSINSLOT', newSlot, 100)) as string[];
+        await holder.call('MIGRATE', extra.host, extra.port, '', 0, 5000, 'KEYS', ...moved);
+        expect(Number(await added.call('DBSIZE'))).toBe(100);
+        expect(await keysRead(driver, `${app}:*`)).toEqual(all);
+        await until(
+          () => worker.held.size === 7,
+          'the worker to hold the 7 tasks of 4 masters, one without slots',
+          30_000,
+        );
+        expect(worker.held).toContain(`node-${addedId}`);
+        expect(worker.log.join('\n')).toContain(`cluster topology changed: master(s) added: ${addedId.slice(0, 12)}`);
+        // The migration ends: {n} is the 4th master's.
+        const left = (await holder.call('CLUSTER', 'GETKEYSINSLOT', newSlot, 200)) as string[];
+        await holder.call('MIGRATE', extra.host, extra.port, '', 0, 5000, 'KEYS', ...left);
+        for (const client of admin.values()) await client.call('CLUSTER', 'SETSLOT', newSlot, 'NODE', addedId);
+        expect(await keysRead(driver, `${app}:*`)).toEqual(all);
+
         await run('redis-cli', [
           '--cluster',
           'reshard',
@@ -135,7 +168,7 @@ describe('resharding under workers and a driver (2 tasks per master)', () => {
           'every node to see slots 0-99 on the 4th master',
           30_000,
         );
-        expect(Number(await added.call('DBSIZE'))).toBeGreaterThanOrEqual(200);
+        expect(Number(await added.call('DBSIZE'))).toBeGreaterThanOrEqual(400);
         expect(await keysRead(driver, `${app}:*`)).toEqual(all);
         await until(() => worker.held.size === 8, 'the worker to hold the 8 tasks of 4 masters', 30_000);
         const counted = await runScript(driver, `GB().count().run('${app}:*')`);

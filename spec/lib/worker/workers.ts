@@ -30,10 +30,13 @@ export async function startWorker(
   id: string,
   extra: string[] = [],
   leaseMs = 3000,
+  /** Added to this process' environment (e.g. `NODE_EXTRA_CA_CERTS`). */
+  env: Record<string, string> = {},
 ): Promise<WorkerProcess> {
   const args = ['--redis', url, '--app', app, '--id', id, '--lease', String(leaseMs), '--verbose', ...extra];
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

@@ -8,8 +8,8 @@ import {
   PendingList,
   rangeHasTombstones,
   type PendingEntry,
-} from '../../../../lib/store/memory/ConsumerGroup.ts';
-import { Stream } from '../../../../lib/store/memory/Stream.ts';
+} from '../../../../lib/store/memory/streams/ConsumerGroup.ts';
+import { Stream } from '../../../../lib/store/memory/streams/Stream.ts';
 
 const consumer = new Consumer('c', 0);
 const pending = (ms: number): PendingEntry => ({

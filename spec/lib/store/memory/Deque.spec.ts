@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Deque } from '../../../../lib/store/memory/Deque.ts';
+import { Deque } from '../../../../lib/store/memory/lists/Deque.ts';
 
 describe('Deque', () => {
   it('pushes and pops at both ends', () => {

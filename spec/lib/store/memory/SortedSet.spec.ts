@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SortedSet } from '../../../../lib/store/memory/SortedSet.ts';
+import { SortedSet } from '../../../../lib/store/memory/zsets/SortedSet.ts';
 
 describe('SortedSet', () => {
   it('orders by score then member and reports new members', () => {

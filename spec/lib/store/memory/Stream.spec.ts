@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ID, Stream, ZERO_ID, formatId, type TrimSpec } from '../../../../lib/store/memory/Stream.ts';
+import { MAX_ID, Stream, ZERO_ID, formatId, type TrimSpec } from '../../../../lib/store/memory/streams/Stream.ts';
 
 function filled(n: number): Stream {
   const s = new Stream();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../../lib/store/memory/index.ts';
-import { formatDistance } from '../../../../lib/store/memory/geoArgs.ts';
+import { formatDistance } from '../../../../lib/store/memory/geo/geoArgs.ts';
 import { clockedStore } from './helpers.ts';
 
 describe('GEO commands', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Deque } from '../../../../lib/store/memory/Deque.ts';
+import { Deque } from '../../../../lib/store/memory/lists/Deque.ts';
 import { keyData } from '../../../../lib/store/memory/keyData.ts';
-import { SortedSet } from '../../../../lib/store/memory/SortedSet.ts';
-import { Stream } from '../../../../lib/store/memory/Stream.ts';
+import { SortedSet } from '../../../../lib/store/memory/zsets/SortedSet.ts';
+import { Stream } from '../../../../lib/store/memory/streams/Stream.ts';
 import { Hash, RSet } from '../../../../lib/store/memory/values.ts';
 
 describe('keyData', () => {

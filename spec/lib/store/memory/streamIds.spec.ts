@@ -7,7 +7,7 @@ import {
   parseRangeEnd,
   parseRangeStart,
   U64_MAX,
-} from '../../../../lib/store/memory/streamIds.ts';
+} from '../../../../lib/store/memory/streams/streamIds.ts';
 
 describe('stream ids', () => {
   it('parses full, partial and special ids', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Deque } from '../../../../lib/store/memory/Deque.ts';
-import { SortedSet } from '../../../../lib/store/memory/SortedSet.ts';
-import { Stream } from '../../../../lib/store/memory/Stream.ts';
+import { Deque } from '../../../../lib/store/memory/lists/Deque.ts';
+import { SortedSet } from '../../../../lib/store/memory/zsets/SortedSet.ts';
+import { Stream } from '../../../../lib/store/memory/streams/Stream.ts';
 import { BlockRequest } from '../../../../lib/store/memory/types.ts';
 import { Hash, RSet, typeOf } from '../../../../lib/store/memory/values.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SortedSet } from '../../../../lib/store/memory/SortedSet.ts';
-import { lexSelect, parseLexRange } from '../../../../lib/store/memory/zsetLex.ts';
+import { SortedSet } from '../../../../lib/store/memory/zsets/SortedSet.ts';
+import { lexSelect, parseLexRange } from '../../../../lib/store/memory/zsets/zsetLex.ts';
 import { clockedStore, errorOf } from './helpers.ts';
 
 function members(scores: [string, number][]): SortedSet {

@@ -1,14 +1,27 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseClusterNodes, parseClusterShards } from '../../../../lib/cluster/clusterNodes.ts';
 import { hashSlot } from '../../../../lib/cluster/slots.ts';
 import type { Shard } from '../../../../lib/cluster/topology.ts';
 import { RedisReplyError } from '../../../../lib/errors.ts';
+import type { RedisReply } from '../../../../lib/store/ShardStore.ts';
 import { connect, type Gears } from '../../../../lib/index.ts';
-import { startRedisCluster, type RedisClusterHandle } from '../../../../lib/testing/servers.ts';
+import {
+  startRedis,
+  startRedisCluster,
+  type RedisClusterHandle,
+  type RedisServerHandle,
+} from '../../../../lib/testing/servers.ts';
+import { topologyChange } from '../../../../lib/worker/topologyChange.ts';
+import { until } from '../../../support/until.ts';
 
 // A Cluster of its own: a slot is left half migrated (MIGRATING on its master, IMPORTING on another), as
 // `redis-cli --cluster reshard` leaves it between two MIGRATE batches.
 let cluster: RedisClusterHandle;
+/** A 4th node, joined as a master without slots by the last tests. */
+let extra: RedisServerHandle;
 let gears: Gears;
 let admin: Map<string, Redis>;
 
@@ -29,7 +42,12 @@ function expected(key: string): [string, string, unknown] {
 }
 
 beforeAll(async () => {
-  cluster = await startRedisCluster();
+  [cluster, extra] = await Promise.all([
+    startRedisCluster(),
+    startRedis({
+      args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes-x.conf', '--cluster-node-timeout', '2000'],
+    }),
+  ]);
   gears = await connect(cluster.urls[0]!);
   admin = new Map();
   for (const url of cluster.urls) {
@@ -55,6 +73,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const client of admin?.values() ?? []) client.disconnect();
   await gears?.close();
+  await extra?.stop();
   await cluster?.stop();
 });
 
@@ -120,5 +139,96 @@ describe('batch reads of a slot half migrated (a reshard under way), on a librar
       .run('rs:*');
     expect(read.errors).toEqual([]);
     expect([...read.results].sort()).toEqual([...slotKeys, ...otherKeys].map(expected).sort());
+  });
+});
+
+describe('batch reads of the first slot a reshard gives to a master that had none, on a library engine', () => {
+  const tag = '{u}';
+  const newSlot = hashSlot(tag);
+  const newKeys = Array.from({ length: 200 }, (_, i) => `rn:${tag}:${i}`);
+  const elsewhere = Array.from({ length: 100 }, (_, i) => `rn:${i}`);
+  const all = [...newKeys, ...elsewhere].sort();
+  let addedId: string;
+  let owner: Redis;
+  let added: Redis;
+  afterAll(() => added?.disconnect());
+
+  it('read every key once while it migrates: the master without slots is read too (keys already moved, after ASKING)', async () => {
+    const run = promisify(execFile);
+    const seed = `${cluster.nodes[0]!.host}:${cluster.nodes[0]!.port}`;
+    await run('redis-cli', ['--cluster', 'add-node', `${extra.host}:${extra.port}`, seed]);
+    added = new Redis(extra.url);
+    addedId = String(await added.call('CLUSTER', 'MYID'));
+    await until(
+      async () => {
+        // Exits non-zero while the nodes disagree.
+        const { stdout } = await run('redis-cli', ['--cluster', 'check', seed]).catch(() => ({ stdout: '' }));
+        if (!/All nodes agree/.test(stdout) || !stdout.includes(addedId)) return false;
+        // And the 4th node knows every other (SETSLOT IMPORTING names one), past the handshake.
+        const nodes = String(await added.call('CLUSTER', 'NODES'));
+        const info = String(await added.call('CLUSTER', 'INFO'));
+        return (
+          info.includes('cluster_state:ok') &&
+          [...admin.keys()].every((id) => nodes.includes(`${id} `)) &&
+          !nodes.includes('handshake')
+        );
+      },
+      'every node to know the 4th master, and it every node',
+      30_000,
+    );
+    for (const key of [...newKeys, ...elsewhere]) await gears.execute('SET', key, key);
+    const ownerId = gears.shards.find((s) => s.slots.some(([a, b]) => newSlot >= a && newSlot <= b))!.id;
+    owner = admin.get(ownerId)!;
+    await added.call('CLUSTER', 'SETSLOT', newSlot, 'IMPORTING', ownerId);
+    await owner.call('CLUSTER', 'SETSLOT', newSlot, 'MIGRATING', addedId);
+    const half = (await owner.call('CLUSTER', 'GETKEYSINSLOT', newSlot, newKeys.length / 2)) as string[];
+    await owner.call('MIGRATE', extra.host, extra.port, '', 0, 5000, 'KEYS', ...half);
+    expect(Number(await added.call('DBSIZE'))).toBe(newKeys.length / 2);
+
+    // The masters as the cluster gives them now: the 4th has no slot yet (CLUSTER SLOTS does not list it).
+    await gears.refreshCluster();
+    const read = await gears
+      .GB()
+      .map((r) => r.key)
+      .run('rn:*');
+    expect(read.errors).toEqual([]);
+    expect([...read.results].sort()).toEqual(all);
+    // It comes last, and RG.INFOCLUSTER (shards with their slot ranges) does not list it.
+    expect(gears.shards.map((s) => s.slots.length > 0)).toEqual([true, true, true, false]);
+    expect(gears.shards[3]!.id).toBe(addedId);
+    expect(gears.infoCluster().shards.map((s) => s.id)).not.toContain(addedId);
+    // Where CLUSTER SHARDS is unknown (Redis 6.2), CLUSTER NODES gives the same masters, on either side of the
+    // migration (their own line shows it: `[slot->-id]`, `[slot-<-id]`).
+    for (const node of [owner, added]) {
+      const shards = parseClusterShards((await node.call('CLUSTER', 'SHARDS')) as RedisReply, '127.0.0.1', false);
+      expect(shards.map((m) => m.id)).toEqual(gears.shards.map((s) => s.id));
+      expect(parseClusterNodes((await node.call('CLUSTER', 'NODES')) as RedisReply, '127.0.0.1')).toEqual(shards);
+    }
+    // Workers and drivers compare their plan with the cluster the same way: no change (no re-plan again).
+    expect(await topologyChange(gears.topology)).toBeUndefined();
+    // A fresh engine reads the masters the same way.
+    const fresh = await connect(cluster.urls[1]!);
+    try {
+      const counted = await fresh.GB().count().run('rn:*');
+      expect(counted).toEqual({ results: [all.length], errors: [] });
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("read every key once when the slot became the 4th master's, before and after a refresh", async () => {
+    const rest = (await owner.call('CLUSTER', 'GETKEYSINSLOT', newSlot, newKeys.length)) as string[];
+    await owner.call('MIGRATE', extra.host, extra.port, '', 0, 5000, 'KEYS', ...rest);
+    for (const client of [added, ...admin.values()]) await client.call('CLUSTER', 'SETSLOT', newSlot, 'NODE', addedId);
+    const before = await gears
+      .GB()
+      .map((r) => r.key)
+      .run('rn:*');
+    expect(before.errors).toEqual([]);
+    expect([...before.results].sort()).toEqual(all);
+    await gears.refreshCluster();
+    expect(gears.shards.find((s) => s.id === addedId)?.slots).toEqual([[newSlot, newSlot]]);
+    const after = await gears.GB().count().run('rn:*');
+    expect(after).toEqual({ results: [all.length], errors: [] });
   });
 });

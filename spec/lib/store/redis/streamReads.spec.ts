@@ -126,6 +126,28 @@ describe('RedisStore.readGroup', () => {
     await expect(missing).rejects.toThrow(/^NOGROUP /);
   });
 
+  it("acknowledges alone on the reads' connection, in order after a read still out, and rejects with Redis' error", async () => {
+    const { key, ids } = await streamOf([
+      ['i', '1'],
+      ['i', '2'],
+    ]);
+    await store.readGroup({ key, group: 'raw', consumer: 'c', count: 1, id: '>' });
+    // Sent in one turn: the read goes first, the XACK right after it, without waiting for the read's reply.
+    const order: string[] = [];
+    const read = store.readGroup({ key, group: 'raw', consumer: 'c', count: 1, id: '>' }).then((r) => {
+      order.push('read');
+      return r;
+    });
+    const acked = store.acknowledgeGroup(key, 'raw', [ids[0]!]).then(() => void order.push('ack'));
+    await Promise.all([read, acked]);
+    expect(order).toEqual(['read', 'ack']);
+    expect((await read).entries.map((e) => e.id)).toEqual([ids[1]]);
+    expect(await store.call('XPENDING', key, 'raw')).toEqual([1, ids[1], ids[1], [['c', '1']]]);
+    const refused = store.acknowledgeGroup(key, 'raw', ['not-an-id']);
+    await expect(refused).rejects.toThrow(RedisReplyError);
+    await expect(refused).rejects.toThrow('ERR Invalid stream ID specified as stream command argument');
+  });
+
   it("puts a client's keyPrefix before the stream's key of XACK and XREADGROUP, as ioredis does", async () => {
     const client = new Redis(inject('redisUrl'), { keyPrefix: `${prefix}kp:` });
     const prefixed = new RedisStore(client);

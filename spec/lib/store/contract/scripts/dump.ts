@@ -4,7 +4,7 @@
  * still loads built here byte by byte, and broken ones. The wire script compares DUMP's bytes themselves.
  */
 import { fromBytes } from '../../../../../lib/store/bytes.ts';
-import { crc64 } from '../../../../../lib/store/memory/crc64.ts';
+import { crc64 } from '../../../../../lib/store/memory/persistence/crc64.ts';
 import { n, pendingIdle, positive, script, type Script } from './types.ts';
 import type { WireScript } from './wire.ts';
 
