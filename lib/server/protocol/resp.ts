@@ -66,14 +66,23 @@ export function commandName(name: Buffer, start = 0, end = name.length): string 
 }
 
 /**
- * A request read only as far as its command name (`RespParser.pushFramed`): its own bytes and its name in upper
- * case, no Buffer per argument. `argsOf` gives its arguments when something needs them.
+ * A request read only as far as its command name (`RespParser.pushFramed`): where its own bytes are in the buffer
+ * it was read from (`source[start, end)`) and its name in upper case — no Buffer per argument, nor one for its
+ * frame until something asks (the raw path sends adjacent requests as one slice of `source`). `argsOf` gives its
+ * arguments when something needs them.
  */
 export class FramedRequest {
   constructor(
-    readonly frame: Buffer,
+    readonly source: Buffer,
+    readonly start: number,
+    readonly end: number,
     readonly upper: string,
   ) {}
+
+  /** The request's own bytes. */
+  get frame(): Buffer {
+    return this.source.subarray(this.start, this.end);
+  }
 }
 
 /** The arguments of a framed request (its frame is one complete multibulk request), its raw frame kept. */
@@ -106,6 +115,17 @@ const LARGE_BODY = 64 * 1024;
 /** Whether `part` starts where `whole` starts (the same memory), so `whole`'s bytes past `part` are free. */
 function sameStart(whole: Buffer, part: Buffer): boolean {
   return part.buffer === whole.buffer && part.byteOffset === whole.byteOffset;
+}
+
+/**
+ * Where the CR ending a `*`/`$` header's digits is, from `from` on; -1 when it is not within the longest number
+ * `parseLength` takes (a sign and 19 digits) — such a header would not parse anyway. A loop over a few bytes, not
+ * `indexOf` (a native call per header cost the framed parser more than the rest of its work).
+ */
+function headerEnd(bytes: Buffer, from: number): number {
+  const last = Math.min(bytes.length, from + 21);
+  for (let i = from; i < last; i++) if (bytes[i] === CR) return i;
+  return -1;
 }
 
 /**
@@ -253,7 +273,7 @@ export class RespParser {
     const buffer = this.buffer;
     const start = this.offset;
     if (buffer[start] !== 0x2a /* '*' */) return undefined;
-    let cr = buffer.indexOf(CR, start + 1);
+    let cr = headerEnd(buffer, start + 1);
     if (cr === -1 || cr + 1 >= buffer.length) return undefined;
     const count = parseLength(buffer, start + 1, cr);
     if (count === undefined || count <= 0 || count > this.limits.maxMultibulkLength) return undefined;
@@ -261,7 +281,7 @@ export class RespParser {
     let upper: string | undefined;
     for (let i = 0; i < count; i++) {
       if (buffer[offset] !== 0x24 /* '$' */) return undefined;
-      cr = buffer.indexOf(CR, offset + 1);
+      cr = headerEnd(buffer, offset + 1);
       if (cr === -1 || cr + 1 >= buffer.length) return undefined;
       const length = parseLength(buffer, offset + 1, cr);
       if (length === undefined || length < 0 || length > this.limits.maxBulkLength) return undefined;
@@ -275,7 +295,7 @@ export class RespParser {
       }
     }
     this.offset = offset;
-    return new FramedRequest(buffer.subarray(start, offset), upper!);
+    return new FramedRequest(buffer, start, offset, upper!);
   }
 
   /** The next complete request, an error, or undefined when more input is needed. */

@@ -287,18 +287,26 @@ export class Connection implements ClientState {
     if (wire === undefined || !this.authenticated || this.host.stopping) return [];
     if (this.session?.captures) return [];
     const batch: RawRequest[] = [];
-    const oneNode = wire.nodeCount === 1;
+    // One node: a framed request's name was checked when it was read (not the server's own, no connection state,
+    // not blocking); what may have changed since — the session's state, the node, hooks — is checked here, the
+    // first two once for the batch.
+    const sole = wire.soleEndpoint();
+    const framedGo = sole !== undefined && !this.session!.claims('', NO_ARGS);
+    let lastUpper = '';
+    let lastHooked = false;
     for (let i = 0; i < this.queue.length; i++) {
       let item = this.queue[i]!;
       if (item instanceof RespProtocolError || batch.length >= MAX_RAW_BATCH) break;
       if (item instanceof FramedRequest) {
-        if (oneNode) {
-          // Its name was checked when it was read; what may have changed since is checked here.
+        if (sole !== undefined) {
+          if (!framedGo) break;
           const upper = item.upper;
-          if (this.session!.claims(upper, NO_ARGS)) break;
-          const endpoint = wire.route(upper, NO_ARGS);
-          if (endpoint === undefined) break;
-          batch.push({ frame: item.frame, upper, endpoint, request: item });
+          if (upper !== lastUpper) {
+            lastUpper = upper;
+            lastHooked = this.host.gears.isHooked(upper);
+          }
+          if (lastHooked) break;
+          batch.push({ frame: undefined, upper, endpoint: sole, request: item });
           continue;
         }
         item = this.queue[i] = argsOf(item); // the backend became a cluster: routed by its keys

@@ -27,7 +27,11 @@ export function isBlockingRequest(upper: string, args: readonly Buffer[]): boole
  */
 export function rawByName(upper: string): boolean {
   return (
-    !NOT_RAW.has(upper) && !upper.startsWith('RG.') && !BLOCKING.has(upper) && upper !== 'XREAD' && upper !== 'XREADGROUP'
+    !NOT_RAW.has(upper) &&
+    !upper.startsWith('RG.') &&
+    !BLOCKING.has(upper) &&
+    upper !== 'XREAD' &&
+    upper !== 'XREADGROUP'
   );
 }
 
@@ -108,6 +112,11 @@ export class WireProxy {
     const slot = keySlot(upper.toLowerCase(), args);
     if (slot === null) return undefined; // keys of several slots: split per key, or CROSSSLOT, by the engine
     return this.endpoints[slot === undefined ? this.initiator : (this.slots[slot] ?? -1)];
+  }
+
+  /** The one node's endpoint when the data is on one node (standalone Redis); undefined otherwise. */
+  soleEndpoint(): WireEndpoint | undefined {
+    return this.refresh() && this.endpoints.length === 1 ? this.endpoints[0] : undefined;
   }
 
   /** How many nodes the data is on (1: standalone Redis). */

@@ -20,9 +20,12 @@ function readOnlyCached(upper: string): boolean {
   return known;
 }
 
-/** One request the raw path takes: its bytes, its upper-case name, the node it goes to, and the request itself. */
+/**
+ * One request the raw path takes: its bytes (a framed request's are found through it, no Buffer of their own),
+ * its upper-case name, the node it goes to, and the request itself.
+ */
 export interface RawRequest {
-  readonly frame: Buffer;
+  readonly frame: Buffer | undefined;
   readonly upper: string;
   readonly endpoint: WireEndpoint;
   /** Its arguments, or the framed request they are read from when needed (the engine's path). */
@@ -49,18 +52,29 @@ interface Run {
   replies?: RunReplies;
 }
 
-/** The batch cut into runs by node, each request's frame appended to its run (adjacent bytes as one slice). */
+/**
+ * The batch cut into runs by node, each request's bytes appended to its run — adjacent bytes (one chunk the client
+ * sent) as one slice: framed requests by their place in the buffer they were read from, others by their memory.
+ */
 function runsOf(batch: readonly RawRequest[]): Run[] {
   const runs: Run[] = [];
   let run: Run | undefined;
-  // The pending slice of adjacent frames: [start, end) of `slice`'s memory.
-  let slice: Buffer | undefined;
-  let sliceEnd = 0;
+  // The pending slice: `source[start, end)` for framed requests, else `bytes` grown to `bytesEnd` (absolute).
+  let source: Buffer | undefined;
+  let start = 0;
+  let end = 0;
+  let bytes: Buffer | undefined;
+  let bytesEnd = 0;
   const close = (): void => {
-    if (slice !== undefined && run !== undefined) {
-      run.frames.push(slice.byteOffset + slice.length === sliceEnd ? slice : Buffer.from(slice.buffer, slice.byteOffset, sliceEnd - slice.byteOffset));
+    if (run !== undefined && source !== undefined) run.frames.push(source.subarray(start, end));
+    if (run !== undefined && bytes !== undefined) {
+      run.frames.push(
+        bytes.byteOffset + bytes.length === bytesEnd
+          ? bytes
+          : Buffer.from(bytes.buffer, bytes.byteOffset, bytesEnd - bytes.byteOffset),
+      );
     }
-    slice = undefined;
+    source = bytes = undefined;
   };
   for (let i = 0; i < batch.length; i++) {
     const request = batch[i]!;
@@ -71,13 +85,25 @@ function runsOf(batch: readonly RawRequest[]): Run[] {
     }
     run.count++;
     const frame = request.frame;
-    if (slice !== undefined && frame.buffer === slice.buffer && frame.byteOffset === sliceEnd) {
-      sliceEnd += frame.length;
+    if (frame === undefined) {
+      const framed = request.request as FramedRequest;
+      if (source === framed.source && framed.start === end) {
+        end = framed.end;
+        continue;
+      }
+      close();
+      source = framed.source;
+      start = framed.start;
+      end = framed.end;
+      continue;
+    }
+    if (bytes !== undefined && frame.buffer === bytes.buffer && frame.byteOffset === bytesEnd) {
+      bytesEnd += frame.length;
       continue;
     }
     close();
-    slice = frame;
-    sliceEnd = frame.byteOffset + frame.length;
+    bytes = frame;
+    bytesEnd = frame.byteOffset + frame.length;
   }
   close();
   return runs;
@@ -123,7 +149,8 @@ export async function forwardRaw(
     if (counter !== undefined) {
       for (const run of runs) {
         const errors = run.replies!.errors;
-        for (let i = 0; i < run.count; i++) counter.countProxied(batch[run.first + i]!.upper, errors?.includes(i) === true);
+        for (let i = 0; i < run.count; i++)
+          counter.countProxied(batch[run.first + i]!.upper, errors?.includes(i) === true);
       }
     }
     out = runs.length === 1 ? runs[0]!.replies!.replies : Buffer.concat(runs.map((run) => run.replies!.replies));
@@ -152,7 +179,9 @@ async function oneByOne(
       let reply = end === -1 ? undefined : bytes.subarray(offset, end);
       if (end !== -1) offset = end;
       if (reply === undefined || errorStartsWith(reply, 'MOVED ') || errorStartsWith(reply, 'ASK ')) {
-        const answer = await fallback(argumentsOf(request)).catch((error: unknown) => new ErrorReply(`ERR ${String(error)}`));
+        const answer = await fallback(argumentsOf(request)).catch(
+          (error: unknown) => new ErrorReply(`ERR ${String(error)}`),
+        );
         reply = Buffer.from(encodeReply(answer, protocol));
       }
       countProxied(host.gears, request.upper, isErrorFrame(reply));
