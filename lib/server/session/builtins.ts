@@ -123,6 +123,28 @@ function clientInfo(client: ClientState): string {
   return `id=${client.id} addr=${client.address} name=${client.name ?? ''} resp=${client.protocol}`;
 }
 
+/**
+ * `CLIENT REPLY ON|OFF|SKIP`: the connection drops the replies (Connection.ts); OFF's and SKIP's own `OK` are
+ * dropped too, so only ON answers, as in Redis. SKIP while replies are off changes nothing.
+ */
+function clientReply(client: ClientState, args: string[]): Reply {
+  if (args.length !== 2) return wrongArity('client|reply');
+  switch (args[1]!.toUpperCase()) {
+    case 'ON':
+      client.replies = 'on';
+      client.skipReply = false;
+      return OK;
+    case 'OFF':
+      client.replies = 'off';
+      return OK;
+    case 'SKIP':
+      if (client.replies !== 'off') client.replies = 'skip';
+      return OK;
+    default:
+      return new ErrorReply('ERR syntax error');
+  }
+}
+
 function clientCommand(server: ServerContext, client: ClientState, args: string[]): Reply {
   const sub = args[0]!.toUpperCase();
   switch (sub) {
@@ -143,6 +165,8 @@ function clientCommand(server: ServerContext, client: ClientState, args: string[
       return new VerbatimString([...server.clients()].map((c) => `${clientInfo(c)}\n`).join(''));
     case 'SETINFO':
       return OK;
+    case 'REPLY':
+      return clientReply(client, args);
     case 'UNBLOCK': {
       if (args.length < 2 || args.length > 3) return wrongArity('client|unblock');
       if (!/^-?[0-9]+$/.test(args[1]!)) return new ErrorReply('ERR value is not an integer or out of range');
