@@ -11,6 +11,7 @@ import {
 } from '../protocol/replies.ts';
 import { wrongArity } from '../rg/rgCommands.ts';
 import { clusterCommand } from './clusterCommand.ts';
+import { commandCommand } from './commandCommand.ts';
 import { info, VERSION } from './info.ts';
 
 /** A reply after which the connection closes (QUIT). */
@@ -209,8 +210,8 @@ const BUILTINS: Record<string, Builtin> = {
   AUTH: { arity: -2, beforeAuth: true, run: auth },
   QUIT: { arity: -1, beforeAuth: true, run: () => new CloseAfter(OK) },
   SELECT: { arity: 2, run: (server, _c, [db]) => select(server.gears.shards.length > 1, db!) },
-  // Enough for redis-cli and client libraries that probe COMMAND at startup: no command metadata.
-  COMMAND: { arity: -1, run: (_s, _c, args) => (args[0]?.toUpperCase() === 'COUNT' ? 0 : []) },
+  // Enough for redis-cli and client libraries that probe COMMAND at startup (no command metadata), and GETKEYS.
+  COMMAND: { arity: -1, run: (_s, _c, args) => commandCommand(args) },
   CLIENT: { arity: -2, run: clientCommand },
   INFO: { arity: -1, run: (server, _c, args) => info(server, args) },
   CLUSTER: { arity: -2, run: clusterCommand },
