@@ -96,6 +96,8 @@ export class Connection implements ClientState {
   protocol: Protocol = 2;
   authenticated: boolean;
   name: string | null = null;
+  replies: 'on' | 'off' | 'skip' = 'on';
+  skipReply = false;
   readonly address: string;
   readonly localHost: string;
   private readonly parser: RespParser;
@@ -138,6 +140,7 @@ export class Connection implements ClientState {
           if (!this.closed && this.socket.writable) this.socket.write(bytes);
         },
         close: () => this.destroy(),
+        repliesOff: () => this.replies === 'off',
       });
     this.memorySession = host.wire ? undefined : memorySessionFor(host.gears);
     this.ownInMulti = new OwnCommandsInMulti({
@@ -260,11 +263,12 @@ export class Connection implements ClientState {
         if (!(reply instanceof CloseAfter || reply === NO_REPLY || Buffer.isBuffer(reply))) {
           this.count(upper, request, reply, performance.now() - start, queueing, queued);
         }
+        const silent = this.silenced();
         if (reply instanceof CloseAfter) {
-          this.closeAfter(reply.reply);
+          this.closeAfter(silent ? undefined : reply.reply);
           break;
         }
-        if (reply === NO_REPLY) continue;
+        if (reply === NO_REPLY || silent) continue;
         if (Buffer.isBuffer(reply)) {
           if (!this.closed && this.socket.writable) this.socket.write(reply);
         } else this.write(reply);
@@ -279,12 +283,28 @@ export class Connection implements ClientState {
   }
 
   /**
+   * Whether CLIENT REPLY drops the reply of the request just answered (OFF, or the one after SKIP), and the step
+   * to the next request: as Redis' `resetClient`, SKIP's flag drops the reply after SKIP's own and no other.
+   */
+  private silenced(): boolean {
+    const skipped = this.skipReply;
+    this.skipReply = false;
+    if (this.replies === 'skip') {
+      this.replies = 'on';
+      this.skipReply = true;
+      return true;
+    }
+    return skipped || this.replies === 'off';
+  }
+
+  /**
    * The requests at the head of the queue that go to Redis raw (taken off the queue), in order; none when the
    * head must take the engine's path (or the backend is not Redis).
    */
   private rawBatch(): RawRequest[] {
     const wire = this.host.wire;
     if (wire === undefined || !this.authenticated || this.host.stopping) return [];
+    if (this.replies !== 'on' || this.skipReply) return []; // CLIENT REPLY drops replies one request at a time
     if (this.session?.captures) return [];
     const batch: RawRequest[] = [];
     // One node: a framed request's name was checked when it was read (not the server's own, no connection state,
@@ -449,8 +469,8 @@ export class Connection implements ClientState {
     this.socket.write(encodeReply(reply, this.protocol));
   }
 
-  private closeAfter(reply: Reply): void {
-    this.write(reply);
+  private closeAfter(reply: Reply | undefined): void {
+    if (reply !== undefined) this.write(reply);
     this.closed = true;
     this.queue.length = 0;
     // Closed for good once the reply is out, as Redis closes the socket: a client still sending (garbage after

@@ -114,7 +114,7 @@ export class OwnCommandsInMulti {
         const reply = this.host.pubsub().handle(upper, args);
         return reply === PUSHED ? null : reply;
       }
-      const reply = builtin(upper)!.run(this.host.server, this.host.client, args);
+      const reply = await builtin(upper)!.run(this.host.server, this.host.client, args);
       return reply instanceof CloseAfter ? reply.reply : reply;
     } catch (error) {
       return errorReply(error);

@@ -35,6 +35,7 @@ const QUEUED = new SimpleString('QUEUED');
 const QUEUED_FRAME = Buffer.from('+QUEUED\r\n');
 const MULTI_FRAME = requestFrame(['MULTI']);
 const EXEC_FRAME = requestFrame(['EXEC']);
+const CLIENT_REPLY_OFF_FRAME = requestFrame(['CLIENT', 'REPLY', 'OFF']);
 
 /** What a session writes to, and how it closes, its client. */
 export interface SessionClient {
@@ -42,6 +43,8 @@ export interface SessionClient {
   protocol(): Protocol;
   write(bytes: Buffer): void;
   close(): void;
+  /** CLIENT REPLY OFF is in force: a tunnel opened now is made to drop replies in Redis too. */
+  repliesOff?(): boolean;
 }
 
 function ask(connection: WireConnection, frame: Buffer): Promise<Buffer | Error> {
@@ -345,6 +348,8 @@ export class WireSession {
       connection = this.wire.pool.acquire(endpoint, this.client.protocol());
       this.connection = connection;
     }
+    // From here the client talks to Redis through the tunnel, and Redis drops replies itself (its pushes pass).
+    if (!this.tunnel && this.client.repliesOff?.() === true) connection.send(CLIENT_REPLY_OFF_FRAME);
     this.tunnel = true;
     connection.onFrame = (bytes) => this.client.write(bytes);
     connection.onClose = () => {

@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type { ClientState, ServerContext } from './context.ts';
 import {
   ErrorReply,
@@ -12,10 +11,8 @@ import {
 } from '../protocol/replies.ts';
 import { wrongArity } from '../rg/rgCommands.ts';
 import { clusterCommand } from './clusterCommand.ts';
-
-// The package's own package.json by name (a self-reference through its `exports`), so it resolves the same from
-// lib/server (the source) and from dist/lib/server (the compiled package).
-const VERSION = (createRequire(import.meta.url)('rxgears/package.json') as { version: string }).version;
+import { commandCommand } from './commandCommand.ts';
+import { info, VERSION } from './info.ts';
 
 /** A reply after which the connection closes (QUIT). */
 export class CloseAfter {
@@ -26,7 +23,7 @@ interface Builtin {
   arity: number;
   /** Answered before AUTH when the server has a password. */
   beforeAuth?: boolean;
-  run(server: ServerContext, client: ClientState, args: string[]): Reply | CloseAfter;
+  run(server: ServerContext, client: ClientState, args: string[]): Reply | CloseAfter | Promise<Reply>;
 }
 
 const WRONGPASS = new ErrorReply('WRONGPASS invalid username-password pair or user is disabled.');
@@ -127,6 +124,28 @@ function clientInfo(client: ClientState): string {
   return `id=${client.id} addr=${client.address} name=${client.name ?? ''} resp=${client.protocol}`;
 }
 
+/**
+ * `CLIENT REPLY ON|OFF|SKIP`: the connection drops the replies (Connection.ts); OFF's and SKIP's own `OK` are
+ * dropped too, so only ON answers, as in Redis. SKIP while replies are off changes nothing.
+ */
+function clientReply(client: ClientState, args: string[]): Reply {
+  if (args.length !== 2) return wrongArity('client|reply');
+  switch (args[1]!.toUpperCase()) {
+    case 'ON':
+      client.replies = 'on';
+      client.skipReply = false;
+      return OK;
+    case 'OFF':
+      client.replies = 'off';
+      return OK;
+    case 'SKIP':
+      if (client.replies !== 'off') client.replies = 'skip';
+      return OK;
+    default:
+      return new ErrorReply('ERR syntax error');
+  }
+}
+
 function clientCommand(server: ServerContext, client: ClientState, args: string[]): Reply {
   const sub = args[0]!.toUpperCase();
   switch (sub) {
@@ -147,6 +166,8 @@ function clientCommand(server: ServerContext, client: ClientState, args: string[
       return new VerbatimString([...server.clients()].map((c) => `${clientInfo(c)}\n`).join(''));
     case 'SETINFO':
       return OK;
+    case 'REPLY':
+      return clientReply(client, args);
     case 'UNBLOCK': {
       if (args.length < 2 || args.length > 3) return wrongArity('client|unblock');
       if (!/^-?[0-9]+$/.test(args[1]!)) return new ErrorReply('ERR value is not an integer or out of range');
@@ -160,64 +181,6 @@ function clientCommand(server: ServerContext, client: ClientState, args: string[
     default:
       return new ErrorReply(`ERR unknown subcommand '${args[0]}'. Try CLIENT HELP.`);
   }
-}
-
-/** Commands parked in an embedded store (a Redis backend's blocked clients are in its own INFO). */
-function blockedOn(store: object): number {
-  return 'blockedCount' in store && typeof store.blockedCount === 'number' ? store.blockedCount : 0;
-}
-
-/** INFO's sections by name; `commandstats` only when asked for (by name, `all` or `everything`), as in Redis. */
-function infoSections(server: ServerContext): [string, string[]][] {
-  const { gears, stats } = server;
-  return [
-    [
-      'Server',
-      [
-        `rxgears_version:${VERSION}`,
-        'redis_mode:standalone',
-        `process_id:${process.pid}`,
-        `tcp_port:${server.port}`,
-        `uptime_in_seconds:${Math.floor((Date.now() - server.startedAt) / 1000)}`,
-      ],
-    ],
-    [
-      'Clients',
-      [
-        `connected_clients:${[...server.clients()].length}`,
-        `blocked_clients:${gears.shards.reduce((n, shard) => n + blockedOn(shard.store), 0)}`,
-      ],
-    ],
-    ['Stats', [`total_error_replies:${stats.totalErrorReplies}`]],
-    ['Errorstats', stats.errorLines()],
-    ['Commandstats', stats.commandLines()],
-    [
-      'rxgears',
-      [
-        `backend:${gears.topology.kind}`,
-        `shards:${gears.shards.length}`,
-        ...gears.shards.map(
-          (shard, i) => `shard${i}:id=${shard.id},slots=${shard.slots.map(([a, b]) => `${a}-${b}`).join(' ')}`,
-        ),
-      ],
-    ],
-  ];
-}
-
-/** `INFO [section …]`: the default sections, or the ones named (`all`, `everything`: every one). */
-function info(server: ServerContext, args: string[]): Reply {
-  const asked = new Set(args.map((a) => a.toLowerCase()));
-  const every = asked.has('all') || asked.has('everything');
-  const wanted = (name: string): boolean => {
-    const lower = name.toLowerCase();
-    if (asked.size === 0 || asked.has('default')) return lower !== 'commandstats' || every || asked.has(lower);
-    return every || asked.has(lower);
-  };
-  const text = infoSections(server)
-    .filter(([name]) => wanted(name))
-    .map(([name, lines]) => [`# ${name}`, ...lines, ''].join('\r\n'))
-    .join('\r\n');
-  return new VerbatimString(text);
 }
 
 /**
@@ -247,8 +210,8 @@ const BUILTINS: Record<string, Builtin> = {
   AUTH: { arity: -2, beforeAuth: true, run: auth },
   QUIT: { arity: -1, beforeAuth: true, run: () => new CloseAfter(OK) },
   SELECT: { arity: 2, run: (server, _c, [db]) => select(server.gears.shards.length > 1, db!) },
-  // Enough for redis-cli and client libraries that probe COMMAND at startup: no command metadata.
-  COMMAND: { arity: -1, run: (_s, _c, args) => (args[0]?.toUpperCase() === 'COUNT' ? 0 : []) },
+  // Enough for redis-cli and client libraries that probe COMMAND at startup (no command metadata), and GETKEYS.
+  COMMAND: { arity: -1, run: (_s, _c, args) => commandCommand(args) },
   CLIENT: { arity: -2, run: clientCommand },
   INFO: { arity: -1, run: (server, _c, args) => info(server, args) },
   CLUSTER: { arity: -2, run: clusterCommand },

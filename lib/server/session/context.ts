@@ -12,6 +12,13 @@ export interface ClientState {
   protocol: Protocol;
   authenticated: boolean;
   name: string | null;
+  /**
+   * CLIENT REPLY: `off` drops every reply until `ON`, `skip` (set by SKIP) drops the next command's; pushes (pub/sub
+   * messages and subscription replies) are sent either way, as in Redis. Undefined: `on`.
+   */
+  replies?: 'on' | 'off' | 'skip';
+  /** The reply of the command in progress is dropped (it follows CLIENT REPLY SKIP); CLIENT REPLY ON clears it. */
+  skipReply?: boolean;
   /** CLIENT UNBLOCK: ends the blocking command the client is parked in (false when none). */
   unblock?(withError: boolean): boolean;
 }

@@ -8,7 +8,7 @@ import type { Gears } from '../../../lib/index.ts';
 import { connect } from '../../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../../lib/server/Server.ts';
 import { deleteKeys, uniquePrefix } from '../../support/backends.ts';
-import { redisCli, runProcess, type ProcessResult } from '../server/helpers.ts';
+import { redisCli, runProcess, startServe, type ProcessResult } from '../server/helpers.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const rxgears = (args: string[], input?: string): Promise<ProcessResult> =>
@@ -179,40 +179,6 @@ describe('rxgears CLI', { timeout: 90_000 }, () => {
     }
     expect(await exited).toEqual([0, null]);
   });
-
-  /** `rxgears serve …` as a child process: resolves with its port once it printed the line it listens on. */
-  async function startServe(
-    args: string[],
-  ): Promise<{ port: number; stop(): Promise<[number | null, NodeJS.Signals | null]> }> {
-    const child = spawn(process.execPath, [join(root, 'bin/rxgears.js'), 'serve', '--port', '0', ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      child.on('exit', (code, signal) => resolve([code, signal])),
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const stop = async (): Promise<[number | null, NodeJS.Signals | null]> => {
-      child.kill('SIGTERM');
-      return exited;
-    };
-    try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const match = /rxgears listening on 127\.0\.0\.1:(\d+)\n/.exec(out);
-          if (match) resolve(Number(match[1]));
-        });
-        void exited.then(() => reject(new Error(`serve exited before listening: ${out} ${stderr}`)));
-      });
-      return { port, stop };
-    } catch (error) {
-      await stop();
-      throw error;
-    }
-  }
 
   it('serve listens on a free port with --port 0, answers redis-cli, and stops cleanly on SIGTERM', async () => {
     const served = await startServe(['--shards', '2']);

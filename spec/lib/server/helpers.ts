@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connect as netConnect } from 'node:net';
 import { frameEnd, requestFrame } from '../../../lib/store/redis/frames.ts';
 import { Redis } from 'ioredis';
@@ -34,6 +36,50 @@ export function runProcess(
     child.stdin.on('error', () => undefined); // the program may exit before reading all of it
     child.stdin.end(options.input ?? '');
   });
+}
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** An `rxgears serve` child process: its port, and `stop()` (SIGTERM) resolving with how it exited. */
+export interface ServeProcess {
+  port: number;
+  stop(): Promise<[number | null, NodeJS.Signals | null]>;
+}
+
+/**
+ * `rxgears serve --port 0 …args` through the real CLI (`bin/rxgears.js`) as a child process, with `env` added to
+ * this process' environment; resolves once it printed the line it listens on.
+ */
+export async function startServe(args: readonly string[], env: Record<string, string> = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/rxgears.js'), 'serve', '--port', '0', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('exit', (code, signal) => resolve([code, signal])),
+  );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const stop = async (): Promise<[number | null, NodeJS.Signals | null]> => {
+    child.kill('SIGTERM');
+    return exited;
+  };
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const match = /rxgears listening on 127\.0\.0\.1:(\d+)\n/.exec(out);
+        if (match) resolve(Number(match[1]));
+      });
+      void exited.then(() => reject(new Error(`serve exited before listening: ${out} ${stderr}`)));
+    });
+    return { port, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 /** `redis-cli -p <port> …args`, raw output (not a TTY), lines without the trailing newline. */
@@ -167,7 +213,7 @@ export function exchange(
 /** The replies in `bytes`, each as its own text (latin1, so every byte shows). */
 export function splitReplies(bytes: Buffer): string[] {
   const replies: string[] = [];
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     const end = frameEnd(bytes, offset);
     replies.push(bytes.toString('latin1', offset, end));
     offset = end;

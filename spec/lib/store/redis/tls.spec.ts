@@ -5,9 +5,6 @@
  * events, stream group reads and acknowledgements), the Cluster's node discovery, and `rxgears serve --redis
  * rediss://…` trusting the authority through `NODE_EXTRA_CA_CERTS`.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Gears, type StreamRecord } from '../../../../lib/index.ts';
@@ -17,14 +14,12 @@ import {
   type RedisClusterHandle,
   type RedisServerHandle,
 } from '../../../../lib/testing/index.ts';
-import { redisCli } from '../../server/helpers.ts';
+import { redisCli, startServe } from '../../server/helpers.ts';
 import { runScript } from '../../../../lib/server/rg/sandbox.ts';
 import { shardTasks } from '../../../../lib/cluster/leases/tick.ts';
 import { killAll, startWorker, stopWorkers, untilSpread } from '../../worker/workers.ts';
 import { MASTER_NAME, startSentinelGroup } from '../../../support/sentinel.ts';
 import { until } from '../../../support/until.ts';
-
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** Writes 300 hashes `tls:p:<i>` (age i % 7) and reads them back as counts per age with a batch run. */
 async function countAges(gears: Gears, write: (key: string, age: number) => Promise<unknown>): Promise<void> {
@@ -181,28 +176,9 @@ describe('Redis over TLS', { timeout: 60_000 }, () => {
   });
 
   it('rxgears serve --redis rediss://… trusts the authority of NODE_EXTRA_CA_CERTS and proxies over TLS', async () => {
-    const child = spawn(
-      process.execPath,
-      [join(root, 'bin/rxgears.js'), 'serve', '--port', '0', '--redis', server.url],
-      {
-        cwd: root,
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: server.tls!.caFile },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const served = await startServe(['--redis', server.url], { NODE_EXTRA_CA_CERTS: server.tls!.caFile });
+    const { port } = served;
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const match = /rxgears listening on 127\.0\.0\.1:(\d+)\n/.exec(out);
-          if (match) resolve(Number(match[1]));
-        });
-        let err = '';
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        void exited.then(() => reject(new Error(`serve exited before listening: ${out} ${err}`)));
-      });
       expect(await redisCli(port, ['SET', 'tls:served', 'over tls'])).toEqual(['OK']);
       const direct = new Redis(server.url, { tls: { ca: server.tls!.ca } });
       try {
@@ -215,8 +191,7 @@ describe('Redis over TLS', { timeout: 60_000 }, () => {
         '',
       ]);
     } finally {
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await served.stop()).toEqual([0, null]);
     }
   });
 });
