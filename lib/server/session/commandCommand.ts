@@ -1,10 +1,11 @@
 /**
- * `COMMAND`: `GETKEYS` from Redis' command table (the one `lib/cluster/routing.ts` routes by, `@ioredis/commands`),
- * with Redis 7.0's errors; `COUNT` and a bare `COMMAND` stay as before (0 and an empty list: no metadata).
+ * `COMMAND`: `GETKEYS`, `INFO` and `LIST` from Redis' command table (the one `lib/cluster/routing.ts` routes by,
+ * `@ioredis/commands`: names, arity, flags, first/last key and step, subcommands), with Redis 7.0's errors.
  */
 import { createRequire } from 'node:module';
 import { exists, getKeyIndexes, hasFlag } from '@ioredis/commands';
-import { ErrorReply, type Reply } from '../protocol/replies.ts';
+import { compileGlob } from '../../store/memory/glob.ts';
+import { ErrorReply, SetReply, SimpleString, type Reply } from '../protocol/replies.ts';
 import { wrongArity } from '../rg/rgCommands.ts';
 
 const INVALID_COMMAND = new ErrorReply('ERR Invalid command specified');
@@ -16,6 +17,8 @@ interface Metadata {
   arity: number;
   flags: string[];
   keyStart: number;
+  keyStop: number;
+  step: number;
   subcommands?: Record<string, Metadata>;
 }
 
@@ -61,8 +64,72 @@ function getKeys(request: readonly string[]): Reply {
   return indexes.map((i) => args[i]!);
 }
 
+/** A command by its name, or a subcommand by `container|sub` (as COMMAND INFO names them). */
+function lookup(name: string): [string, Metadata] | undefined {
+  const [container = '', sub, extra] = name.toLowerCase().split('|');
+  if (extra !== undefined || !Object.hasOwn(TABLE, container)) return undefined;
+  const command = TABLE[container]!;
+  if (sub === undefined) return [container, command];
+  const subcommands = command.subcommands ?? {};
+  return Object.hasOwn(subcommands, sub) ? [`${container}|${sub}`, subcommands[sub]!] : undefined;
+}
+
 /**
- * `COMMAND [COUNT | GETKEYS command arg… | …]`: an empty list for every other form.
+ * One COMMAND INFO entry: name, arity, flags, first/last key and step as Redis gives them, then the subcommands;
+ * ACL categories, tips and key specs are empty (the table has none).
+ */
+function commandInfo(name: string, command: Metadata): Reply {
+  const subcommands = Object.entries(command.subcommands ?? {}).map(([sub, meta]) =>
+    commandInfo(`${name}|${sub}`, meta),
+  );
+  const flags = command.flags.map((flag) => new SimpleString(flag));
+  return [
+    name,
+    command.arity,
+    new SetReply(flags),
+    command.keyStart,
+    command.keyStop,
+    command.step,
+    new SetReply([]),
+    [],
+    [],
+    subcommands,
+  ];
+}
+
+/** Every command name and `container|sub` subcommand name, in the table's order. */
+function allNames(): string[] {
+  return Object.entries(TABLE).flatMap(([name, meta]) => [
+    name,
+    ...Object.keys(meta.subcommands ?? {}).map((sub) => `${name}|${sub}`),
+  ]);
+}
+
+/** `COMMAND LIST [FILTERBY MODULE m | ACLCAT c | PATTERN p]`. */
+function commandList(args: readonly string[]): Reply {
+  if (args.length === 0) return allNames();
+  if (args.length !== 3 || args[0]!.toUpperCase() !== 'FILTERBY') return SYNTAX_ERROR;
+  switch (args[1]!.toUpperCase()) {
+    case 'MODULE':
+      return []; // no modules
+    case 'PATTERN': {
+      const matches = compileGlob(args[2]!.toLowerCase());
+      return allNames().filter((name) => matches(name));
+    }
+    case 'ACLCAT':
+      return new ErrorReply(
+        'ERR COMMAND LIST FILTERBY ACLCAT is not supported: the command table has no ACL categories',
+      );
+    default:
+      return SYNTAX_ERROR;
+  }
+}
+
+const SYNTAX_ERROR = new ErrorReply('ERR syntax error');
+
+/**
+ * `COMMAND [COUNT | GETKEYS command arg… | INFO [name…] | LIST [FILTERBY …] | …]`: an empty list for every other
+ * form (a bare `COMMAND` too: no full command table for clients that probe it at startup).
  *
  * @example
  * commandCommand(['GETKEYS', 'MSET', 'a', '1', 'b', '2']) // ['a', 'b']
@@ -75,7 +142,16 @@ export function commandCommand(args: readonly string[]): Reply {
     case 'GETKEYS':
       // Redis 7.0's arity for COMMAND GETKEYS is -4: a command and at least one argument.
       return args.length < 3 ? wrongArity('command|getkeys') : getKeys(args.slice(1));
+    case 'INFO': {
+      const names = args.length === 1 ? Object.keys(TABLE) : args.slice(1);
+      return names.map((name) => {
+        const found = lookup(name);
+        return found === undefined ? null : commandInfo(...found);
+      });
+    }
+    case 'LIST':
+      return commandList(args.slice(1));
     default:
-      return []; // INFO, DOCS, LIST …: no metadata, as before GETKEYS
+      return []; // DOCS …: no documentation
   }
 }

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Gears } from '../../../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../../../lib/server/Server.ts';
@@ -36,7 +37,7 @@ const REQUESTS = [
   ['COMMAND', 'COUNT', 'extra'],
 ];
 
-describe('COMMAND GETKEYS', () => {
+describe('COMMAND GETKEYS, INFO and LIST', () => {
   let redis: RedisServerHandle;
   let gears: Gears;
   let server: RxgearsServer;
@@ -57,5 +58,51 @@ describe('COMMAND GETKEYS', () => {
     const expected = (await exchange(redis.port, REQUESTS)).toString('latin1');
     expect(expected).toContain('-ERR Invalid command specified');
     expect((await exchange(server.port, REQUESTS)).toString('latin1')).toBe(expected);
+  });
+
+  /**
+   * COMMAND INFO's name, arity, movablekeys flag, first key, last key and step per entry; null for none. (Other
+   * flags come from a later Redis' table: 16 of 7.0's 240 commands differ there, BLPOP's `noscript` for one.)
+   */
+  async function infoHeads(port: number, names: string[]): Promise<unknown[]> {
+    const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+    try {
+      const entries = (await client.call('COMMAND', 'INFO', ...names)) as (unknown[] | null)[];
+      return entries.map((e) => e && [e[0], e[1], (e[2] as string[]).includes('movablekeys'), e[3], e[4], e[5]]);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  it('gives COMMAND INFO names, arity, movablekeys and key positions as redis-server 7.0 does', async () => {
+    const names = [
+      ...['SET', 'GET', 'MSET', 'LMOVE', 'LPOP', 'BLPOP', 'PING', 'MEMORY', 'MEMORY|USAGE', 'RENAME', 'GEORADIUS_RO'],
+      ...['ZUNIONSTORE', 'XREAD', 'EVAL', 'SORT', 'SORT_RO', 'MIGRATE', 'GEORADIUS', 'config|get'],
+      ...['get|key', 'config|get|key', 'nosuchcommand'],
+    ];
+    const expected = await infoHeads(redis.port, names);
+    expect(expected.at(-1)).toBeNull();
+    expect(await infoHeads(server.port, names)).toEqual(expected);
+  });
+
+  it('lists commands and subcommands by pattern, and refuses a malformed COMMAND LIST as redis-server does', async () => {
+    const requests = [
+      ['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'set'],
+      ['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'non_exists*'],
+      ['COMMAND', 'LIST', 'FILTERBY', 'MODULE', 'non_existing_module'],
+      ['COMMAND', 'LIST', 'bad_arg'],
+      ['COMMAND', 'LIST', 'FILTERBY', 'bad_arg'],
+      ['COMMAND', 'LIST', 'FILTERBY', 'bad_arg', 'bad_arg2'],
+    ];
+    const expected = (await exchange(redis.port, requests)).toString('latin1');
+    expect((await exchange(server.port, requests)).toString('latin1')).toBe(expected);
+    const client = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+    try {
+      const configs = (await client.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'config|*re*')) as string[];
+      expect(configs).toEqual(expect.arrayContaining(['config|resetstat', 'config|rewrite']));
+      expect(await client.call('COMMAND', 'LIST')).toEqual(expect.arrayContaining(['set', 'client|list']));
+    } finally {
+      client.disconnect();
+    }
   });
 });
