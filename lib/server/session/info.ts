@@ -57,7 +57,10 @@ async function redisVersion(server: ServerContext): Promise<string> {
   if (version === undefined) {
     version = gears.shards[0]!.store.call('INFO', 'server').then(
       (reply) => /redis_version:([^\r\n]*)/.exec(String(reply))?.[1] ?? 'unknown',
-      () => 'unknown',
+      () => {
+        backendVersions.delete(gears); // asked again next time: the backend may be back
+        return 'unknown';
+      },
     );
     backendVersions.set(gears, version);
   }
