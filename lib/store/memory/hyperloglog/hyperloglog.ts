@@ -1,5 +1,5 @@
 /**
- * PFADD PFCOUNT PFMERGE PFDEBUG: Redis 7.0's HyperLogLog commands on string values holding its exact byte layout
+ * PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST: Redis 7.0's HyperLogLog commands on string values holding its exact byte layout
  * (`Hll.ts`), with its replies, errors and keyspace events (`pfadd`, also for PFMERGE).
  */
 import { RedisReplyError } from '../../../errors.ts';
@@ -11,6 +11,7 @@ import type { CommandContext, CommandDef } from '../types.ts';
 import { estimate } from './estimate.ts';
 import { HLL_DENSE, HLL_SPARSE, Hll } from './Hll.ts';
 import { HLL_REGISTERS } from './murmur.ts';
+import { pfselftest } from './selftest.ts';
 
 const ERR_INVALID_HLL = 'INVALIDOBJ Corrupted HLL object detected';
 const ERR_NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
@@ -149,4 +150,5 @@ export const hyperLogLogCommands: CommandDef[] = [
   { name: 'pfcount', arity: -2, handler: pfcount },
   { name: 'pfmerge', arity: -2, handler: pfmerge },
   { name: 'pfdebug', arity: 3, handler: pfdebug },
+  { name: 'pfselftest', arity: 1, handler: pfselftest },
 ];

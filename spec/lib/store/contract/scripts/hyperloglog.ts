@@ -159,6 +159,7 @@ export const hyperLogLogScripts: Script[] = [
     ['PFCOUNT'],
     ['PFMERGE'],
     ['PFDEBUG', 'ENCODING'],
+    ['PFSELFTEST', 'extra'],
   ),
 ];
 
