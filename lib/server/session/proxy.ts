@@ -121,6 +121,7 @@ function statusOrValue(upper: string, args: readonly string[], value: RedisReply
 /** Whether a string reply of `upper args…` is a status (`+OK`) in Redis, not a bulk string. */
 export function repliesStatus(upper: string, args: readonly string[]): boolean {
   // SET … GET answers the old value (a bulk string); XGROUP CREATECONSUMER / CONFIG GET are not statuses either.
+  if (upper === 'PFDEBUG') return args[0]?.toLowerCase() === 'encoding'; // `+sparse` / `+dense`
   return STATUS_REPLIES.has(upper) && !(upper === 'SET' && args.some((a, i) => i > 1 && a.toUpperCase() === 'GET'));
 }
 

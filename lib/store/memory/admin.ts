@@ -14,6 +14,7 @@ import { syntaxError, unknownSubcommandError } from './replies.ts';
 import type { SortedSet } from './zsets/SortedSet.ts';
 import type { Stream } from './streams/Stream.ts';
 import { helpSubcommand } from './streams/streamSetId.ts';
+import { isHllString } from './hyperloglog/hyperloglog.ts';
 import { BlockRequest, type CommandContext, type CommandDef, type Handler } from './types.ts';
 import { typeOf, type Hash, type RSet, type Value } from './values.ts';
 
@@ -21,7 +22,6 @@ import { typeOf, type Hash, type RSet, type Value } from './values.ts';
 const SHARED_REFCOUNT = 2147483647;
 /** Redis keeps strings of up to this many bytes in one allocation with their header (`embstr`). */
 const EMBSTR_MAX = 44;
-
 
 /**
  * The encoding Redis 7.0 would use for a value of this size and content under the store's `*-max-*` settings
@@ -34,6 +34,8 @@ export function encodingOf(ks: Keyspace, value: Value): string {
     case 'string': {
       const s = value as string;
       if (s.length <= 20 && toInt64(s) !== undefined) return 'int';
+      // A HyperLogLog: the PF* commands make and keep it a raw string, whatever its size.
+      if (s.startsWith('HYLL') && isHllString(s)) return 'raw';
       return byteLength(s) <= EMBSTR_MAX ? 'embstr' : 'raw';
     }
     case 'list':

@@ -9,6 +9,7 @@ import { blockingCommands } from './blocking.ts';
 import { configCommands } from './configCommands.ts';
 import { dumpCommands } from './persistence/dump.ts';
 import { geoCommands } from './geo/geo.ts';
+import { hyperLogLogCommands } from './hyperloglog/hyperloglog.ts';
 import { lcsCommands } from './strings/lcs.ts';
 import { sortCommands } from './sort.ts';
 import { keyspaceExtraCommands } from './keyspaceExtra.ts';
@@ -29,4 +30,5 @@ export const extraCommands: CommandDef[] = [
   ...sortCommands,
   ...geoCommands,
   ...dumpCommands,
+  ...hyperLogLogCommands,
 ];

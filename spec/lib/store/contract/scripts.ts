@@ -20,6 +20,7 @@ import { streamInfoScripts } from './scripts/streamInfo.ts';
 import { sortScripts } from './scripts/sort.ts';
 import { geoScripts } from './scripts/geo.ts';
 import { dumpScripts } from './scripts/dump.ts';
+import { hyperLogLogScripts } from './scripts/hyperloglog.ts';
 import type { Script } from './scripts/types.ts';
 
 export type { Normalizer, Script, Step } from './scripts/types.ts';
@@ -44,4 +45,5 @@ export const scripts: Script[] = [
   ...sortScripts,
   ...geoScripts,
   ...dumpScripts,
+  ...hyperLogLogScripts,
 ];

@@ -3,6 +3,7 @@
  * argument is the run's key prefix; a Buffer argument is a key or value of raw bytes, sent after the prefix.
  */
 import { dumpWireScripts } from './dump.ts';
+import { hyperLogLogWireScripts } from './hyperloglog.ts';
 
 export type WireArg = string | Buffer;
 
@@ -239,4 +240,5 @@ export const wireScripts: WireScript[] = [
     ],
   },
   ...dumpWireScripts,
+  ...hyperLogLogWireScripts,
 ];
