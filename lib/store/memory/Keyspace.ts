@@ -17,7 +17,10 @@ export class Keyspace {
   /** Keys with blocked readers (the store manages the waiters) and those signalled since the last check. */
   readonly watched = new Set<string>();
   readonly ready = new Set<string>();
-  /** Called with each live key a FLUSHALL/FLUSHDB deletes (WATCH needs to know). */
+  /**
+   * Called with each live key a FLUSHALL/FLUSHDB deletes, and with a key a command changed without an event
+   * ({@link touch}): WATCH needs to know.
+   */
   readonly flushHooks = new Set<(key: string) => void>();
   /** CONFIG GET/SET: the settings the commands read (encodings, stream node sizes, …). */
   readonly config = new StoreConfig();
@@ -55,6 +58,11 @@ export class Keyspace {
 
   notify(event: string, key: string): void {
     if (this.eventsWanted) this.events.push({ key, event });
+  }
+
+  /** A change to `key` that raises no event (PFCOUNT's cached cardinality): Redis' `signalModifiedKey` for WATCH. */
+  touch(key: string): void {
+    for (const hook of this.flushHooks) hook(key);
   }
 
   /** Wakes blocked readers of `key` after the command (Redis' `signalKeyAsReady`). */

@@ -83,9 +83,11 @@ function pfcount({ ks }: CommandContext, args: string[]): RedisReply {
   const { histo, invalid: broken } = hll.histogram();
   if (broken) throw invalid();
   const card = estimate(histo);
-  // The cache is part of the string: Redis rewrites it (a read-only command that modifies the value, no event).
+  // The cache is part of the string: Redis rewrites it (a read-only command that modifies the value: no
+  // event, but a WATCH of the key sees it).
   hll.setCachedCount(card);
   store(ks, key, hll);
+  ks.touch(key);
   return card;
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBytes, toBytes, wireArgs } from '../../../../lib/store/bytes.ts';
-import { MemoryStore } from '../../../../lib/store/memory/index.ts';
+import { MemorySession, MemoryStore, NULL_ARRAY } from '../../../../lib/store/memory/index.ts';
 import type { RedisArg } from '../../../../lib/store/ShardStore.ts';
 import { startRedis, type RedisServerHandle } from '../../../../lib/testing/servers.ts';
 
@@ -141,5 +141,35 @@ describe('HyperLogLog against redis-server 7.0', () => {
       }),
       { numRuns: 20 },
     );
+  });
+
+  it("PFCOUNT's rewrite of a stale cached count makes a WATCHed key dirty; a fresh count does not, as in Redis", async () => {
+    const other = new Redis(server.url);
+    try {
+      const outcomes: unknown[] = [];
+      for (const stale of [true, false]) {
+        await both('FLUSHALL');
+        await both('PFADD', 'w', 'a', 'b');
+        if (!stale) await both('PFCOUNT', 'w');
+        // Redis: WATCH, another client's PFCOUNT, then MULTI … EXEC.
+        await other.watch('w');
+        await redis.pfcount('w');
+        const redisExec = await other.multi().get('x').exec();
+        // The store: the same through a session.
+        const s = new MemorySession(store);
+        await s.handle('WATCH', 'watch', ['w']);
+        await store.call('PFCOUNT', 'w');
+        await s.handle('MULTI', 'multi', []);
+        await s.handle('GET', 'get', ['x']);
+        const storeExec = await s.handle('EXEC', 'exec', []);
+        outcomes.push([stale, redisExec === null, storeExec === NULL_ARRAY]);
+      }
+      expect(outcomes).toEqual([
+        [true, true, true],
+        [false, false, false],
+      ]);
+    } finally {
+      other.disconnect();
+    }
   });
 });
