@@ -6,6 +6,7 @@ import { Connection, SHUTTING_DOWN, type ConnectionHost } from './session/Connec
 import { CommandStats } from './session/CommandStats.ts';
 import { checkProtectedMode } from './session/exposure.ts';
 import { WireProxy } from './session/WireProxy.ts';
+import { KeyspaceNotifier } from './session/keyspaceNotifier.ts';
 import { PubSub } from '../store/memory/pubsub.ts';
 import { parseRedisUrl } from './protocol/client.ts';
 import { deploymentsOf } from './rg/Deployments.ts';
@@ -133,6 +134,9 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
   let stopping = false;
   const wire = WireProxy.for(gears);
   const net = createNetServer({ allowHalfOpen: true, noDelay: true });
+  const pubsub = gears.topology.kind === 'memory' ? new PubSub() : undefined;
+  const keyspace = pubsub && new KeyspaceNotifier(gears, pubsub);
+  await keyspace?.refresh();
   const host: ConnectionHost = {
     gears,
     requirePass: settings.requirePass,
@@ -147,7 +151,8 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
     startedAt: Date.now(),
     stats: new CommandStats(),
     wire,
-    pubsub: gears.topology.kind === 'memory' ? new PubSub() : undefined,
+    pubsub,
+    keyspace,
     get stopping() {
       return stopping;
     },
@@ -166,6 +171,7 @@ export async function createServer(gears: Gears, options: ServerOptions = {}): P
       net.close(() => resolve());
       for (const connection of connections) connection.destroy();
       wire?.close();
+      keyspace?.close();
     }));
   const shutdown = async (timeoutMs: number): Promise<ShutdownReport> => {
     stopping = true;

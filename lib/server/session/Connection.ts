@@ -34,6 +34,7 @@ import { memorySessionFor, runOnSession, sessionClaims } from './memoryClient.ts
 import type { ClientSession } from './ShardedSession.ts';
 import { fromBytes } from '../../store/memory/bytes.ts';
 import { OwnCommandsInMulti } from './OwnCommandsInMulti.ts';
+import type { KeyspaceNotifier } from './keyspaceNotifier.ts';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost extends ServerContext {
@@ -45,6 +46,8 @@ export interface ConnectionHost extends ServerContext {
   readonly maxPendingReplyBytes: number;
   /** The embedded store's pub/sub broker; undefined on Redis (the raw path's sessions do pub/sub there). */
   readonly pubsub: PubSub | undefined;
+  /** Keyspace notifications over the embedded store's pub/sub; undefined on Redis (Redis publishes its own). */
+  readonly keyspace: KeyspaceNotifier | undefined;
   /** The raw path to a Redis backend; undefined on the embedded store. */
   readonly wire: WireProxy | undefined;
   /** Set once the server stops: requests that were not started yet are refused. */
@@ -262,6 +265,10 @@ export class Connection implements ClientState {
         }
         if (!(reply instanceof CloseAfter || reply === NO_REPLY || Buffer.isBuffer(reply))) {
           this.count(upper, request, reply, performance.now() - start, queueing, queued);
+          // notify-keyspace-events may have changed: in force before this reply, so before the client's next command.
+          if (upper === 'CONFIG' && !(reply instanceof ErrorReply) && isConfigSet(request)) {
+            await this.host.keyspace?.refresh();
+          }
         }
         const silent = this.silenced();
         if (reply instanceof CloseAfter) {
@@ -502,6 +509,10 @@ export class Connection implements ClientState {
 /** A request's command name in upper case ('' for an empty request). */
 function commandUpper(request: readonly Buffer[]): string {
   return (request[0]?.toString('utf8') ?? '').toUpperCase();
+}
+
+function isConfigSet(request: readonly Buffer[]): boolean {
+  return request[1]?.toString('latin1').toUpperCase() === 'SET';
 }
 
 function isResetStat(request: readonly Buffer[]): boolean {
