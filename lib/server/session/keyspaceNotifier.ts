@@ -10,7 +10,7 @@ import type { PubSub } from '../../store/memory/pubsub.ts';
 
 /** Redis' event classes other than by prefix: generic (`g`), strings (`$`), lists (`l`). */
 const GENERIC = new Set(['del', 'expire', 'rename_from', 'rename_to', 'copy_to', 'restore', 'persist', 'move_from']);
-const STRINGS = new Set(['set', 'setrange', 'incrby', 'incrbyfloat', 'append', 'setbit']);
+const STRINGS = new Set(['set', 'setrange', 'incrby', 'incrbyfloat', 'append', 'setbit', 'pfadd']);
 const LISTS = new Set(['lpush', 'rpush', 'lpop', 'rpop', 'linsert', 'lset', 'ltrim', 'lrem', 'sortstore']);
 
 /** The `notify-keyspace-events` class of an event name, as Redis raises it. */

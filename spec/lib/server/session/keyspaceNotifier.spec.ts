@@ -9,6 +9,8 @@ const WRITES = [
   ['SET', 'kn:s', 'v'],
   ['APPEND', 'kn:s', 'w'],
   ['INCRBY', 'kn:n', '2'],
+  ['PFADD', 'kn:hll', 'a'],
+  ['PFMERGE', 'kn:hll2', 'kn:hll'],
   ['LPUSH', 'kn:l', 'a', 'b'],
   ['RPOP', 'kn:l'],
   ['SADD', 'kn:set', 'm'],
@@ -21,7 +23,7 @@ const WRITES = [
   ['EXPIRE', 'kn:s', '100'],
   ['PERSIST', 'kn:s'],
   ['RENAME', 'kn:s', 'kn:s2'],
-  ['DEL', 'kn:s2', 'kn:n', 'kn:l', 'kn:z', 'kn:x'],
+  ['DEL', 'kn:s2', 'kn:n', 'kn:l', 'kn:z', 'kn:x', 'kn:hll', 'kn:hll2'],
   ['SET', 'kn:end', 'x'],
 ];
 
