@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { connect, type Gears } from '../../../lib/index.ts';
 import { createServer, type RxgearsServer } from '../../../lib/server/Server.ts';
+import { startRedis, type RedisServerHandle } from '../../../lib/testing/servers.ts';
 
 export interface ProcessResult {
   code: number | null;
@@ -148,6 +149,42 @@ export function useEmbeddedServer(shards = 3): EmbeddedServer {
       return redis!;
     },
     call: (...args) => redis!.call(args[0]!, ...args.slice(1)),
+  };
+}
+
+/** The ports of {@link useEmbeddedBesideRedis}: live once its `beforeAll` has run. */
+export interface PortsBesideRedis {
+  /** A redis-server of the calling spec file's own (CONFIG RESETSTAT, notify-keyspace-events are server-wide). */
+  readonly redis: number;
+  /** `createServer` on 1 embedded shard: what is compared with `redis`, byte for byte. */
+  readonly server: number;
+}
+
+/**
+ * A redis-server and a server on 1 embedded shard, started before the calling `describe`'s tests and stopped
+ * after them: for specs that send both the same requests and compare the answers.
+ */
+export function useEmbeddedBesideRedis(): PortsBesideRedis {
+  let redis: RedisServerHandle | undefined;
+  let gears: Gears | undefined;
+  let server: RxgearsServer | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+    gears = await connect({ shards: 1 });
+    server = await createServer(gears, { port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await gears?.close();
+    await redis?.stop();
+  });
+  return {
+    get redis() {
+      return redis!.port;
+    },
+    get server() {
+      return server!.port;
+    },
   };
 }
 

@@ -1,8 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Gears } from '../../../../lib/index.ts';
-import { createServer, type RxgearsServer } from '../../../../lib/server/Server.ts';
-import { startRedis, type RedisServerHandle } from '../../../../lib/testing/servers.ts';
-import { exchange, splitReplies } from '../helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { exchange, splitReplies, useEmbeddedBesideRedis } from '../helpers.ts';
 
 /** Errors of every kind, a refused and a failed call, a transaction with a failing command, unknown commands. */
 const REQUESTS = [
@@ -49,25 +46,11 @@ async function statsAfterRequests(port: number): Promise<{ errors: string[]; com
 }
 
 describe('INFO commandstats, errorstats and total_error_replies', () => {
-  let redis: RedisServerHandle;
-  let gears: Gears;
-  let server: RxgearsServer;
-
-  beforeAll(async () => {
-    redis = await startRedis(); // CONFIG RESETSTAT is server-wide: a redis-server of this file's own
-    gears = await connect({ shards: 1 });
-    server = await createServer(gears, { port: 0 });
-  });
-
-  afterAll(async () => {
-    await server.close();
-    await gears.close();
-    await redis.stop();
-  });
+  const ports = useEmbeddedBesideRedis(); // CONFIG RESETSTAT and notify-keyspace-events are server-wide
 
   it('count calls, refused and failed calls and each error kind as redis-server 7.0 does', async () => {
-    const expected = await statsAfterRequests(redis.port);
-    const actual = await statsAfterRequests(server.port);
+    const expected = await statsAfterRequests(ports.redis);
+    const actual = await statsAfterRequests(ports.server);
     expect(expected.errors).toContain('errorstat_NOGROUP:count=1');
     expect(actual).toEqual(expected);
   });

@@ -1,9 +1,6 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Gears } from '../../../../lib/index.ts';
-import { createServer, type RxgearsServer } from '../../../../lib/server/Server.ts';
-import { startRedis, type RedisServerHandle } from '../../../../lib/testing/servers.ts';
-import { exchange } from '../helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { exchange, useEmbeddedBesideRedis } from '../helpers.ts';
 
 const ZUNION_KEYS = Array.from({ length: 260 }, (_, i) => `key${i}`);
 
@@ -38,26 +35,12 @@ const REQUESTS = [
 ];
 
 describe('COMMAND GETKEYS, INFO and LIST', () => {
-  let redis: RedisServerHandle;
-  let gears: Gears;
-  let server: RxgearsServer;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    gears = await connect({ shards: 1 });
-    server = await createServer(gears, { port: 0 });
-  });
-
-  afterAll(async () => {
-    await server.close();
-    await gears.close();
-    await redis.stop();
-  });
+  const ports = useEmbeddedBesideRedis(); // CONFIG RESETSTAT and notify-keyspace-events are server-wide
 
   it('answers as redis-server 7.0 does, byte for byte, keys and errors', async () => {
-    const expected = (await exchange(redis.port, REQUESTS)).toString('latin1');
+    const expected = (await exchange(ports.redis, REQUESTS)).toString('latin1');
     expect(expected).toContain('-ERR Invalid command specified');
-    expect((await exchange(server.port, REQUESTS)).toString('latin1')).toBe(expected);
+    expect((await exchange(ports.server, REQUESTS)).toString('latin1')).toBe(expected);
   });
 
   /**
@@ -80,9 +63,9 @@ describe('COMMAND GETKEYS, INFO and LIST', () => {
       ...['ZUNIONSTORE', 'XREAD', 'EVAL', 'SORT', 'SORT_RO', 'MIGRATE', 'GEORADIUS', 'config|get'],
       ...['get|key', 'config|get|key', 'nosuchcommand'],
     ];
-    const expected = await infoHeads(redis.port, names);
+    const expected = await infoHeads(ports.redis, names);
     expect(expected.at(-1)).toBeNull();
-    expect(await infoHeads(server.port, names)).toEqual(expected);
+    expect(await infoHeads(ports.server, names)).toEqual(expected);
   });
 
   it('lists commands and subcommands by pattern, and refuses a malformed COMMAND LIST as redis-server does', async () => {
@@ -94,9 +77,9 @@ describe('COMMAND GETKEYS, INFO and LIST', () => {
       ['COMMAND', 'LIST', 'FILTERBY', 'bad_arg'],
       ['COMMAND', 'LIST', 'FILTERBY', 'bad_arg', 'bad_arg2'],
     ];
-    const expected = (await exchange(redis.port, requests)).toString('latin1');
-    expect((await exchange(server.port, requests)).toString('latin1')).toBe(expected);
-    const client = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+    const expected = (await exchange(ports.redis, requests)).toString('latin1');
+    expect((await exchange(ports.server, requests)).toString('latin1')).toBe(expected);
+    const client = new Redis({ port: ports.server, host: '127.0.0.1', maxRetriesPerRequest: 1 });
     try {
       const configs = (await client.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'config|*re*')) as string[];
       expect(configs).toEqual(expect.arrayContaining(['config|resetstat', 'config|rewrite']));

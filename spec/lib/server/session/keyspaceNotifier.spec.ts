@@ -1,8 +1,6 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Gears } from '../../../../lib/index.ts';
-import { createServer, type RxgearsServer } from '../../../../lib/server/Server.ts';
-import { startRedis, type RedisServerHandle } from '../../../../lib/testing/servers.ts';
+import { describe, expect, it } from 'vitest';
+import { useEmbeddedBesideRedis } from '../helpers.ts';
 
 /** Commands whose notifications are compared, each class once, ending with a marker SET (the last message). */
 const WRITES = [
@@ -52,25 +50,11 @@ async function notifications(port: number, flags: string): Promise<string[]> {
 }
 
 describe('keyspace notifications over pub/sub (embedded store)', () => {
-  let redis: RedisServerHandle;
-  let gears: Gears;
-  let server: RxgearsServer;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    gears = await connect({ shards: 1 });
-    server = await createServer(gears, { port: 0 });
-  });
-
-  afterAll(async () => {
-    await server.close();
-    await gears.close();
-    await redis.stop();
-  });
+  const ports = useEmbeddedBesideRedis(); // CONFIG RESETSTAT and notify-keyspace-events are server-wide
 
   it.each(['KEA', 'K$', 'El$', 'Kgz$', 'Eshtx$'])('publishes what redis-server publishes for %s', async (flags) => {
-    const expected = await notifications(redis.port, flags);
+    const expected = await notifications(ports.redis, flags);
     expect(expected.length).toBeGreaterThan(0);
-    expect(await notifications(server.port, flags)).toEqual(expected);
+    expect(await notifications(ports.server, flags)).toEqual(expected);
   });
 });
