@@ -24,7 +24,7 @@ const PIPELINE = 1000;
 const IN_FLIGHT = 8;
 
 /** What a side computed over one stream: messages seen and the sum of their `n` fields. */
-interface Tally {
+export interface Tally {
   count: number;
   sum: number;
 }
@@ -49,14 +49,14 @@ export async function loadStream(redis: Redis, key: string, n: number): Promise<
  * a batch are acknowledged in the same pipeline as the next XREADGROUP (one round trip per batch instead of
  * two; an entry is acknowledged only after it was processed, as with rxgears).
  */
-export async function baselineDrain(redis: Redis, key: string, group: string): Promise<Tally> {
+export async function baselineDrain(redis: Redis, key: string, group: string, batch = BATCH): Promise<Tally> {
   await redis.xgroup('CREATE', key, group, '0');
   const tally: Tally = { count: 0, sum: 0 };
   let toAck: string[] = [];
   for (;;) {
     const pipeline = redis.pipeline();
     if (toAck.length > 0) pipeline.xack(key, group, ...toAck);
-    pipeline.xreadgroup('GROUP', group, 'c', 'COUNT', BATCH, 'STREAMS', key, '>');
+    pipeline.xreadgroup('GROUP', group, 'c', 'COUNT', batch, 'STREAMS', key, '>');
     const replies = (await pipeline.exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
     const read = replies[replies.length - 1]![1] as [string, [string, string[]][]][] | null;
@@ -78,7 +78,14 @@ export async function baselineDrain(redis: Redis, key: string, group: string): P
  * `forEach`; done once every message was handled and nothing is pending in its group (the last XACK landed),
  * then unregistered. `trimStream: false`, as the baseline does not trim either.
  */
-export async function rxgearsDrain(gears: Gears, redis: Redis, key: string, n: number, name: string): Promise<Tally> {
+export async function rxgearsDrain(
+  gears: Gears,
+  redis: Redis,
+  key: string,
+  n: number,
+  name: string,
+  batch = BATCH,
+): Promise<Tally> {
   const tally: Tally = { count: 0, sum: 0 };
   let handledAll!: () => void;
   const handled = new Promise<void>((resolve) => (handledAll = resolve));
@@ -88,7 +95,7 @@ export async function rxgearsDrain(gears: Gears, redis: Redis, key: string, n: n
       tally.sum += Number(r.value['n']);
       if (++tally.count === n) handledAll();
     })
-    .register({ prefix: key, batch: BATCH, name, trimStream: false });
+    .register({ prefix: key, batch, name, trimStream: false });
   try {
     await handled;
     // The last batch is acknowledged right after its execution: wait for that, polling XPENDING.

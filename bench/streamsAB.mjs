@@ -1,12 +1,12 @@
-/* global process, console, performance, setImmediate */
+/* global process, console, performance */
 /**
  * Workload 5 A/B (bench/README.md "Round 7 (issue 16): workload 5"): builds of rxgears and the hand-written
- * XREADGROUP + XACK loop side by side on one standalone Redis, each drain in a child process of its own, the
- * sides alternating round by round. A child loads two fresh streams of N messages (untimed), drains the first
- * to warm up and the second timed, and prints its wall time and its own CPU time; Redis' XREADGROUP and XACK cost
- * per call (INFO commandstats) is printed at the end.
+ * XREADGROUP + XACK loop (bench/streams.ts' drains) side by side on one standalone Redis, each drain in a child
+ * process of its own, the sides alternating round by round. A child loads two fresh streams of N messages
+ * (untimed), drains the first to warm up and the second timed, and prints its wall time and its own CPU time;
+ * Redis' XREADGROUP and XACK cost per call (INFO commandstats) is printed at the end.
  *
- *   node bench/streamsAB.mjs CHECKOUT|loop [CHECKOUT|loop …]   (each CHECKOUT with dist/ built: npm run build)
+ *   node bench/streamsAB.mjs CHECKOUT|loop [CHECKOUT|loop …]   (each CHECKOUT, and this one, with dist/ built)
  *
  * Env: ROUNDS (3), N (200000 messages), BATCH (500).
  */
@@ -19,55 +19,21 @@ const N = Number(process.env.N ?? 200_000);
 const BATCH = Number(process.env.BATCH ?? 500);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** The child: `node bench/streamsAB.mjs --child SIDE REDIS_URL INDEX`. */
+/**
+ * The child: `node --import tsx bench/streamsAB.mjs --child SIDE REDIS_URL INDEX`, with workload 5's own loading
+ * and drains (bench/streams.ts), rxgears from SIDE's dist/.
+ */
 async function child(side, url, index) {
+  const { loadStream, baselineDrain, rxgearsDrain } = await import('./streams.ts');
   const redis = new Redis(url);
   const keys = [`ab:${index}:warm`, `ab:${index}`];
-  for (const key of keys) {
-    for (let from = 0; from < N; from += 1000) {
-      const pipeline = redis.pipeline();
-      for (let i = from; i < Math.min(from + 1000, N); i++) pipeline.xadd(key, '*', 'n', i, 'page', `/p${i % 10}`);
-      await pipeline.exec();
-    }
-  }
+  for (const key of keys) await loadStream(redis, key, N);
   const gears =
     side === 'loop' ? undefined : await (await import(pathToFileURL(`${side}/dist/lib/index.js`).href)).connect(url);
-  const drain = async (key) => {
-    const tally = { count: 0, sum: 0 };
-    if (gears === undefined) {
-      await redis.xgroup('CREATE', key, 'g', '0');
-      let toAck = [];
-      for (;;) {
-        const pipeline = redis.pipeline();
-        if (toAck.length > 0) pipeline.xack(key, 'g', ...toAck);
-        pipeline.xreadgroup('GROUP', 'g', 'c', 'COUNT', BATCH, 'STREAMS', key, '>');
-        const replies = await pipeline.exec();
-        for (const [error] of replies) if (error) throw error;
-        const entries = replies[replies.length - 1][1]?.[0]?.[1] ?? [];
-        if (entries.length === 0) return tally;
-        toAck = [];
-        for (const [id, fields] of entries) {
-          for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'n') tally.sum += Number(fields[i + 1]);
-          tally.count++;
-          toAck.push(id);
-        }
-      }
-    }
-    const name = key.replace(/\W/g, '');
-    let handledAll;
-    const handled = new Promise((resolve) => (handledAll = resolve));
-    const id = await gears
-      .GB('StreamReader')
-      .forEach((r) => {
-        tally.sum += Number(r.value.n);
-        if (++tally.count === N) handledAll();
-      })
-      .register({ prefix: key, batch: BATCH, name, trimStream: false });
-    await handled;
-    while ((await redis.xpending(key, `rxgears:${name}`))[0] > 0) await new Promise((r) => setImmediate(r));
-    gears.unregister(id);
-    return tally;
-  };
+  const drain = (key) =>
+    gears === undefined
+      ? baselineDrain(redis, key, 'g', BATCH)
+      : rxgearsDrain(gears, redis, key, N, key.replace(/\W/g, ''), BATCH);
   await drain(keys[0]);
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -84,7 +50,7 @@ async function child(side, url, index) {
 
 function runChild(side, url, index) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [process.argv[1], '--child', side, url, String(index)], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', process.argv[1], '--child', side, url, String(index)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
