@@ -1,10 +1,10 @@
 import { exists, getKeyIndexes } from '@ioredis/commands';
-import calculateSlot from 'cluster-key-slot';
 import type { Gears } from '../../Gears.ts';
 import { slotTable, type Shard } from '../../cluster/topology.ts';
 import { followsMaster, wireEndpointOf, type WireEndpoint } from '../../store/redis/wire.ts';
 import { WirePool } from '../../store/redis/WirePool.ts';
 import { REFUSED } from './proxy.ts';
+import { slotOfBytes } from '../../cluster/slots.ts';
 
 /**
  * Commands the raw path never takes: they keep state on the connection or block it (a client session handles
@@ -159,7 +159,7 @@ export function keySlot(lower: string, args: readonly Buffer[]): number | undefi
   for (const index of indexes) {
     const key = args[index + 1];
     if (key === undefined) return null;
-    const keySlot = calculateSlot(key);
+    const keySlot = slotOfBytes(key);
     if (slot === undefined) slot = keySlot;
     else if (slot !== keySlot) return null;
   }

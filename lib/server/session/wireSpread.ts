@@ -1,8 +1,8 @@
-import calculateSlot from 'cluster-key-slot';
 import { elementsOf, isErrorFrame, requestFrame } from '../../store/redis/frames.ts';
 import type { WireEndpoint } from '../../store/redis/wire.ts';
 import type { Protocol } from '../protocol/replies.ts';
 import type { WireProxy } from './WireProxy.ts';
+import { slotOfBytes } from '../../cluster/slots.ts';
 
 /** Multi-key commands split per slot over a cluster, their integer replies summed. */
 const PER_KEY_SUM = new Set(['DEL', 'UNLINK', 'EXISTS', 'TOUCH']);
@@ -51,7 +51,12 @@ const bulk = (text: string): Buffer => Buffer.concat([Buffer.from(`$${Buffer.byt
  * one after the other (the cursor carries the master), `RANDOMKEY` asks them in a random order until one has a
  * key. Every reply is put together from the nodes' reply bytes; a node's error is the reply.
  */
-export async function spread(wire: WireProxy, protocol: Protocol, upper: string, args: readonly Buffer[]): Promise<Buffer> {
+export async function spread(
+  wire: WireProxy,
+  protocol: Protocol,
+  upper: string,
+  args: readonly Buffer[],
+): Promise<Buffer> {
   const endpoints = wire.allEndpoints();
   if (upper === 'SCAN') return scan(wire, protocol, endpoints, args);
   if (EVERY_NODE.has(upper)) {
@@ -68,14 +73,15 @@ export async function spread(wire: WireProxy, protocol: Protocol, upper: string,
     const replies = await Promise.all(order.map((endpoint) => ask(wire, endpoint, protocol, args)));
     const failed = replies.find(isErrorFrame);
     if (failed) return failed;
-    if (upper === 'DBSIZE') return Buffer.from(`:${replies.reduce((sum, reply) => sum + (integerOf(reply) ?? 0), 0)}\r\n`);
+    if (upper === 'DBSIZE')
+      return Buffer.from(`:${replies.reduce((sum, reply) => sum + (integerOf(reply) ?? 0), 0)}\r\n`);
     if (upper === 'KEYS') return arrayOf(replies.flatMap((reply) => elementsOf(reply) ?? []));
     return replies[0]!; // FLUSHALL / FLUSHDB: OK from each
   }
   // Keys grouped by slot, in the order they came; each group one request to the slot's master.
   const groups = new Map<number, number[]>();
   for (let i = 1; i < args.length; i++) {
-    const slot = calculateSlot(args[i]!);
+    const slot = slotOfBytes(args[i]!);
     const group = groups.get(slot);
     if (group) group.push(i);
     else groups.set(slot, [i]);

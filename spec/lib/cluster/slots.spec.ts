@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { hashSlot, splitSlots, SLOT_COUNT } from '../../../lib/cluster/slots.ts';
+import fc from 'fast-check';
+import { Redis } from 'ioredis';
+import { describe, expect, inject, it } from 'vitest';
+import { hashSlot, slotOfBytes, splitSlots, SLOT_COUNT } from '../../../lib/cluster/slots.ts';
 
 describe('hashSlot', () => {
   it('gives the slots the tutorial data lands on', () => {
@@ -10,6 +12,22 @@ describe('hashSlot', () => {
     expect(hashSlot('{user1}:a')).toBe(hashSlot('user1'));
     expect(hashSlot('a{}b')).toBe(hashSlot('a{}b')); // empty tag: the whole key
     expect(hashSlot('{a}{b}')).toBe(hashSlot('a'));
+  });
+
+  it("gives Redis' CLUSTER KEYSLOT for braces anywhere, empty tags followed by another } included", async () => {
+    const node = new Redis(inject('clusterUrls')[0]!);
+    try {
+      // Found by the workers' shard-invariance property: cluster-key-slot gave slot 0 to 'eq-…:{}} '.
+      const edges = ['eq-5bd0032e:2:249:{}} ', '{}}', 'a{}}b', '{}', '{{a}}', '}{a}', '{a', 'a}', '', 'ü{é}', '{}{a}'];
+      const keys = [...edges, ...fc.sample(fc.string({ unit: fc.constantFrom('{', '}', 'a', 'b', 'é') }), 300)];
+      const pipeline = node.pipeline();
+      for (const key of keys) pipeline.cluster('KEYSLOT', key);
+      const slots = ((await pipeline.exec()) ?? []).map(([error, slot]) => (error ? error : slot));
+      expect(keys.map((key) => hashSlot(key))).toEqual(slots);
+      expect(keys.map((key) => slotOfBytes(Buffer.from(key)))).toEqual(slots);
+    } finally {
+      node.disconnect();
+    }
   });
 });
 

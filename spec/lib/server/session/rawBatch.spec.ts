@@ -4,7 +4,6 @@
  * path, and the replies of the same batch that the nodes gave stand as they are.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import calculateSlot from 'cluster-key-slot';
 import { connect, type Gears } from '../../../../lib/index.ts';
 import { SwapGate, type Deployments } from '../../../../lib/server/rg/Deployments.ts';
 import { proxyCommand } from '../../../../lib/server/session/proxy.ts';
@@ -13,6 +12,7 @@ import { rawFrameOf, RespParser } from '../../../../lib/server/protocol/resp.ts'
 import { WireProxy } from '../../../../lib/server/session/WireProxy.ts';
 import { deleteKeys, uniquePrefix } from '../../../support/backends.ts';
 import { splitReplies } from '../helpers.ts';
+import { hashSlot } from '../../../../lib/cluster/slots.ts';
 
 describe('raw batches on a real Redis Cluster', () => {
   const prefix = uniquePrefix('rawBatch');
@@ -32,7 +32,7 @@ describe('raw batches on a real Redis Cluster', () => {
 
   it('answers a request a node redirects (MOVED) through the engine, the rest of the batch as the nodes sent it', async () => {
     const key = `${prefix}k`;
-    const owner = wire.endpointOfSlot(calculateSlot(key))!;
+    const owner = wire.endpointOfSlot(hashSlot(key))!;
     const other = wire.allEndpoints().find((endpoint) => endpoint !== owner)!;
     const text = [
       ['SET', key, 'v1'],
