@@ -39,7 +39,20 @@ export function slotOfBytes(key: Uint8Array): number {
  * string with escaped bytes (lib/store/bytes.ts) hashes as the bytes it stands for, as Redis hashes them.
  */
 export function hashSlot(key: string): number {
-  return slotOfBytes(toBytes(key));
+  // ASCII keys (the usual ones) are their own bytes: no Buffer per key.
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0x7f) return slotOfBytes(toBytes(key));
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) return crc16Ascii(key, open + 1, close) & 0x3fff;
+  }
+  return crc16Ascii(key, 0, key.length) & 0x3fff;
+}
+
+function crc16Ascii(key: string, start: number, end: number): number {
+  let crc = 0;
+  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ key.charCodeAt(i)) & 0xff]!;
+  return crc;
 }
 
 /**
